@@ -1,0 +1,37 @@
+# Thin wrapper over CMake. `make demo` runs consultd on its embedded defaults;
+# `make check` builds and runs every test; each installs what it needs first.
+BUILD ?= build
+BUILD_ASAN ?= build-asan
+JOBS ?= 2
+
+.PHONY: all deps-build deps-test build demo check check-asan clean
+
+all: build
+
+deps-build:
+	@tools/install-deps.sh build
+
+deps-test:
+	@tools/install-deps.sh test
+
+$(BUILD)/CMakeCache.txt:
+	@cmake -S . -B $(BUILD) -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
+
+build: deps-build $(BUILD)/CMakeCache.txt
+	@cmake --build $(BUILD) -j$(JOBS)
+
+demo: build
+	@tools/demo.sh $(BUILD)/daemon/consultd
+
+check: deps-test $(BUILD)/CMakeCache.txt
+	@cmake --build $(BUILD) -j$(JOBS)
+	@ctest --test-dir $(BUILD) --output-on-failure
+
+check-asan: deps-test
+	@cmake -S . -B $(BUILD_ASAN) -DCMAKE_BUILD_TYPE=Debug -DCG_SANITIZE=ON >/dev/null
+	@cmake --build $(BUILD_ASAN) -j$(JOBS)
+	@ASAN_OPTIONS=detect_leaks=1 LSAN_OPTIONS=suppressions=$(CURDIR)/tests/lsan.supp:print_suppressions=0 \
+		ctest --test-dir $(BUILD_ASAN) --output-on-failure
+
+clean:
+	rm -rf $(BUILD) $(BUILD_ASAN)

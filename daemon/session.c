@@ -1,0 +1,171 @@
+#include "session.h"
+
+#include "media.h"
+#include "protocol.h"
+#include "signaling.h"
+
+struct _CgSession {
+    CgSignaling *signaling;
+    CgMedia *media;
+};
+
+/* media -> signaling */
+
+static void on_media_description(gpointer user, CgEndpointId ep, const char *pc,
+                                 CgEndpointId publisher, const char *type, const char *sdp)
+{
+    CgSession *session = user;
+    const CgPeerInfo *source =
+        publisher ? cg_signaling_peer_info(session->signaling, publisher) : NULL;
+    if (publisher && !source)
+        return; /* the publisher left meanwhile; its pc_closed follows */
+    cg_signaling_send(session->signaling, ep,
+                      cg_protocol_description(type, pc, source ? source->participant_id : NULL,
+                                              sdp));
+}
+
+static void on_media_candidate(gpointer user, CgEndpointId ep, const char *pc, guint mline,
+                               const char *candidate)
+{
+    CgSession *session = user;
+    cg_signaling_send(session->signaling, ep, cg_protocol_candidate(pc, mline, candidate));
+}
+
+static void on_media_pc_closed(gpointer user, CgEndpointId ep, const char *pc)
+{
+    CgSession *session = user;
+    cg_signaling_send(session->signaling, ep, cg_protocol_pc_closed(pc));
+}
+
+static CgPeerError peer_error_for(CgMediaError code)
+{
+    switch (code) {
+    case CG_MEDIA_ERROR_BAD_SDP:
+    case CG_MEDIA_ERROR_LIMIT:
+        return CG_PEER_ERROR_BAD_SDP;
+    case CG_MEDIA_ERROR_DTLS_REQUIRED:
+        return CG_PEER_ERROR_DTLS_REQUIRED;
+    case CG_MEDIA_ERROR_FINGERPRINT_MISMATCH:
+        return CG_PEER_ERROR_FINGERPRINT_MISMATCH;
+    case CG_MEDIA_ERROR_UNKNOWN_PC:
+        return CG_PEER_ERROR_UNKNOWN_PC;
+    case CG_MEDIA_ERROR_FAILED:
+        return CG_PEER_ERROR_MEDIA_FAILED;
+    case CG_MEDIA_ERROR_UNKNOWN_ENDPOINT:
+    default:
+        return CG_PEER_ERROR_INTERNAL;
+    }
+}
+
+/* A media GError becomes the peer error the protocol names. */
+static gboolean to_peer_error(GError **error)
+{
+    if (error && *error && (*error)->domain == CG_MEDIA_ERROR) {
+        GError *peer_error = g_error_new_literal(CG_PEER_ERROR, peer_error_for((*error)->code),
+                                                 (*error)->message);
+        g_error_free(*error);
+        *error = peer_error;
+    }
+    return FALSE;
+}
+
+static void on_media_endpoint_failed(gpointer user, CgEndpointId ep, CgMediaError code,
+                                     const char *message)
+{
+    CgSession *session = user;
+    g_autoptr(GError) error = g_error_new_literal(CG_PEER_ERROR, peer_error_for(code), message);
+    cg_signaling_fail_peer(session->signaling, ep, error);
+}
+
+/* signaling -> media */
+
+static gboolean on_peer_joined(gpointer user, CgPeerId peer, GError **error)
+{
+    CgSession *session = user;
+    const CgPeerInfo *info = cg_signaling_peer_info(session->signaling, peer);
+    if (!cg_media_endpoint_add(session->media, peer, info->log_tag, error))
+        return to_peer_error(error);
+    g_autoptr(GArray) others = cg_signaling_consult_peers(session->signaling, info->consult_id);
+    for (guint i = 0; i < others->len; i++) {
+        CgPeerId other = g_array_index(others, CgPeerId, i);
+        if (other == peer)
+            continue;
+        if (!cg_media_route(session->media, other, peer, error) ||
+            !cg_media_route(session->media, peer, other, error))
+            return to_peer_error(error);
+    }
+    return TRUE;
+}
+
+static gboolean on_peer_description(gpointer user, CgPeerId peer, const char *pc,
+                                    const char *type, const char *sdp, GError **error)
+{
+    CgSession *session = user;
+    return cg_media_remote_description(session->media, peer, pc, type, sdp, error) ||
+           to_peer_error(error);
+}
+
+static gboolean on_peer_candidate(gpointer user, CgPeerId peer, const char *pc, guint mline,
+                                  const char *candidate, GError **error)
+{
+    CgSession *session = user;
+    return cg_media_remote_candidate(session->media, peer, pc, mline, candidate, error) ||
+           to_peer_error(error);
+}
+
+static void on_peer_left(gpointer user, CgPeerId peer)
+{
+    CgSession *session = user;
+    cg_media_endpoint_remove(session->media, peer);
+}
+
+CgSession *cg_session_new(const CgConfig *config, GMainLoop *loop, GError **error)
+{
+    static const CgMediaEvents media_events = {
+        .description = on_media_description,
+        .candidate = on_media_candidate,
+        .pc_closed = on_media_pc_closed,
+        .endpoint_failed = on_media_endpoint_failed,
+    };
+    static const CgSignalingEvents signaling_events = {
+        .peer_joined = on_peer_joined,
+        .peer_description = on_peer_description,
+        .peer_candidate = on_peer_candidate,
+        .peer_left = on_peer_left,
+    };
+    CgSession *session = g_new0(CgSession, 1);
+    CgMediaConfig media_config = {
+        .ice_addresses = (const char *const *)config->ice_addresses,
+        .rtp_port_min = config->rtp_port_min,
+        .rtp_port_max = config->rtp_port_max,
+        .stun_server = config->stun_server,
+    };
+    session->media = cg_media_new(&media_config, &media_events, session, error);
+    if (session->media)
+        session->signaling = cg_signaling_new(config, loop, &signaling_events, session, error);
+    if (!session->signaling) {
+        cg_session_free(session);
+        return NULL;
+    }
+    return session;
+}
+
+void cg_session_free(CgSession *session)
+{
+    if (!session)
+        return;
+    /* Signaling first: closing sockets removes their endpoints from media. */
+    g_clear_pointer(&session->signaling, cg_signaling_free);
+    g_clear_pointer(&session->media, cg_media_free);
+    g_free(session);
+}
+
+guint cg_session_port(CgSession *session)
+{
+    return cg_signaling_port(session->signaling);
+}
+
+void cg_session_shutdown(CgSession *session, GSourceFunc done, gpointer data)
+{
+    cg_signaling_shutdown(session->signaling, done, data);
+}

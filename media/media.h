@@ -1,0 +1,99 @@
+/* media.h — the relay, as the rest of consultd sees it.
+ *
+ * CgMedia owns every endpoint's WebRTC connections and relays RTP between them
+ * (an SFU: no transcoding). This interface says nothing of how: the relay path
+ * behind it may change without touching signaling/ or daemon/.
+ *
+ * Vocabulary (see docs/protocol.md): an endpoint has one publish connection
+ * ("pub", the endpoint offers) and, per routed publisher, one subscribe
+ * connection ("sub-N", media offers). Connection names are chosen by media and
+ * are opaque to callers.
+ *
+ * Threads: every function must be called on the GMainContext that was the
+ * thread-default when cg_media_new() ran; every event is delivered there too.
+ *
+ * Security: each connection's DTLS certificate is checked against the SDP's
+ * a=fingerprint; nothing is relayed to or from an endpoint before its check
+ * passes, and a mismatch fails the endpoint (CG_MEDIA_ERROR_FINGERPRINT_MISMATCH).
+ */
+#pragma once
+
+#include <glib.h>
+
+G_BEGIN_DECLS
+
+typedef struct _CgMedia CgMedia;
+typedef guint64 CgEndpointId; /* chosen by the caller; 0 is never a valid id */
+
+#define CG_MEDIA_ERROR (cg_media_error_quark())
+GQuark cg_media_error_quark(void);
+
+typedef enum {
+    CG_MEDIA_ERROR_BAD_SDP,              /* protocol: bad_sdp */
+    CG_MEDIA_ERROR_DTLS_REQUIRED,        /* protocol: dtls_required */
+    CG_MEDIA_ERROR_FINGERPRINT_MISMATCH, /* protocol: dtls_fingerprint_mismatch */
+    CG_MEDIA_ERROR_UNKNOWN_ENDPOINT,     /* programmer error on the caller's side */
+    CG_MEDIA_ERROR_UNKNOWN_PC,           /* protocol: unknown_pc */
+    CG_MEDIA_ERROR_LIMIT,                /* a named limit was exceeded (candidates, ...) */
+    CG_MEDIA_ERROR_FAILED,               /* protocol: media_failed */
+} CgMediaError;
+
+typedef struct {
+    /* NULL-terminated list of local IP addresses ICE may gather on (never every
+     * interface); must not be empty. */
+    const char *const *ice_addresses;
+    guint rtp_port_min; /* 0 = any */
+    guint rtp_port_max; /* 0 = any */
+    const char *stun_server; /* "host:port" or NULL */
+} CgMediaConfig;
+
+typedef struct {
+    /* Send a session description to endpoint @ep for connection @pc.
+     * @publisher is the endpoint whose media the connection carries (for a
+     * subscribe connection), or 0 for the endpoint's own publish connection.
+     * @type is "offer" or "answer". Strings are borrowed for the call. */
+    void (*description)(gpointer user, CgEndpointId ep, const char *pc,
+                        CgEndpointId publisher, const char *type, const char *sdp);
+    /* A local ICE candidate for @pc; "" means end of candidates. */
+    void (*candidate)(gpointer user, CgEndpointId ep, const char *pc, guint mline_index,
+                      const char *candidate);
+    /* Connection @pc of @ep is gone (its publisher was removed). */
+    void (*pc_closed)(gpointer user, CgEndpointId ep, const char *pc);
+    /* The endpoint's media failed for good; the caller should remove it.
+     * Delivered at most once per endpoint. */
+    void (*endpoint_failed)(gpointer user, CgEndpointId ep, CgMediaError code,
+                            const char *message);
+} CgMediaEvents;
+
+/* Returns (transfer full) a relay, or NULL with @error set. @config and
+ * @events are copied. */
+CgMedia *cg_media_new(const CgMediaConfig *config, const CgMediaEvents *events,
+                      gpointer user, GError **error);
+/* Removes every endpoint and frees the relay. Safe with NULL. */
+void cg_media_free(CgMedia *media);
+
+/* Creates the endpoint's resources. @log_tag (e.g. "[consult|c-8d1e][ep|3]")
+ * prefixes its log lines. Fails if @ep exists. */
+gboolean cg_media_endpoint_add(CgMedia *media, CgEndpointId ep, const char *log_tag,
+                               GError **error);
+/* Tears down every connection of @ep, and every subscribe connection that
+ * carried its media (pc_closed is emitted for those). No-op if unknown. */
+void cg_media_endpoint_remove(CgMedia *media, CgEndpointId ep);
+
+/* A description from the endpoint: an "offer" on "pub", or an "answer" on a
+ * "sub-N" connection. SDP policy (DTLS-SRTP only, Opus/VP8 only, size limit)
+ * is enforced here. */
+gboolean cg_media_remote_description(CgMedia *media, CgEndpointId ep, const char *pc,
+                                     const char *type, const char *sdp, GError **error);
+/* A trickled candidate from the endpoint; "" = end of candidates. */
+gboolean cg_media_remote_candidate(CgMedia *media, CgEndpointId ep, const char *pc,
+                                   guint mline_index, const char *candidate,
+                                   GError **error);
+
+/* Relay everything @publisher publishes to @subscriber. May be called before
+ * the publisher has published: the subscribe connection is offered as soon as
+ * the publisher's publish connection is negotiated. Idempotent. */
+gboolean cg_media_route(CgMedia *media, CgEndpointId publisher, CgEndpointId subscriber,
+                        GError **error);
+
+G_END_DECLS

@@ -1,0 +1,154 @@
+/* server.c — the libwebsockets context on the GLib loop, and dispatch of its
+ * callbacks to http.c and peers.c. */
+#include "server-private.h"
+
+#include <string.h>
+
+G_DEFINE_QUARK(cg-peer-error-quark, cg_peer_error)
+
+/* libwebsockets' own log lines go to our log, at warning and error only. */
+static void lws_log_to_glib(int level, const char *line)
+{
+    g_autofree char *trimmed = g_strstrip(g_strdup(line));
+    if (level & LLL_ERR)
+        g_log_structured("cg-lws", G_LOG_LEVEL_WARNING, "MESSAGE", "%s", trimmed);
+    else
+        g_log_structured("cg-lws", G_LOG_LEVEL_INFO, "MESSAGE", "%s", trimmed);
+}
+
+static int on_lws_event(struct lws *wsi, enum lws_callback_reasons reason, void *user, void *in,
+                        size_t len)
+{
+    CgSignaling *s = lws_context_user(lws_get_context(wsi));
+    CgConnData *conn = user;
+    switch (reason) {
+    case LWS_CALLBACK_FILTER_PROTOCOL_CONNECTION:
+    case LWS_CALLBACK_ESTABLISHED:
+    case LWS_CALLBACK_RECEIVE:
+    case LWS_CALLBACK_SERVER_WRITEABLE:
+    case LWS_CALLBACK_CLOSED:
+        return cg_peers_callback(s, wsi, conn, reason, in, len);
+    case LWS_CALLBACK_HTTP:
+    case LWS_CALLBACK_HTTP_BODY:
+    case LWS_CALLBACK_HTTP_BODY_COMPLETION:
+    case LWS_CALLBACK_HTTP_WRITEABLE:
+    case LWS_CALLBACK_HTTP_FILE_COMPLETION:
+    case LWS_CALLBACK_CLOSED_HTTP:
+    case LWS_CALLBACK_HTTP_DROP_PROTOCOL:
+        return cg_http_callback(s, wsi, conn, reason, in, len);
+    default:
+        return lws_callback_http_dummy(wsi, reason, user, in, len);
+    }
+}
+
+static const struct lws_protocols protocols[] = {
+    /* First protocol: serves HTTP and any WebSocket without a sub-protocol. */
+    {"consult", on_lws_event, sizeof(CgConnData), 4096, 0, NULL, 0},
+    {NULL, NULL, 0, 0, 0, NULL, 0},
+};
+
+static struct lws_context *create_context(CgSignaling *s, GMainLoop *loop, GError **error)
+{
+    const CgConfig *c = s->config;
+    struct lws_context_creation_info info;
+    void *foreign_loops[1] = {loop};
+    memset(&info, 0, sizeof info);
+    info.options = LWS_SERVER_OPTION_GLIB | LWS_SERVER_OPTION_DO_SSL_GLOBAL_INIT |
+                   LWS_SERVER_OPTION_DISABLE_IPV6 |
+                   LWS_SERVER_OPTION_HTTP_HEADERS_SECURITY_BEST_PRACTICES_ENFORCE;
+    info.foreign_loops = foreign_loops;
+    info.port = (int)c->port;
+    info.iface = c->listen_address;
+    info.protocols = protocols;
+    info.ssl_cert_filepath = c->cert_file;
+    info.ssl_private_key_filepath = c->key_file;
+    info.user = s;
+    info.fd_limit_per_thread = c->max_connections + 16; /* listen socket, lws internals */
+    info.timeout_secs = 20;
+    info.vhost_name = "consultd";
+    struct lws_context *context = lws_create_context(&info);
+    if (!context) {
+        g_set_error(error, CG_PEER_ERROR, CG_PEER_ERROR_INTERNAL,
+                    "cannot listen on %s:%u with certificate %s (see the lws lines above)",
+                    c->listen_address, c->port, c->cert_file);
+        return NULL;
+    }
+    return context;
+}
+
+CgSignaling *cg_signaling_new(const CgConfig *config, GMainLoop *loop,
+                              const CgSignalingEvents *events, gpointer user, GError **error)
+{
+    CgSignaling *s = g_new0(CgSignaling, 1);
+    s->config = config;
+    s->events = *events;
+    s->user = user;
+    s->started_us = g_get_monotonic_time();
+    s->next_peer_id = 1;
+    s->peers = g_hash_table_new_full(g_int64_hash, g_int64_equal, NULL,
+                                     (GDestroyNotify)cg_peer_free);
+    lws_set_log_level(LLL_ERR | LLL_WARN, lws_log_to_glib);
+    if (!(s->store = cg_store_open(config->store_path, error)) ||
+        !(s->tenants = cg_tenants_new(config, error))) {
+        cg_signaling_free(s);
+        return NULL;
+    }
+    s->admin = cg_admin_api_new(config, s->store);
+    if (!(s->context = create_context(s, loop, error))) {
+        cg_signaling_free(s);
+        return NULL;
+    }
+    s->vhost = lws_get_vhost_by_name(s->context, "consultd");
+    return s;
+}
+
+void cg_signaling_free(CgSignaling *s)
+{
+    if (!s)
+        return;
+    g_clear_handle_id(&s->shutdown_timeout_id, g_source_remove);
+    /* Destroying the context closes every socket; peers are freed on CLOSED. */
+    g_clear_pointer(&s->context, lws_context_destroy);
+    g_hash_table_destroy(s->peers);
+    g_clear_pointer(&s->admin, cg_admin_api_free);
+    g_clear_pointer(&s->tenants, cg_tenants_free);
+    g_clear_pointer(&s->store, cg_store_close);
+    g_free(s);
+}
+
+guint cg_signaling_port(CgSignaling *s)
+{
+    return s->vhost ? (guint)lws_get_vhost_listen_port(s->vhost) : 0;
+}
+
+static gboolean shutdown_timed_out(gpointer data)
+{
+    CgSignaling *s = data;
+    s->shutdown_timeout_id = 0;
+    g_warning("shutdown: %u connection(s) did not close in time", g_hash_table_size(s->peers));
+    GSourceFunc done = g_steal_pointer(&s->shutdown_done);
+    if (done)
+        done(s->shutdown_done_data);
+    return G_SOURCE_REMOVE;
+}
+
+/* Called by peers.c whenever a peer goes; finishes a pending shutdown. */
+void cg_signaling_check_shutdown_done(CgSignaling *s)
+{
+    if (!s->shutting_down || g_hash_table_size(s->peers) > 0 || !s->shutdown_done)
+        return;
+    g_clear_handle_id(&s->shutdown_timeout_id, g_source_remove);
+    GSourceFunc done = g_steal_pointer(&s->shutdown_done);
+    g_idle_add(done, s->shutdown_done_data);
+}
+
+void cg_signaling_shutdown(CgSignaling *s, GSourceFunc done, gpointer done_data)
+{
+    s->shutting_down = TRUE;
+    s->shutdown_done = done;
+    s->shutdown_done_data = done_data;
+    s->shutdown_timeout_id =
+        g_timeout_add_seconds(s->config->shutdown_timeout_s, shutdown_timed_out, s);
+    cg_peers_say_goodbye(s);
+    cg_signaling_check_shutdown_done(s);
+}

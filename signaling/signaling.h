@@ -1,0 +1,80 @@
+/* signaling.h — consultd's front door: HTTPS (web client, admin API, health)
+ * and the endpoint WebSocket (docs/protocol.md), on one TLS port, with
+ * libwebsockets running on the GLib main loop.
+ *
+ * Signaling owns sockets, join authorisation (tokens, tenants, consults) and
+ * room membership: it tells joined peers about each other itself. It knows
+ * nothing of media: the daemon receives peer events here and calls back with
+ * messages to send. Peers are named by CgPeerId, never 0.
+ *
+ * Threads: main thread only; events are delivered from the main loop.
+ */
+#pragma once
+
+#include <glib.h>
+
+#include "config.h"
+
+G_BEGIN_DECLS
+
+typedef struct _CgSignaling CgSignaling;
+typedef guint64 CgPeerId;
+
+typedef struct {
+    const char *participant_id;
+    const char *consult_id;
+    const char *tenant_id;
+    const char *role;
+    const char *name;
+    const char *log_tag; /* "[consult|c-…][peer|7]" */
+} CgPeerInfo;
+
+/* Failures of a peer's request, mapped 1:1 onto protocol error codes. */
+#define CG_PEER_ERROR (cg_peer_error_quark())
+GQuark cg_peer_error_quark(void);
+typedef enum {
+    CG_PEER_ERROR_BAD_SDP,              /* bad_sdp: socket stays open */
+    CG_PEER_ERROR_DTLS_REQUIRED,        /* dtls_required: socket stays open */
+    CG_PEER_ERROR_UNKNOWN_PC,           /* unknown_pc: socket stays open */
+    CG_PEER_ERROR_FINGERPRINT_MISMATCH, /* dtls_fingerprint_mismatch: close 1008 */
+    CG_PEER_ERROR_MEDIA_FAILED,         /* media_failed: close 1011 */
+    CG_PEER_ERROR_INTERNAL,             /* internal: close 1011 */
+} CgPeerError;
+
+typedef struct {
+    /* A peer joined (already told the others). Returning FALSE fails it. */
+    gboolean (*peer_joined)(gpointer user, CgPeerId peer, GError **error);
+    /* An offer/answer or candidate from a joined peer; an error (CG_PEER_ERROR)
+     * is reported to the peer. */
+    gboolean (*peer_description)(gpointer user, CgPeerId peer, const char *pc, const char *type,
+                                 const char *sdp, GError **error);
+    gboolean (*peer_candidate)(gpointer user, CgPeerId peer, const char *pc, guint mline_index,
+                               const char *candidate, GError **error);
+    /* A joined peer is gone (the others are told already). */
+    void (*peer_left)(gpointer user, CgPeerId peer);
+} CgSignalingEvents;
+
+/* Starts listening on @loop's context. @config and @events are borrowed and
+ * copied respectively; @config must outlive the server. */
+CgSignaling *cg_signaling_new(const CgConfig *config, GMainLoop *loop,
+                              const CgSignalingEvents *events, gpointer user, GError **error);
+void cg_signaling_free(CgSignaling *signaling);
+
+/* The TCP port actually listened on (useful when configured as 0). */
+guint cg_signaling_port(CgSignaling *signaling);
+
+/* (transfer none) valid until peer_left returns, or NULL. */
+const CgPeerInfo *cg_signaling_peer_info(CgSignaling *signaling, CgPeerId peer);
+/* (transfer full) the joined peers of @consult_id. */
+GArray *cg_signaling_consult_peers(CgSignaling *signaling, const char *consult_id);
+
+/* Queues @json (transfer full) for @peer; dropped if the peer is gone. */
+void cg_signaling_send(CgSignaling *signaling, CgPeerId peer, char *json);
+/* Reports @error (CG_PEER_ERROR) to the peer, closing it when the code says so. */
+void cg_signaling_fail_peer(CgSignaling *signaling, CgPeerId peer, const GError *error);
+
+/* Stops accepting, says bye to every peer and closes them (1001). @done runs
+ * once all sockets are closed or the configured shutdown timeout passed. */
+void cg_signaling_shutdown(CgSignaling *signaling, GSourceFunc done, gpointer done_data);
+
+G_END_DECLS

@@ -1,0 +1,64 @@
+/* rtc_peer.h — a WebRTC endpoint for tests, built on GStreamer webrtcbin.
+ *
+ * It speaks consultd's media model (docs/protocol.md) but no transport: the
+ * test wires its descriptions and candidates to whatever carries them (the WSS
+ * protocol client, or CgMedia directly in-process).
+ *
+ * It publishes a solid-colour videotestsrc (VP8) and a sine tone (Opus) on its
+ * "pub" connection, answers every subscribe offer, decodes what it receives and
+ * records, per label (the publisher's participant id), the number of decoded
+ * video frames, the mean colour of the last frame and the dominant audio
+ * frequency. ICE: UPnP off, gathering on 127.0.0.1 only.
+ *
+ * Threads: call everything on the thread-default main context current at
+ * cg_rtc_peer_new(); events are delivered there. Getters may be called anytime.
+ */
+#pragma once
+
+#include <glib.h>
+
+G_BEGIN_DECLS
+
+typedef struct _CgRtcPeer CgRtcPeer;
+
+typedef struct {
+    guint tone_hz;        /* frequency of the published sine, e.g. 440 */
+    guint32 color_rgb;    /* 0xRRGGBB of the published video */
+    gboolean no_video;    /* publish audio only */
+    gboolean corrupt_fingerprint; /* publish an SDP whose a=fingerprint does not match */
+} CgRtcPeerOptions;
+
+typedef struct {
+    /* type is "offer" (pub) or "answer" (sub-N) */
+    void (*description)(gpointer user, const char *pc, const char *type, const char *sdp);
+    /* "" = end of candidates */
+    void (*candidate)(gpointer user, const char *pc, guint mline_index, const char *candidate);
+} CgRtcPeerEvents;
+
+CgRtcPeer *cg_rtc_peer_new(const CgRtcPeerOptions *options, const CgRtcPeerEvents *events,
+                           gpointer user);
+void cg_rtc_peer_free(CgRtcPeer *peer);
+
+/* Starts the "pub" connection; its offer arrives through events->description. */
+void cg_rtc_peer_publish(CgRtcPeer *peer);
+/* An "answer" for "pub", or an "offer" for a new "sub-N" whose media is
+ * recorded under @label (the publisher's participant id). */
+void cg_rtc_peer_remote_description(CgRtcPeer *peer, const char *pc, const char *type,
+                                    const char *sdp, const char *label);
+void cg_rtc_peer_remote_candidate(CgRtcPeer *peer, const char *pc, guint mline_index,
+                                  const char *candidate);
+/* The server closed @pc (pc_closed). */
+void cg_rtc_peer_close_pc(CgRtcPeer *peer, const char *pc);
+
+/* What arrived from @label so far. */
+guint cg_rtc_peer_video_frames(CgRtcPeer *peer, const char *label);
+/* Mean colour of the last decoded frame as 0xRRGGBB; FALSE if none yet. */
+gboolean cg_rtc_peer_video_color(CgRtcPeer *peer, const char *label, guint32 *rgb);
+/* Dominant frequency of the last ~100 ms of decoded audio; 0 if none yet. */
+double cg_rtc_peer_tone_hz(CgRtcPeer *peer, const char *label);
+/* Monotonic time (g_get_monotonic_time) of the first decoded frame; 0 if none. */
+gint64 cg_rtc_peer_first_frame_time(CgRtcPeer *peer, const char *label);
+/* Number of media packets (RTP, audio+video) that reached any sub connection. */
+guint64 cg_rtc_peer_packets_received(CgRtcPeer *peer);
+
+G_END_DECLS

@@ -1,0 +1,270 @@
+/* protocol.c — client message parser and server message builders (see protocol.h).
+ *
+ * Parse order: JSON (duplicates refused; jansson refuses "\u0000" and bad
+ * UTF-8 and bounds its own recursion), object, nesting depth, "type", then the
+ * members that type needs. Extra members are ignored for forward
+ * compatibility.
+ */
+#include "protocol.h"
+
+#include <jansson.h>
+#include <string.h>
+
+/* clang-format off */
+G_DEFINE_QUARK(cg-protocol-error-quark, cg_protocol_error)
+/* clang-format on */
+
+void cg_client_message_clear(CgClientMessage *msg)
+{
+    if (msg == NULL)
+        return;
+    g_clear_pointer(&msg->token, g_free);
+    g_clear_pointer(&msg->pc, g_free);
+    g_clear_pointer(&msg->sdp, g_free);
+    g_clear_pointer(&msg->candidate, g_free);
+    memset(msg, 0, sizeof *msg);
+}
+
+const char *cg_protocol_error_code(const GError *error)
+{
+    if (error == NULL || error->domain != CG_PROTOCOL_ERROR)
+        return "internal";
+    switch ((CgProtocolError)error->code) {
+    case CG_PROTOCOL_ERROR_MALFORMED:
+        return "malformed_message";
+    case CG_PROTOCOL_ERROR_UNKNOWN_TYPE:
+        return "unknown_type";
+    case CG_PROTOCOL_ERROR_BAD_SDP:
+        return "bad_sdp";
+    }
+    return "internal";
+}
+
+/* ---- parsing ---- */
+
+/* TRUE if @v nests no deeper than CG_PROTOCOL_MAX_DEPTH containers, counting
+ * the level @v sits at as @depth. Recursion is bounded by the limit. */
+static gboolean depth_ok(json_t *v, int depth)
+{
+    if (!json_is_object(v) && !json_is_array(v))
+        return TRUE;
+    if (depth > CG_PROTOCOL_MAX_DEPTH)
+        return FALSE;
+    if (json_is_object(v)) {
+        const char *key;
+        json_t *child;
+        json_object_foreach(v, key, child)
+        {
+            if (!depth_ok(child, depth + 1))
+                return FALSE;
+        }
+    } else {
+        gsize i;
+        json_t *child;
+        json_array_foreach(v, i, child)
+        {
+            if (!depth_ok(child, depth + 1))
+                return FALSE;
+        }
+    }
+    return TRUE;
+}
+
+static gboolean malformed(GError **error, const char *member, const char *what)
+{
+    g_set_error(error, CG_PROTOCOL_ERROR, CG_PROTOCOL_ERROR_MALFORMED, "member '%s' must be %s",
+                member, what);
+    return FALSE;
+}
+
+static gboolean get_string(json_t *root, const char *member, char **out, GError **error)
+{
+    json_t *v = json_object_get(root, member);
+    if (!json_is_string(v))
+        return malformed(error, member, "a string");
+    *out = g_strdup(json_string_value(v)); /* NUL-free: JSON_ALLOW_NUL is not set */
+    return TRUE;
+}
+
+static gboolean pc_name_ok(const char *pc)
+{
+    gsize n = strlen(pc);
+    if (n == 0 || n > CG_PROTOCOL_MAX_PC_CHARS)
+        return FALSE;
+    for (gsize i = 0; i < n; i++) {
+        char c = pc[i];
+        if (!((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-'))
+            return FALSE;
+    }
+    return TRUE;
+}
+
+static gboolean get_pc(json_t *root, CgClientMessage *out, GError **error)
+{
+    if (!get_string(root, "pc", &out->pc, error))
+        return FALSE;
+    if (!pc_name_ok(out->pc))
+        return malformed(error, "pc", "1 to 32 characters of a-z, 0-9 and '-'");
+    return TRUE;
+}
+
+static gboolean parse_description(json_t *root, CgClientMessage *out, GError **error)
+{
+    if (!get_pc(root, out, error) || !get_string(root, "sdp", &out->sdp, error))
+        return FALSE;
+    if (strlen(out->sdp) > CG_PROTOCOL_MAX_SDP_BYTES) {
+        g_set_error(error, CG_PROTOCOL_ERROR, CG_PROTOCOL_ERROR_BAD_SDP,
+                    "member 'sdp' exceeds %d bytes", CG_PROTOCOL_MAX_SDP_BYTES);
+        return FALSE;
+    }
+    return TRUE;
+}
+
+static gboolean parse_candidate(json_t *root, CgClientMessage *out, GError **error)
+{
+    if (!get_pc(root, out, error) || !get_string(root, "candidate", &out->candidate, error))
+        return FALSE;
+    if (strlen(out->candidate) > CG_PROTOCOL_MAX_CANDIDATE_BYTES)
+        return malformed(error, "candidate", "at most 1024 bytes");
+    json_t *idx = json_object_get(root, "sdpMLineIndex");
+    if (!json_is_integer(idx) || json_integer_value(idx) < 0 ||
+        json_integer_value(idx) > CG_PROTOCOL_MAX_MLINE_INDEX)
+        return malformed(error, "sdpMLineIndex", "an integer from 0 to 63");
+    out->mline_index = (guint)json_integer_value(idx);
+    return TRUE;
+}
+
+static gboolean parse_members(json_t *root, CgClientMessage *out, GError **error)
+{
+    json_t *type = json_object_get(root, "type");
+    if (!json_is_string(type))
+        return malformed(error, "type", "a string");
+    const char *t = json_string_value(type);
+    if (strcmp(t, "join") == 0) {
+        out->type = CG_CLIENT_JOIN;
+        return get_string(root, "token", &out->token, error);
+    } else if (strcmp(t, "offer") == 0) {
+        out->type = CG_CLIENT_OFFER;
+        return parse_description(root, out, error);
+    } else if (strcmp(t, "answer") == 0) {
+        out->type = CG_CLIENT_ANSWER;
+        return parse_description(root, out, error);
+    } else if (strcmp(t, "candidate") == 0) {
+        out->type = CG_CLIENT_CANDIDATE;
+        return parse_candidate(root, out, error);
+    } else if (strcmp(t, "leave") == 0) {
+        out->type = CG_CLIENT_LEAVE;
+        return TRUE;
+    }
+    g_set_error_literal(error, CG_PROTOCOL_ERROR, CG_PROTOCOL_ERROR_UNKNOWN_TYPE,
+                        "message type is not known");
+    return FALSE;
+}
+
+gboolean cg_protocol_parse(const char *data, gsize len, CgClientMessage *out, GError **error)
+{
+    g_return_val_if_fail(data != NULL || len == 0, FALSE);
+    g_return_val_if_fail(out != NULL, FALSE);
+    g_return_val_if_fail(error == NULL || *error == NULL, FALSE);
+
+    memset(out, 0, sizeof *out);
+    /* json_loadb() reads exactly @len bytes: a raw NUL inside is a syntax
+     * error, trailing bytes after the value are refused. */
+    json_t *root = json_loadb(data ? data : "", len, JSON_REJECT_DUPLICATES, NULL);
+    gboolean ok = FALSE;
+    if (root == NULL) {
+        g_set_error_literal(error, CG_PROTOCOL_ERROR, CG_PROTOCOL_ERROR_MALFORMED,
+                            "message is not valid JSON");
+    } else if (!json_is_object(root)) {
+        g_set_error_literal(error, CG_PROTOCOL_ERROR, CG_PROTOCOL_ERROR_MALFORMED,
+                            "message is not a JSON object");
+    } else if (!depth_ok(root, 1)) {
+        g_set_error(error, CG_PROTOCOL_ERROR, CG_PROTOCOL_ERROR_MALFORMED,
+                    "message nests deeper than %d levels", CG_PROTOCOL_MAX_DEPTH);
+    } else {
+        ok = parse_members(root, out, error);
+    }
+    json_decref(root);
+    if (!ok)
+        cg_client_message_clear(out);
+    return ok;
+}
+
+/* ---- builders ---- */
+
+static json_t *utf8_string(const char *s)
+{
+    if (g_utf8_validate(s, -1, NULL))
+        return json_string(s);
+    g_autofree char *valid = g_utf8_make_valid(s, -1);
+    return json_string(valid);
+}
+
+/* Adds "key": @s; @s NULL is a caller bug and leaves the member out. */
+static void set_string(json_t *obj, const char *key, const char *s)
+{
+    g_return_if_fail(s != NULL);
+    json_object_set_new(obj, key, utf8_string(s));
+}
+
+/* Consumes @obj; returns the compact text in g_malloc'd memory. */
+static char *dump(json_t *obj)
+{
+    char *text = json_dumps(obj, JSON_COMPACT | JSON_PRESERVE_ORDER);
+    json_decref(obj);
+    if (text == NULL)
+        g_error("cannot serialise a protocol message"); /* out of memory */
+    char *copy = g_strdup(text);
+    free(text);
+    return copy;
+}
+
+static json_t *message(const char *type)
+{
+    json_t *obj = json_object();
+    json_object_set_new(obj, "type", json_string(type));
+    return obj;
+}
+
+char *cg_protocol_error_message(const char *code, const char *message_text)
+{
+    json_t *obj = message("error");
+    set_string(obj, "code", code);
+    set_string(obj, "message", message_text);
+    return dump(obj);
+}
+
+char *cg_protocol_description(const char *type, const char *pc, const char *participant,
+                              const char *sdp)
+{
+    g_return_val_if_fail(type != NULL, NULL);
+    json_t *obj = message(type);
+    set_string(obj, "pc", pc);
+    if (participant != NULL)
+        set_string(obj, "participant", participant);
+    set_string(obj, "sdp", sdp);
+    return dump(obj);
+}
+
+char *cg_protocol_candidate(const char *pc, guint mline_index, const char *candidate)
+{
+    json_t *obj = message("candidate");
+    set_string(obj, "pc", pc);
+    json_object_set_new(obj, "sdpMLineIndex", json_integer((json_int_t)mline_index));
+    set_string(obj, "candidate", candidate);
+    return dump(obj);
+}
+
+char *cg_protocol_pc_closed(const char *pc)
+{
+    json_t *obj = message("pc_closed");
+    set_string(obj, "pc", pc);
+    return dump(obj);
+}
+
+char *cg_protocol_bye(const char *reason)
+{
+    json_t *obj = message("bye");
+    set_string(obj, "reason", reason);
+    return dump(obj);
+}

@@ -1,0 +1,79 @@
+/* protocol.h — the endpoint WebSocket protocol codec (docs/protocol.md).
+ *
+ * Pure: no sockets, loop, clock or globals; callable from any thread.
+ * cg_protocol_parse() turns one client text frame into a CgClientMessage,
+ * enforcing the limits of the contract (JSON nesting, SDP and candidate size,
+ * pc names, m-line index) so later code only sees well-formed values. Its
+ * error codes map 1:1 onto the protocol's "error" codes
+ * (cg_protocol_error_code()). The frame size limit is the server's job.
+ * The builders make the server->client messages as compact JSON; joined,
+ * participant_joined and participant_left are built by the session code.
+ */
+#pragma once
+
+#include <glib.h>
+
+G_BEGIN_DECLS
+
+/* Limits of docs/protocol.md, set here once. */
+#define CG_PROTOCOL_MAX_DEPTH 8              /* JSON nesting levels, top object is 1 */
+#define CG_PROTOCOL_MAX_SDP_BYTES 32768      /* "sdp" member */
+#define CG_PROTOCOL_MAX_CANDIDATE_BYTES 1024 /* "candidate" member */
+#define CG_PROTOCOL_MAX_PC_CHARS 32          /* "pc": 1..32 of [a-z0-9-] */
+#define CG_PROTOCOL_MAX_MLINE_INDEX 63       /* "sdpMLineIndex": 0..63 */
+
+typedef enum {
+    CG_CLIENT_JOIN,
+    CG_CLIENT_OFFER,
+    CG_CLIENT_ANSWER,
+    CG_CLIENT_CANDIDATE,
+    CG_CLIENT_LEAVE,
+} CgClientMessageType;
+
+/* Members not used by a type are NULL / 0. */
+typedef struct {
+    CgClientMessageType type;
+    char *token;       /* join */
+    char *pc;          /* offer, answer, candidate */
+    char *sdp;         /* offer, answer */
+    char *candidate;   /* candidate ("" = end of candidates) */
+    guint mline_index; /* candidate */
+} CgClientMessage;
+
+#define CG_PROTOCOL_ERROR (cg_protocol_error_quark())
+GQuark cg_protocol_error_quark(void);
+
+typedef enum {
+    CG_PROTOCOL_ERROR_MALFORMED,    /* "malformed_message" */
+    CG_PROTOCOL_ERROR_UNKNOWN_TYPE, /* "unknown_type" */
+    CG_PROTOCOL_ERROR_BAD_SDP,      /* "bad_sdp": the sdp member exceeds the size limit */
+} CgProtocolError;
+
+/* Parses @len bytes at @data (not necessarily NUL-terminated) as one client
+ * message. On success fills @out (overwritten, not cleared first), which the
+ * caller releases with cg_client_message_clear(). On failure @out is zeroed
+ * and @error is set in CG_PROTOCOL_ERROR; its message names the bad member
+ * and never echoes member values. */
+gboolean cg_protocol_parse(const char *data, gsize len, CgClientMessage *out, GError **error);
+
+/* Frees the members of @msg and zeroes it; NULL is accepted. */
+void cg_client_message_clear(CgClientMessage *msg);
+
+/* (transfer none) the protocol "code" for an error from cg_protocol_parse():
+ * "malformed_message", "unknown_type" or "bad_sdp". Any other error gives
+ * "internal". */
+const char *cg_protocol_error_code(const GError *error);
+
+/* Builders of server->client messages. Each returns (transfer full, g_free) a
+ * compact JSON object text. String arguments must be non-NULL unless marked
+ * nullable; bytes that are not UTF-8 are replaced (U+FFFD), so the result is
+ * always valid JSON. */
+char *cg_protocol_error_message(const char *code, const char *message);
+/* @type is "offer" or "answer"; @participant (nullable) is omitted when NULL. */
+char *cg_protocol_description(const char *type, const char *pc, const char *participant,
+                              const char *sdp);
+char *cg_protocol_candidate(const char *pc, guint mline_index, const char *candidate);
+char *cg_protocol_pc_closed(const char *pc);
+char *cg_protocol_bye(const char *reason);
+
+G_END_DECLS

@@ -66,6 +66,9 @@ static struct lws_context *create_context(CgSignaling *s, GMainLoop *loop, GErro
     info.fd_limit_per_thread = c->max_connections + 16; /* listen socket, lws internals */
     info.timeout_secs = 20;
     info.vhost_name = "consultd";
+    /* HTTP/1.1 only: browsers would first try the WebSocket over HTTP/2 (RFC
+     * 8441), which lws 4.1 refuses, and fall back only seconds later. */
+    info.alpn = "http/1.1";
     struct lws_context *context = lws_create_context(&info);
     if (!context) {
         g_set_error(error, CG_PEER_ERROR, CG_PEER_ERROR_INTERNAL,

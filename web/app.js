@@ -1,0 +1,694 @@
+// consultgw web client: one page per join link (https://HOST/c/CONSULT_ID#token=JWT).
+//
+// It speaks the endpoint protocol of docs/protocol.md over wss://HOST/ws:
+//   join -> joined; one "pub" RTCPeerConnection that we offer (camera + microphone,
+//   sendonly); one "sub-N" RTCPeerConnection per other publisher that the server
+//   offers and we answer (its audio + video shown in a labelled tile).
+// ICE candidates trickle both ways, each tagged with its pc name and sdpMLineIndex.
+//
+// The token lives only in memory: it is read from the URL fragment and removed from
+// the address bar at once, so it is not kept in the browser history.
+// Plain ES2020 module, no dependencies, no build step.
+
+const ROLE_LABELS = {
+  specialist: 'Specialist',
+  provider: 'Provider',
+  patient: 'Patient',
+  interpreter: 'Interpreter',
+  observer: 'Observer',
+};
+
+const KIND_LABELS = {
+  virtual_consult: 'Virtual consult',
+  case_conference: 'Case conference',
+};
+
+// Plain-words text for each error code of docs/protocol.md (plus local ones).
+// fatal: the server closes the socket after it; rejoin: offering "Rejoin" may help.
+const ERRORS = {
+  bad_token: { text: 'This join link is not valid. Ask the clinic for a new link.', fatal: true },
+  token_expired: { text: 'This join link has expired. Ask the clinic for a new link.', fatal: true },
+  token_not_yet_valid: { text: 'This consult is not open yet.', fatal: true },
+  consult_not_found: {
+    text: 'This consult could not be found. It may have been cancelled or ended. Ask the clinic for a new link.',
+    fatal: true,
+  },
+  role_not_allowed: {
+    text: 'This join link does not allow you to join this consult in that role. Ask the clinic for a new link.',
+    fatal: true,
+  },
+  consult_full: {
+    text: 'This consult is full right now. Please try again in a few minutes or contact the clinic.',
+    fatal: true, rejoin: true,
+  },
+  dtls_fingerprint_mismatch: {
+    text: 'The secure video connection could not be verified, so the call was stopped to protect your privacy. Select Rejoin to try again.',
+    fatal: true, rejoin: true,
+  },
+  dtls_required: {
+    text: 'Your browser did not offer an encrypted video connection, which this consult requires. Please try an up-to-date browser.',
+  },
+  media_failed: {
+    text: 'Your audio and video could not be connected. Check your network, then select Rejoin.',
+    fatal: true, rejoin: true,
+  },
+  internal: {
+    text: 'The consult server had a problem. Select Rejoin to try again.',
+    fatal: true, rejoin: true,
+  },
+  message_too_big: {
+    text: 'Your browser sent the consult server more data than it accepts. Select Rejoin to try again.',
+    fatal: true, rejoin: true,
+  },
+  bad_sdp: {
+    text: 'Your browser\u2019s video setup was not accepted by the consult server. Please try an up-to-date browser.',
+  },
+  malformed_message: { text: 'The consult server could not read a message from this page. Try reloading your link.' },
+  unknown_type: { text: 'The consult server did not understand a message from this page. Try reloading your link.' },
+  not_joined: { text: 'This page is not yet part of the consult. Select Rejoin to try again.', rejoin: true },
+  already_joined: null, // harmless: we are in already
+  unknown_pc: null, // a candidate racing a closed connection: harmless
+  server_shutdown: { text: 'The consult server is restarting. Select Rejoin in a moment.', fatal: true, rejoin: true },
+  connection_lost: {
+    text: 'Connection lost. Check your network, then select Rejoin.',
+    fatal: true, rejoin: true,
+  },
+  no_token: {
+    text: 'This page needs the full join link from your invitation. Please open that link again.',
+    fatal: true,
+  },
+  no_websocket: { text: 'This browser cannot join video consults. Please use an up-to-date browser.', fatal: true },
+  pub_failed: {
+    text: 'Your audio and video could not reach the consult server. Check your network, then select Rejoin.',
+    rejoin: true,
+  },
+};
+
+const $ = (id) => document.getElementById(id);
+const ui = {
+  title: $('consult-title'),
+  meta: $('consult-meta'),
+  you: $('you'),
+  status: $('status'),
+  notice: $('notice'),
+  stage: $('stage'),
+  waiting: $('waiting'),
+  selfTile: $('self-tile'),
+  selfVideo: $('self-video'),
+  micBtn: $('mic-btn'),
+  camBtn: $('cam-btn'),
+  soundBtn: $('sound-btn'),
+  rejoinBtn: $('rejoin-btn'),
+  leaveBtn: $('leave-btn'),
+};
+
+const state = {
+  token: null,
+  ws: null,
+  joined: false,
+  closedByUs: false, // leave or rejoin: a close is expected
+  fatal: false, // an error that ends this connection is on screen
+  you: null,
+  iceServers: [],
+  participants: new Map(), // id -> {id, role, name}
+  pcs: new Map(), // pc name -> {pc, name, participant, stream, chain, pending}
+  localStream: null,
+  firstFrameMarked: false,
+};
+
+// ---------- small helpers ----------
+
+function roleLabel(role) {
+  return ROLE_LABELS[role] || (role ? String(role) : '');
+}
+
+function initials(name) {
+  const parts = String(name || '').trim().split(/\s+/).filter((w) => /^[\p{L}\p{N}]/u.test(w));
+  if (parts.length === 0) return '?';
+  const first = parts[0][0];
+  const last = parts.length > 1 ? parts[parts.length - 1][0] : '';
+  return (first + last).toUpperCase();
+}
+
+function decodeTokenClaims(token) {
+  try {
+    const part = token.split('.')[1];
+    const b64 = part.replace(/-/g, '+').replace(/_/g, '/');
+    const json = decodeURIComponent(
+      Array.from(atob(b64 + '='.repeat((4 - (b64.length % 4)) % 4)),
+        (c) => '%' + c.charCodeAt(0).toString(16).padStart(2, '0')).join(''));
+    const claims = JSON.parse(json);
+    return claims && typeof claims === 'object' ? claims : null;
+  } catch {
+    return null;
+  }
+}
+
+function formatTime(unixSeconds) {
+  try {
+    return new Intl.DateTimeFormat(undefined, { dateStyle: 'full', timeStyle: 'short' })
+      .format(new Date(unixSeconds * 1000));
+  } catch {
+    return new Date(unixSeconds * 1000).toString();
+  }
+}
+
+function setNotice(text) {
+  ui.notice.textContent = text || '';
+}
+
+function clearError() {
+  delete document.body.dataset.state;
+  ui.status.hidden = true;
+  ui.status.textContent = '';
+  delete ui.status.dataset.code;
+}
+
+// Shows the plain-words text for an error code in the alert element.
+function showError(code) {
+  if (!(code in ERRORS)) {
+    ERRORS[code] = { text: 'Something went wrong with the consult connection. Select Rejoin to try again.', rejoin: true };
+  }
+  const e = ERRORS[code];
+  if (e === null) return;
+  let text = e.text;
+  if (code === 'token_not_yet_valid') {
+    const claims = state.token ? decodeTokenClaims(state.token) : null;
+    if (claims && typeof claims.nbf === 'number') {
+      text += ` It opens ${formatTime(claims.nbf)} (your local time). Please open your link again then.`;
+    } else {
+      text += ' Please open your link again closer to the appointment time.';
+    }
+  }
+  ui.status.textContent = text;
+  ui.status.dataset.code = code;
+  ui.status.hidden = false;
+  if (e.fatal) {
+    state.fatal = true;
+    setNotice('');
+    // Nothing more will happen on this link: turn the camera off and show only the message.
+    if (!e.rejoin) stopLocalMedia();
+    document.body.dataset.state = 'error';
+  }
+  ui.rejoinBtn.hidden = !(e.rejoin && state.token);
+}
+
+function send(msg) {
+  const ws = state.ws;
+  if (ws && ws.readyState === WebSocket.OPEN) ws.send(JSON.stringify(msg));
+}
+
+// ---------- tiles ----------
+
+function tileFor(participantId) {
+  return ui.stage.querySelector(`figure.tile[data-participant="${CSS.escape(participantId)}"]`);
+}
+
+function labelTile(tile, p) {
+  const name = p && p.name ? p.name : 'Participant';
+  const role = p ? roleLabel(p.role) : '';
+  tile.querySelector('.name').textContent = name;
+  tile.querySelector('.role').textContent = role;
+  tile.querySelector('.avatar').textContent = initials(name);
+  tile.querySelector('video').setAttribute('aria-label', role ? `${name}, ${role}` : name);
+  if (p && p.role) tile.dataset.role = p.role;
+}
+
+function createTile(participantId) {
+  const tile = document.createElement('figure');
+  tile.className = 'tile remote no-video';
+  tile.dataset.participant = participantId;
+
+  const avatar = document.createElement('div');
+  avatar.className = 'avatar';
+  avatar.setAttribute('aria-hidden', 'true');
+
+  const video = document.createElement('video');
+  video.dataset.participant = participantId;
+  video.autoplay = true;
+  video.playsInline = true;
+  video.setAttribute('playsinline', '');
+  video.muted = false; // their voice is heard through this element
+
+  const caption = document.createElement('figcaption');
+  caption.className = 'label';
+  const name = document.createElement('span');
+  name.className = 'name';
+  const role = document.createElement('span');
+  role.className = 'role';
+  caption.append(name, role);
+
+  tile.append(avatar, video, caption);
+  labelTile(tile, state.participants.get(participantId));
+
+  const showVideo = () => {
+    if (video.videoWidth > 0) {
+      tile.classList.remove('no-video');
+      markFirstFrame();
+    }
+  };
+  video.addEventListener('resize', showVideo);
+  video.addEventListener('loadeddata', showVideo);
+  ui.stage.append(tile);
+  updateLayout();
+  return tile;
+}
+
+function removeTile(participantId) {
+  const tile = tileFor(participantId);
+  if (!tile) return;
+  const video = tile.querySelector('video');
+  video.srcObject = null;
+  tile.remove();
+  updateLayout();
+}
+
+function updateLayout() {
+  const remotes = ui.stage.querySelectorAll('figure.tile.remote').length;
+  ui.stage.dataset.count = String(remotes + 1);
+  ui.waiting.hidden = !state.joined || remotes > 0 || state.participants.size > 0 || state.fatal;
+}
+
+// Measurement hook (read by the e2e test): time from page start to the first
+// decoded remote video frame.
+function markFirstFrame() {
+  if (state.firstFrameMarked) return;
+  state.firstFrameMarked = true;
+  try {
+    performance.mark('cg-first-remote-frame');
+  } catch {
+    /* measurement only */
+  }
+}
+
+function playRemote(video) {
+  const p = video.play();
+  if (p && typeof p.catch === 'function') {
+    p.catch((err) => {
+      if (err && err.name === 'NotAllowedError') ui.soundBtn.hidden = false;
+    });
+  }
+}
+
+// ---------- peer connections ----------
+
+function newPc(name, participant) {
+  const pc = new RTCPeerConnection({ iceServers: state.iceServers });
+  const entry = { pc, name, participant, stream: null, chain: Promise.resolve(), pending: [] };
+  pc.onicecandidate = (ev) => {
+    if (ev.candidate && ev.candidate.candidate) {
+      send({
+        type: 'candidate', pc: name,
+        sdpMLineIndex: ev.candidate.sdpMLineIndex ?? 0,
+        candidate: ev.candidate.candidate,
+      });
+    } else if (!ev.candidate) {
+      send({ type: 'candidate', pc: name, sdpMLineIndex: 0, candidate: '' });
+    }
+  };
+  state.pcs.set(name, entry);
+  return entry;
+}
+
+// Runs fn after everything already queued on this pc, so an answer is applied
+// before the candidates that follow it.
+function onPc(entry, fn) {
+  entry.chain = entry.chain.then(fn).catch((err) => {
+    if (state.pcs.get(entry.name) === entry) console.warn(`[${entry.name}]`, err);
+  });
+  return entry.chain;
+}
+
+async function flushCandidates(entry) {
+  const queued = entry.pending;
+  entry.pending = [];
+  for (const c of queued) await addCandidate(entry, c);
+}
+
+async function addCandidate(entry, c) {
+  if (entry.pc.signalingState === 'closed') return;
+  if (!entry.pc.remoteDescription) {
+    entry.pending.push(c);
+    return;
+  }
+  try {
+    if (c.candidate === '') {
+      await entry.pc.addIceCandidate();
+    } else {
+      await entry.pc.addIceCandidate(c);
+    }
+  } catch (err) {
+    if (c.candidate !== '') console.warn(`[${entry.name}] candidate refused`, err);
+  }
+}
+
+function closePc(name) {
+  const entry = state.pcs.get(name);
+  if (!entry) return;
+  state.pcs.delete(name);
+  entry.pc.onicecandidate = null;
+  entry.pc.ontrack = null;
+  entry.pc.onconnectionstatechange = null;
+  entry.pc.close();
+  if (entry.participant) {
+    const tile = tileFor(entry.participant);
+    if (tile && tile.dataset.pc === name) removeTile(entry.participant);
+  }
+}
+
+function closeAllPcs() {
+  for (const name of Array.from(state.pcs.keys())) closePc(name);
+  for (const tile of ui.stage.querySelectorAll('figure.tile.remote')) {
+    removeTile(tile.dataset.participant);
+  }
+}
+
+async function getLocalMedia(role) {
+  if (state.localStream) return state.localStream;
+  if (!navigator.mediaDevices || !navigator.mediaDevices.getUserMedia) {
+    showError('no_media_api');
+    return null;
+  }
+  const audio = { echoCancellation: true, noiseSuppression: true, autoGainControl: true };
+  const video = { width: { ideal: 640 }, height: { ideal: 480 }, frameRate: { ideal: 24, max: 30 } };
+  const attempts = role === 'interpreter'
+    ? [{ audio }]
+    : [{ audio, video }, { audio }, { video }];
+  let lastErr = null;
+  for (const constraints of attempts) {
+    try {
+      state.localStream = await navigator.mediaDevices.getUserMedia(constraints);
+      break;
+    } catch (err) {
+      lastErr = err;
+      if (err && (err.name === 'NotAllowedError' || err.name === 'SecurityError')) break;
+    }
+  }
+  if (!state.localStream) {
+    const denied = lastErr && (lastErr.name === 'NotAllowedError' || lastErr.name === 'SecurityError');
+    showError(denied ? 'media_denied' : 'no_camera');
+    return null;
+  }
+  ui.selfVideo.srcObject = state.localStream;
+  ui.selfTile.classList.toggle('no-video', state.localStream.getVideoTracks().length === 0);
+  ui.micBtn.disabled = state.localStream.getAudioTracks().length === 0;
+  ui.camBtn.disabled = state.localStream.getVideoTracks().length === 0;
+  return state.localStream;
+}
+
+async function startPublishing() {
+  const stream = await getLocalMedia(state.you && state.you.role);
+  if (!stream || !state.joined) return;
+  const entry = newPc('pub', null);
+  entry.pc.onconnectionstatechange = () => {
+    const cs = entry.pc.connectionState;
+    if (cs === 'connected') {
+      if (ui.status.dataset.code === 'pub_failed') clearError();
+      setNotice('Your camera and microphone are connected.');
+    } else if (cs === 'failed' && !state.fatal) {
+      showError('pub_failed');
+    }
+  };
+  // Audio first, then video: m-line 0 is audio when both are present.
+  const tracks = [...stream.getAudioTracks(), ...stream.getVideoTracks()];
+  for (const track of tracks) {
+    entry.pc.addTransceiver(track, { direction: 'sendonly', streams: [stream] });
+  }
+  await onPc(entry, async () => {
+    const offer = await entry.pc.createOffer();
+    await entry.pc.setLocalDescription(offer);
+    send({ type: 'offer', pc: 'pub', sdp: entry.pc.localDescription.sdp });
+  });
+}
+
+function onServerOffer(msg) {
+  const name = msg.pc;
+  const participantId = typeof msg.participant === 'string' ? msg.participant : name;
+  let entry = state.pcs.get(name);
+  if (!entry) {
+    entry = newPc(name, participantId);
+    const stream = new MediaStream();
+    entry.stream = stream;
+    let tile = tileFor(participantId);
+    if (!tile) tile = createTile(participantId);
+    tile.dataset.pc = name;
+    const video = tile.querySelector('video');
+    video.srcObject = stream;
+    entry.pc.ontrack = (ev) => {
+      if (!stream.getTracks().includes(ev.track)) stream.addTrack(ev.track);
+      // Re-attach so every browser picks up a track added after the first.
+      if (video.srcObject !== stream) video.srcObject = stream;
+      playRemote(video);
+    };
+    entry.pc.onconnectionstatechange = () => {
+      tile.classList.toggle('failed', entry.pc.connectionState === 'failed');
+    };
+  }
+  onPc(entry, async () => {
+    await entry.pc.setRemoteDescription({ type: 'offer', sdp: msg.sdp });
+    await flushCandidates(entry);
+    const answer = await entry.pc.createAnswer();
+    await entry.pc.setLocalDescription(answer);
+    send({ type: 'answer', pc: name, sdp: entry.pc.localDescription.sdp });
+  });
+}
+
+function onServerAnswer(msg) {
+  const entry = state.pcs.get(msg.pc);
+  if (!entry) return;
+  onPc(entry, async () => {
+    await entry.pc.setRemoteDescription({ type: 'answer', sdp: msg.sdp });
+    await flushCandidates(entry);
+  });
+}
+
+function onServerCandidate(msg) {
+  const entry = state.pcs.get(msg.pc);
+  if (!entry) return;
+  const c = {
+    candidate: typeof msg.candidate === 'string' ? msg.candidate : '',
+    sdpMLineIndex: Number.isInteger(msg.sdpMLineIndex) ? msg.sdpMLineIndex : 0,
+  };
+  if (typeof msg.sdpMid === 'string') c.sdpMid = msg.sdpMid;
+  onPc(entry, () => addCandidate(entry, c));
+}
+
+// ---------- protocol ----------
+
+function onJoined(msg) {
+  state.joined = true;
+  clearError();
+  state.you = msg.you || null;
+  state.iceServers = Array.isArray(msg.ice_servers) ? msg.ice_servers : [];
+  state.participants.clear();
+  for (const p of Array.isArray(msg.participants) ? msg.participants : []) {
+    if (p && typeof p.id === 'string') state.participants.set(p.id, p);
+  }
+
+  const consult = msg.consult || {};
+  if (consult.title) {
+    ui.title.textContent = consult.title;
+    document.title = `${consult.title} \u2014 Video consult`;
+  }
+  const meta = [];
+  if (consult.specialty) meta.push(consult.specialty.charAt(0).toUpperCase() + consult.specialty.slice(1));
+  if (consult.kind) meta.push(KIND_LABELS[consult.kind] || consult.kind);
+  ui.meta.textContent = meta.join(' \u00b7 ');
+  ui.meta.hidden = meta.length === 0;
+
+  if (state.you) {
+    const role = roleLabel(state.you.role);
+    ui.you.textContent = `You: ${state.you.name || ''}${role ? ` (${role})` : ''}`;
+    ui.you.hidden = false;
+    ui.selfTile.querySelector('.avatar').textContent = initials(state.you.name);
+    ui.selfTile.querySelector('.name').textContent = role ? `You \u00b7 ${role}` : 'You';
+  }
+  ui.leaveBtn.disabled = false;
+  ui.rejoinBtn.hidden = true;
+  setNotice(state.participants.size > 0 ? 'Connected. Starting video\u2026' : 'Connected.');
+  updateLayout();
+
+  // Observers only listen and watch: they have no camera or microphone to send.
+  if (!state.you || state.you.role !== 'observer') {
+    startPublishing().catch((err) => {
+      console.warn('publish failed', err);
+      if (!state.fatal) showError('pub_failed');
+    });
+  }
+}
+
+function onParticipantJoined(msg) {
+  const p = msg.participant;
+  if (!p || typeof p.id !== 'string') return;
+  state.participants.set(p.id, p);
+  const tile = tileFor(p.id);
+  if (tile) labelTile(tile, p);
+  setNotice(`${p.name || 'Someone'}${p.role ? ` (${roleLabel(p.role)})` : ''} joined.`);
+  updateLayout();
+}
+
+function onParticipantLeft(msg) {
+  const id = msg.participant;
+  if (typeof id !== 'string') return;
+  const p = state.participants.get(id);
+  const who = p && p.name ? p.name : 'A participant';
+  state.participants.delete(id);
+  for (const entry of Array.from(state.pcs.values())) {
+    if (entry.participant === id) closePc(entry.name);
+  }
+  removeTile(id);
+  updateLayout();
+  const why = msg.reason === 'disconnected' ? ' (connection lost)'
+    : msg.reason === 'media_failed' ? ' (their video connection failed)' : '';
+  setNotice(`${who} left${why}.`);
+}
+
+function onMessage(ev) {
+  let msg;
+  try {
+    msg = JSON.parse(ev.data);
+  } catch {
+    return;
+  }
+  if (!msg || typeof msg !== 'object' || typeof msg.type !== 'string') return;
+  switch (msg.type) {
+    case 'joined': onJoined(msg); break;
+    case 'offer': if (typeof msg.pc === 'string' && typeof msg.sdp === 'string') onServerOffer(msg); break;
+    case 'answer': if (typeof msg.pc === 'string' && typeof msg.sdp === 'string') onServerAnswer(msg); break;
+    case 'candidate': if (typeof msg.pc === 'string') onServerCandidate(msg); break;
+    case 'participant_joined': onParticipantJoined(msg); break;
+    case 'participant_left': onParticipantLeft(msg); break;
+    case 'pc_closed': if (typeof msg.pc === 'string') closePc(msg.pc); break;
+    case 'error': if (typeof msg.code === 'string') showError(msg.code); break;
+    case 'bye': showError(msg.reason === 'server_shutdown' ? 'server_shutdown' : 'connection_lost'); break;
+    default: break;
+  }
+}
+
+function onClose(ev) {
+  const wasOurs = state.closedByUs;
+  state.ws = null;
+  state.joined = false;
+  closeAllPcs();
+  ui.leaveBtn.disabled = true;
+  if (wasOurs) return;
+  if (!state.fatal) {
+    // The server names the error code as the close reason when it closes on an error.
+    showError(ev && ev.reason && ev.reason in ERRORS && ERRORS[ev.reason] ? ev.reason : 'connection_lost');
+  }
+  updateLayout();
+}
+
+function connect() {
+  if (typeof WebSocket !== 'function' || typeof RTCPeerConnection !== 'function') {
+    showError('no_websocket');
+    return;
+  }
+  state.closedByUs = false;
+  state.fatal = false;
+  state.joined = false;
+  ui.rejoinBtn.hidden = true;
+  setNotice('Connecting to the consult\u2026');
+  const ws = new WebSocket(`wss://${location.host}/ws`);
+  state.ws = ws;
+  ws.onopen = () => send({ type: 'join', token: state.token });
+  ws.onmessage = (ev) => { if (state.ws === ws) onMessage(ev); };
+  ws.onclose = (ev) => { if (state.ws === ws) onClose(ev); };
+  ws.onerror = () => { /* onclose follows and reports it */ };
+}
+
+function disconnect() {
+  state.closedByUs = true;
+  const ws = state.ws;
+  state.ws = null;
+  state.joined = false;
+  closeAllPcs();
+  if (ws) {
+    ws.onmessage = null;
+    ws.onclose = null;
+    try { ws.close(1000); } catch { /* already closed */ }
+  }
+}
+
+// ---------- controls ----------
+
+function stopLocalMedia() {
+  if (!state.localStream) return;
+  for (const t of state.localStream.getTracks()) t.stop();
+  state.localStream = null;
+  ui.selfVideo.srcObject = null;
+  ui.micBtn.disabled = true;
+  ui.camBtn.disabled = true;
+}
+
+function leave() {
+  send({ type: 'leave' });
+  disconnect();
+  stopLocalMedia();
+  clearError();
+  ui.leaveBtn.disabled = true;
+  ui.rejoinBtn.hidden = !state.token;
+  ui.waiting.hidden = true;
+  setNotice('You have left the consult. You can close this page.');
+}
+
+function rejoin() {
+  disconnect();
+  clearError();
+  connect();
+}
+
+function toggleTrack(kind, btn, onText, offText) {
+  if (!state.localStream) return;
+  const tracks = kind === 'audio' ? state.localStream.getAudioTracks() : state.localStream.getVideoTracks();
+  // The label says what the button will do; data-off marks the state for styling.
+  const off = btn.dataset.off !== 'true';
+  for (const t of tracks) t.enabled = !off;
+  btn.dataset.off = String(off);
+  btn.textContent = off ? offText : onText;
+  if (kind === 'video') ui.selfTile.classList.toggle('no-video', off);
+}
+
+ui.micBtn.addEventListener('click', () => toggleTrack('audio', ui.micBtn, 'Mute microphone', 'Unmute microphone'));
+ui.camBtn.addEventListener('click', () => toggleTrack('video', ui.camBtn, 'Turn camera off', 'Turn camera on'));
+ui.leaveBtn.addEventListener('click', leave);
+ui.rejoinBtn.addEventListener('click', rejoin);
+ui.soundBtn.addEventListener('click', () => {
+  ui.soundBtn.hidden = true;
+  for (const v of ui.stage.querySelectorAll('figure.tile.remote video')) playRemote(v);
+});
+window.addEventListener('pagehide', () => {
+  if (state.ws) send({ type: 'leave' });
+});
+
+// Local-only error texts (not protocol codes).
+ERRORS.media_denied = {
+  text: 'Camera and microphone access was blocked, so the others cannot see or hear you. Allow access in your browser settings, then select Rejoin.',
+  rejoin: true,
+};
+ERRORS.no_camera = {
+  text: 'No camera or microphone could be started, so the others cannot see or hear you. You can still see and hear them.',
+};
+ERRORS.no_media_api = {
+  text: 'This browser cannot use your camera or microphone here. You can still see and hear the others.',
+};
+
+// ---------- start ----------
+
+function readToken() {
+  const hash = location.hash.startsWith('#') ? location.hash.slice(1) : location.hash;
+  const token = new URLSearchParams(hash).get('token');
+  if (location.hash) {
+    // Keep the token out of the browser history and out of shared screenshots.
+    history.replaceState(null, '', location.pathname + location.search);
+  }
+  return token && token.trim() ? token.trim() : null;
+}
+
+state.token = readToken();
+ui.selfVideo.muted = true; // never play our own microphone back
+if (!state.token) {
+  showError('no_token');
+} else {
+  connect();
+}

@@ -1,0 +1,68 @@
+/* test_endpoint.h — one consult participant for integration tests: the WSS
+ * protocol client (wss_client.h) glued to a webrtcbin peer (rtc_peer.h).
+ *
+ * cg_test_endpoint_new() connects, sends join with the token and, once
+ * "joined" arrives, publishes (unless told not to). It forwards offers,
+ * answers and candidates both ways, closes subscribe connections on
+ * pc_closed, and records what the server said: participant_joined/left,
+ * error codes, pc_closed, bye, and the close status.
+ *
+ * Threads: the thread-default main context current at creation; wait
+ * functions iterate it.
+ */
+#pragma once
+
+#include "rtc_peer.h"
+#include "wss_client.h"
+
+G_BEGIN_DECLS
+
+typedef struct _CgTestEndpoint CgTestEndpoint;
+
+typedef struct {
+    CgRtcPeerOptions media;
+    gboolean no_publish; /* join only: no CgRtcPeer */
+} CgTestEndpointOptions;
+
+/* (transfer full) Starts connecting and joining. */
+CgTestEndpoint *cg_test_endpoint_new(guint16 port, GTlsCertificate *cert, const char *token,
+                                     const CgTestEndpointOptions *options);
+void cg_test_endpoint_free(CgTestEndpoint *ep);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC(CgTestEndpoint, cg_test_endpoint_free)
+
+/* Waits for "joined"; FALSE (with what happened instead in @error) otherwise. */
+gboolean cg_test_endpoint_wait_joined(CgTestEndpoint *ep, guint timeout_ms, GError **error);
+gboolean cg_test_endpoint_joined(const CgTestEndpoint *ep);
+/* Monotonic time join was sent (0 before). */
+gint64 cg_test_endpoint_join_time(const CgTestEndpoint *ep);
+/* (transfer none) own participant id from "joined", or NULL. */
+const char *cg_test_endpoint_id(const CgTestEndpoint *ep);
+/* (transfer none) the "joined" message, or NULL. */
+json_t *cg_test_endpoint_joined_message(const CgTestEndpoint *ep);
+
+/* (transfer none) the media peer; NULL before joined or with no_publish. */
+CgRtcPeer *cg_test_endpoint_peer(const CgTestEndpoint *ep);
+/* (transfer none) the WSS client. */
+CgWssClient *cg_test_endpoint_wss(const CgTestEndpoint *ep);
+
+/* Decoded video frames from participant @id (0 without a peer). */
+guint cg_test_endpoint_frames_from(const CgTestEndpoint *ep, const char *id);
+/* Waits until @ep decoded at least @n frames from @id. */
+gboolean cg_test_endpoint_wait_frames(CgTestEndpoint *ep, const char *id, guint n,
+                                      guint timeout_ms);
+
+/* Did the server send error @code (at any time)? */
+gboolean cg_test_endpoint_got_error(const CgTestEndpoint *ep, const char *code);
+gboolean cg_test_endpoint_wait_error(CgTestEndpoint *ep, const char *code, guint timeout_ms);
+/* (transfer none) the reason of participant_left for @id, NULL if none yet. */
+const char *cg_test_endpoint_left_reason(const CgTestEndpoint *ep, const char *id);
+gboolean cg_test_endpoint_wait_left(CgTestEndpoint *ep, const char *id, guint timeout_ms);
+gboolean cg_test_endpoint_saw_joined(const CgTestEndpoint *ep, const char *id);
+guint cg_test_endpoint_n_pc_closed(const CgTestEndpoint *ep);
+/* (transfer none) the reason of "bye", or NULL. */
+const char *cg_test_endpoint_bye_reason(const CgTestEndpoint *ep);
+
+/* Sends "leave". */
+void cg_test_endpoint_leave(CgTestEndpoint *ep);
+
+G_END_DECLS

@@ -1,0 +1,169 @@
+/* media-private.h — the relay's objects, shared by the files of media/ only.
+ *
+ * Ownership (main context only unless marked):
+ *   CgMedia  owns  the pipeline, every CgEndpoint (endpoints table) and an index
+ *                  of every live CgConn by serial (conns table, not owning).
+ *   CgEndpoint owns its "pub" CgConn and its "sub-N" CgConns (subs table, by
+ *                  publisher id), and the set of subscribers it is routed to.
+ *   CgConn   owns  its webrtcbin and, for pub, one tee per kind; for sub, one
+ *                  queue per kind and the tee request pads feeding them. Every
+ *                  element it adds to the pipeline is named "c<serial>-...".
+ *   CgConnShared   is what GStreamer threads may touch: refcounted, immutable
+ *                  after creation except for atomics and the mutex-guarded
+ *                  expected fingerprint. Signal handlers and pad probes hold a
+ *                  ref; they never see CgConn/CgEndpoint/CgMedia.
+ *   CgMediaAlive   refcounted token; ->media is cleared (on the main context)
+ *                  by cg_media_free, so a late hop finds nothing to touch.
+ *
+ * Hops: a GStreamer thread copies what it needs into a CgHop and queues it on
+ * the main context (cg_conn_hop); the main context looks the connection up by
+ * serial, so a hop for a removed connection is dropped.
+ *
+ * Teardown order (cg_media_endpoint_remove): other endpoints' sub conns that
+ * carry this endpoint (pc_closed emitted), this endpoint's sub conns, its pub
+ * conn, its routes. Per conn (cg_conn_free): release tee pads, then queues,
+ * webrtcbin and tees to NULL and out of the pipeline, then the shared ref.
+ */
+#pragma once
+
+#include "media.h"
+#include "sdp_policy.h"
+
+#include <gst/gst.h>
+
+GST_DEBUG_CATEGORY_EXTERN(cg_media_debug);
+
+typedef struct _CgEndpoint CgEndpoint;
+typedef struct _CgConn CgConn;
+
+enum { CG_KIND_AUDIO, CG_KIND_VIDEO, CG_N_KINDS };
+
+typedef struct {
+    gatomicrefcount ref;
+    CgMedia *media; /* main context only; NULL once the relay is freed */
+} CgMediaAlive;
+
+/* One per endpoint, shared by its connections' gates (atomics only). An
+ * endpoint's media is relayed neither way once @bad is set (a fingerprint
+ * mismatch on any of its connections), and its subscriptions carry nothing
+ * while its publish connection is offered but not verified. */
+typedef struct {
+    gatomicrefcount ref;
+    gint bad;
+    gint pub_offered;
+    gint pub_verified;
+} CgEndpointGate;
+
+CgEndpointGate *cg_endpoint_gate_new(void);
+CgEndpointGate *cg_endpoint_gate_ref(CgEndpointGate *gate);
+void cg_endpoint_gate_unref(CgEndpointGate *gate);
+
+typedef struct {
+    gatomicrefcount ref;
+    guint64 serial;
+    gboolean is_pub;
+    char *tag;          /* "[ep|3] pub", for logs */
+    GMainContext *ctx;  /* the relay's main context */
+    CgMediaAlive *alive;
+    CgEndpointGate *epgate;
+    GstElement *tee[CG_N_KINDS]; /* pub only; set at creation, then immutable */
+    gint verified;      /* atomic: the DTLS certificate matched */
+    gint judged;        /* atomic: a connected transport was checked */
+    gint keyframe_asked[CG_N_KINDS]; /* atomic, sub only */
+    GMutex lock;        /* guards the two fields below */
+    char *hash_func;
+    char *expected;
+} CgConnShared;
+
+struct _CgConn {
+    CgMedia *media;
+    CgEndpoint *ep;
+    guint64 serial;
+    char *name;              /* "pub" or "sub-N" */
+    CgEndpointId publisher;  /* 0 for pub */
+    GstElement *webrtc;
+    CgConnShared *shared;
+    guint n_remote_candidates;
+    gboolean answered;       /* pub: our answer was set; sub: their answer was */
+    CgSdpCodec codecs[CG_N_KINDS]; /* pub: negotiated; sub: offered */
+    GstElement *queue[CG_N_KINDS]; /* sub */
+    GstPad *tee_src[CG_N_KINDS];   /* sub: request pads of the publisher's tees */
+};
+
+struct _CgEndpoint {
+    CgMedia *media;
+    CgEndpointId id;
+    char *tag;
+    CgConn *pub;
+    CgEndpointGate *gate;
+    GHashTable *subs;        /* publisher id (guint64 *) -> CgConn *, owned */
+    GHashTable *subscribers; /* set of subscriber ids this one is routed to */
+    guint next_sub;
+    gboolean failed;
+};
+
+struct _CgMedia {
+    GMainContext *ctx;
+    CgMediaEvents events;
+    gpointer user;
+    char **ice_addresses;
+    guint rtp_port_min, rtp_port_max;
+    char *stun_server;
+    GstElement *pipeline;
+    GHashTable *endpoints; /* id (guint64 *) -> CgEndpoint *, owned */
+    GHashTable *conns;     /* serial (guint64 *) -> CgConn *, index only */
+    guint64 next_serial;
+    CgMediaAlive *alive;
+};
+
+/* media.c */
+CgMediaAlive *cg_media_alive_ref(CgMediaAlive *alive);
+void cg_media_alive_unref(CgMediaAlive *alive);
+typedef void (*CgHopFunc)(CgConn *conn, gpointer data);
+/* Any thread: runs @fn(conn, @data) on @ctx if connection @serial still
+ * exists then; @destroy frees @data either way. Always queued (never run in
+ * the calling thread, unlike g_main_context_invoke_full, which runs the
+ * function at once on a thread whose default context is free). */
+void cg_media_hop(GMainContext *ctx, CgMediaAlive *alive, guint64 serial, CgHopFunc fn,
+                  gpointer data, GDestroyNotify destroy);
+CgEndpoint *cg_media_lookup(CgMedia *media, CgEndpointId id);
+/* Queues endpoint_failed for @ep (at most once per endpoint), delivered from
+ * its own main-context dispatch so the caller's handler may remove @ep. */
+void cg_media_fail_endpoint(CgMedia *media, CgEndpointId ep, CgMediaError code,
+                            const char *message);
+/* Called once @pub's publish connection is negotiated: offers its media to
+ * every subscriber it is routed to. */
+void cg_media_publisher_ready(CgMedia *media, CgEndpoint *pub);
+
+/* conn.c */
+/* A pub connection when @source is NULL, else a sub connection relaying
+ * @source (the publisher's negotiated pub connection). */
+CgConn *cg_conn_new(CgMedia *media, CgEndpoint *ep, const char *name, CgConn *source,
+                    GError **error);
+void cg_conn_free(CgConn *conn);
+gboolean cg_conn_remote_description(CgConn *conn, const char *type, const char *sdp,
+                                    GError **error);
+gboolean cg_conn_remote_candidate(CgConn *conn, guint mline, const char *candidate,
+                                  GError **error);
+/* sub only: create-offer now (its transceivers are in place). */
+void cg_conn_offer(CgConn *conn);
+
+/* ice.c */
+gboolean cg_media_ice_harden(GstElement *webrtc, const char *const *addresses,
+                             guint port_min, guint port_max, const char *stun_server,
+                             GError **error);
+
+/* relay.c */
+/* pub: creates the tees (gated on the connection's verification). */
+gboolean cg_relay_pub_init(CgConn *conn, GError **error);
+/* pub, on a GStreamer thread: links a new webrtcbin src pad to its tee. */
+void cg_relay_pub_pad_added(CgConnShared *shared, GstElement *webrtc, GstPad *pad);
+/* sub: transceivers, queues and tee branches for @pub's negotiated codecs. */
+gboolean cg_relay_sub_init(CgConn *conn, CgConn *pub, GError **error);
+/* Removes every element named after the connection (tee pads first). */
+void cg_relay_teardown(CgConn *conn);
+
+CgConnShared *cg_conn_shared_ref(CgConnShared *shared);
+/* Any thread: may data pass a connection's gate now? */
+gboolean cg_conn_shared_open(CgConnShared *shared);
+void cg_conn_shared_unref(gpointer shared);

@@ -1,0 +1,50 @@
+/* sdp_policy.h — what consultd accepts in an endpoint's SDP (pure).
+ *
+ * An endpoint's description (an offer on "pub", an answer on "sub-N") passes
+ * through cg_sdp_policy_apply() before webrtcbin sees it:
+ *  - at most CG_MEDIA_MAX_SDP_BYTES, parsable, at least one m-line (BAD_SDP);
+ *  - DTLS-SRTP only: every audio/video m-line uses UDP/TLS/RTP/SAVP(F) or
+ *    TCP/DTLS/RTP/SAVP(F), no a=crypto anywhere, and an a=fingerprint (session or
+ *    media level, all equal) with a known hash function (DTLS_REQUIRED);
+ *  - only Opus (audio) and VP8 (video) payload types survive; rtx/red/ulpfec and
+ *    other codecs are removed with their rtpmap/fmtp/rtcp-fb lines, and
+ *    a=ssrc-group lines (they name RTX streams) are dropped. An m-line with
+ *    nothing usable, or of another kind (application), is rejected (port 0);
+ *    if no m-line is left usable the SDP is refused (BAD_SDP).
+ * No main loop, no globals: safe on any thread. Errors are in CG_MEDIA_ERROR.
+ */
+#pragma once
+
+#include <glib.h>
+
+G_BEGIN_DECLS
+
+typedef struct {
+    char *hash_func; /* lower case, e.g. "sha-256" */
+    char *value;     /* upper-case hex with colons, e.g. "AB:CD:..." */
+} CgSdpFingerprint;
+
+void cg_sdp_fingerprint_clear(CgSdpFingerprint *fp);
+
+/* Checks and filters @sdp (@len bytes, not necessarily NUL-terminated).
+ * Returns (transfer full) the filtered SDP text and fills @fp (caller clears
+ * it with cg_sdp_fingerprint_clear), or NULL with @error set. */
+char *cg_sdp_policy_apply(const char *sdp, gsize len, CgSdpFingerprint *fp, GError **error);
+
+/* The codec negotiated for one kind of media in a (local) answer. */
+typedef struct {
+    gboolean present;
+    guint mline;          /* index of the m-line */
+    guint payload;        /* RTP payload type */
+    guint clock_rate;
+    char encoding[16];    /* "OPUS" or "VP8" */
+    guint channels;       /* 0 when not given */
+    gboolean fb_nack, fb_pli, fb_fir;
+} CgSdpCodec;
+
+/* Reads, from a negotiated SDP, the first usable payload type of the first
+ * active audio and the first active video m-line. Returns FALSE if the text
+ * does not parse. @audio and @video are always initialised. */
+gboolean cg_sdp_negotiated_codecs(const char *sdp, CgSdpCodec *audio, CgSdpCodec *video);
+
+G_END_DECLS

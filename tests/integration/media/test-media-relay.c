@@ -1,0 +1,292 @@
+/* test-media-relay.c — CgMedia relaying between three in-process CgRtcPeers.
+ *
+ * The test is the signaling: CgMediaEvents go to the peers, peer events go to
+ * CgMedia, all on this thread's main context. Waits are polls of the main
+ * context with a deadline, never fixed sleeps.
+ */
+#include "media-testing.h"
+#include "media.h"
+#include "rtc_peer.h"
+
+#include <math.h>
+
+#define N_PEERS 3
+#define WAIT_US (60 * G_USEC_PER_SEC)
+
+typedef struct Fixture Fixture;
+
+typedef struct {
+    Fixture *fx;
+    CgEndpointId id;
+    CgRtcPeer *peer;
+    char label[8];
+    guint failed;
+    CgMediaError failed_code;
+    GPtrArray *closed; /* pc names */
+    GHashTable *pc_label; /* pc -> label of its publisher */
+} Party;
+
+struct Fixture {
+    CgMedia *media;
+    Party party[N_PEERS];
+};
+
+static const guint tones[N_PEERS] = {440, 660, 880};
+static const guint32 colors[N_PEERS] = {0xff0000, 0x00ff00, 0x0000ff};
+
+static Party *party_of(Fixture *fx, CgEndpointId id)
+{
+    for (guint i = 0; i < N_PEERS; i++)
+        if (fx->party[i].id == id)
+            return &fx->party[i];
+    return NULL;
+}
+
+/* ---- CgMedia -> peer ---- */
+static void m_description(gpointer user, CgEndpointId ep, const char *pc, CgEndpointId publisher,
+                          const char *type, const char *sdp)
+{
+    Party *p = party_of(user, ep);
+    Party *from = publisher ? party_of(user, publisher) : NULL;
+    if (p && p->peer)
+        cg_rtc_peer_remote_description(p->peer, pc, type, sdp, from ? from->label : NULL);
+}
+
+static void m_candidate(gpointer user, CgEndpointId ep, const char *pc, guint mline,
+                        const char *cand)
+{
+    Party *p = party_of(user, ep);
+    if (p && p->peer)
+        cg_rtc_peer_remote_candidate(p->peer, pc, mline, cand);
+}
+
+static void m_pc_closed(gpointer user, CgEndpointId ep, const char *pc)
+{
+    Party *p = party_of(user, ep);
+    if (p) {
+        g_ptr_array_add(p->closed, g_strdup(pc));
+        if (p->peer)
+            cg_rtc_peer_close_pc(p->peer, pc);
+    }
+}
+
+static void m_failed(gpointer user, CgEndpointId ep, CgMediaError code, const char *msg)
+{
+    (void)msg;
+    Party *p = party_of(user, ep);
+    if (p) {
+        p->failed++;
+        p->failed_code = code;
+    }
+}
+
+/* ---- peer -> CgMedia ---- */
+static void p_description(gpointer user, const char *pc, const char *type, const char *sdp)
+{
+    Party *p = user;
+    g_autoptr(GError) error = NULL;
+    if (!cg_media_remote_description(p->fx->media, p->id, pc, type, sdp, &error))
+        g_test_message("%s %s refused: %s\n%s", p->label, pc, error->message, sdp);
+}
+
+static void p_candidate(gpointer user, const char *pc, guint mline, const char *cand)
+{
+    Party *p = user;
+    g_autoptr(GError) error = NULL;
+    if (!cg_media_remote_candidate(p->fx->media, p->id, pc, mline, cand, &error))
+        g_test_message("%s %s candidate refused: %s", p->label, pc, error->message);
+}
+
+static void setup(Fixture *fx, gconstpointer data)
+{
+    (void)data;
+    static const char *const addrs[] = {"127.0.0.1", NULL};
+    CgMediaConfig cfg = {.ice_addresses = addrs};
+    CgMediaEvents ev = {m_description, m_candidate, m_pc_closed, m_failed};
+    g_autoptr(GError) error = NULL;
+    fx->media = cg_media_new(&cfg, &ev, fx, &error);
+    g_assert_no_error(error);
+    for (guint i = 0; i < N_PEERS; i++) {
+        Party *p = &fx->party[i];
+        p->fx = fx;
+        p->id = 100 + i;
+        g_snprintf(p->label, sizeof p->label, "p%u", i);
+        p->closed = g_ptr_array_new_with_free_func(g_free);
+        g_autofree char *tag = g_strdup_printf("[test][ep|%u]", i);
+        g_assert_true(cg_media_endpoint_add(fx->media, p->id, tag, &error));
+    }
+}
+
+static void start_peer(Fixture *fx, guint i, gboolean corrupt)
+{
+    Party *p = &fx->party[i];
+    CgRtcPeerOptions opt = {.tone_hz = tones[i], .color_rgb = colors[i],
+                            .corrupt_fingerprint = corrupt};
+    CgRtcPeerEvents ev = {p_description, p_candidate};
+    p->peer = cg_rtc_peer_new(&opt, &ev, p);
+    cg_rtc_peer_publish(p->peer);
+}
+
+static void teardown(Fixture *fx, gconstpointer data)
+{
+    (void)data;
+    cg_media_free(fx->media);
+    for (guint i = 0; i < N_PEERS; i++) {
+        cg_rtc_peer_free(fx->party[i].peer);
+        g_ptr_array_unref(fx->party[i].closed);
+    }
+    /* drain hops queued by streaming threads before the objects went away */
+    while (g_main_context_iteration(NULL, FALSE))
+        ;
+}
+
+typedef gboolean (*Cond)(Fixture *fx, gconstpointer arg);
+
+static gboolean wait_for(Fixture *fx, Cond cond, gconstpointer arg, gint64 timeout_us)
+{
+    gint64 deadline = g_get_monotonic_time() + timeout_us;
+    while (!cond(fx, arg)) {
+        if (g_get_monotonic_time() > deadline)
+            return FALSE;
+        /* may block until an event, but the peers' sources tick steadily */
+        g_main_context_iteration(NULL, FALSE);
+        g_usleep(2000);
+    }
+    return TRUE;
+}
+
+static void route_all(Fixture *fx)
+{
+    for (guint a = 0; a < N_PEERS; a++)
+        for (guint b = 0; b < N_PEERS; b++)
+            if (a != b) {
+                g_autoptr(GError) error = NULL;
+                g_assert_true(cg_media_route(fx->media, fx->party[a].id, fx->party[b].id, &error));
+            }
+}
+
+static gboolean color_close(guint32 got, guint32 want)
+{
+    for (int shift = 0; shift <= 16; shift += 8) {
+        int g = (got >> shift) & 0xff, w = (want >> shift) & 0xff;
+        if (ABS(g - w) > 40)
+            return FALSE;
+    }
+    return TRUE;
+}
+
+/* every peer decodes the right colour and tone from every other */
+static gboolean all_media_ok(Fixture *fx, gconstpointer arg)
+{
+    (void)arg;
+    for (guint r = 0; r < N_PEERS; r++)
+        for (guint s = 0; s < N_PEERS; s++) {
+            if (r == s)
+                continue;
+            CgRtcPeer *peer = fx->party[r].peer;
+            const char *label = fx->party[s].label;
+            guint32 rgb = 0;
+            if (cg_rtc_peer_video_frames(peer, label) < 5 ||
+                !cg_rtc_peer_video_color(peer, label, &rgb) || !color_close(rgb, colors[s]) ||
+                fabs(cg_rtc_peer_tone_hz(peer, label) - tones[s]) > 15)
+                return FALSE;
+        }
+    return TRUE;
+}
+
+static void report(Fixture *fx)
+{
+    for (guint r = 0; r < N_PEERS; r++)
+        for (guint s = 0; s < N_PEERS; s++) {
+            if (r == s)
+                continue;
+            guint32 rgb = 0;
+            cg_rtc_peer_video_color(fx->party[r].peer, fx->party[s].label, &rgb);
+            g_test_message("%s <- %s: %u frames, colour %06x, tone %.0f Hz", fx->party[r].label,
+                           fx->party[s].label,
+                           cg_rtc_peer_video_frames(fx->party[r].peer, fx->party[s].label), rgb,
+                           cg_rtc_peer_tone_hz(fx->party[r].peer, fx->party[s].label));
+        }
+}
+
+static void test_relay(Fixture *fx, gconstpointer data)
+{
+    (void)data;
+    for (guint i = 0; i < N_PEERS; i++)
+        start_peer(fx, i, FALSE);
+    route_all(fx);
+    gboolean ok = wait_for(fx, all_media_ok, NULL, WAIT_US);
+    report(fx);
+    g_assert_true(ok);
+    for (guint i = 0; i < N_PEERS; i++)
+        g_assert_cmpuint(fx->party[i].failed, ==, 0);
+}
+
+static gboolean failed_seen(Fixture *fx, gconstpointer arg)
+{
+    return fx->party[GPOINTER_TO_UINT(arg)].failed > 0;
+}
+
+static gboolean pair_flowing(Fixture *fx, gconstpointer arg)
+{
+    (void)arg;
+    return cg_rtc_peer_video_frames(fx->party[0].peer, fx->party[1].label) >= 10 &&
+           cg_rtc_peer_video_frames(fx->party[1].peer, fx->party[0].label) >= 10;
+}
+
+static void test_fingerprint(Fixture *fx, gconstpointer data)
+{
+    (void)data;
+    start_peer(fx, 0, FALSE);
+    start_peer(fx, 1, FALSE);
+    start_peer(fx, 2, TRUE); /* p2 lies about its certificate */
+    route_all(fx);
+    g_assert_true(wait_for(fx, failed_seen, GUINT_TO_POINTER(2), WAIT_US));
+    g_assert_cmpint(fx->party[2].failed_code, ==, CG_MEDIA_ERROR_FINGERPRINT_MISMATCH);
+    /* the honest pair flows, so p2 had every chance to leak */
+    g_assert_true(wait_for(fx, pair_flowing, NULL, WAIT_US));
+    /* let any hop or late event land, then check once more */
+    for (int i = 0; i < 50; i++)
+        g_main_context_iteration(NULL, FALSE);
+    report(fx);
+    g_assert_cmpuint(fx->party[2].failed, ==, 1);
+    g_assert_cmpuint(fx->party[0].failed + fx->party[1].failed, ==, 0);
+    g_assert_cmpuint(cg_rtc_peer_video_frames(fx->party[0].peer, "p2"), ==, 0);
+    g_assert_cmpuint(cg_rtc_peer_video_frames(fx->party[1].peer, "p2"), ==, 0);
+    g_assert_cmpfloat(cg_rtc_peer_tone_hz(fx->party[0].peer, "p2"), ==, 0);
+    g_assert_cmpuint(cg_rtc_peer_packets_received(fx->party[2].peer), ==, 0);
+}
+
+static void test_remove(Fixture *fx, gconstpointer data)
+{
+    (void)data;
+    guint empty = cg_media_element_count(fx->media) ; /* three idle pub conns */
+    for (guint i = 0; i < N_PEERS; i++)
+        start_peer(fx, i, FALSE);
+    route_all(fx);
+    g_assert_true(wait_for(fx, all_media_ok, NULL, WAIT_US));
+    guint full = cg_media_element_count(fx->media);
+    g_assert_cmpuint(full, >, empty);
+    /* p0 leaves: p1 and p2 each lose the sub carrying p0 */
+    cg_media_endpoint_remove(fx->media, fx->party[0].id);
+    g_assert_cmpuint(fx->party[1].closed->len, ==, 1);
+    g_assert_cmpuint(fx->party[2].closed->len, ==, 1);
+    g_assert_cmpuint(fx->party[0].closed->len, ==, 0);
+    cg_media_endpoint_remove(fx->media, fx->party[1].id);
+    cg_media_endpoint_remove(fx->media, fx->party[2].id);
+    g_assert_cmpuint(fx->party[2].closed->len, ==, 2);
+    g_assert_cmpuint(cg_media_element_count(fx->media), ==, 0);
+    /* removing again is a no-op */
+    cg_media_endpoint_remove(fx->media, fx->party[0].id);
+}
+
+int main(int argc, char **argv)
+{
+    g_test_init(&argc, &argv, NULL);
+    /* GStreamer and the relay's audit line use g_warning; keep criticals fatal */
+    g_log_set_always_fatal(G_LOG_FATAL_MASK | G_LOG_LEVEL_CRITICAL);
+    g_test_add("/media/relay", Fixture, NULL, setup, test_relay, teardown);
+    g_test_add("/media/fingerprint", Fixture, NULL, setup, test_fingerprint, teardown);
+    g_test_add("/media/remove", Fixture, NULL, setup, test_remove, teardown);
+    return g_test_run();
+}

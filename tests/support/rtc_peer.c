@@ -1,0 +1,699 @@
+/* rtc_peer.c — see rtc_peer.h.
+ *
+ * One pipeline per peer. "pub": test sources -> encoders -> webrtcbin
+ * (sendonly, max-bundle). Each "sub-N": a webrtcbin answering the server's
+ * offer; every src pad it adds is decoded into an appsink whose callbacks
+ * (streaming threads) update the per-label statistics under stats->lock.
+ * Signals and promise callbacks hop to the peer's main context by an idle
+ * source; the hop finds its connection by name and serial, or does nothing.
+ */
+#define GST_USE_UNSTABLE_API
+#include "rtc_peer.h"
+
+#include <agent.h>
+#include <gst/app/app.h>
+#include <gst/video/video.h>
+#include <gst/gst.h>
+#include <gst/sdp/sdp.h>
+#include <gst/webrtc/webrtc.h>
+#include <math.h>
+#include <string.h>
+
+#define PEER_AUDIO_RATE 48000
+#define PEER_TONE_WINDOW (PEER_AUDIO_RATE / 10) /* 100 ms */
+
+typedef struct {
+    guint frames;
+    gboolean have_color;
+    guint32 rgb;
+    gint64 first_frame;
+    float ring[PEER_TONE_WINDOW];
+    guint ring_pos, ring_fill;
+} PeerStats;
+
+/* Shared with streaming threads. */
+typedef struct {
+    gatomicrefcount ref;
+    GMutex lock;
+    GHashTable *by_label; /* label -> PeerStats */
+    guint64 packets;      /* atomic */
+    gboolean alive;       /* under lock: FALSE once the peer is freed */
+    CgRtcPeer *peer;      /* under lock, main context use only via hops */
+    GMainContext *ctx;
+} PeerShared;
+
+typedef struct {
+    PeerShared *ps;
+    char *pc;
+    char *label;
+    guint64 serial;
+} PcShared;
+
+typedef struct {
+    char *name;
+    guint64 serial;
+    GstElement *webrtc;
+    PcShared *sh;
+    gboolean offered;
+} PeerPc;
+
+struct _CgRtcPeer {
+    GMainContext *ctx;
+    CgRtcPeerOptions opt;
+    CgRtcPeerEvents ev;
+    gpointer user;
+    GstElement *pipeline;
+    GHashTable *pcs; /* name -> PeerPc */
+    guint64 next_serial;
+    PeerShared *ps;
+};
+
+/* ---- shared state ------------------------------------------------------- */
+
+static PeerShared *ps_ref(PeerShared *ps)
+{
+    g_atomic_ref_count_inc(&ps->ref);
+    return ps;
+}
+
+static void ps_unref(PeerShared *ps)
+{
+    if (!ps || !g_atomic_ref_count_dec(&ps->ref))
+        return;
+    g_hash_table_unref(ps->by_label);
+    g_mutex_clear(&ps->lock);
+    g_main_context_unref(ps->ctx);
+    g_free(ps);
+}
+
+static PcShared *pcs_new(PeerShared *ps, const char *pc, const char *label, guint64 serial)
+{
+    PcShared *sh = g_new0(PcShared, 1);
+    sh->ps = ps_ref(ps);
+    sh->pc = g_strdup(pc);
+    sh->label = g_strdup(label ? label : "");
+    sh->serial = serial;
+    return sh;
+}
+
+static void pcs_free(PcShared *sh)
+{
+    ps_unref(sh->ps);
+    g_free(sh->pc);
+    g_free(sh->label);
+    g_free(sh);
+}
+
+/* Per-signal-connection copy, freed by the closure. */
+static PcShared *pcs_copy(const PcShared *sh)
+{
+    return pcs_new(sh->ps, sh->pc, sh->label, sh->serial);
+}
+
+static void pcs_closure_free(gpointer data, GClosure *c)
+{
+    (void)c;
+    pcs_free(data);
+}
+
+static PeerStats *stats_for(PeerShared *ps, const char *label)
+{
+    PeerStats *s = g_hash_table_lookup(ps->by_label, label);
+    if (!s) {
+        s = g_new0(PeerStats, 1);
+        g_hash_table_insert(ps->by_label, g_strdup(label), s);
+    }
+    return s;
+}
+
+/* ---- hops ---------------------------------------------------------------- */
+
+typedef void (*PeerHopFunc)(CgRtcPeer *peer, PeerPc *pc, gpointer data);
+
+typedef struct {
+    PcShared *sh;
+    PeerHopFunc fn;
+    gpointer data;
+    GDestroyNotify destroy;
+} PeerHop;
+
+static gboolean hop_dispatch(gpointer p)
+{
+    PeerHop *h = p;
+    g_mutex_lock(&h->sh->ps->lock);
+    CgRtcPeer *peer = h->sh->ps->alive ? h->sh->ps->peer : NULL;
+    g_mutex_unlock(&h->sh->ps->lock);
+    PeerPc *pc = peer ? g_hash_table_lookup(peer->pcs, h->sh->pc) : NULL;
+    if (pc && pc->serial == h->sh->serial)
+        h->fn(peer, pc, h->data);
+    return G_SOURCE_REMOVE;
+}
+
+static void hop_free(gpointer p)
+{
+    PeerHop *h = p;
+    if (h->destroy && h->data)
+        h->destroy(h->data);
+    pcs_free(h->sh);
+    g_free(h);
+}
+
+static void hop(const PcShared *sh, PeerHopFunc fn, gpointer data, GDestroyNotify destroy)
+{
+    PeerHop *h = g_new0(PeerHop, 1);
+    h->sh = pcs_copy(sh);
+    h->fn = fn;
+    h->data = data;
+    h->destroy = destroy;
+    GSource *src = g_idle_source_new();
+    g_source_set_callback(src, hop_dispatch, h, hop_free);
+    g_source_attach(src, sh->ps->ctx);
+    g_source_unref(src);
+}
+
+/* ---- ICE: same hardening as the server ----------------------------------- */
+
+static void harden_ice(GstElement *webrtc)
+{
+    GObject *ice = NULL, *agent = NULL;
+    g_object_get(webrtc, "ice-agent", &ice, NULL);
+    if (ice && g_object_class_find_property(G_OBJECT_GET_CLASS(ice), "agent"))
+        g_object_get(ice, "agent", &agent, NULL);
+    if (agent) {
+        NiceAddress addr;
+        nice_address_init(&addr);
+        nice_address_set_from_string(&addr, "127.0.0.1");
+        g_object_set(agent, "upnp", FALSE, "ice-tcp", FALSE, NULL);
+        g_object_set(ice, "ice-tcp", FALSE, NULL);
+        nice_agent_add_local_address(NICE_AGENT(agent), &addr);
+        g_object_unref(agent);
+    } else {
+        g_warning("rtc_peer: cannot restrict ICE to 127.0.0.1");
+    }
+    g_clear_object(&ice);
+}
+
+/* ---- decoding (streaming threads) ---------------------------------------- */
+
+static GstFlowReturn on_video_sample(GstAppSink *sink, gpointer data)
+{
+    PcShared *sh = data;
+    g_autoptr(GstSample) sample = gst_app_sink_pull_sample(sink);
+    if (!sample)
+        return GST_FLOW_OK;
+    GstBuffer *buf = gst_sample_get_buffer(sample);
+    GstMapInfo map;
+    if (!buf || !gst_buffer_map(buf, &map, GST_MAP_READ))
+        return GST_FLOW_OK;
+    GstVideoInfo vi;
+    guint64 sum[3] = {0, 0, 0}, n = 0;
+    if (gst_video_info_from_caps(&vi, gst_sample_get_caps(sample))) {
+        for (int y = 0; y < GST_VIDEO_INFO_HEIGHT(&vi); y += 4) {
+            const guint8 *row = map.data + (gsize)y * GST_VIDEO_INFO_PLANE_STRIDE(&vi, 0);
+            for (int x = 0; x < GST_VIDEO_INFO_WIDTH(&vi); x += 4, n++)
+                for (int c = 0; c < 3; c++)
+                    sum[c] += row[x * 3 + c];
+        }
+    }
+    gst_buffer_unmap(buf, &map);
+    if (n == 0)
+        return GST_FLOW_OK;
+    guint32 rgb = (guint32)((sum[0] / n) << 16 | (sum[1] / n) << 8 | (sum[2] / n));
+    g_mutex_lock(&sh->ps->lock);
+    PeerStats *s = stats_for(sh->ps, sh->label);
+    if (s->frames++ == 0)
+        s->first_frame = g_get_monotonic_time();
+    s->rgb = rgb;
+    s->have_color = TRUE;
+    g_mutex_unlock(&sh->ps->lock);
+    return GST_FLOW_OK;
+}
+
+static GstFlowReturn on_audio_sample(GstAppSink *sink, gpointer data)
+{
+    PcShared *sh = data;
+    g_autoptr(GstSample) sample = gst_app_sink_pull_sample(sink);
+    GstBuffer *buf = sample ? gst_sample_get_buffer(sample) : NULL;
+    GstMapInfo map;
+    if (!buf || !gst_buffer_map(buf, &map, GST_MAP_READ))
+        return GST_FLOW_OK;
+    const float *f = (const float *)map.data;
+    gsize count = map.size / sizeof(float);
+    g_mutex_lock(&sh->ps->lock);
+    PeerStats *s = stats_for(sh->ps, sh->label);
+    for (gsize i = 0; i < count; i++) {
+        s->ring[s->ring_pos] = f[i];
+        s->ring_pos = (s->ring_pos + 1) % PEER_TONE_WINDOW;
+        if (s->ring_fill < PEER_TONE_WINDOW)
+            s->ring_fill++;
+    }
+    g_mutex_unlock(&sh->ps->lock);
+    gst_buffer_unmap(buf, &map);
+    return GST_FLOW_OK;
+}
+
+static GstPadProbeReturn count_packets(GstPad *pad, GstPadProbeInfo *info, gpointer data)
+{
+    (void)pad;
+    PeerShared *ps = data;
+    guint n = 1;
+    if (info->type & GST_PAD_PROBE_TYPE_BUFFER_LIST)
+        n = gst_buffer_list_length(GST_PAD_PROBE_INFO_BUFFER_LIST(info));
+    /* no 64-bit atomic add in GLib 2.74: the lock is cheap enough here */
+    g_mutex_lock(&ps->lock);
+    ps->packets += n;
+    g_mutex_unlock(&ps->lock);
+    return GST_PAD_PROBE_OK;
+}
+
+static void decode_pad(GstElement *webrtc, GstPad *pad, gpointer data)
+{
+    PcShared *sh = data;
+    if (GST_PAD_DIRECTION(pad) != GST_PAD_SRC)
+        return;
+    g_autoptr(GstCaps) caps = gst_pad_get_current_caps(pad);
+    const GstStructure *s = caps ? gst_caps_get_structure(caps, 0) : NULL;
+    const char *enc = s ? gst_structure_get_string(s, "encoding-name") : NULL;
+    gboolean video = g_strcmp0(enc, "VP8") == 0;
+    const char *desc =
+        video ? "queue ! rtpvp8depay ! vp8dec ! videoconvert ! video/x-raw,format=RGB ! "
+                "appsink name=sink sync=false max-buffers=2 drop=true"
+        : g_strcmp0(enc, "OPUS") == 0
+            ? "queue ! rtpopusdepay ! opusdec ! audioconvert ! audioresample ! "
+              "audio/x-raw,format=F32LE,channels=1,rate=48000 ! "
+              "appsink name=sink sync=false max-buffers=20 drop=true"
+            : "fakesink sync=false async=false";
+    g_autoptr(GError) err = NULL;
+    GstElement *bin = gst_parse_bin_from_description(desc, TRUE, &err);
+    if (!bin) {
+        g_message("rtc_peer: cannot decode %s: %s", enc ? enc : "?", err->message);
+        return;
+    }
+    static gint n_dec = 0;
+    g_autofree char *name = g_strdup_printf("%s-dec-%d", sh->pc, g_atomic_int_add(&n_dec, 1));
+    gst_object_set_name(GST_OBJECT(bin), name);
+    GstElement *sink = gst_bin_get_by_name(GST_BIN(bin), "sink");
+    if (sink) {
+        GstAppSinkCallbacks cb = {0};
+        cb.new_sample = video ? on_video_sample : on_audio_sample;
+        gst_app_sink_set_callbacks(GST_APP_SINK(sink), &cb, pcs_copy(sh),
+                                   (GDestroyNotify)pcs_free);
+        gst_object_unref(sink);
+    }
+    g_autoptr(GstObject) parent = gst_object_get_parent(GST_OBJECT(webrtc));
+    if (!parent) {
+        gst_object_unref(gst_object_ref_sink(bin));
+        return;
+    }
+    gst_pad_add_probe(pad, GST_PAD_PROBE_TYPE_BUFFER | GST_PAD_PROBE_TYPE_BUFFER_LIST,
+                      count_packets, ps_ref(sh->ps), (GDestroyNotify)ps_unref);
+    gst_bin_add(GST_BIN(parent), bin);
+    gst_element_sync_state_with_parent(bin);
+    g_autoptr(GstPad) bsink = gst_element_get_static_pad(bin, "sink");
+    gst_pad_link(pad, bsink);
+}
+
+/* ---- negotiation ---------------------------------------------------------- */
+
+typedef struct {
+    guint mline;
+    char *text;
+} PeerText;
+
+static void text_free(gpointer p)
+{
+    PeerText *t = p;
+    g_free(t->text);
+    g_free(t);
+}
+
+static void main_candidate(CgRtcPeer *peer, PeerPc *pc, gpointer data)
+{
+    PeerText *t = data;
+    if (peer->ev.candidate)
+        peer->ev.candidate(peer->user, pc->name, t->mline, t->text);
+}
+
+static void on_ice_candidate(GstElement *w, guint mline, const char *cand, gpointer data)
+{
+    (void)w;
+    PeerText *t = g_new0(PeerText, 1);
+    t->mline = mline;
+    t->text = g_strdup(cand);
+    hop(data, main_candidate, t, text_free);
+}
+
+static void on_gathering(GObject *w, GParamSpec *ps, gpointer data)
+{
+    (void)ps;
+    GstWebRTCICEGatheringState st;
+    g_object_get(w, "ice-gathering-state", &st, NULL);
+    if (st == GST_WEBRTC_ICE_GATHERING_STATE_COMPLETE) {
+        PeerText *t = g_new0(PeerText, 1);
+        t->text = g_strdup("");
+        hop(data, main_candidate, t, text_free);
+    }
+}
+
+/* Changes the first hex digit of every a=fingerprint value (the same way, so
+ * the SDP stays self-consistent and only the certificate check can catch it). */
+static char *corrupt_fingerprint(const char *sdp)
+{
+    char *out = g_strdup(sdp);
+    for (char *fp = strstr(out, "a=fingerprint:"); fp; fp = strstr(fp + 1, "a=fingerprint:")) {
+        char *sp = strchr(fp, ' ');
+        if (sp && g_ascii_isxdigit(sp[1]))
+            sp[1] = sp[1] == '0' ? '1' : '0';
+    }
+    return out;
+}
+
+static void main_local(CgRtcPeer *peer, PeerPc *pc, gpointer data)
+{
+    GstWebRTCSessionDescription *desc = data;
+    g_signal_emit_by_name(pc->webrtc, "set-local-description", desc, NULL);
+    g_autofree char *sdp = gst_sdp_message_as_text(desc->sdp);
+    gboolean offer = desc->type == GST_WEBRTC_SDP_TYPE_OFFER;
+    if (offer && peer->opt.corrupt_fingerprint) {
+        char *bad = corrupt_fingerprint(sdp);
+        g_free(sdp);
+        sdp = bad;
+    }
+    if (peer->ev.description)
+        peer->ev.description(peer->user, pc->name, offer ? "offer" : "answer", sdp);
+}
+
+static void on_local_created(GstPromise *promise, gpointer data)
+{
+    PcShared *sh = data;
+    GstWebRTCSessionDescription *desc = NULL;
+    const GstStructure *reply = gst_promise_get_reply(promise);
+    if (reply) {
+        gst_structure_get(reply, "offer", GST_TYPE_WEBRTC_SESSION_DESCRIPTION, &desc, NULL);
+        if (!desc)
+            gst_structure_get(reply, "answer", GST_TYPE_WEBRTC_SESSION_DESCRIPTION, &desc, NULL);
+    }
+    if (desc)
+        hop(sh, main_local, desc, (GDestroyNotify)gst_webrtc_session_description_free);
+    else
+        g_message("rtc_peer %s: no local description", sh->pc);
+}
+
+static void create_local(PeerPc *pc, const char *what)
+{
+    GstPromise *p = gst_promise_new_with_change_func(on_local_created, pcs_copy(pc->sh),
+                                                     (GDestroyNotify)pcs_free);
+    g_signal_emit_by_name(pc->webrtc, what, NULL, p);
+    gst_promise_unref(p);
+}
+
+static void main_negotiate(CgRtcPeer *peer, PeerPc *pc, gpointer data)
+{
+    (void)peer;
+    (void)data;
+    if (!pc->offered) {
+        pc->offered = TRUE;
+        create_local(pc, "create-offer");
+    }
+}
+
+static void on_negotiation_needed(GstElement *w, gpointer data)
+{
+    (void)w;
+    hop(data, main_negotiate, NULL, NULL);
+}
+
+static void main_answer(CgRtcPeer *peer, PeerPc *pc, gpointer data)
+{
+    (void)peer;
+    (void)data;
+    create_local(pc, "create-answer");
+}
+
+static void on_remote_set(GstPromise *promise, gpointer data)
+{
+    (void)promise;
+    PcShared *sh = data;
+    if (g_str_has_prefix(sh->pc, "sub"))
+        hop(sh, main_answer, NULL, NULL);
+}
+
+static void connect_pc(PeerPc *pc, const char *sig, GCallback cb)
+{
+    g_signal_connect_data(pc->webrtc, sig, cb, pcs_copy(pc->sh), pcs_closure_free, 0);
+}
+
+static void pc_free(gpointer p)
+{
+    PeerPc *pc = p;
+    g_free(pc->name);
+    pcs_free(pc->sh);
+    g_free(pc);
+}
+
+/* Adds @webrtc (already in the pipeline or in a bin inside it) as @name. */
+static PeerPc *pc_add(CgRtcPeer *peer, const char *name, const char *label, GstElement *webrtc)
+{
+    PeerPc *pc = g_new0(PeerPc, 1);
+    pc->name = g_strdup(name);
+    pc->serial = ++peer->next_serial;
+    pc->webrtc = webrtc;
+    pc->sh = pcs_new(peer->ps, name, label, pc->serial);
+    g_object_set(webrtc, "bundle-policy", GST_WEBRTC_BUNDLE_POLICY_MAX_BUNDLE, NULL);
+    harden_ice(webrtc);
+    connect_pc(pc, "on-ice-candidate", G_CALLBACK(on_ice_candidate));
+    connect_pc(pc, "notify::ice-gathering-state", G_CALLBACK(on_gathering));
+    if (label)
+        connect_pc(pc, "pad-added", G_CALLBACK(decode_pad));
+    else
+        connect_pc(pc, "on-negotiation-needed", G_CALLBACK(on_negotiation_needed));
+    g_hash_table_replace(peer->pcs, g_strdup(name), pc);
+    return pc;
+}
+
+/* ---- public API --------------------------------------------------------- */
+
+CgRtcPeer *cg_rtc_peer_new(const CgRtcPeerOptions *options, const CgRtcPeerEvents *events,
+                           gpointer user)
+{
+    gst_init(NULL, NULL);
+    CgRtcPeer *peer = g_new0(CgRtcPeer, 1);
+    peer->ctx = g_main_context_ref_thread_default();
+    peer->opt = *options;
+    peer->ev = *events;
+    peer->user = user;
+    peer->pcs = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, pc_free);
+    peer->ps = g_new0(PeerShared, 1);
+    g_atomic_ref_count_init(&peer->ps->ref);
+    g_mutex_init(&peer->ps->lock);
+    peer->ps->by_label = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, g_free);
+    peer->ps->alive = TRUE;
+    peer->ps->peer = peer;
+    peer->ps->ctx = g_main_context_ref(peer->ctx);
+    peer->pipeline = gst_pipeline_new(NULL);
+    gst_element_set_state(peer->pipeline, GST_STATE_PLAYING);
+    return peer;
+}
+
+static void remove_prefixed(CgRtcPeer *peer, const char *prefix)
+{
+    GList *found = NULL;
+    GstBin *bin = GST_BIN(peer->pipeline);
+    GST_OBJECT_LOCK(bin);
+    for (GList *l = bin->children; l; l = l->next)
+        if (g_str_has_prefix(GST_ELEMENT_NAME(l->data), prefix))
+            found = g_list_prepend(found, gst_object_ref(l->data));
+    GST_OBJECT_UNLOCK(bin);
+    for (GList *l = found; l; l = l->next) {
+        gst_element_set_state(l->data, GST_STATE_NULL);
+        gst_bin_remove(bin, l->data);
+    }
+    g_list_free_full(found, gst_object_unref);
+}
+
+void cg_rtc_peer_free(CgRtcPeer *peer)
+{
+    if (!peer)
+        return;
+    g_mutex_lock(&peer->ps->lock);
+    peer->ps->alive = FALSE;
+    peer->ps->peer = NULL;
+    g_mutex_unlock(&peer->ps->lock);
+    gst_element_set_state(peer->pipeline, GST_STATE_NULL);
+    gst_object_unref(peer->pipeline);
+    g_hash_table_unref(peer->pcs);
+    ps_unref(peer->ps);
+    g_main_context_unref(peer->ctx);
+    g_free(peer);
+}
+
+void cg_rtc_peer_publish(CgRtcPeer *peer)
+{
+    g_autofree char *desc = NULL;
+    g_autofree char *video = NULL;
+    if (!peer->opt.no_video)
+        video = g_strdup_printf(
+            "videotestsrc is-live=true pattern=solid-color foreground-color=0x%08x ! "
+            "video/x-raw,width=320,height=240,framerate=15/1 ! videoconvert ! queue ! "
+            "vp8enc deadline=1 keyframe-max-dist=30 target-bitrate=150000 ! rtpvp8pay ! "
+            "application/x-rtp,media=video,encoding-name=VP8,payload=96 ! w. ",
+            0xff000000u | (peer->opt.color_rgb & 0xffffffu));
+    desc = g_strdup_printf(
+        "webrtcbin name=w %s audiotestsrc is-live=true wave=sine freq=%u ! audioconvert ! "
+        "audioresample ! queue ! opusenc ! rtpopuspay ! "
+        "application/x-rtp,media=audio,encoding-name=OPUS,payload=111 ! w.",
+        video ? video : "", peer->opt.tone_hz);
+    g_autoptr(GError) err = NULL;
+    GstElement *bin = gst_parse_bin_from_description(desc, FALSE, &err);
+    if (!bin) {
+        g_message("rtc_peer: cannot build the publisher: %s", err->message);
+        return;
+    }
+    gst_object_set_name(GST_OBJECT(bin), "pub-bin");
+    GstElement *webrtc = gst_bin_get_by_name(GST_BIN(bin), "w");
+    GstIterator *it = gst_element_iterate_sink_pads(webrtc);
+    GValue v = G_VALUE_INIT;
+    while (gst_iterator_next(it, &v) == GST_ITERATOR_OK) {
+        GObject *trans = NULL;
+        g_object_get(g_value_get_object(&v), "transceiver", &trans, NULL);
+        if (trans)
+            g_object_set(trans, "direction", GST_WEBRTC_RTP_TRANSCEIVER_DIRECTION_SENDONLY, NULL);
+        g_clear_object(&trans);
+        g_value_reset(&v);
+    }
+    g_value_unset(&v);
+    gst_iterator_free(it);
+    pc_add(peer, "pub", NULL, webrtc);
+    gst_object_unref(webrtc); /* the bin keeps it */
+    gst_bin_add(GST_BIN(peer->pipeline), bin);
+    gst_element_sync_state_with_parent(bin);
+}
+
+static void set_remote(PeerPc *pc, GstWebRTCSDPType type, const char *sdp)
+{
+    GstSDPMessage *msg = NULL;
+    if (gst_sdp_message_new_from_text(sdp, &msg) != GST_SDP_OK) {
+        g_message("rtc_peer %s: unparsable SDP", pc->name);
+        return;
+    }
+    GstWebRTCSessionDescription *d = gst_webrtc_session_description_new(type, msg);
+    GstPromise *p = gst_promise_new_with_change_func(on_remote_set, pcs_copy(pc->sh),
+                                                     (GDestroyNotify)pcs_free);
+    g_signal_emit_by_name(pc->webrtc, "set-remote-description", d, p);
+    gst_promise_unref(p);
+    gst_webrtc_session_description_free(d);
+}
+
+void cg_rtc_peer_remote_description(CgRtcPeer *peer, const char *pc_name, const char *type,
+                                    const char *sdp, const char *label)
+{
+    PeerPc *pc = g_hash_table_lookup(peer->pcs, pc_name);
+    if (g_strcmp0(type, "answer") == 0) {
+        if (pc)
+            set_remote(pc, GST_WEBRTC_SDP_TYPE_ANSWER, sdp);
+        return;
+    }
+    if (pc) {
+        set_remote(pc, GST_WEBRTC_SDP_TYPE_OFFER, sdp); /* renegotiation */
+        return;
+    }
+    g_autofree char *ename = g_strdup_printf("%s-webrtc", pc_name);
+    GstElement *webrtc = gst_element_factory_make("webrtcbin", ename);
+    pc = pc_add(peer, pc_name, label ? label : pc_name, webrtc);
+    gst_bin_add(GST_BIN(peer->pipeline), webrtc);
+    gst_element_sync_state_with_parent(webrtc);
+    set_remote(pc, GST_WEBRTC_SDP_TYPE_OFFER, sdp);
+}
+
+void cg_rtc_peer_remote_candidate(CgRtcPeer *peer, const char *pc_name, guint mline_index,
+                                  const char *candidate)
+{
+    PeerPc *pc = g_hash_table_lookup(peer->pcs, pc_name);
+    if (pc && candidate && *candidate)
+        g_signal_emit_by_name(pc->webrtc, "add-ice-candidate", mline_index, candidate);
+}
+
+void cg_rtc_peer_close_pc(CgRtcPeer *peer, const char *pc_name)
+{
+    if (!g_hash_table_contains(peer->pcs, pc_name) || g_strcmp0(pc_name, "pub") == 0)
+        return;
+    g_autofree char *prefix = g_strdup_printf("%s-", pc_name);
+    remove_prefixed(peer, prefix);
+    g_hash_table_remove(peer->pcs, pc_name);
+}
+
+guint cg_rtc_peer_video_frames(CgRtcPeer *peer, const char *label)
+{
+    g_mutex_lock(&peer->ps->lock);
+    PeerStats *s = g_hash_table_lookup(peer->ps->by_label, label);
+    guint n = s ? s->frames : 0;
+    g_mutex_unlock(&peer->ps->lock);
+    return n;
+}
+
+gboolean cg_rtc_peer_video_color(CgRtcPeer *peer, const char *label, guint32 *rgb)
+{
+    g_mutex_lock(&peer->ps->lock);
+    PeerStats *s = g_hash_table_lookup(peer->ps->by_label, label);
+    gboolean ok = s && s->have_color;
+    if (ok && rgb)
+        *rgb = s->rgb;
+    g_mutex_unlock(&peer->ps->lock);
+    return ok;
+}
+
+/* Goertzel power of @f Hz over @n samples. */
+static double goertzel(const float *x, guint n, double f)
+{
+    double w = 2.0 * G_PI * f / PEER_AUDIO_RATE, c = 2.0 * cos(w), s1 = 0, s2 = 0;
+    for (guint i = 0; i < n; i++) {
+        double s0 = x[i] + c * s1 - s2;
+        s2 = s1;
+        s1 = s0;
+    }
+    return s1 * s1 + s2 * s2 - c * s1 * s2;
+}
+
+double cg_rtc_peer_tone_hz(CgRtcPeer *peer, const char *label)
+{
+    static float win[PEER_TONE_WINDOW];
+    G_LOCK_DEFINE_STATIC(win);
+    G_LOCK(win);
+    g_mutex_lock(&peer->ps->lock);
+    PeerStats *s = g_hash_table_lookup(peer->ps->by_label, label);
+    guint n = s ? s->ring_fill : 0;
+    for (guint i = 0; i < n; i++)
+        win[i] = s->ring[(s->ring_pos + PEER_TONE_WINDOW - n + i) % PEER_TONE_WINDOW];
+    g_mutex_unlock(&peer->ps->lock);
+    double best = 0, best_f = 0, total = 0;
+    for (guint i = 0; i < n; i++)
+        total += (double)win[i] * win[i];
+    if (n == PEER_TONE_WINDOW && total > 1e-3) {
+        for (double f = 100; f <= 4000; f += 10) {
+            double p = goertzel(win, n, f);
+            if (p > best) {
+                best = p;
+                best_f = f;
+            }
+        }
+    }
+    G_UNLOCK(win);
+    return best_f;
+}
+
+gint64 cg_rtc_peer_first_frame_time(CgRtcPeer *peer, const char *label)
+{
+    g_mutex_lock(&peer->ps->lock);
+    PeerStats *s = g_hash_table_lookup(peer->ps->by_label, label);
+    gint64 t = s ? s->first_frame : 0;
+    g_mutex_unlock(&peer->ps->lock);
+    return t;
+}
+
+guint64 cg_rtc_peer_packets_received(CgRtcPeer *peer)
+{
+    g_mutex_lock(&peer->ps->lock);
+    guint64 n = peer->ps->packets;
+    g_mutex_unlock(&peer->ps->lock);
+    return n;
+}

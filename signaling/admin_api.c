@@ -5,6 +5,7 @@
 
 #include "ids.h"
 #include "jwt.h"
+#include "protocol.h"
 #include "roles.h"
 
 #define SPECIALTY_MAX 64
@@ -43,15 +44,6 @@ void cg_http_response_clear(CgHttpResponse *response)
     g_clear_pointer(&response->body, g_free);
 }
 
-static char *dump(json_t *json)
-{
-    char *text = json_dumps(json, JSON_COMPACT);
-    char *copy = g_strdup(text);
-    free(text);
-    json_decref(json);
-    return copy;
-}
-
 void cg_http_response_error(CgHttpResponse *out, guint status, const char *code,
                             const char *field, const char *message)
 {
@@ -59,7 +51,7 @@ void cg_http_response_error(CgHttpResponse *out, guint status, const char *code,
     if (field)
         json_object_set_new(error, "field", json_string(field));
     out->status = status;
-    out->body = dump(json_pack("{s:o}", "error", error));
+    out->body = cg_json_take_text(json_pack("{s:o}", "error", error));
 }
 
 static gboolean set_field_error(FieldError *fe, const char *code, const char *field,
@@ -249,7 +241,7 @@ static void create_consult(CgAdminApi *api, const CgTenant *tenant, json_t *body
         for (gsize i = 0; i < n; i++)
             json_array_append_new(list, participant_json(api, tenant, &parts[i], &req));
         out->status = 201;
-        out->body = dump(json_pack("{s:s, s:s, s:s, s:s, s:s, s:i, s:o}", "id", consult_id,
+        out->body = cg_json_take_text(json_pack("{s:s, s:s, s:s, s:s, s:s, s:i, s:o}", "id", consult_id,
                                    "kind", req.kind, "specialty", req.specialty, "title",
                                    req.title, "starts_at", starts, "duration_min",
                                    (int)req.duration_min, "participants", list));

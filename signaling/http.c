@@ -4,6 +4,8 @@
 #include "server-private.h"
 
 #include <jansson.h>
+
+#include "protocol.h"
 #include <string.h>
 
 #define HEADER_MAX 512
@@ -88,11 +90,8 @@ static void healthz(CgSignaling *s, CgHttpResponse *out)
     gint64 uptime = (g_get_monotonic_time() - s->started_us) / G_USEC_PER_SEC;
     json_t *json = json_pack("{s:s, s:s, s:I}", "status", "ok", "version", "0.1.0",
                              "uptime_s", (json_int_t)uptime);
-    char *text = json_dumps(json, JSON_COMPACT);
     out->status = 200;
-    out->body = g_strdup(text);
-    free(text);
-    json_decref(json);
+    out->body = cg_json_take_text(json);
 }
 
 /* Static files of the web client: only plain names directly under web_root. */

@@ -100,15 +100,6 @@ static json_t *participant_json(const CgPeerInfo *info)
                      info->name);
 }
 
-static char *dump(json_t *json)
-{
-    char *text = json_dumps(json, JSON_COMPACT);
-    char *copy = g_strdup(text);
-    free(text);
-    json_decref(json);
-    return copy;
-}
-
 static gboolean same_consult(const CgPeer *a, const CgPeer *b)
 {
     return a != b && a->joined && b->joined && !b->closing &&
@@ -117,7 +108,7 @@ static gboolean same_consult(const CgPeer *a, const CgPeer *b)
 
 static void broadcast(CgPeer *from, json_t *message)
 {
-    g_autofree char *text = dump(message);
+    g_autofree char *text = cg_json_take_text(message);
     GHashTableIter it;
     gpointer value;
     g_hash_table_iter_init(&it, from->s->peers);
@@ -208,7 +199,7 @@ static void send_joined(CgPeer *peer, const CgConsultRecord *consult)
         participant_json(&peer->info), "consult", "id", consult->id, "title", consult->title,
         "kind", consult->kind, "specialty", consult->specialty, "participants", others,
         "ice_servers", "limits", "max_message_bytes", (int)peer->s->config->max_message_bytes);
-    peer_send(peer, dump(msg));
+    peer_send(peer, cg_json_take_text(msg));
 }
 
 static void handle_join(CgPeer *peer, const char *token)

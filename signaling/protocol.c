@@ -207,8 +207,7 @@ static void set_string(json_t *obj, const char *key, const char *s)
     json_object_set_new(obj, key, utf8_string(s));
 }
 
-/* Consumes @obj; returns the compact text in g_malloc'd memory. */
-static char *dump(json_t *obj)
+char *cg_json_take_text(json_t *obj)
 {
     char *text = json_dumps(obj, JSON_COMPACT | JSON_PRESERVE_ORDER);
     json_decref(obj);
@@ -231,7 +230,7 @@ char *cg_protocol_error_message(const char *code, const char *message_text)
     json_t *obj = message("error");
     set_string(obj, "code", code);
     set_string(obj, "message", message_text);
-    return dump(obj);
+    return cg_json_take_text(obj);
 }
 
 char *cg_protocol_description(const char *type, const char *pc, const char *participant,
@@ -243,7 +242,7 @@ char *cg_protocol_description(const char *type, const char *pc, const char *part
     if (participant != NULL)
         set_string(obj, "participant", participant);
     set_string(obj, "sdp", sdp);
-    return dump(obj);
+    return cg_json_take_text(obj);
 }
 
 char *cg_protocol_candidate(const char *pc, guint mline_index, const char *candidate)
@@ -252,19 +251,19 @@ char *cg_protocol_candidate(const char *pc, guint mline_index, const char *candi
     set_string(obj, "pc", pc);
     json_object_set_new(obj, "sdpMLineIndex", json_integer((json_int_t)mline_index));
     set_string(obj, "candidate", candidate);
-    return dump(obj);
+    return cg_json_take_text(obj);
 }
 
 char *cg_protocol_pc_closed(const char *pc)
 {
     json_t *obj = message("pc_closed");
     set_string(obj, "pc", pc);
-    return dump(obj);
+    return cg_json_take_text(obj);
 }
 
 char *cg_protocol_bye(const char *reason)
 {
     json_t *obj = message("bye");
     set_string(obj, "reason", reason);
-    return dump(obj);
+    return cg_json_take_text(obj);
 }

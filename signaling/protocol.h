@@ -12,6 +12,7 @@
 #pragma once
 
 #include <glib.h>
+#include <jansson.h>
 
 G_BEGIN_DECLS
 
@@ -63,6 +64,10 @@ void cg_client_message_clear(CgClientMessage *msg);
  * "malformed_message", "unknown_type" or "bad_sdp". Any other error gives
  * "internal". */
 const char *cg_protocol_error_code(const GError *error);
+
+/* Consumes @json (steals its reference) and returns its compact text
+ * (transfer full, g_free). Shared by every JSON producer of signaling/. */
+char *cg_json_take_text(json_t *json);
 
 /* Builders of server->client messages. Each returns (transfer full, g_free) a
  * compact JSON object text. String arguments must be non-NULL unless marked

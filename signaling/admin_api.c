@@ -17,6 +17,8 @@
 struct _CgAdminApi {
     const CgConfig *config;
     CgStore *store;
+    CgAdminLive live;
+    gpointer live_user;
 };
 
 /* A validation failure: the field it names and why. */
@@ -26,11 +28,15 @@ typedef struct {
     char *message;
 } FieldError;
 
-CgAdminApi *cg_admin_api_new(const CgConfig *config, CgStore *store)
+CgAdminApi *cg_admin_api_new(const CgConfig *config, CgStore *store, const CgAdminLive *live,
+                             gpointer live_user)
 {
     CgAdminApi *api = g_new0(CgAdminApi, 1);
     api->config = config;
     api->store = store;
+    if (live)
+        api->live = *live;
+    api->live_user = live_user;
     return api;
 }
 
@@ -252,10 +258,11 @@ static void create_consult(CgAdminApi *api, const CgTenant *tenant, json_t *body
 }
 
 void cg_admin_api_handle(CgAdminApi *api, const CgTenant *tenant, const char *method,
-                         const char *path, const char *body, gsize body_len, gint64 now,
-                         CgHttpResponse *out)
+                         const char *path, const char *body, gsize body_len,
+                         const char *remote, gint64 now, CgHttpResponse *out)
 {
     (void)now;
+    (void)remote;
     if (!tenant) {
         cg_http_response_error(out, 401, "unauthorized", NULL,
                                "send the tenant's API key as Authorization: Bearer KEY");

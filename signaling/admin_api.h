@@ -29,13 +29,30 @@ void cg_http_response_clear(CgHttpResponse *response);
 void cg_http_response_error(CgHttpResponse *out, guint status, const char *code,
                             const char *field, const char *message);
 
-/* @config and @store are borrowed and must outlive the API. */
-CgAdminApi *cg_admin_api_new(const CgConfig *config, CgStore *store);
+/* What the admin API needs from the live side (the WebSocket peers). */
+typedef struct {
+    /* (transfer full) a JSON array of the connected participants of
+     * @consult_id: [{"id", "role", "name", "state": "waiting"|"admitted"}]. */
+    char *(*live_participants)(gpointer user, const char *tenant, const char *consult_id);
+    /* Disconnects @participant_id (removed) if connected, telling it why. */
+    void (*kick)(gpointer user, const char *tenant, const char *consult_id,
+                 const char *participant_id);
+    /* The consult was cancelled or ended: disconnect everyone with @reason. */
+    void (*consult_ended)(gpointer user, const char *tenant, const char *consult_id,
+                          const char *reason);
+} CgAdminLive;
+
+/* @config and @store are borrowed and must outlive the API. @live may be NULL
+ * (unit tests): then nobody is connected. */
+CgAdminApi *cg_admin_api_new(const CgConfig *config, CgStore *store, const CgAdminLive *live,
+                             gpointer live_user);
 void cg_admin_api_free(CgAdminApi *api);
 
-/* @tenant is NULL when the request carried no valid API key. @now in seconds. */
+/* @tenant is NULL when the request carried no valid API key. @path may carry
+ * a query string. @remote is the client address (for the audit log). @now in
+ * seconds. */
 void cg_admin_api_handle(CgAdminApi *api, const CgTenant *tenant, const char *method,
-                         const char *path, const char *body, gsize body_len, gint64 now,
-                         CgHttpResponse *out);
+                         const char *path, const char *body, gsize body_len,
+                         const char *remote, gint64 now, CgHttpResponse *out);
 
 G_END_DECLS

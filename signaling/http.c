@@ -12,7 +12,8 @@
 
 typedef struct _CgHttpRequest {
     char method[8];
-    char path[256];
+    char path[768]; /* with the query string, for the admin API */
+    char remote[64];
     const CgTenant *tenant;
     GByteArray *body;
     gboolean body_too_large;
@@ -143,14 +144,28 @@ static int serve_file(CgSignaling *s, struct lws *wsi, const char *name)
     return rc < 0 ? -1 : 0;
 }
 
+/* lws hands the query as separate fragments; the admin API wants "path?a=b&c=d". */
+static void append_query(struct lws *wsi, char *path, gsize size)
+{
+    char fragment[256];
+    for (int i = 0; lws_hdr_copy_fragment(wsi, fragment, sizeof fragment,
+                                          WSI_TOKEN_HTTP_URI_ARGS, i) > 0;
+         i++) {
+        g_strlcat(path, i == 0 ? "?" : "&", size);
+        g_strlcat(path, fragment, size);
+    }
+}
+
 static int on_request(CgSignaling *s, struct lws *wsi, CgConnData *conn, const char *uri)
 {
     CgHttpRequest *req = g_new0(CgHttpRequest, 1);
     conn->http = req;
     g_strlcpy(req->method, request_method(wsi), sizeof req->method);
     g_strlcpy(req->path, uri, sizeof req->path);
+    lws_get_peer_simple(wsi, req->remote, sizeof req->remote);
 
     if (g_str_has_prefix(uri, "/api/")) {
+        append_query(wsi, req->path, sizeof req->path);
         req->tenant = bearer_tenant(s, wsi);
         req->body = g_byte_array_new();
         char cl[32];
@@ -158,7 +173,7 @@ static int on_request(CgSignaling *s, struct lws *wsi, CgConnData *conn, const c
                             g_ascii_strtoull(cl, NULL, 10) > 0;
         if (g_str_equal(req->method, "POST") && has_body)
             return 0; /* the body arrives in LWS_CALLBACK_HTTP_BODY */
-        cg_admin_api_handle(s->admin, req->tenant, req->method, req->path, NULL, 0,
+        cg_admin_api_handle(s->admin, req->tenant, req->method, req->path, NULL, 0, req->remote,
                             g_get_real_time() / G_USEC_PER_SEC, &req->response);
         return start_response(wsi, req);
     }
@@ -186,8 +201,8 @@ static int on_body_complete(CgSignaling *s, struct lws *wsi, CgHttpRequest *req)
 {
     gsize len = req->body_too_large ? CG_ADMIN_MAX_BODY_BYTES + 1 : req->body->len;
     cg_admin_api_handle(s->admin, req->tenant, req->method, req->path,
-                        (const char *)req->body->data, len, g_get_real_time() / G_USEC_PER_SEC,
-                        &req->response);
+                        (const char *)req->body->data, len, req->remote,
+                        g_get_real_time() / G_USEC_PER_SEC, &req->response);
     return start_response(wsi, req);
 }
 

@@ -96,7 +96,7 @@ CgSignaling *cg_signaling_new(const CgConfig *config, GMainLoop *loop,
         cg_signaling_free(s);
         return NULL;
     }
-    s->admin = cg_admin_api_new(config, s->store);
+    s->admin = cg_admin_api_new(config, s->store, NULL, NULL);
     if (!(s->context = create_context(s, loop, error))) {
         cg_signaling_free(s);
         return NULL;

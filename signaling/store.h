@@ -29,7 +29,13 @@ typedef struct {
     char *title;
     gint64 starts_at; /* seconds since the epoch, UTC */
     guint duration_min;
-    char *state; /* "scheduled" for now; lifecycle comes with the consult model */
+    char *state; /* stored state: "scheduled", "cancelled" or "ended"; the phase
+                  * (open, live, ...) is derived from times by consult_rules.h */
+    gint64 ended_at;  /* seconds since the epoch; 0 = not ended */
+    char *end_reason; /* "ended_by_specialist", "cancelled", "time_up"; NULL if not ended */
+    gint64 live_since; /* first admitted media; 0 = never live */
+    gboolean providers_wait; /* providers also wait in the waiting room */
+    char *series_id;  /* recurring conferences: shared by every occurrence; NULL otherwise */
 } CgConsultRecord;
 
 typedef struct {
@@ -38,6 +44,8 @@ typedef struct {
     char *tenant;
     char *name;
     char *role;
+    gboolean admitted; /* admitted from the waiting room once: a rejoin skips it */
+    gboolean removed;  /* removed by a specialist or the admin API: its token no longer joins */
 } CgParticipantRecord;
 
 void cg_consult_record_clear(CgConsultRecord *record);
@@ -59,5 +67,24 @@ gboolean cg_store_get_consult(CgStore *store, const char *tenant, const char *co
 gboolean cg_store_get_participant(CgStore *store, const char *tenant, const char *consult_id,
                                   const char *participant_id, CgParticipantRecord *out,
                                   GError **error);
+
+/* Lifecycle changes used by the join path (signaling/peers.c). */
+gboolean cg_store_set_participant_admitted(CgStore *store, const char *tenant,
+                                           const char *consult_id, const char *participant_id,
+                                           GError **error);
+gboolean cg_store_set_participant_removed(CgStore *store, const char *tenant,
+                                          const char *consult_id, const char *participant_id,
+                                          GError **error);
+gboolean cg_store_set_consult_live(CgStore *store, const char *tenant, const char *consult_id,
+                                   gint64 live_since, GError **error);
+/* @state "ended" or "cancelled"; @reason as in CgConsultRecord.end_reason. */
+gboolean cg_store_end_consult(CgStore *store, const char *tenant, const char *consult_id,
+                              const char *state, const char *reason, gint64 ended_at,
+                              GError **error);
+/* (transfer full) consults that are not ended/cancelled and whose window
+ * [starts_at - open_before, starts_at + duration + grace] contains @now, of
+ * every tenant: the daemon re-arms their end timers after a restart. */
+GPtrArray *cg_store_open_consults(CgStore *store, gint64 now, guint open_before_min,
+                                  guint grace_min, GError **error);
 
 G_END_DECLS

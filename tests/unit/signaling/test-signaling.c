@@ -51,7 +51,7 @@ static void fixture_set_up(Fixture *f, gconstpointer data)
     g_assert_no_error(error);
     f->tenants = cg_tenants_new(f->config, &error);
     g_assert_no_error(error);
-    f->api = cg_admin_api_new(f->config, f->store);
+    f->api = cg_admin_api_new(f->config, f->store, NULL, NULL);
 }
 
 static void fixture_tear_down(Fixture *f, gconstpointer data)
@@ -71,7 +71,7 @@ static json_t *create(Fixture *f, const char *tenant_key, const char *body, guin
     CgHttpResponse response = {0};
     const CgTenant *tenant = cg_tenants_by_api_key(f->tenants, tenant_key);
     cg_admin_api_handle(f->api, tenant, "POST", "/api/v1/consults", body, body ? strlen(body) : 0,
-                        1790000000, &response);
+                        "127.0.0.1", 1790000000, &response);
     *status = response.status;
     json_t *json = json_loads(response.body, 0, NULL);
     g_assert_nonnull(json);
@@ -229,7 +229,7 @@ static void test_store_reopen_keeps_data(Fixture *f, gconstpointer data)
     g_autoptr(GError) error = NULL;
     f->store = cg_store_open(f->config->store_path, &error);
     g_assert_no_error(error);
-    f->api = cg_admin_api_new(f->config, f->store);
+    f->api = cg_admin_api_new(f->config, f->store, NULL, NULL);
     g_assert_cmpint(cg_store_schema_version(f->store), ==, 1);
     CgConsultRecord c = {0};
     g_assert_true(cg_store_get_consult(f->store, "a", id, &c, &error));

@@ -270,6 +270,8 @@ export async function launchBrowser(playwright) {
       '--disable-sync',
       '--autoplay-policy=no-user-gesture-required',
       '--disable-features=WebRtcHideLocalIpsWithMdns',
+      // Gather on loopback too, so the pair Chromium picks is 127.0.0.1 <-> 127.0.0.1.
+      '--allow-loopback-in-peer-connection',
     ],
   });
 }

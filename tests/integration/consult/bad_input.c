@@ -68,6 +68,25 @@ static void third_socket_messages(Ctx *x)
                       "\"candidate\":\"\"}",
                       -1, "unknown_pc");
 
+    /* SDP that must never reach webrtcbin: garbage, plain RTP, SDES keys. */
+    expect_error_open(wss, "garbage SDP",
+                      "{\"type\":\"offer\",\"pc\":\"pub\",\"sdp\":\"hello there\"}", -1,
+                      "bad_sdp");
+    expect_error_open(wss, "RTP/AVP offer",
+                      "{\"type\":\"offer\",\"pc\":\"pub\",\"sdp\":\"v=0\\r\\n"
+                      "o=- 1 1 IN IP4 127.0.0.1\\r\\ns=-\\r\\nt=0 0\\r\\n"
+                      "m=audio 9 RTP/AVP 111\\r\\nc=IN IP4 127.0.0.1\\r\\n"
+                      "a=rtpmap:111 opus/48000/2\\r\\na=sendonly\\r\\n\"}",
+                      -1, "dtls_required");
+    expect_error_open(wss, "SDES a=crypto offer",
+                      "{\"type\":\"offer\",\"pc\":\"pub\",\"sdp\":\"v=0\\r\\n"
+                      "o=- 1 1 IN IP4 127.0.0.1\\r\\ns=-\\r\\nt=0 0\\r\\n"
+                      "m=audio 9 RTP/SAVPF 111\\r\\nc=IN IP4 127.0.0.1\\r\\n"
+                      "a=crypto:1 AES_CM_128_HMAC_SHA1_80 "
+                      "inline:WVNfX19zZW1jdGwgKCkgewkyMjA7fQp9CnVubGVz\\r\\n"
+                      "a=rtpmap:111 opus/48000/2\\r\\na=sendonly\\r\\n\"}",
+                      -1, "dtls_required");
+
     static const guint8 binary[] = {0x00, 0xff, 0x7b, 0x7d};
     cg_wss_client_send_binary(wss, binary, sizeof binary);
     json_t *err = cg_wss_client_wait_type(wss, "error", REPLY_TIMEOUT_MS);

@@ -30,8 +30,11 @@ check: deps-test $(BUILD)/CMakeCache.txt
 check-asan: deps-test
 	@cmake -S . -B $(BUILD_ASAN) -DCMAKE_BUILD_TYPE=Debug -DCG_SANITIZE=ON >/dev/null
 	@cmake --build $(BUILD_ASAN) -j$(JOBS)
-	@ASAN_OPTIONS=detect_leaks=1 LSAN_OPTIONS=suppressions=$(CURDIR)/tests/lsan.supp:print_suppressions=0 \
-		ctest --test-dir $(BUILD_ASAN) --output-on-failure
+	@# Full unwinding so tests/lsan.supp can match the library-internal frames;
+	@# child consultd processes inherit both settings.
+	@ASAN_OPTIONS=detect_leaks=1:fast_unwind_on_malloc=0 \
+		LSAN_OPTIONS=suppressions=$(CURDIR)/tests/lsan.supp:print_suppressions=0 \
+		ctest --test-dir $(BUILD_ASAN) --output-on-failure --timeout 300
 
 clean:
 	rm -rf $(BUILD) $(BUILD_ASAN)

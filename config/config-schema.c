@@ -129,6 +129,8 @@ static const CgConfigKey schema[] = {
     INT("auth.clock_skew_s", clock_skew_s, 0, 600, 30),
     INT("auth.max_token_bytes", max_token_bytes, 256, 16384, 4096),
     INT("auth.token_lifetime_min", token_lifetime_min, 1, 10080, 60),
+    INT("auth.max_auth_failures", max_auth_failures, 1, 100000, 10),
+    INT("auth.auth_failure_window_s", auth_failure_window_s, 1, 86400, 60),
 
     GROUP("consults"),
     INT("consults.max_participants", max_participants, 2, 64, 16),

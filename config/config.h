@@ -52,6 +52,8 @@ typedef struct {
     guint clock_skew_s;      /* tolerance on nbf/exp */
     guint max_token_bytes;   /* tokens longer than this are refused unread */
     guint token_lifetime_min; /* minted tokens expire this long after the consult ends */
+    guint max_auth_failures;     /* failed authentications one address may make ... */
+    guint auth_failure_window_s; /* ... per this many seconds before it gets 429 */
 
     /* consults */
     guint max_participants; /* per consult */

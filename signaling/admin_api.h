@@ -21,7 +21,8 @@ typedef struct _CgAdminApi CgAdminApi;
 
 typedef struct {
     guint status;
-    char *body; /* (transfer full) JSON text */
+    char *body;          /* (transfer full) JSON text */
+    gint64 retry_after_s; /* > 0: send "Retry-After: N" (429 too_many_failures) */
 } CgHttpResponse;
 
 void cg_http_response_clear(CgHttpResponse *response);
@@ -48,7 +49,12 @@ CgAdminApi *cg_admin_api_new(const CgConfig *config, CgStore *store, const CgAdm
                              gpointer live_user);
 void cg_admin_api_free(CgAdminApi *api);
 
-/* @tenant is NULL when the request carried no valid API key. @path may carry
+/* Routes, errors and audit actions: docs/api.md. Requests from an address
+ * over the failed-authentication limit (config auth.max_auth_failures per
+ * auth.auth_failure_window_s) get 429 too_many_failures with retry_after_s
+ * set, before the key is looked at; a request with no valid key counts as a
+ * failure and gets 401. Every call, refused or not, is one audit record.
+ * @tenant is NULL when the request carried no valid API key. @path may carry
  * a query string. @remote is the client address (for the audit log). @now in
  * seconds. */
 void cg_admin_api_handle(CgAdminApi *api, const CgTenant *tenant, const char *method,

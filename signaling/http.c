@@ -65,9 +65,15 @@ static int start_response(struct lws *wsi, CgHttpRequest *req)
     guint8 buf[LWS_PRE + 1024];
     guint8 *start = buf + LWS_PRE, *p = start, *end = buf + sizeof buf - 1;
     gsize len = strlen(req->response.body);
+    char retry_after[24];
     req->responding = TRUE;
+    g_snprintf(retry_after, sizeof retry_after, "%" G_GINT64_FORMAT, req->response.retry_after_s);
     if (lws_add_http_common_headers(wsi, req->response.status, "application/json", len, &p,
                                     end) ||
+        (req->response.retry_after_s > 0 &&
+         lws_add_http_header_by_name(wsi, (const guint8 *)"retry-after:",
+                                     (const guint8 *)retry_after, (int)strlen(retry_after), &p,
+                                     end)) ||
         lws_add_http_header_by_name(wsi, (const guint8 *)"cache-control:",
                                     (const guint8 *)"no-store", 8, &p, end) ||
         lws_finalize_write_http_header(wsi, start, &p, end))
@@ -171,7 +177,7 @@ static int on_request(CgSignaling *s, struct lws *wsi, CgConnData *conn, const c
         char cl[32];
         gboolean has_body = lws_hdr_copy(wsi, cl, sizeof cl, WSI_TOKEN_HTTP_CONTENT_LENGTH) > 0 &&
                             g_ascii_strtoull(cl, NULL, 10) > 0;
-        if (g_str_equal(req->method, "POST") && has_body)
+        if ((g_str_equal(req->method, "POST") || g_str_equal(req->method, "PATCH")) && has_body)
             return 0; /* the body arrives in LWS_CALLBACK_HTTP_BODY */
         cg_admin_api_handle(s->admin, req->tenant, req->method, req->path, NULL, 0, req->remote,
                             g_get_real_time() / G_USEC_PER_SEC, &req->response);
@@ -217,9 +223,16 @@ int cg_http_callback(CgSignaling *s, struct lws *wsi, CgConnData *conn,
             return lws_return_http_status(wsi, HTTP_STATUS_SERVICE_UNAVAILABLE, NULL) ? -1 : 0;
         g_clear_pointer(&conn->http, request_free); /* keep-alive: a new request */
         return on_request(s, wsi, conn, in);
+    /* A request answered at LWS_CALLBACK_HTTP (no body expected, e.g. a POST
+     * with "Content-Length: 0") may still get a body completion from lws:
+     * it must not be handled, audited and answered twice. */
     case LWS_CALLBACK_HTTP_BODY:
+        if (conn->http && conn->http->responding)
+            return 0;
         return conn->http && conn->http->body ? on_body(conn->http, in, len) : -1;
     case LWS_CALLBACK_HTTP_BODY_COMPLETION:
+        if (conn->http && conn->http->responding)
+            return 0;
         return conn->http && conn->http->body ? on_body_complete(s, wsi, conn->http) : -1;
     case LWS_CALLBACK_HTTP_WRITEABLE:
         if (!conn->http || !conn->http->responding || !conn->http->response.body)

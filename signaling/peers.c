@@ -1,5 +1,7 @@
-/* peers.c — endpoint WebSockets: receive (bounded), join authorisation, the
- * room (who is in which consult), and an ordered outbox per peer.
+/* peers.c — endpoint WebSockets: receive (bounded), the join path (token,
+ * tenant, consult rules), dispatch of client messages, and an ordered outbox
+ * per peer. What happens to a consult once peers are in it (waiting room,
+ * specialist controls, end) is lifecycle.c's.
  *
  * A peer closes by queuing its last messages and a close status; the close
  * frame goes out once the outbox is drained. */
@@ -9,24 +11,7 @@
 #include <string.h>
 
 #include "jwt.h"
-#include "protocol.h"
-#include "roles.h"
-
-typedef struct _CgPeer {
-    CgSignaling *s;
-    struct lws *wsi;
-    CgPeerId id;
-    char remote[64];
-    GByteArray *rx;
-    gboolean rx_binary;   /* the frame being received is binary: discard it */
-    GQueue outbox;        /* char* JSON texts */
-    gboolean joined;
-    CgPeerInfo info;      /* strings owned by the peer once joined */
-    const char *left_reason; /* for participant_left */
-    gboolean closing;
-    enum lws_close_status close_status;
-    char close_reason[64];
-} CgPeer;
+#include "rate_limit.h"
 
 /* How each protocol error ends: status 0 keeps the socket open. */
 static const struct {
@@ -36,18 +21,28 @@ static const struct {
     {"malformed_message", 0},
     {"unknown_type", 0},
     {"not_joined", 0},
+    {"not_admitted", 0},
     {"already_joined", 0},
     {"unknown_pc", 0},
     {"bad_sdp", 0},
     {"dtls_required", 0},
+    {"not_allowed", 0},
+    {"unknown_participant", 0},
     {"message_too_big", LWS_CLOSE_STATUS_MESSAGE_TOO_LARGE},
     {"bad_token", LWS_CLOSE_STATUS_POLICY_VIOLATION},
     {"token_expired", LWS_CLOSE_STATUS_POLICY_VIOLATION},
     {"token_not_yet_valid", LWS_CLOSE_STATUS_POLICY_VIOLATION},
     {"consult_not_found", LWS_CLOSE_STATUS_POLICY_VIOLATION},
+    {"consult_not_open_yet", LWS_CLOSE_STATUS_POLICY_VIOLATION},
+    {"consult_ended", LWS_CLOSE_STATUS_POLICY_VIOLATION},
+    {"consult_cancelled", LWS_CLOSE_STATUS_POLICY_VIOLATION},
     {"role_not_allowed", LWS_CLOSE_STATUS_POLICY_VIOLATION},
+    {"participant_removed", LWS_CLOSE_STATUS_POLICY_VIOLATION},
+    {"declined", LWS_CLOSE_STATUS_POLICY_VIOLATION},
     {"consult_full", LWS_CLOSE_STATUS_POLICY_VIOLATION},
     {"session_replaced", LWS_CLOSE_STATUS_POLICY_VIOLATION},
+    {"too_many_failures", LWS_CLOSE_STATUS_POLICY_VIOLATION},
+    {"join_timeout", LWS_CLOSE_STATUS_POLICY_VIOLATION},
     {"dtls_fingerprint_mismatch", LWS_CLOSE_STATUS_POLICY_VIOLATION},
     {"media_failed", LWS_CLOSE_STATUS_UNEXPECTED_CONDITION},
     {"internal", LWS_CLOSE_STATUS_UNEXPECTED_CONDITION},
@@ -61,7 +56,7 @@ static enum lws_close_status ending_of(const char *code)
     return LWS_CLOSE_STATUS_UNEXPECTED_CONDITION;
 }
 
-static void peer_send(CgPeer *peer, char *json)
+void cg_peer_send(CgPeer *peer, char *json)
 {
     if (peer->closing || !json) {
         g_free(json);
@@ -71,7 +66,7 @@ static void peer_send(CgPeer *peer, char *json)
     lws_callback_on_writable(peer->wsi);
 }
 
-static void peer_close(CgPeer *peer, enum lws_close_status status, const char *reason)
+void cg_peer_close(CgPeer *peer, enum lws_close_status status, const char *reason)
 {
     if (peer->closing)
         return;
@@ -81,23 +76,34 @@ static void peer_close(CgPeer *peer, enum lws_close_status status, const char *r
     lws_callback_on_writable(peer->wsi);
 }
 
-/* Sends an error; closes the socket when the code's ending says so. */
-static void peer_error(CgPeer *peer, const char *code, const char *message)
+static void log_refusal(CgPeer *peer, const char *code, const char *message,
+                        enum lws_close_status status)
 {
-    enum lws_close_status status = ending_of(code);
     g_log_structured(G_LOG_DOMAIN, status ? G_LOG_LEVEL_WARNING : G_LOG_LEVEL_INFO, "REMOTE",
                      peer->remote, "CODE", code, "MESSAGE",
                      "%s[peer|%" G_GUINT64_FORMAT "] refused (%s): %s",
                      peer->info.log_tag ? peer->info.log_tag : "", peer->id, code, message);
-    peer_send(peer, cg_protocol_error_message(code, message));
-    if (status)
-        peer_close(peer, status, code);
 }
 
-static json_t *participant_json(const CgPeerInfo *info)
+void cg_peer_error(CgPeer *peer, const char *code, const char *message)
+{
+    enum lws_close_status status = ending_of(code);
+    log_refusal(peer, code, message, status);
+    cg_peer_send(peer, cg_protocol_error_message(code, message));
+    if (status)
+        cg_peer_close(peer, status, code);
+}
+
+json_t *cg_participant_json(const CgPeerInfo *info)
 {
     return json_pack("{s:s, s:s, s:s}", "id", info->participant_id, "role", info->role, "name",
                      info->name);
+}
+
+gboolean cg_peer_in_consult(const CgPeer *peer, const char *consult_id)
+{
+    return (peer->joined || peer->waiting) && !peer->closing &&
+           g_str_equal(peer->info.consult_id, consult_id);
 }
 
 static gboolean same_consult(const CgPeer *a, const CgPeer *b)
@@ -106,7 +112,7 @@ static gboolean same_consult(const CgPeer *a, const CgPeer *b)
            g_str_equal(a->info.consult_id, b->info.consult_id);
 }
 
-static void broadcast(CgPeer *from, json_t *message)
+void cg_peer_broadcast(CgPeer *from, json_t *message)
 {
     g_autofree char *text = cg_json_take_text(message);
     GHashTableIter it;
@@ -114,25 +120,65 @@ static void broadcast(CgPeer *from, json_t *message)
     g_hash_table_iter_init(&it, from->s->peers);
     while (g_hash_table_iter_next(&it, NULL, &value))
         if (same_consult(from, value))
-            peer_send(value, g_strdup(text));
+            cg_peer_send(value, g_strdup(text));
 }
 
-static guint consult_peer_count(CgSignaling *s, const char *consult_id, CgPeer **same_participant,
-                                const char *participant_id)
+CgPeer *cg_peers_find(CgSignaling *s, const char *consult_id, const char *participant_id)
 {
-    guint n = 0;
     GHashTableIter it;
     gpointer value;
     g_hash_table_iter_init(&it, s->peers);
     while (g_hash_table_iter_next(&it, NULL, &value)) {
         CgPeer *p = value;
-        if (!p->joined || p->closing || !g_str_equal(p->info.consult_id, consult_id))
-            continue;
-        n++;
-        if (g_str_equal(p->info.participant_id, participant_id))
-            *same_participant = p;
+        if (cg_peer_in_consult(p, consult_id) && g_str_equal(p->info.participant_id, participant_id))
+            return p;
     }
+    return NULL;
+}
+
+/* Peers joined or waiting in @consult_id. */
+static guint consult_peer_count(CgSignaling *s, const char *consult_id)
+{
+    guint n = 0;
+    GHashTableIter it;
+    gpointer value;
+    g_hash_table_iter_init(&it, s->peers);
+    while (g_hash_table_iter_next(&it, NULL, &value))
+        n += cg_peer_in_consult(value, consult_id);
     return n;
+}
+
+/* ---- the join path -------------------------------------------------------- */
+
+/* What a join attempt found out; every string owned. */
+typedef struct {
+    const char *code;   /* refusal code, NULL if admitted or waiting */
+    char *message;      /* for the refusal */
+    char *opens_at;     /* consult_not_open_yet */
+    char *audit_tenant; /* tenant known to be real (verified, or a configured issuer) */
+    gboolean verified;  /* the token's signature and claims verified */
+    CgJoinVerdict verdict;
+    CgTokenClaims claims;
+    CgConsultRecord consult;
+    CgParticipantRecord participant;
+} JoinAttempt;
+
+static void join_attempt_clear(JoinAttempt *a)
+{
+    g_free(a->message);
+    g_free(a->opens_at);
+    g_free(a->audit_tenant);
+    cg_token_claims_clear(&a->claims);
+    cg_consult_record_clear(&a->consult);
+    cg_participant_record_clear(&a->participant);
+}
+
+static const char *refuse(JoinAttempt *a, const char *code, char *message)
+{
+    a->code = code;
+    g_free(a->message);
+    a->message = message;
+    return code;
 }
 
 static const char *token_error_code(const GError *error)
@@ -144,103 +190,174 @@ static const char *token_error_code(const GError *error)
     return "bad_token";
 }
 
-/* Checks the token and the consult; fills @claims and @consult. On refusal,
- * returns the protocol code and sets @message. */
-static const char *authorise_join(CgSignaling *s, const char *token, CgTokenClaims *claims,
-                                  CgConsultRecord *consult, char **message)
+static gboolean load_records(CgSignaling *s, JoinAttempt *a)
+{
+    return cg_store_get_consult(s->store, a->claims.iss, a->claims.consult, &a->consult, NULL) &&
+           cg_store_get_participant(s->store, a->claims.iss, a->claims.consult, a->claims.sub,
+                                    &a->participant, NULL);
+}
+
+static const char *refuse_not_open(CgSignaling *s, JoinAttempt *a, gint64 opens_at)
+{
+    (void)s;
+    a->opens_at = cg_rfc3339(opens_at);
+    return refuse(a, "consult_not_open_yet",
+                  g_strdup_printf("this consult opens at %s", a->opens_at));
+}
+
+/* A well-signed token whose nbf is still ahead: when it is because the
+ * consult is not open yet, say so (with the time) rather than "not yet valid". */
+static const char *refuse_early_token(CgSignaling *s, JoinAttempt *a, const char *token,
+                                      const guint8 *secret, gsize secret_len, const GError *why)
+{
+    gint64 now = g_get_real_time() / G_USEC_PER_SEC;
+    CgTokenClaims claims = {0};
+    if (cg_jwt_verify(token, s->config->max_token_bytes, secret, secret_len, now, G_MAXINT32,
+                      &claims, NULL)) {
+        a->claims = claims;
+        a->verified = TRUE;
+        if (load_records(s, a) &&
+            cg_consult_phase(&a->consult, &s->window, now) == CG_CONSULT_PHASE_SCHEDULED)
+            return refuse_not_open(s, a, cg_consult_opens_at(&a->consult, &s->window));
+    }
+    return refuse(a, token_error_code(why), g_strdup(why->message));
+}
+
+static char *decision_message(const JoinAttempt *a)
+{
+    if (g_str_equal(a->code, "consult_ended"))
+        return g_strdup("this consult has ended");
+    if (g_str_equal(a->code, "consult_cancelled"))
+        return g_strdup("this consult was cancelled");
+    if (g_str_equal(a->code, "participant_removed"))
+        return g_strdup("a specialist removed you from this consult");
+    return g_strdup_printf("the role '%s' may not join a %s", a->claims.role, a->consult.kind);
+}
+
+/* Checks the token, the consult and the consult rules. Returns the refusal
+ * code (and fills @a), or NULL with a->verdict admit or wait. */
+static const char *authorise_join(CgSignaling *s, const char *token, JoinAttempt *a)
 {
     const CgConfig *c = s->config;
     g_autoptr(GError) error = NULL;
     g_autofree char *issuer = cg_jwt_peek_issuer(token, c->max_token_bytes, &error);
     const CgTenant *tenant = issuer ? cg_tenants_by_id(s->tenants, issuer) : NULL;
-    if (!issuer) {
-        *message = g_strdup(error->message);
-        return "bad_token";
-    }
-    if (!tenant) {
-        *message = g_strdup("the token's issuer is not a tenant of this server");
-        return "bad_token";
-    }
+    if (!issuer)
+        return refuse(a, "bad_token", g_strdup(error->message));
+    if (!tenant)
+        return refuse(a, "bad_token",
+                      g_strdup("the token's issuer is not a tenant of this server"));
+    a->audit_tenant = g_strdup(issuer);
     gsize secret_len = 0;
     const guint8 *secret = cg_tenant_secret(tenant, &secret_len);
-    if (!cg_jwt_verify(token, c->max_token_bytes, secret, secret_len,
-                       g_get_real_time() / G_USEC_PER_SEC, c->clock_skew_s, claims, &error)) {
-        *message = g_strdup(error->message);
-        return token_error_code(error);
+    gint64 now = g_get_real_time() / G_USEC_PER_SEC;
+    if (!cg_jwt_verify(token, c->max_token_bytes, secret, secret_len, now, c->clock_skew_s,
+                       &a->claims, &error)) {
+        cg_token_claims_clear(&a->claims);
+        if (g_error_matches(error, CG_JWT_ERROR, CG_JWT_ERROR_NOT_YET_VALID))
+            return refuse_early_token(s, a, token, secret, secret_len, error);
+        return refuse(a, token_error_code(error), g_strdup(error->message));
     }
-    CgParticipantRecord participant = {0};
-    if (!cg_store_get_consult(s->store, claims->iss, claims->consult, consult, NULL) ||
-        !cg_store_get_participant(s->store, claims->iss, claims->consult, claims->sub,
-                                  &participant, NULL)) {
-        *message = g_strdup("this consult does not exist or you are not invited to it");
-        return "consult_not_found";
+    a->verified = TRUE;
+    if (!load_records(s, a))
+        return refuse(a, "consult_not_found",
+                      g_strdup("this consult does not exist or you are not invited to it"));
+    if (!g_str_equal(a->participant.role, a->claims.role))
+        return refuse(a, "role_not_allowed",
+                      g_strdup_printf("the role '%s' is not yours in this consult",
+                                      a->claims.role));
+    CgJoinDecision d = cg_consult_join_decision(&a->consult, &a->participant, &s->window, now);
+    if (d.verdict == CG_JOIN_REFUSE && g_str_equal(d.code, "consult_not_open_yet"))
+        return refuse_not_open(s, a, d.opens_at);
+    if (d.verdict == CG_JOIN_REFUSE) {
+        a->code = d.code;
+        a->message = decision_message(a);
+        return a->code;
     }
-    gboolean role_ok = g_str_equal(participant.role, claims->role) &&
-                       cg_role_allowed_in_kind(claims->role, consult->kind);
-    cg_participant_record_clear(&participant);
-    if (!role_ok) {
-        *message = g_strdup_printf("the role '%s' may not join this consult", claims->role);
-        return "role_not_allowed";
-    }
+    a->verdict = d.verdict;
     return NULL;
 }
 
-static void send_joined(CgPeer *peer, const CgConsultRecord *consult)
+/* Refusals that count as a failed authentication for the rate limit. */
+static gboolean is_auth_failure(const char *code)
 {
-    json_t *others = json_array();
-    GHashTableIter it;
-    gpointer value;
-    g_hash_table_iter_init(&it, peer->s->peers);
-    while (g_hash_table_iter_next(&it, NULL, &value))
-        if (same_consult(peer, value))
-            json_array_append_new(others, participant_json(&((CgPeer *)value)->info));
-    json_t *msg = json_pack(
-        "{s:s, s:o, s:{s:s, s:s, s:s, s:s}, s:o, s:[], s:{s:i}}", "type", "joined", "you",
-        participant_json(&peer->info), "consult", "id", consult->id, "title", consult->title,
-        "kind", consult->kind, "specialty", consult->specialty, "participants", others,
-        "ice_servers", "limits", "max_message_bytes", (int)peer->s->config->max_message_bytes);
-    peer_send(peer, cg_json_take_text(msg));
+    static const char *const codes[] = {"bad_token", "token_expired", "token_not_yet_valid",
+                                        "consult_not_found", "role_not_allowed"};
+    for (gsize i = 0; i < G_N_ELEMENTS(codes); i++)
+        if (g_str_equal(code, codes[i]))
+            return TRUE;
+    return FALSE;
+}
+
+static void refuse_join(CgPeer *peer, JoinAttempt *a)
+{
+    CgSignaling *s = peer->s;
+    gboolean v = a->verified;
+    cg_lifecycle_audit(s, peer->remote, a->audit_tenant, v ? a->claims.consult : NULL,
+                       v ? a->claims.sub : NULL, v ? a->claims.role : NULL, "join", a->code);
+    if (is_auth_failure(a->code))
+        cg_peers_note_auth_failure(s, peer->remote);
+    if (!a->opens_at)
+        return cg_peer_error(peer, a->code, a->message);
+    log_refusal(peer, a->code, a->message, ending_of(a->code));
+    cg_peer_send(peer, cg_protocol_error_opens(a->code, a->message, a->opens_at));
+    cg_peer_close(peer, ending_of(a->code), a->code);
+}
+
+static void take_identity(CgPeer *peer, JoinAttempt *a)
+{
+    peer->info.participant_id = g_steal_pointer(&a->claims.sub);
+    peer->info.consult_id = g_steal_pointer(&a->claims.consult);
+    peer->info.tenant_id = g_steal_pointer(&a->claims.iss);
+    peer->info.role = g_steal_pointer(&a->claims.role);
+    peer->info.name = g_steal_pointer(&a->claims.name);
+    peer->info.log_tag = g_strdup_printf("[consult|%s][peer|%" G_GUINT64_FORMAT "]",
+                                         peer->info.consult_id, peer->id);
+    g_clear_handle_id(&peer->join_timeout_id, g_source_remove);
 }
 
 static void handle_join(CgPeer *peer, const char *token)
 {
     CgSignaling *s = peer->s;
-    if (peer->joined)
-        return peer_error(peer, "already_joined", "this connection has joined already");
-    CgTokenClaims claims = {0};
-    CgConsultRecord consult = {0};
-    g_autofree char *message = NULL;
-    const char *refusal = authorise_join(s, token, &claims, &consult, &message);
-    CgPeer *previous = NULL;
-    if (!refusal && consult_peer_count(s, claims.consult, &previous, claims.sub) >=
-                        s->config->max_participants && !previous) {
-        refusal = "consult_full";
-        message = g_strdup("the consult has the most participants it allows");
+    if (peer->joined || peer->waiting)
+        return cg_peer_error(peer, "already_joined", "this connection has joined already");
+    if (cg_peers_over_failure_limit(s, peer->remote)) {
+        cg_lifecycle_audit(s, peer->remote, NULL, NULL, NULL, NULL, "join", "too_many_failures");
+        return cg_peer_error(peer, "too_many_failures",
+                             "too many failed joins from this address; try again later");
     }
-    if (refusal) {
-        peer_error(peer, refusal, message);
-    } else {
-        if (previous)
-            peer_error(previous, "session_replaced", "you joined again from another connection");
-        peer->joined = TRUE;
-        peer->info.participant_id = g_steal_pointer(&claims.sub);
-        peer->info.consult_id = g_steal_pointer(&claims.consult);
-        peer->info.tenant_id = g_steal_pointer(&claims.iss);
-        peer->info.role = g_steal_pointer(&claims.role);
-        peer->info.name = g_steal_pointer(&claims.name);
-        peer->info.log_tag = g_strdup_printf("[consult|%s][peer|%" G_GUINT64_FORMAT "]",
-                                             peer->info.consult_id, peer->id);
-        g_log_structured(G_LOG_DOMAIN, G_LOG_LEVEL_INFO, "REMOTE", peer->remote, "MESSAGE",
-                         "%s joined as %s", peer->info.log_tag, peer->info.role);
-        send_joined(peer, &consult);
-        broadcast(peer, json_pack("{s:s, s:o}", "type", "participant_joined", "participant",
-                                  participant_json(&peer->info)));
-        g_autoptr(GError) error = NULL;
-        if (!s->events.peer_joined(s->user, peer->id, &error))
-            cg_signaling_fail_peer(s, peer->id, error);
+    JoinAttempt a = {0};
+    if (!authorise_join(s, token, &a)) {
+        CgPeer *previous = cg_peers_find(s, a.claims.consult, a.claims.sub);
+        if (!previous && consult_peer_count(s, a.claims.consult) >= s->config->max_participants)
+            refuse(&a, "consult_full", g_strdup("the consult has the most participants it allows"));
+        else if (previous)
+            cg_peer_error(previous, "session_replaced", "you joined again from another connection");
     }
-    cg_token_claims_clear(&claims);
-    cg_consult_record_clear(&consult);
+    if (a.code) {
+        refuse_join(peer, &a);
+        join_attempt_clear(&a);
+        return;
+    }
+    take_identity(peer, &a);
+    g_log_structured(G_LOG_DOMAIN, G_LOG_LEVEL_INFO, "REMOTE", peer->remote, "MESSAGE",
+                     "%s joined as %s%s", peer->info.log_tag, peer->info.role,
+                     a.verdict == CG_JOIN_WAIT ? " (waiting room)" : "");
+    cg_lifecycle_track(s, &a.consult);
+    cg_lifecycle_audit_peer(peer, "join", a.verdict == CG_JOIN_WAIT ? "waiting" : "ok");
+    if (a.verdict == CG_JOIN_WAIT)
+        cg_lifecycle_wait(peer, &a.consult);
+    else
+        cg_lifecycle_admit(peer, &a.consult);
+    join_attempt_clear(&a);
+}
+
+/* ---- dispatch --------------------------------------------------------------- */
+
+static gboolean is_control(CgClientMessageType type)
+{
+    return type == CG_CLIENT_ADMIT || type == CG_CLIENT_DECLINE || type == CG_CLIENT_REMOVE ||
+           type == CG_CLIENT_MUTE || type == CG_CLIENT_UNMUTE || type == CG_CLIENT_END;
 }
 
 static void handle_message(CgPeer *peer, const guint8 *data, gsize len)
@@ -249,15 +366,22 @@ static void handle_message(CgPeer *peer, const guint8 *data, gsize len)
     CgClientMessage msg = {0};
     g_autoptr(GError) error = NULL;
     if (!cg_protocol_parse((const char *)data, len, &msg, &error))
-        return peer_error(peer, cg_protocol_error_code(error), error->message);
+        return cg_peer_error(peer, cg_protocol_error_code(error), error->message);
     gboolean ok = TRUE;
     if (msg.type == CG_CLIENT_JOIN)
         handle_join(peer, msg.token);
-    else if (!peer->joined)
-        peer_error(peer, "not_joined", "send join with your token first");
+    else if (!peer->joined && !peer->waiting)
+        cg_peer_error(peer, "not_joined", "send join with your token first");
     else if (msg.type == CG_CLIENT_LEAVE) {
         peer->left_reason = "left";
-        peer_close(peer, LWS_CLOSE_STATUS_NORMAL, "left");
+        cg_peer_close(peer, LWS_CLOSE_STATUS_NORMAL, "left");
+    } else if (!peer->joined)
+        cg_peer_error(peer, "not_admitted", "wait until a specialist admits you");
+    else if (is_control(msg.type)) {
+        if (cg_role_may_moderate(peer->info.role))
+            cg_lifecycle_control(peer, &msg);
+        else
+            cg_peer_error(peer, "not_allowed", "only a specialist may do that");
     } else if (msg.type == CG_CLIENT_OFFER || msg.type == CG_CLIENT_ANSWER)
         ok = s->events.peer_description(s->user, peer->id, msg.pc,
                                         msg.type == CG_CLIENT_OFFER ? "offer" : "answer",
@@ -278,7 +402,7 @@ static int on_receive(CgPeer *peer, const void *in, size_t len)
     if (lws_is_first_fragment(wsi) && peer->rx->len == 0)
         peer->rx_binary = lws_frame_is_binary(wsi);
     if (!peer->rx_binary && peer->rx->len + len > peer->s->config->max_message_bytes) {
-        peer_error(peer, "message_too_big", "a message may be at most max_message_bytes long");
+        cg_peer_error(peer, "message_too_big", "a message may be at most max_message_bytes long");
         return 0;
     }
     if (!peer->rx_binary)
@@ -286,7 +410,7 @@ static int on_receive(CgPeer *peer, const void *in, size_t len)
     if (!lws_is_final_fragment(wsi) || lws_remaining_packet_payload(wsi) > 0)
         return 0;
     if (peer->rx_binary)
-        peer_error(peer, "malformed_message", "binary frames are not accepted; send JSON text");
+        cg_peer_error(peer, "malformed_message", "binary frames are not accepted; send JSON text");
     else
         handle_message(peer, peer->rx->data, peer->rx->len);
     g_byte_array_set_size(peer->rx, 0);
@@ -318,20 +442,25 @@ static int on_writeable(CgPeer *peer)
 
 static void on_closed(CgSignaling *s, CgPeer *peer)
 {
+    gboolean was_in = peer->joined || peer->waiting;
+    peer->closing = TRUE; /* no more sends to it */
     if (peer->joined) {
         const char *reason = peer->left_reason ? peer->left_reason : "disconnected";
         g_info("%s left (%s)", peer->info.log_tag, reason);
-        peer->closing = TRUE; /* no more sends to it; others are told */
-        broadcast(peer, json_pack("{s:s, s:s, s:s}", "type", "participant_left", "participant",
-                                  peer->info.participant_id, "reason", reason));
+        cg_peer_broadcast(peer, json_pack("{s:s, s:s, s:s}", "type", "participant_left",
+                                          "participant", peer->info.participant_id, "reason",
+                                          reason));
         s->events.peer_left(s->user, peer->id);
     }
+    if (was_in)
+        cg_lifecycle_peer_gone(s, peer);
     g_hash_table_remove(s->peers, &peer->id);
     cg_signaling_check_shutdown_done(s);
 }
 
 void cg_peer_free(CgPeer *peer)
 {
+    g_clear_handle_id(&peer->join_timeout_id, g_source_remove);
     g_byte_array_unref(peer->rx);
     g_queue_clear_full(&peer->outbox, g_free);
     g_free((char *)peer->info.participant_id);
@@ -349,6 +478,30 @@ static gboolean is_ws_path(struct lws *wsi)
     return lws_hdr_copy(wsi, uri, sizeof uri, WSI_TOKEN_GET_URI) > 0 && g_str_equal(uri, "/ws");
 }
 
+/* Bounded pending connections: a socket must join within CG_JOIN_TIMEOUT_S. */
+static gboolean join_timed_out(gpointer data)
+{
+    CgPeer *peer = data;
+    peer->join_timeout_id = 0;
+    if (!peer->joined && !peer->waiting)
+        cg_peer_error(peer, "join_timeout", "no join in time after connecting");
+    return G_SOURCE_REMOVE;
+}
+
+static void on_established(CgSignaling *s, struct lws *wsi, CgConnData *conn)
+{
+    CgPeer *peer = g_new0(CgPeer, 1);
+    peer->s = s;
+    peer->wsi = wsi;
+    peer->id = s->next_peer_id++;
+    peer->rx = g_byte_array_new();
+    g_queue_init(&peer->outbox);
+    lws_get_peer_simple(wsi, peer->remote, sizeof peer->remote);
+    peer->join_timeout_id = g_timeout_add_seconds(CG_JOIN_TIMEOUT_S, join_timed_out, peer);
+    conn->peer = peer;
+    g_hash_table_insert(s->peers, &peer->id, peer);
+}
+
 int cg_peers_callback(CgSignaling *s, struct lws *wsi, CgConnData *conn,
                       enum lws_callback_reasons reason, void *in, size_t len)
 {
@@ -357,18 +510,9 @@ int cg_peers_callback(CgSignaling *s, struct lws *wsi, CgConnData *conn,
     switch (reason) {
     case LWS_CALLBACK_FILTER_PROTOCOL_CONNECTION:
         return (!is_ws_path(wsi) || s->shutting_down) ? -1 : 0;
-    case LWS_CALLBACK_ESTABLISHED: {
-        CgPeer *peer = g_new0(CgPeer, 1);
-        peer->s = s;
-        peer->wsi = wsi;
-        peer->id = s->next_peer_id++;
-        peer->rx = g_byte_array_new();
-        g_queue_init(&peer->outbox);
-        lws_get_peer_simple(wsi, peer->remote, sizeof peer->remote);
-        conn->peer = peer;
-        g_hash_table_insert(s->peers, &peer->id, peer);
+    case LWS_CALLBACK_ESTABLISHED:
+        on_established(s, wsi, conn);
         return 0;
-    }
     case LWS_CALLBACK_RECEIVE:
         return conn->peer ? on_receive(conn->peer, in, len) : -1;
     case LWS_CALLBACK_SERVER_WRITEABLE:
@@ -389,8 +533,8 @@ void cg_peers_say_goodbye(CgSignaling *s)
     g_hash_table_iter_init(&it, s->peers);
     while (g_hash_table_iter_next(&it, NULL, &value)) {
         CgPeer *peer = value;
-        peer_send(peer, cg_protocol_bye("server_shutdown"));
-        peer_close(peer, LWS_CLOSE_STATUS_GOINGAWAY, "server_shutdown");
+        cg_peer_send(peer, cg_protocol_bye("server_shutdown"));
+        cg_peer_close(peer, LWS_CLOSE_STATUS_GOINGAWAY, "server_shutdown");
     }
 }
 
@@ -425,7 +569,7 @@ void cg_signaling_send(CgSignaling *s, CgPeerId id, char *json)
 {
     CgPeer *peer = lookup(s, id);
     if (peer)
-        peer_send(peer, json);
+        cg_peer_send(peer, json);
     else
         g_free(json);
 }
@@ -449,5 +593,18 @@ void cg_signaling_fail_peer(CgSignaling *s, CgPeerId id, const GError *error)
         code = codes[error->code];
     if (ending_of(code) && !peer->left_reason)
         peer->left_reason = g_str_equal(code, "internal") ? "disconnected" : "media_failed";
-    peer_error(peer, code, error ? error->message : "internal error");
+    cg_peer_error(peer, code, error ? error->message : "internal error");
+}
+
+/* ---- failed-authentication rate limit ------------------------------------- */
+
+gboolean cg_peers_over_failure_limit(CgSignaling *s, const char *remote)
+{
+    return !cg_rate_limit_allowed(s->join_failures, remote, g_get_real_time() / G_USEC_PER_SEC,
+                                  NULL);
+}
+
+void cg_peers_note_auth_failure(CgSignaling *s, const char *remote)
+{
+    cg_rate_limit_fail(s->join_failures, remote, g_get_real_time() / G_USEC_PER_SEC);
 }

@@ -22,6 +22,7 @@ void cg_client_message_clear(CgClientMessage *msg)
     g_clear_pointer(&msg->pc, g_free);
     g_clear_pointer(&msg->sdp, g_free);
     g_clear_pointer(&msg->candidate, g_free);
+    g_clear_pointer(&msg->participant, g_free);
     memset(msg, 0, sizeof *msg);
 }
 
@@ -134,6 +135,30 @@ static gboolean parse_candidate(json_t *root, CgClientMessage *out, GError **err
     return TRUE;
 }
 
+static gboolean parse_participant(json_t *root, CgClientMessage *out, GError **error)
+{
+    if (!get_string(root, "participant", &out->participant, error))
+        return FALSE;
+    gsize n = strlen(out->participant);
+    gboolean ok = n > 0 && n <= CG_PROTOCOL_MAX_ID_CHARS;
+    for (gsize i = 0; ok && i < n; i++)
+        ok = out->participant[i] > 0x20 && out->participant[i] < 0x7f;
+    if (!ok)
+        return malformed(error, "participant", "1 to 64 printable ASCII characters");
+    return TRUE;
+}
+
+/* Client messages that name a participant, and "end". */
+static const struct {
+    const char *name;
+    CgClientMessageType type;
+    gboolean has_participant;
+} control_types[] = {
+    {"admit", CG_CLIENT_ADMIT, TRUE},   {"decline", CG_CLIENT_DECLINE, TRUE},
+    {"remove", CG_CLIENT_REMOVE, TRUE}, {"mute", CG_CLIENT_MUTE, TRUE},
+    {"unmute", CG_CLIENT_UNMUTE, TRUE}, {"end", CG_CLIENT_END, FALSE},
+};
+
 static gboolean parse_members(json_t *root, CgClientMessage *out, GError **error)
 {
     json_t *type = json_object_get(root, "type");
@@ -155,6 +180,12 @@ static gboolean parse_members(json_t *root, CgClientMessage *out, GError **error
     } else if (strcmp(t, "leave") == 0) {
         out->type = CG_CLIENT_LEAVE;
         return TRUE;
+    }
+    for (gsize i = 0; i < G_N_ELEMENTS(control_types); i++) {
+        if (strcmp(t, control_types[i].name) == 0) {
+            out->type = control_types[i].type;
+            return !control_types[i].has_participant || parse_participant(root, out, error);
+        }
     }
     g_set_error_literal(error, CG_PROTOCOL_ERROR, CG_PROTOCOL_ERROR_UNKNOWN_TYPE,
                         "message type is not known");
@@ -265,5 +296,36 @@ char *cg_protocol_bye(const char *reason)
 {
     json_t *obj = message("bye");
     set_string(obj, "reason", reason);
+    return cg_json_take_text(obj);
+}
+
+char *cg_protocol_error_opens(const char *code, const char *message_text, const char *opens_at)
+{
+    json_t *obj = message("error");
+    set_string(obj, "code", code);
+    set_string(obj, "message", message_text);
+    set_string(obj, "opens_at", opens_at);
+    return cg_json_take_text(obj);
+}
+
+char *cg_protocol_consult_ended(const char *reason)
+{
+    json_t *obj = message("consult_ended");
+    set_string(obj, "reason", reason);
+    return cg_json_take_text(obj);
+}
+
+char *cg_protocol_muted(const char *type, const char *by_id, const char *by_name,
+                        const char *by_role, gboolean may_unmute)
+{
+    g_return_val_if_fail(type != NULL, NULL);
+    json_t *obj = message(type);
+    json_t *by = json_object();
+    set_string(by, "id", by_id);
+    set_string(by, "name", by_name);
+    set_string(by, "role", by_role);
+    json_object_set_new(obj, "by", by);
+    if (g_str_equal(type, "muted"))
+        json_object_set_new(obj, "may_unmute", json_boolean(may_unmute));
     return cg_json_take_text(obj);
 }

@@ -22,6 +22,7 @@ G_BEGIN_DECLS
 #define CG_PROTOCOL_MAX_CANDIDATE_BYTES 1024 /* "candidate" member */
 #define CG_PROTOCOL_MAX_PC_CHARS 32          /* "pc": 1..32 of [a-z0-9-] */
 #define CG_PROTOCOL_MAX_MLINE_INDEX 63       /* "sdpMLineIndex": 0..63 */
+#define CG_PROTOCOL_MAX_ID_CHARS 64          /* "participant": 1..64 printable ASCII */
 
 typedef enum {
     CG_CLIENT_JOIN,
@@ -29,6 +30,13 @@ typedef enum {
     CG_CLIENT_ANSWER,
     CG_CLIENT_CANDIDATE,
     CG_CLIENT_LEAVE,
+    /* Specialist controls (docs/protocol.md "Specialist controls"). */
+    CG_CLIENT_ADMIT,
+    CG_CLIENT_DECLINE,
+    CG_CLIENT_REMOVE,
+    CG_CLIENT_MUTE,
+    CG_CLIENT_UNMUTE,
+    CG_CLIENT_END,
 } CgClientMessageType;
 
 /* Members not used by a type are NULL / 0. */
@@ -39,6 +47,7 @@ typedef struct {
     char *sdp;         /* offer, answer */
     char *candidate;   /* candidate ("" = end of candidates) */
     guint mline_index; /* candidate */
+    char *participant; /* admit, decline, remove, mute, unmute */
 } CgClientMessage;
 
 #define CG_PROTOCOL_ERROR (cg_protocol_error_quark())
@@ -80,5 +89,14 @@ char *cg_protocol_description(const char *type, const char *pc, const char *part
 char *cg_protocol_candidate(const char *pc, guint mline_index, const char *candidate);
 char *cg_protocol_pc_closed(const char *pc);
 char *cg_protocol_bye(const char *reason);
+/* An error that also says when the consult opens (consult_not_open_yet);
+ * @opens_at is RFC 3339 UTC. */
+char *cg_protocol_error_opens(const char *code, const char *message, const char *opens_at);
+/* {"type":"consult_ended","reason":...}: sent to everyone before the close. */
+char *cg_protocol_consult_ended(const char *reason);
+/* {"type":"muted"|"unmuted","by":{id,name,role},"may_unmute":bool}; @type is
+ * "muted" or "unmuted" (may_unmute is left out of "unmuted"). */
+char *cg_protocol_muted(const char *type, const char *by_id, const char *by_name,
+                        const char *by_role, gboolean may_unmute);
 
 G_END_DECLS

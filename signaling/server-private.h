@@ -1,19 +1,62 @@
 /* server-private.h — state shared by server.c (context, dispatch), http.c
- * (HTTP requests) and peers.c (WebSocket peers). Not a public interface. */
+ * (HTTP requests), peers.c (WebSocket peers, the join path) and lifecycle.c
+ * (the consults that have peers: waiting room, specialist controls, end
+ * timers). Not a public interface. Main thread only.
+ *
+ * A peer is in one of three states: pending (connected, no accepted join
+ * yet; closed after CG_JOIN_TIMEOUT_S), waiting (in the waiting room: its
+ * info is set, media knows nothing of it) or joined (admitted: media was told
+ * through events.peer_joined). */
 #pragma once
 
 #include <libwebsockets.h>
 
 #include "admin_api.h"
+#include "consult_rules.h"
+#include "protocol.h"
+#include "rate_limit.h"
 #include "signaling.h"
 #include "store.h"
 #include "tenants.h"
+
+/* A socket that has not joined (or entered the waiting room) this long after
+ * connecting is closed with join_timeout. Below 10 s on purpose: lws 4.1
+ * drops a WebSocket that has sent no frame at all at 10 s without a close
+ * frame, and the client should hear why. */
+#define CG_JOIN_TIMEOUT_S 9
 
 /* Per-connection data lws keeps for us: one pointer to our own object. */
 typedef struct {
     struct _CgHttpRequest *http;
     struct _CgPeer *peer;
 } CgConnData;
+
+typedef struct _CgPeer {
+    struct _CgSignaling *s;
+    struct lws *wsi;
+    CgPeerId id;
+    char remote[64];
+    GByteArray *rx;
+    gboolean rx_binary;   /* the frame being received is binary: discard it */
+    GQueue outbox;        /* char* JSON texts */
+    gboolean joined;      /* admitted: handed to media */
+    gboolean waiting;     /* in the waiting room */
+    CgPeerInfo info;      /* strings owned by the peer once joined or waiting */
+    const char *left_reason; /* for participant_left */
+    gboolean closing;
+    enum lws_close_status close_status;
+    char close_reason[64];
+    guint join_timeout_id;
+} CgPeer;
+
+/* A consult with at least one peer joined or waiting. */
+typedef struct {
+    struct _CgSignaling *s;
+    char *tenant;
+    char *id;
+    gint64 ends_at;  /* the end timer fires then */
+    guint end_timer; /* GLib source id */
+} CgLiveConsult;
 
 struct _CgSignaling {
     const CgConfig *config;
@@ -25,6 +68,9 @@ struct _CgSignaling {
     CgTenants *tenants;
     CgAdminApi *admin;
     GHashTable *peers;    /* CgPeerId -> CgPeer (every open WebSocket) */
+    GHashTable *consults; /* consult id -> CgLiveConsult */
+    CgConsultWindow window;
+    CgRateLimit *join_failures; /* refused join tokens per address */
     CgPeerId next_peer_id;
     gint64 started_us;
     gboolean shutting_down;
@@ -41,7 +87,45 @@ int cg_http_callback(CgSignaling *s, struct lws *wsi, CgConnData *conn,
 int cg_peers_callback(CgSignaling *s, struct lws *wsi, CgConnData *conn,
                       enum lws_callback_reasons reason, void *in, size_t len);
 void cg_peers_say_goodbye(CgSignaling *s);
-void cg_peer_free(struct _CgPeer *peer);
+void cg_peer_free(CgPeer *peer);
+/* Queues @json (transfer full); dropped once the peer is closing. */
+void cg_peer_send(CgPeer *peer, char *json);
+void cg_peer_close(CgPeer *peer, enum lws_close_status status, const char *reason);
+/* Sends error @code; closes when the code's ending (docs/protocol.md) says so. */
+void cg_peer_error(CgPeer *peer, const char *code, const char *message);
+/* Joined or waiting, not closing, in @consult_id. */
+gboolean cg_peer_in_consult(const CgPeer *peer, const char *consult_id);
+/* (transfer full) {"id","role","name"} */
+json_t *cg_participant_json(const CgPeerInfo *info);
+/* Sends @message (consumed) to every joined peer of @from's consult but @from. */
+void cg_peer_broadcast(CgPeer *from, json_t *message);
+/* Per-address limit on failed authentication (signaling/rate_limit.h). */
+gboolean cg_peers_over_failure_limit(CgSignaling *s, const char *remote);
+void cg_peers_note_auth_failure(CgSignaling *s, const char *remote);
+/* (transfer none) the live peer of @participant_id in @consult_id, or NULL. */
+CgPeer *cg_peers_find(CgSignaling *s, const char *consult_id, const char *participant_id);
+
+/* lifecycle.c */
+/* Appends an audit record (every member but @action and @outcome nullable);
+ * a store failure is logged, never fatal to the caller. */
+void cg_lifecycle_audit(CgSignaling *s, const char *remote, const char *tenant,
+                        const char *consult, const char *participant, const char *role,
+                        const char *action, const char *outcome);
+/* The same about a peer that is joined or waiting (its info). */
+void cg_lifecycle_audit_peer(const CgPeer *peer, const char *action, const char *outcome);
+/* A peer of @consult is joining or waiting: track the consult, (re)arm its end timer. */
+void cg_lifecycle_track(CgSignaling *s, const CgConsultRecord *consult);
+/* Admits @peer (waiting or just authorised): store, "joined", the others, media. */
+void cg_lifecycle_admit(CgPeer *peer, const CgConsultRecord *consult);
+/* Puts @peer in the waiting room. */
+void cg_lifecycle_wait(CgPeer *peer, const CgConsultRecord *consult);
+/* A specialist's admit/decline/remove/mute/unmute/end. */
+void cg_lifecycle_control(CgPeer *peer, const CgClientMessage *msg);
+/* @peer (joined or waiting) is going: waiting lists, consult bookkeeping. */
+void cg_lifecycle_peer_gone(CgSignaling *s, CgPeer *peer);
+void cg_lifecycle_free_consult(CgLiveConsult *consult);
+/* The admin API's view of the live side (admin_api.h). */
+extern const CgAdminLive cg_lifecycle_admin_live;
 
 /* server.c */
 void cg_signaling_check_shutdown_done(CgSignaling *s);

@@ -90,13 +90,21 @@ CgSignaling *cg_signaling_new(const CgConfig *config, GMainLoop *loop,
     s->next_peer_id = 1;
     s->peers = g_hash_table_new_full(g_int64_hash, g_int64_equal, NULL,
                                      (GDestroyNotify)cg_peer_free);
+    s->consults = g_hash_table_new_full(g_str_hash, g_str_equal, NULL,
+                                        (GDestroyNotify)cg_lifecycle_free_consult);
+    s->window.open_before_min = config->open_before_min;
+    s->window.grace_min = config->grace_min;
+    /* The admin API counts its own failures; joins have their own table
+     * with the same limits (auth.max_auth_failures per auth_failure_window_s). */
+    s->join_failures = cg_rate_limit_new(MAX(config->max_auth_failures, 1),
+                                         MAX(config->auth_failure_window_s, 1));
     lws_set_log_level(LLL_ERR | LLL_WARN, lws_log_to_glib);
     if (!(s->store = cg_store_open(config->store_path, error)) ||
         !(s->tenants = cg_tenants_new(config, error))) {
         cg_signaling_free(s);
         return NULL;
     }
-    s->admin = cg_admin_api_new(config, s->store, NULL, NULL);
+    s->admin = cg_admin_api_new(config, s->store, &cg_lifecycle_admin_live, s);
     if (!(s->context = create_context(s, loop, error))) {
         cg_signaling_free(s);
         return NULL;
@@ -113,6 +121,8 @@ void cg_signaling_free(CgSignaling *s)
     /* Destroying the context closes every socket; peers are freed on CLOSED. */
     g_clear_pointer(&s->context, lws_context_destroy);
     g_hash_table_destroy(s->peers);
+    g_hash_table_destroy(s->consults);
+    g_clear_pointer(&s->join_failures, cg_rate_limit_free);
     g_clear_pointer(&s->admin, cg_admin_api_free);
     g_clear_pointer(&s->tenants, cg_tenants_free);
     g_clear_pointer(&s->store, cg_store_close);

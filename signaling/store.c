@@ -1,14 +1,21 @@
 #include "store.h"
+#include "store-private.h"
 
 #include <errno.h>
 #include <glib/gstdio.h>
 #include <sqlite3.h>
+#include <string.h>
 
 G_DEFINE_QUARK(cg-store-error-quark, cg_store_error)
 
 struct _CgStore {
     sqlite3 *db;
 };
+
+sqlite3 *cg_store_db(CgStore *store)
+{
+    return store->db;
+}
 
 /* Append-only: never edit a released migration, add a new one. */
 static const char *const migrations[] = {
@@ -31,18 +38,41 @@ static const char *const migrations[] = {
     "  name TEXT NOT NULL,"
     "  role TEXT NOT NULL);"
     "CREATE INDEX participants_consult ON participants(consult_id);",
+    /* 2: lifecycle fields, waiting-room state, recurring series, audit log */
+    "ALTER TABLE consults ADD COLUMN ended_at INTEGER NOT NULL DEFAULT 0;"
+    "ALTER TABLE consults ADD COLUMN end_reason TEXT;"
+    "ALTER TABLE consults ADD COLUMN live_since INTEGER NOT NULL DEFAULT 0;"
+    "ALTER TABLE consults ADD COLUMN providers_wait INTEGER NOT NULL DEFAULT 0;"
+    "ALTER TABLE consults ADD COLUMN series_id TEXT;"
+    "CREATE INDEX consults_series ON consults(tenant, series_id);"
+    "ALTER TABLE participants ADD COLUMN admitted INTEGER NOT NULL DEFAULT 0;"
+    "ALTER TABLE participants ADD COLUMN removed INTEGER NOT NULL DEFAULT 0;"
+    "CREATE TABLE audit ("
+    "  id INTEGER PRIMARY KEY,"
+    "  ts_us INTEGER NOT NULL,"
+    "  tenant TEXT,"
+    "  consult TEXT,"
+    "  participant TEXT,"
+    "  role TEXT,"
+    "  action TEXT NOT NULL,"
+    "  outcome TEXT NOT NULL,"
+    "  remote TEXT,"
+    "  prev_hash TEXT NOT NULL,"
+    "  hash TEXT NOT NULL);"
+    "CREATE INDEX audit_consult ON audit(tenant, consult, id);",
 };
 
-static gboolean fail(CgStore *store, const char *job, GError **error)
+gboolean cg_store_fail(CgStore *store, const char *job, GError **error)
 {
     g_set_error(error, CG_STORE_ERROR, CG_STORE_ERROR_FAILED, "store: %s: %s", job,
                 sqlite3_errmsg(store->db));
     return FALSE;
 }
 
-static gboolean exec(CgStore *store, const char *sql, const char *job, GError **error)
+gboolean cg_store_exec(CgStore *store, const char *sql, const char *job, GError **error)
 {
-    return sqlite3_exec(store->db, sql, NULL, NULL, NULL) == SQLITE_OK || fail(store, job, error);
+    return sqlite3_exec(store->db, sql, NULL, NULL, NULL) == SQLITE_OK ||
+           cg_store_fail(store, job, error);
 }
 
 int cg_store_schema_version(CgStore *store)
@@ -68,14 +98,14 @@ static gboolean migrate(CgStore *store, GError **error)
     }
     for (int v = version; v < latest; v++) {
         g_autofree char *bump = g_strdup_printf("PRAGMA user_version = %d", v + 1);
-        if (!exec(store, "BEGIN IMMEDIATE", "begin migration", error))
+        if (!cg_store_exec(store, "BEGIN IMMEDIATE", "begin migration", error))
             return FALSE;
-        if (!exec(store, migrations[v], "apply migration", error) ||
-            !exec(store, bump, "record schema version", error)) {
-            exec(store, "ROLLBACK", "rollback migration", NULL);
+        if (!cg_store_exec(store, migrations[v], "apply migration", error) ||
+            !cg_store_exec(store, bump, "record schema version", error)) {
+            cg_store_exec(store, "ROLLBACK", "rollback migration", NULL);
             return FALSE;
         }
-        if (!exec(store, "COMMIT", "commit migration", error))
+        if (!cg_store_exec(store, "COMMIT", "commit migration", error))
             return FALSE;
     }
     return TRUE;
@@ -93,9 +123,9 @@ CgStore *cg_store_open(const char *path, GError **error)
     int rc = sqlite3_open_v2(path, &store->db,
                              SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX,
                              NULL);
-    if (rc != SQLITE_OK || !exec(store, "PRAGMA journal_mode = WAL", "enable WAL", error) ||
-        !exec(store, "PRAGMA foreign_keys = ON", "enable foreign keys", error) ||
-        !exec(store, "PRAGMA synchronous = NORMAL", "set synchronous", error) ||
+    if (rc != SQLITE_OK || !cg_store_exec(store, "PRAGMA journal_mode = WAL", "enable WAL", error) ||
+        !cg_store_exec(store, "PRAGMA foreign_keys = ON", "enable foreign keys", error) ||
+        !cg_store_exec(store, "PRAGMA synchronous = NORMAL", "set synchronous", error) ||
         sqlite3_busy_timeout(store->db, 2000) != SQLITE_OK || !migrate(store, error)) {
         if (rc != SQLITE_OK)
             g_set_error(error, CG_STORE_ERROR, CG_STORE_ERROR_FAILED, "store: cannot open %s: %s",
@@ -119,20 +149,31 @@ static void bind_text(sqlite3_stmt *stmt, int index, const char *text)
     sqlite3_bind_text(stmt, index, text, -1, SQLITE_STATIC);
 }
 
+static gboolean prepare(CgStore *store, const char *sql, sqlite3_stmt **stmt, const char *job,
+                        GError **error)
+{
+    if (sqlite3_prepare_v2(store->db, sql, -1, stmt, NULL) == SQLITE_OK)
+        return TRUE;
+    return cg_store_fail(store, job, error);
+}
+
 static gboolean insert_participant(CgStore *store, const CgParticipantRecord *p, GError **error)
 {
     sqlite3_stmt *stmt = NULL;
-    if (sqlite3_prepare_v2(store->db,
-                           "INSERT INTO participants(id, consult_id, tenant, name, role) "
-                           "VALUES (?, ?, ?, ?, ?)",
-                           -1, &stmt, NULL) != SQLITE_OK)
-        return fail(store, "prepare participant insert", error);
+    if (!prepare(store,
+                 "INSERT INTO participants(id, consult_id, tenant, name, role, admitted, removed) "
+                 "VALUES (?, ?, ?, ?, ?, ?, ?)",
+                 &stmt, "prepare participant insert", error))
+        return FALSE;
     bind_text(stmt, 1, p->id);
     bind_text(stmt, 2, p->consult_id);
     bind_text(stmt, 3, p->tenant);
     bind_text(stmt, 4, p->name);
     bind_text(stmt, 5, p->role);
-    gboolean ok = sqlite3_step(stmt) == SQLITE_DONE || fail(store, "insert participant", error);
+    sqlite3_bind_int(stmt, 6, p->admitted ? 1 : 0);
+    sqlite3_bind_int(stmt, 7, p->removed ? 1 : 0);
+    gboolean ok =
+        sqlite3_step(stmt) == SQLITE_DONE || cg_store_fail(store, "insert participant", error);
     sqlite3_finalize(stmt);
     return ok;
 }
@@ -140,11 +181,12 @@ static gboolean insert_participant(CgStore *store, const CgParticipantRecord *p,
 static gboolean insert_consult(CgStore *store, const CgConsultRecord *c, GError **error)
 {
     sqlite3_stmt *stmt = NULL;
-    if (sqlite3_prepare_v2(store->db,
-                           "INSERT INTO consults(id, tenant, kind, specialty, title, starts_at, "
-                           "duration_min, state) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-                           -1, &stmt, NULL) != SQLITE_OK)
-        return fail(store, "prepare consult insert", error);
+    if (!prepare(store,
+                 "INSERT INTO consults(id, tenant, kind, specialty, title, starts_at, "
+                 "duration_min, state, ended_at, end_reason, live_since, providers_wait, "
+                 "series_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                 &stmt, "prepare consult insert", error))
+        return FALSE;
     bind_text(stmt, 1, c->id);
     bind_text(stmt, 2, c->tenant);
     bind_text(stmt, 3, c->kind);
@@ -153,7 +195,12 @@ static gboolean insert_consult(CgStore *store, const CgConsultRecord *c, GError 
     sqlite3_bind_int64(stmt, 6, c->starts_at);
     sqlite3_bind_int(stmt, 7, (int)c->duration_min);
     bind_text(stmt, 8, c->state);
-    gboolean ok = sqlite3_step(stmt) == SQLITE_DONE || fail(store, "insert consult", error);
+    sqlite3_bind_int64(stmt, 9, c->ended_at);
+    bind_text(stmt, 10, c->end_reason);
+    sqlite3_bind_int64(stmt, 11, c->live_since);
+    sqlite3_bind_int(stmt, 12, c->providers_wait ? 1 : 0);
+    bind_text(stmt, 13, c->series_id);
+    gboolean ok = sqlite3_step(stmt) == SQLITE_DONE || cg_store_fail(store, "insert consult", error);
     sqlite3_finalize(stmt);
     return ok;
 }
@@ -162,16 +209,25 @@ gboolean cg_store_create_consult(CgStore *store, const CgConsultRecord *consult,
                                  const CgParticipantRecord *participants, guint n_participants,
                                  GError **error)
 {
-    if (!exec(store, "BEGIN IMMEDIATE", "begin consult insert", error))
+    return cg_store_create_consults(store, consult, 1, participants, n_participants, error);
+}
+
+gboolean cg_store_create_consults(CgStore *store, const CgConsultRecord *consults,
+                                  guint n_consults, const CgParticipantRecord *participants,
+                                  guint n_participants, GError **error)
+{
+    if (!cg_store_exec(store, "BEGIN IMMEDIATE", "begin consult insert", error))
         return FALSE;
-    gboolean ok = insert_consult(store, consult, error);
+    gboolean ok = TRUE;
+    for (guint i = 0; ok && i < n_consults; i++)
+        ok = insert_consult(store, &consults[i], error);
     for (guint i = 0; ok && i < n_participants; i++)
         ok = insert_participant(store, &participants[i], error);
     if (!ok) {
-        exec(store, "ROLLBACK", "rollback consult insert", NULL);
+        cg_store_exec(store, "ROLLBACK", "rollback consult insert", NULL);
         return FALSE;
     }
-    return exec(store, "COMMIT", "commit consult insert", error);
+    return cg_store_exec(store, "COMMIT", "commit consult insert", error);
 }
 
 static char *column_text(sqlite3_stmt *stmt, int col)
@@ -187,34 +243,58 @@ static gboolean step_one(CgStore *store, sqlite3_stmt *stmt, const char *what, G
     if (rc == SQLITE_DONE)
         g_set_error(error, CG_STORE_ERROR, CG_STORE_ERROR_NOT_FOUND, "%s not found", what);
     else
-        fail(store, what, error);
+        cg_store_fail(store, what, error);
     return FALSE;
+}
+
+#define CONSULT_COLUMNS                                                                        \
+    "id, tenant, kind, specialty, title, starts_at, duration_min, state, ended_at, "           \
+    "end_reason, live_since, providers_wait, series_id"
+
+static void read_consult(sqlite3_stmt *stmt, CgConsultRecord *out)
+{
+    out->id = column_text(stmt, 0);
+    out->tenant = column_text(stmt, 1);
+    out->kind = column_text(stmt, 2);
+    out->specialty = column_text(stmt, 3);
+    out->title = column_text(stmt, 4);
+    out->starts_at = sqlite3_column_int64(stmt, 5);
+    out->duration_min = (guint)sqlite3_column_int(stmt, 6);
+    out->state = column_text(stmt, 7);
+    out->ended_at = sqlite3_column_int64(stmt, 8);
+    out->end_reason = column_text(stmt, 9);
+    out->live_since = sqlite3_column_int64(stmt, 10);
+    out->providers_wait = sqlite3_column_int(stmt, 11) != 0;
+    out->series_id = column_text(stmt, 12);
 }
 
 gboolean cg_store_get_consult(CgStore *store, const char *tenant, const char *consult_id,
                               CgConsultRecord *out, GError **error)
 {
     sqlite3_stmt *stmt = NULL;
-    if (sqlite3_prepare_v2(store->db,
-                           "SELECT id, tenant, kind, specialty, title, starts_at, duration_min, "
-                           "state FROM consults WHERE tenant = ? AND id = ?",
-                           -1, &stmt, NULL) != SQLITE_OK)
-        return fail(store, "prepare consult lookup", error);
+    if (!prepare(store, "SELECT " CONSULT_COLUMNS " FROM consults WHERE tenant = ? AND id = ?",
+                 &stmt, "prepare consult lookup", error))
+        return FALSE;
     bind_text(stmt, 1, tenant);
     bind_text(stmt, 2, consult_id);
     gboolean ok = step_one(store, stmt, "consult", error);
-    if (ok) {
-        out->id = column_text(stmt, 0);
-        out->tenant = column_text(stmt, 1);
-        out->kind = column_text(stmt, 2);
-        out->specialty = column_text(stmt, 3);
-        out->title = column_text(stmt, 4);
-        out->starts_at = sqlite3_column_int64(stmt, 5);
-        out->duration_min = (guint)sqlite3_column_int(stmt, 6);
-        out->state = column_text(stmt, 7);
-    }
+    if (ok)
+        read_consult(stmt, out);
     sqlite3_finalize(stmt);
     return ok;
+}
+
+#define PARTICIPANT_COLUMNS "id, consult_id, tenant, name, role, admitted, removed"
+
+static void read_participant(sqlite3_stmt *stmt, CgParticipantRecord *out)
+{
+    out->id = column_text(stmt, 0);
+    out->consult_id = column_text(stmt, 1);
+    out->tenant = column_text(stmt, 2);
+    out->name = column_text(stmt, 3);
+    out->role = column_text(stmt, 4);
+    out->admitted = sqlite3_column_int(stmt, 5) != 0;
+    out->removed = sqlite3_column_int(stmt, 6) != 0;
 }
 
 gboolean cg_store_get_participant(CgStore *store, const char *tenant, const char *consult_id,
@@ -222,24 +302,238 @@ gboolean cg_store_get_participant(CgStore *store, const char *tenant, const char
                                   GError **error)
 {
     sqlite3_stmt *stmt = NULL;
-    if (sqlite3_prepare_v2(store->db,
-                           "SELECT id, consult_id, tenant, name, role FROM participants "
-                           "WHERE tenant = ? AND consult_id = ? AND id = ?",
-                           -1, &stmt, NULL) != SQLITE_OK)
-        return fail(store, "prepare participant lookup", error);
+    if (!prepare(store,
+                 "SELECT " PARTICIPANT_COLUMNS " FROM participants "
+                 "WHERE tenant = ? AND consult_id = ? AND id = ?",
+                 &stmt, "prepare participant lookup", error))
+        return FALSE;
     bind_text(stmt, 1, tenant);
     bind_text(stmt, 2, consult_id);
     bind_text(stmt, 3, participant_id);
     gboolean ok = step_one(store, stmt, "participant", error);
-    if (ok) {
-        out->id = column_text(stmt, 0);
-        out->consult_id = column_text(stmt, 1);
-        out->tenant = column_text(stmt, 2);
-        out->name = column_text(stmt, 3);
-        out->role = column_text(stmt, 4);
+    if (ok)
+        read_participant(stmt, out);
+    sqlite3_finalize(stmt);
+    return ok;
+}
+
+/* Runs an UPDATE whose last two or three parameters are the row's scope; a
+ * statement that changes no row is NOT_FOUND (unknown id or another tenant's). */
+static gboolean update_done(CgStore *store, sqlite3_stmt *stmt, const char *what,
+                            GError **error)
+{
+    gboolean ok = sqlite3_step(stmt) == SQLITE_DONE || cg_store_fail(store, what, error);
+    if (ok && sqlite3_changes(store->db) == 0) {
+        g_set_error(error, CG_STORE_ERROR, CG_STORE_ERROR_NOT_FOUND, "%s: no such row", what);
+        ok = FALSE;
     }
     sqlite3_finalize(stmt);
     return ok;
+}
+
+static gboolean set_participant_flag(CgStore *store, const char *sql, const char *tenant,
+                                     const char *consult_id, const char *participant_id,
+                                     const char *what, GError **error)
+{
+    sqlite3_stmt *stmt = NULL;
+    if (!prepare(store, sql, &stmt, what, error))
+        return FALSE;
+    bind_text(stmt, 1, tenant);
+    bind_text(stmt, 2, consult_id);
+    bind_text(stmt, 3, participant_id);
+    return update_done(store, stmt, what, error);
+}
+
+gboolean cg_store_set_participant_admitted(CgStore *store, const char *tenant,
+                                           const char *consult_id, const char *participant_id,
+                                           GError **error)
+{
+    return set_participant_flag(store,
+                                "UPDATE participants SET admitted = 1 "
+                                "WHERE tenant = ? AND consult_id = ? AND id = ?",
+                                tenant, consult_id, participant_id, "admit participant", error);
+}
+
+gboolean cg_store_set_participant_removed(CgStore *store, const char *tenant,
+                                          const char *consult_id, const char *participant_id,
+                                          GError **error)
+{
+    return set_participant_flag(store,
+                                "UPDATE participants SET removed = 1 "
+                                "WHERE tenant = ? AND consult_id = ? AND id = ?",
+                                tenant, consult_id, participant_id, "remove participant", error);
+}
+
+gboolean cg_store_set_consult_live(CgStore *store, const char *tenant, const char *consult_id,
+                                   gint64 live_since, GError **error)
+{
+    sqlite3_stmt *stmt = NULL;
+    /* The first live moment sticks: a rejoin after a restart keeps it. */
+    if (!prepare(store,
+                 "UPDATE consults SET live_since = CASE WHEN live_since = 0 THEN ? "
+                 "ELSE live_since END WHERE tenant = ? AND id = ?",
+                 &stmt, "mark consult live", error))
+        return FALSE;
+    sqlite3_bind_int64(stmt, 1, live_since);
+    bind_text(stmt, 2, tenant);
+    bind_text(stmt, 3, consult_id);
+    return update_done(store, stmt, "mark consult live", error);
+}
+
+gboolean cg_store_end_consult(CgStore *store, const char *tenant, const char *consult_id,
+                              const char *state, const char *reason, gint64 ended_at,
+                              GError **error)
+{
+    g_return_val_if_fail(g_strcmp0(state, "ended") == 0 || g_strcmp0(state, "cancelled") == 0,
+                         FALSE);
+    sqlite3_stmt *stmt = NULL;
+    if (!prepare(store,
+                 "UPDATE consults SET state = ?, end_reason = ?, ended_at = ? "
+                 "WHERE tenant = ? AND id = ?",
+                 &stmt, "end consult", error))
+        return FALSE;
+    bind_text(stmt, 1, state);
+    bind_text(stmt, 2, reason);
+    sqlite3_bind_int64(stmt, 3, ended_at);
+    bind_text(stmt, 4, tenant);
+    bind_text(stmt, 5, consult_id);
+    return update_done(store, stmt, "end consult", error);
+}
+
+gboolean cg_store_update_consult(CgStore *store, const CgConsultRecord *consult, GError **error)
+{
+    sqlite3_stmt *stmt = NULL;
+    if (!prepare(store,
+                 "UPDATE consults SET starts_at = ?, duration_min = ?, title = ?, specialty = ? "
+                 "WHERE tenant = ? AND id = ?",
+                 &stmt, "update consult", error))
+        return FALSE;
+    sqlite3_bind_int64(stmt, 1, consult->starts_at);
+    sqlite3_bind_int(stmt, 2, (int)consult->duration_min);
+    bind_text(stmt, 3, consult->title);
+    bind_text(stmt, 4, consult->specialty);
+    bind_text(stmt, 5, consult->tenant);
+    bind_text(stmt, 6, consult->id);
+    return update_done(store, stmt, "update consult", error);
+}
+
+gboolean cg_store_add_participant(CgStore *store, const CgParticipantRecord *participant,
+                                  GError **error)
+{
+    return insert_participant(store, participant, error);
+}
+
+gboolean cg_store_count_participants(CgStore *store, const char *tenant, const char *consult_id,
+                                     guint *count, GError **error)
+{
+    sqlite3_stmt *stmt = NULL;
+    if (!prepare(store,
+                 "SELECT count(*) FROM participants "
+                 "WHERE tenant = ? AND consult_id = ? AND removed = 0",
+                 &stmt, "count participants", error))
+        return FALSE;
+    bind_text(stmt, 1, tenant);
+    bind_text(stmt, 2, consult_id);
+    gboolean ok = step_one(store, stmt, "count participants", error);
+    if (ok)
+        *count = (guint)sqlite3_column_int(stmt, 0);
+    sqlite3_finalize(stmt);
+    return ok;
+}
+
+void cg_consult_record_free(CgConsultRecord *record)
+{
+    if (!record)
+        return;
+    cg_consult_record_clear(record);
+    g_free(record);
+}
+
+void cg_participant_record_free(CgParticipantRecord *record)
+{
+    if (!record)
+        return;
+    cg_participant_record_clear(record);
+    g_free(record);
+}
+
+/* Steps @stmt to the end, collecting consult rows. */
+static GPtrArray *collect_consults(CgStore *store, sqlite3_stmt *stmt, const char *what,
+                                   GError **error)
+{
+    GPtrArray *out = g_ptr_array_new_with_free_func((GDestroyNotify)cg_consult_record_free);
+    int rc;
+    while ((rc = sqlite3_step(stmt)) == SQLITE_ROW) {
+        CgConsultRecord *r = g_new0(CgConsultRecord, 1);
+        read_consult(stmt, r);
+        g_ptr_array_add(out, r);
+    }
+    if (rc != SQLITE_DONE) {
+        cg_store_fail(store, what, error);
+        g_clear_pointer(&out, g_ptr_array_unref);
+    }
+    sqlite3_finalize(stmt);
+    return out;
+}
+
+GPtrArray *cg_store_open_consults(CgStore *store, gint64 now, guint open_before_min,
+                                  guint grace_min, GError **error)
+{
+    sqlite3_stmt *stmt = NULL;
+    if (!prepare(store,
+                 "SELECT " CONSULT_COLUMNS " FROM consults "
+                 "WHERE state NOT IN ('ended', 'cancelled') AND starts_at - ? <= ? "
+                 "AND starts_at + duration_min * 60 + ? >= ? ORDER BY starts_at, id",
+                 &stmt, "list open consults", error))
+        return NULL;
+    sqlite3_bind_int64(stmt, 1, (gint64)open_before_min * 60);
+    sqlite3_bind_int64(stmt, 2, now);
+    sqlite3_bind_int64(stmt, 3, (gint64)grace_min * 60);
+    sqlite3_bind_int64(stmt, 4, now);
+    return collect_consults(store, stmt, "list open consults", error);
+}
+
+GPtrArray *cg_store_list_consults(CgStore *store, const char *tenant, gint64 from, gint64 to,
+                                  guint limit, GError **error)
+{
+    sqlite3_stmt *stmt = NULL;
+    if (!prepare(store,
+                 "SELECT " CONSULT_COLUMNS " FROM consults "
+                 "WHERE tenant = ? AND starts_at >= ? AND starts_at < ? "
+                 "ORDER BY starts_at, id LIMIT ?",
+                 &stmt, "list consults", error))
+        return NULL;
+    bind_text(stmt, 1, tenant);
+    sqlite3_bind_int64(stmt, 2, from);
+    sqlite3_bind_int64(stmt, 3, to);
+    sqlite3_bind_int(stmt, 4, (int)MIN(limit, (guint)G_MAXINT));
+    return collect_consults(store, stmt, "list consults", error);
+}
+
+GPtrArray *cg_store_list_participants(CgStore *store, const char *tenant, const char *consult_id,
+                                      GError **error)
+{
+    sqlite3_stmt *stmt = NULL;
+    if (!prepare(store,
+                 "SELECT " PARTICIPANT_COLUMNS " FROM participants "
+                 "WHERE tenant = ? AND consult_id = ? ORDER BY rowid",
+                 &stmt, "list participants", error))
+        return NULL;
+    bind_text(stmt, 1, tenant);
+    bind_text(stmt, 2, consult_id);
+    GPtrArray *out = g_ptr_array_new_with_free_func((GDestroyNotify)cg_participant_record_free);
+    int rc;
+    while ((rc = sqlite3_step(stmt)) == SQLITE_ROW) {
+        CgParticipantRecord *r = g_new0(CgParticipantRecord, 1);
+        read_participant(stmt, r);
+        g_ptr_array_add(out, r);
+    }
+    if (rc != SQLITE_DONE) {
+        cg_store_fail(store, "list participants", error);
+        g_clear_pointer(&out, g_ptr_array_unref);
+    }
+    sqlite3_finalize(stmt);
+    return out;
 }
 
 void cg_consult_record_clear(CgConsultRecord *r)
@@ -250,6 +544,8 @@ void cg_consult_record_clear(CgConsultRecord *r)
     g_clear_pointer(&r->specialty, g_free);
     g_clear_pointer(&r->title, g_free);
     g_clear_pointer(&r->state, g_free);
+    g_clear_pointer(&r->end_reason, g_free);
+    g_clear_pointer(&r->series_id, g_free);
 }
 
 void cg_participant_record_clear(CgParticipantRecord *r)

@@ -50,6 +50,9 @@ typedef struct {
 
 void cg_consult_record_clear(CgConsultRecord *record);
 void cg_participant_record_clear(CgParticipantRecord *record);
+/* Clear and g_free a heap record (the free func of the arrays below). */
+void cg_consult_record_free(CgConsultRecord *record);
+void cg_participant_record_free(CgParticipantRecord *record);
 
 /* Opens (creating the file and its directory if needed) and migrates. */
 CgStore *cg_store_open(const char *path, GError **error);
@@ -61,6 +64,11 @@ int cg_store_schema_version(CgStore *store);
 gboolean cg_store_create_consult(CgStore *store, const CgConsultRecord *consult,
                                  const CgParticipantRecord *participants, guint n_participants,
                                  GError **error);
+/* Inserts @n_consults consults (e.g. a recurring series) and @n_participants
+ * participants (of any of them) in one transaction: all or nothing. */
+gboolean cg_store_create_consults(CgStore *store, const CgConsultRecord *consults,
+                                  guint n_consults, const CgParticipantRecord *participants,
+                                  guint n_participants, GError **error);
 /* Fills @out (caller clears) or fails with CG_STORE_ERROR_NOT_FOUND. */
 gboolean cg_store_get_consult(CgStore *store, const char *tenant, const char *consult_id,
                               CgConsultRecord *out, GError **error);
@@ -81,10 +89,28 @@ gboolean cg_store_set_consult_live(CgStore *store, const char *tenant, const cha
 gboolean cg_store_end_consult(CgStore *store, const char *tenant, const char *consult_id,
                               const char *state, const char *reason, gint64 ended_at,
                               GError **error);
-/* (transfer full) consults that are not ended/cancelled and whose window
+/* (transfer full) array of CgConsultRecord* (frees them): consults that are not ended/cancelled and whose window
  * [starts_at - open_before, starts_at + duration + grace] contains @now, of
  * every tenant: the daemon re-arms their end timers after a restart. */
 GPtrArray *cg_store_open_consults(CgStore *store, gint64 now, guint open_before_min,
                                   guint grace_min, GError **error);
+
+/* Admin API. The UPDATE-style calls fail with CG_STORE_ERROR_NOT_FOUND when no
+ * row of @tenant matches. */
+/* Sets starts_at, duration_min, title and specialty of consult->id in
+ * consult->tenant. */
+gboolean cg_store_update_consult(CgStore *store, const CgConsultRecord *consult, GError **error);
+gboolean cg_store_add_participant(CgStore *store, const CgParticipantRecord *participant,
+                                  GError **error);
+/* Participants of a consult that are not removed. */
+gboolean cg_store_count_participants(CgStore *store, const char *tenant, const char *consult_id,
+                                     guint *count, GError **error);
+/* (transfer full) array of CgConsultRecord* of @tenant with @from <= starts_at
+ * < @to, by starts_at, at most @limit. */
+GPtrArray *cg_store_list_consults(CgStore *store, const char *tenant, gint64 from, gint64 to,
+                                  guint limit, GError **error);
+/* (transfer full) array of CgParticipantRecord*, in creation order (removed too). */
+GPtrArray *cg_store_list_participants(CgStore *store, const char *tenant, const char *consult_id,
+                                      GError **error);
 
 G_END_DECLS

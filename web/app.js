@@ -65,6 +65,22 @@ const ERRORS = {
   },
   malformed_message: { text: 'The consult server could not read a message from this page. Try reloading your link.' },
   unknown_type: { text: 'The consult server did not understand a message from this page. Try reloading your link.' },
+  consult_not_open_yet: { text: 'This consult is not open yet.', fatal: true },
+  consult_ended: { text: 'This consult has ended. Thank you for joining.', fatal: true },
+  consult_cancelled: { text: 'This consult was cancelled. Please contact the clinic.', fatal: true },
+  participant_removed: { text: 'A specialist removed you from this consult.', fatal: true },
+  declined: {
+    text: 'The specialist could not let you in right now. Please contact the clinic, or select Rejoin to wait again.',
+    fatal: true, rejoin: true,
+  },
+  too_many_failures: {
+    text: 'Too many attempts to join failed from this network. Please wait a few minutes and open your link again.',
+    fatal: true,
+  },
+  join_timeout: { text: 'Joining took too long. Select Rejoin to try again.', fatal: true, rejoin: true },
+  not_allowed: { text: 'Only the specialist can do that.' },
+  not_admitted: null, // a racing message while still in the waiting room: harmless
+  unknown_participant: null, // that person already left or was let in: the list updates itself
   not_joined: { text: 'This page is not yet part of the consult. Select Rejoin to try again.', rejoin: true },
   already_joined: null, // harmless: we are in already
   unknown_pc: null, // a candidate racing a closed connection: harmless
@@ -100,6 +116,12 @@ const ui = {
   soundBtn: $('sound-btn'),
   rejoinBtn: $('rejoin-btn'),
   leaveBtn: $('leave-btn'),
+  endBtn: $('end-btn'),
+  waitingRoom: $('waiting-room'),
+  waitingNote: $('waiting-room-note'),
+  lobby: $('lobby'),
+  lobbyList: $('lobby-list'),
+  lobbyEmpty: $('lobby-empty'),
 };
 
 const state = {
@@ -114,6 +136,8 @@ const state = {
   pcs: new Map(), // pc name -> {pc, name, participant, stream, chain, pending}
   localStream: null,
   firstFrameMarked: false,
+  opensAt: null, // from consult_not_open_yet
+  mutedBySpecialist: false,
 };
 
 // ---------- small helpers ----------
@@ -172,7 +196,10 @@ function showError(code) {
   const e = ERRORS[code];
   if (e === null) return;
   let text = e.text;
-  if (code === 'token_not_yet_valid') {
+  if (code === 'consult_not_open_yet' && state.opensAt) {
+    const t = Date.parse(state.opensAt);
+    if (!Number.isNaN(t)) text = `This consult opens at ${formatTime(t / 1000)} (your time). Please open your link again then.`;
+  } else if (code === 'token_not_yet_valid') {
     const claims = state.token ? decodeTokenClaims(state.token) : null;
     if (claims && typeof claims.nbf === 'number') {
       text += ` It opens ${formatTime(claims.nbf)} (your local time). Please open your link again then.`;
@@ -240,6 +267,7 @@ function createTile(participantId) {
 
   tile.append(avatar, video, caption);
   labelTile(tile, state.participants.get(participantId));
+  addSpecialistControls(tile);
 
   const showVideo = () => {
     if (video.videoWidth > 0) {
@@ -252,6 +280,34 @@ function createTile(participantId) {
   ui.stage.append(tile);
   updateLayout();
   return tile;
+}
+
+// Specialists get Mute and Remove on every other participant's tile.
+function addSpecialistControls(tile) {
+  if (!isSpecialist() || tile.querySelector('.tile-controls')) return;
+  const id = tile.dataset.participant;
+  const p = state.participants.get(id);
+  const who = p && p.name ? p.name : 'participant';
+  const box = document.createElement('div');
+  box.className = 'tile-controls';
+  const mute = document.createElement('button');
+  mute.type = 'button';
+  mute.className = 'ctl small';
+  mute.textContent = 'Mute';
+  mute.setAttribute('aria-label', `Mute ${who}`);
+  mute.addEventListener('click', () => send({ type: 'mute', participant: id }));
+  const remove = document.createElement('button');
+  remove.type = 'button';
+  remove.className = 'ctl small leave';
+  remove.textContent = 'Remove';
+  remove.setAttribute('aria-label', `Remove ${who} from the consult`);
+  remove.addEventListener('click', () => {
+    if (window.confirm(`Remove ${who} from this consult? They will not be able to rejoin.`)) {
+      send({ type: 'remove', participant: id });
+    }
+  });
+  box.append(mute, remove);
+  tile.append(box);
 }
 
 function removeTile(participantId) {
@@ -475,8 +531,107 @@ function onServerCandidate(msg) {
 
 // ---------- protocol ----------
 
+function isSpecialist() {
+  return !!(state.you && state.you.role === 'specialist');
+}
+
+function showIdentity(you) {
+  if (!you) return;
+  const role = roleLabel(you.role);
+  ui.you.textContent = `You: ${you.name || ''}${role ? ` (${role})` : ''}`;
+  ui.you.hidden = false;
+}
+
+// In the waiting room: nothing is published; only the waiting page shows.
+function onWaiting(msg) {
+  clearError();
+  if (msg.you) state.you = msg.you;
+  showIdentity(state.you);
+  if (msg.consult && msg.consult.title) ui.title.textContent = msg.consult.title;
+  document.body.dataset.state = 'waiting';
+  ui.waitingRoom.hidden = false;
+  ui.stage.hidden = true;
+  ui.leaveBtn.disabled = false;
+  setNotice('');
+  onWaitingStatus(msg);
+}
+
+function onWaitingStatus(msg) {
+  ui.waitingNote.textContent = msg.specialist_present
+    ? 'The specialist knows you are here and will let you in shortly. Your camera and microphone are not shared until then.'
+    : 'The specialist has not joined yet. You will be let in once they arrive. Your camera and microphone are not shared until then.';
+}
+
+// Specialists: the live waiting list with Admit / Decline for each person.
+function onWaitingList(msg) {
+  const waiting = Array.isArray(msg.waiting) ? msg.waiting : [];
+  ui.lobby.hidden = false;
+  ui.lobbyList.replaceChildren();
+  ui.lobbyEmpty.hidden = waiting.length > 0;
+  for (const p of waiting) {
+    if (!p || typeof p.id !== 'string') continue;
+    const li = document.createElement('li');
+    const label = document.createElement('span');
+    label.textContent = `${p.name || 'Participant'} (${roleLabel(p.role)})`;
+    const admit = document.createElement('button');
+    admit.type = 'button';
+    admit.className = 'ctl primary';
+    admit.textContent = 'Admit';
+    admit.setAttribute('aria-label', `Admit ${p.name || 'participant'}`);
+    admit.addEventListener('click', () => send({ type: 'admit', participant: p.id }));
+    const decline = document.createElement('button');
+    decline.type = 'button';
+    decline.className = 'ctl';
+    decline.textContent = 'Decline';
+    decline.setAttribute('aria-label', `Decline ${p.name || 'participant'}`);
+    decline.addEventListener('click', () => send({ type: 'decline', participant: p.id }));
+    li.append(label, admit, decline);
+    ui.lobbyList.append(li);
+  }
+  if (waiting.length > 0) setNotice(`${waiting.length} waiting to be let in.`);
+}
+
+function setMic(on) {
+  if (state.localStream) for (const t of state.localStream.getAudioTracks()) t.enabled = on;
+  ui.micBtn.dataset.off = String(!on);
+  ui.micBtn.textContent = on ? 'Mute microphone' : 'Unmute microphone';
+}
+
+function onMuted(msg, muted) {
+  const by = msg.by && msg.by.name ? msg.by.name : 'The specialist';
+  if (muted) {
+    setMic(false);
+    state.mutedBySpecialist = msg.may_unmute !== true;
+    ui.micBtn.disabled = state.mutedBySpecialist;
+    setNotice(state.mutedBySpecialist
+      ? `${by} muted your microphone. They can turn it back on.`
+      : `${by} muted your microphone. You can unmute it when you need to speak.`);
+  } else {
+    state.mutedBySpecialist = false;
+    ui.micBtn.disabled = !state.localStream;
+    setNotice(`${by} lets you unmute your microphone again.`);
+  }
+}
+
+function onConsultEnded(msg) {
+  const texts = {
+    ended_by_specialist: 'The specialist ended the consult. Thank you for joining.',
+    time_up: 'The consult’s time is over. Thank you for joining.',
+    cancelled: 'This consult was cancelled. Please contact the clinic.',
+  };
+  state.closedByUs = true; // the close that follows is expected
+  ERRORS.consult_over = { text: texts[msg.reason] || 'The consult has ended. Thank you for joining.', fatal: true };
+  showError('consult_over');
+  ui.waitingRoom.hidden = true;
+  ui.lobby.hidden = true;
+  ui.endBtn.hidden = true;
+  stopLocalMedia();
+}
+
 function onJoined(msg) {
   state.joined = true;
+  ui.waitingRoom.hidden = true;
+  ui.stage.hidden = false;
   clearError();
   state.you = msg.you || null;
   state.iceServers = Array.isArray(msg.ice_servers) ? msg.ice_servers : [];
@@ -504,6 +659,8 @@ function onJoined(msg) {
     ui.selfTile.querySelector('.name').textContent = role ? `You \u00b7 ${role}` : 'You';
   }
   ui.leaveBtn.disabled = false;
+  ui.endBtn.hidden = !isSpecialist();
+  for (const tile of ui.stage.querySelectorAll('figure.tile.remote')) addSpecialistControls(tile);
   ui.rejoinBtn.hidden = true;
   setNotice(state.participants.size > 0 ? 'Connected. Starting video\u2026' : 'Connected.');
   updateLayout();
@@ -559,7 +716,18 @@ function onMessage(ev) {
     case 'participant_joined': onParticipantJoined(msg); break;
     case 'participant_left': onParticipantLeft(msg); break;
     case 'pc_closed': if (typeof msg.pc === 'string') closePc(msg.pc); break;
-    case 'error': if (typeof msg.code === 'string') showError(msg.code); break;
+    case 'error':
+      if (typeof msg.code === 'string') {
+        if (typeof msg.opens_at === 'string') state.opensAt = msg.opens_at;
+        showError(msg.code);
+      }
+      break;
+    case 'waiting': onWaiting(msg); break;
+    case 'waiting_status': onWaitingStatus(msg); break;
+    case 'waiting_list': onWaitingList(msg); break;
+    case 'muted': onMuted(msg, true); break;
+    case 'unmuted': onMuted(msg, false); break;
+    case 'consult_ended': onConsultEnded(msg); break;
     case 'bye': showError(msg.reason === 'server_shutdown' ? 'server_shutdown' : 'connection_lost'); break;
     default: break;
   }
@@ -652,6 +820,9 @@ function toggleTrack(kind, btn, onText, offText) {
 ui.micBtn.addEventListener('click', () => toggleTrack('audio', ui.micBtn, 'Mute microphone', 'Unmute microphone'));
 ui.camBtn.addEventListener('click', () => toggleTrack('video', ui.camBtn, 'Turn camera off', 'Turn camera on'));
 ui.leaveBtn.addEventListener('click', leave);
+ui.endBtn.addEventListener('click', () => {
+  if (window.confirm('End this consult for everyone? Nobody will be able to rejoin it.')) send({ type: 'end' });
+});
 ui.rejoinBtn.addEventListener('click', rejoin);
 ui.soundBtn.addEventListener('click', () => {
   ui.soundBtn.hidden = true;

@@ -1,5 +1,7 @@
 // e2e-two-party: a specialist and a patient join one consult from Chromium
-// through the real consultd; each sees the other's video (frames decoded, time
+// through the real consultd. The patient first sees the waiting room (and the
+// specialist sees nobody's media from them); the specialist admits them from
+// the live waiting list. Then each sees the other's video (frames decoded, time
 // advancing) and hears the other's audio (the fake microphone's beep, measured
 // with an AnalyserNode on the remote stream). A third page with a tampered
 // token shows the bad_token text. Then the patient leaves and their tile goes
@@ -147,7 +149,25 @@ async function run(ctx) {
   ]);
 
   await expectJoinedUi(specPage, 'specialist', 'Dr. Lee', 'Specialist', title);
+
+  // The waiting room: the patient waits and shares nothing until admitted.
+  await waitFor(patPage, 'patient: the waiting room page is shown', () => {
+    const w = document.getElementById('waiting-room');
+    return w && !w.hidden && w.getBoundingClientRect().height > 0;
+  }, undefined, 20000);
+  if (await specPage.locator(`figure.tile[data-participant="${pat.id}"]`).count() !== 0) {
+    fail('specialist: a tile for the patient exists before admission');
+  }
+  await patPage.screenshot({ path: path.join(ARTIFACTS, 'waiting-room-patient.png') });
+  const admit = specPage.getByRole('button', { name: 'Admit Sam Doe' });
+  await admit.waitFor({ state: 'visible', timeout: 20000 });
+  await specPage.screenshot({ path: path.join(ARTIFACTS, 'waiting-room-specialist.png') });
+  const admittedAt = Date.now();
+  await admit.click();
+
   await expectJoinedUi(patPage, 'patient', 'Sam Doe', 'Patient', title);
+  await waitFor(patPage, 'patient: the waiting room page is gone after admission',
+    () => document.getElementById('waiting-room').hidden, undefined, 10000);
 
   const [specSees, patSees] = await Promise.all([
     expectRemoteVideo(specPage, 'specialist', pat.id),
@@ -162,7 +182,8 @@ async function run(ctx) {
   await expectRemoteAudio(patPage, 'patient', spec.id);
 
   const [specMs, patMs] = [await firstFrameMs(specPage), await firstFrameMs(patPage)];
-  console.log(`# page load -> first remote video frame: specialist ${specMs} ms, patient ${patMs} ms (measurement only)`);
+  console.log(`# page load -> first remote video frame: specialist ${specMs} ms, patient ${patMs} ms; ` +
+    `admit click -> both videos playing ${Date.now() - admittedAt} ms (measurement only)`);
 
   const shot = path.join(ARTIFACTS, 'two-party-specialist.png');
   await specPage.screenshot({ path: shot });

@@ -82,6 +82,19 @@ static void on_participant_left(CgTestEndpoint *ep, json_t *msg)
         g_hash_table_replace(ep->left, g_strdup(id), g_strdup(reason ? reason : ""));
 }
 
+static void admit_everyone(CgTestEndpoint *ep, json_t *msg)
+{
+    json_t *waiting = json_object_get(msg, "waiting");
+    for (gsize i = 0; ep->options.admit_waiting && i < json_array_size(waiting); i++) {
+        const char *id = str(json_array_get(waiting, i), "id");
+        if (!id)
+            continue;
+        json_t *admit = json_pack("{s:s, s:s}", "type", "admit", "participant", id);
+        cg_wss_client_send_json(ep->wss, admit);
+        json_decref(admit);
+    }
+}
+
 static void on_message(CgWssClient *wss, json_t *msg, gpointer user)
 {
     (void)wss;
@@ -107,6 +120,8 @@ static void on_message(CgWssClient *wss, json_t *msg, gpointer user)
             cg_rtc_peer_close_pc(ep->peer, str(msg, "pc"));
     } else if (strcmp(type, "error") == 0) {
         g_ptr_array_add(ep->errors, g_strdup(str(msg, "code") ? str(msg, "code") : "?"));
+    } else if (strcmp(type, "waiting_list") == 0) {
+        admit_everyone(ep, msg);
     } else if (strcmp(type, "bye") == 0) {
         g_free(ep->bye_reason);
         ep->bye_reason = g_strdup(str(msg, "reason") ? str(msg, "reason") : "");

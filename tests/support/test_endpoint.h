@@ -22,6 +22,9 @@ typedef struct _CgTestEndpoint CgTestEndpoint;
 typedef struct {
     CgRtcPeerOptions media;
     gboolean no_publish; /* join only: no CgRtcPeer */
+    /* As a specialist: admit everyone who appears in a waiting_list (tests
+     * whose subject is not the waiting room itself). */
+    gboolean admit_waiting;
 } CgTestEndpointOptions;
 
 /* (transfer full) Starts connecting and joining. */

@@ -26,7 +26,8 @@ CgTestConsult *it_create_consult(CgTestDaemon *daemon, const char *kind,
 
 CgTestEndpoint *it_join(CgTestDaemon *daemon, const char *token, guint32 rgb, guint tone_hz)
 {
-    CgTestEndpointOptions o = {.media = {.tone_hz = tone_hz, .color_rgb = rgb}};
+    CgTestEndpointOptions o = {.media = {.tone_hz = tone_hz, .color_rgb = rgb},
+                               .admit_waiting = TRUE};
     CgTestEndpoint *ep = cg_test_endpoint_new(cg_test_daemon_port(daemon),
                                               cg_test_daemon_certificate(daemon), token, &o);
     g_autoptr(GError) error = NULL;

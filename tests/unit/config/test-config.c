@@ -41,6 +41,8 @@ static void test_default_values(void)
     g_assert_cmpuint(c->clock_skew_s, ==, 30);
     g_assert_cmpuint(c->max_token_bytes, ==, 4096);
     g_assert_cmpuint(c->token_lifetime_min, ==, 60);
+    g_assert_cmpuint(c->max_auth_failures, ==, 10);
+    g_assert_cmpuint(c->auth_failure_window_s, ==, 60);
     g_assert_cmpuint(c->max_participants, ==, 16);
     g_assert_cmpuint(c->open_before_min, ==, 15);
     g_assert_cmpuint(c->grace_min, ==, 15);
@@ -80,6 +82,8 @@ static void test_defaults_match_shipped_file(void)
     g_assert_cmpuint(c->clock_skew_s, ==, d->clock_skew_s);
     g_assert_cmpuint(c->max_token_bytes, ==, d->max_token_bytes);
     g_assert_cmpuint(c->token_lifetime_min, ==, d->token_lifetime_min);
+    g_assert_cmpuint(c->max_auth_failures, ==, d->max_auth_failures);
+    g_assert_cmpuint(c->auth_failure_window_s, ==, d->auth_failure_window_s);
     g_assert_cmpuint(c->max_participants, ==, d->max_participants);
     g_assert_cmpuint(c->open_before_min, ==, d->open_before_min);
     g_assert_cmpuint(c->grace_min, ==, d->grace_min);
@@ -100,7 +104,8 @@ static void test_defaults_match_shipped_file(void)
 static void test_valid_variations(void)
 {
     const char *text = "server: { port = 0; listen_address = \"::1\"; };\n"
-                       "auth: { max_token_bytes = 0x4000L; };\n"
+                       "auth: { max_token_bytes = 0x4000L; max_auth_failures = 3;\n"
+                       "        auth_failure_window_s = 600; };\n"
                        "media: {\n"
                        "  ice_addresses = [ \"127.0.0.1\", \"::1\", \"fe80::1\" ];\n"
                        "  rtp_port_min = 40000; rtp_port_max = 40100;\n"
@@ -117,6 +122,8 @@ static void test_valid_variations(void)
     g_assert_cmpuint(c->port, ==, 0);
     g_assert_cmpstr(c->listen_address, ==, "::1");
     g_assert_cmpuint(c->max_token_bytes, ==, 16384);
+    g_assert_cmpuint(c->max_auth_failures, ==, 3);
+    g_assert_cmpuint(c->auth_failure_window_s, ==, 600);
     g_assert_cmpuint(g_strv_length(c->ice_addresses), ==, 3);
     g_assert_cmpstr(c->ice_addresses[2], ==, "fe80::1");
     g_assert_cmpuint(c->rtp_port_min, ==, 40000);
@@ -174,6 +181,12 @@ static const ErrorCase error_cases[] = {
      "x.conf:2: tenants.list[0] must be a group, got a string"},
     {"out-of-range-high", "server: {\n\n\n\n\n\n  port = 70000;\n};\n" TENANTS,
      CG_CONFIG_ERROR_INVALID, "x.conf:7: server.port must be an integer from 0 to 65535, got 70000"},
+    {"auth-failures-zero", "auth: {\n  max_auth_failures = 0;\n};\n" TENANTS,
+     CG_CONFIG_ERROR_INVALID,
+     "x.conf:2: auth.max_auth_failures must be an integer from 1 to 100000, got 0"},
+    {"auth-window-too-long", "auth: {\n  auth_failure_window_s = 86401;\n};\n" TENANTS,
+     CG_CONFIG_ERROR_INVALID,
+     "x.conf:2: auth.auth_failure_window_s must be an integer from 1 to 86400, got 86401"},
     {"out-of-range-negative", "server: { port = -1; };\n" TENANTS, CG_CONFIG_ERROR_INVALID,
      "x.conf:1: server.port must be an integer from 0 to 65535, got -1"},
     {"out-of-range-low", "consults: {\n  max_participants = 1;\n};\n" TENANTS,

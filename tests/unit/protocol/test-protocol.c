@@ -27,6 +27,7 @@ static char *parse_fail_len(const char *data, gsize len, gint code)
     g_assert_null(msg.pc);
     g_assert_null(msg.sdp);
     g_assert_null(msg.candidate);
+    g_assert_null(msg.participant);
     return g_strdup(error->message);
 }
 
@@ -453,6 +454,79 @@ static void test_build_small(void)
     json_decref(load(bye));
 }
 
+/* ---- specialist controls ---- */
+
+static void test_controls(void)
+{
+    static const struct {
+        const char *type;
+        CgClientMessageType expected;
+    } rows[] = {{"admit", CG_CLIENT_ADMIT},   {"decline", CG_CLIENT_DECLINE},
+                {"remove", CG_CLIENT_REMOVE}, {"mute", CG_CLIENT_MUTE},
+                {"unmute", CG_CLIENT_UNMUTE}};
+    for (gsize i = 0; i < G_N_ELEMENTS(rows); i++) {
+        g_autofree char *text =
+            g_strdup_printf("{\"type\":\"%s\",\"participant\":\"p-h7d2k9s1q4xw\"}", rows[i].type);
+        CgClientMessage msg;
+        parse_ok(text, &msg);
+        g_assert_cmpint(msg.type, ==, rows[i].expected);
+        g_assert_cmpstr(msg.participant, ==, "p-h7d2k9s1q4xw");
+        cg_client_message_clear(&msg);
+        g_assert_null(msg.participant);
+
+        /* participant missing, of the wrong type, empty, too long, not ASCII */
+        g_autofree char *missing = g_strdup_printf("{\"type\":\"%s\"}", rows[i].type);
+        check_fail(missing, CG_PROTOCOL_ERROR_MALFORMED, "member 'participant' must be a string");
+        g_autofree char *number =
+            g_strdup_printf("{\"type\":\"%s\",\"participant\":7}", rows[i].type);
+        check_fail(number, CG_PROTOCOL_ERROR_MALFORMED, "member 'participant' must be a string");
+        g_autofree char *empty =
+            g_strdup_printf("{\"type\":\"%s\",\"participant\":\"\"}", rows[i].type);
+        check_fail(empty, CG_PROTOCOL_ERROR_MALFORMED,
+                   "member 'participant' must be 1 to 64 printable ASCII characters");
+        g_autofree char *long_id = g_strnfill(65, 'p');
+        g_autofree char *too_long = g_strdup_printf(
+            "{\"type\":\"%s\",\"participant\":\"%s\"}", rows[i].type, long_id);
+        check_fail(too_long, CG_PROTOCOL_ERROR_MALFORMED, NULL);
+        g_autofree char *spaced =
+            g_strdup_printf("{\"type\":\"%s\",\"participant\":\"p 1\"}", rows[i].type);
+        check_fail(spaced, CG_PROTOCOL_ERROR_MALFORMED, NULL);
+        g_autofree char *unicode = g_strdup_printf(
+            "{\"type\":\"%s\",\"participant\":\"p-\\u00e9\"}", rows[i].type);
+        check_fail(unicode, CG_PROTOCOL_ERROR_MALFORMED, NULL);
+    }
+    g_autofree char *max_id = g_strnfill(64, 'p');
+    g_autofree char *at_limit = g_strdup_printf("{\"type\":\"mute\",\"participant\":\"%s\"}", max_id);
+    CgClientMessage msg;
+    parse_ok(at_limit, &msg);
+    g_assert_cmpuint(strlen(msg.participant), ==, 64);
+    cg_client_message_clear(&msg);
+
+    parse_ok("{\"type\":\"end\"}", &msg);
+    g_assert_cmpint(msg.type, ==, CG_CLIENT_END);
+    g_assert_null(msg.participant);
+    cg_client_message_clear(&msg);
+}
+
+static void test_build_lifecycle(void)
+{
+    g_autofree char *e = cg_protocol_error_opens("consult_not_open_yet", "opens later",
+                                                 "2026-11-22T13:45:00Z");
+    g_assert_cmpstr(e, ==,
+                    "{\"type\":\"error\",\"code\":\"consult_not_open_yet\",\"message\":"
+                    "\"opens later\",\"opens_at\":\"2026-11-22T13:45:00Z\"}");
+    g_autofree char *ended = cg_protocol_consult_ended("ended_by_specialist");
+    g_assert_cmpstr(ended, ==, "{\"type\":\"consult_ended\",\"reason\":\"ended_by_specialist\"}");
+    g_autofree char *m = cg_protocol_muted("muted", "p-1", "Dr. Lee", "specialist", FALSE);
+    g_assert_cmpstr(m, ==,
+                    "{\"type\":\"muted\",\"by\":{\"id\":\"p-1\",\"name\":\"Dr. Lee\",\"role\":"
+                    "\"specialist\"},\"may_unmute\":false}");
+    g_autofree char *u = cg_protocol_muted("unmuted", "p-1", "Dr. \xff", "specialist", TRUE);
+    g_assert_cmpstr(u, ==,
+                    "{\"type\":\"unmuted\",\"by\":{\"id\":\"p-1\",\"name\":\"Dr. \xef\xbf\xbd\","
+                    "\"role\":\"specialist\"}}");
+}
+
 int main(int argc, char **argv)
 {
     g_test_init(&argc, &argv, NULL);
@@ -475,5 +549,7 @@ int main(int argc, char **argv)
     g_test_add_func("/protocol/build/description", test_build_description);
     g_test_add_func("/protocol/build/candidate", test_build_candidate);
     g_test_add_func("/protocol/build/small", test_build_small);
+    g_test_add_func("/protocol/parse/controls", test_controls);
+    g_test_add_func("/protocol/build/lifecycle", test_build_lifecycle);
     return g_test_run();
 }

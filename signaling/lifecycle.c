@@ -1,0 +1,408 @@
+/* lifecycle.c — see lifecycle.h. */
+#include "lifecycle.h"
+
+#include <jansson.h>
+
+#include "audit.h"
+
+static gint64 now_s(void)
+{
+    return g_get_real_time() / G_USEC_PER_SEC;
+}
+
+/* ---- audit ------------------------------------------------------------------ */
+
+void cg_lifecycle_audit(CgSignaling *s, const char *remote, const char *tenant,
+                        const char *consult, const char *participant, const char *role,
+                        const char *action, const char *outcome)
+{
+    CgAuditEvent ev = {.tenant = tenant, .consult = consult, .participant = participant,
+                       .role = role, .action = action, .outcome = outcome, .remote = remote};
+    g_autoptr(GError) error = NULL;
+    if (!cg_audit_append(s->store, &ev, g_get_real_time(), &error))
+        g_warning("audit: cannot record %s/%s: %s", action, outcome, error->message);
+}
+
+void cg_lifecycle_audit_peer(const CgPeer *peer, const char *action, const char *outcome)
+{
+    const CgPeerInfo *i = &peer->info;
+    cg_lifecycle_audit(peer->s, peer->remote, i->tenant_id, i->consult_id, i->participant_id,
+                       i->role, action, outcome);
+}
+
+/* Audits a specialist's action on @target (participant id). */
+static void audit_action(const CgPeer *actor, const char *target_id, const char *target_role,
+                         const char *action, const char *outcome)
+{
+    const CgPeerInfo *i = &actor->info;
+    cg_lifecycle_audit(actor->s, actor->remote, i->tenant_id, i->consult_id, target_id,
+                       target_role, action, outcome);
+}
+
+/* ---- the consults that have peers ---------------------------------------- */
+
+void cg_lifecycle_free_consult(CgLiveConsult *lc)
+{
+    g_clear_handle_id(&lc->end_timer, g_source_remove);
+    g_free(lc->tenant);
+    g_free(lc->id);
+    g_free(lc);
+}
+
+static void end_consult(CgSignaling *s, const char *consult_id, const char *reason);
+
+static gboolean on_end_timer(gpointer data)
+{
+    CgLiveConsult *lc = data;
+    CgSignaling *s = lc->s;
+    lc->end_timer = 0;
+    /* The admin API may have moved the consult: re-read before ending it. */
+    CgConsultRecord consult = {0};
+    if (cg_store_get_consult(s->store, lc->tenant, lc->id, &consult, NULL) &&
+        cg_consult_ends_at(&consult, &s->window) > now_s()) {
+        cg_lifecycle_track(s, &consult);
+        cg_consult_record_clear(&consult);
+        return G_SOURCE_REMOVE;
+    }
+    cg_consult_record_clear(&consult);
+    g_autoptr(GError) error = NULL;
+    if (!cg_store_end_consult(s->store, lc->tenant, lc->id, "ended", "time_up", now_s(), &error))
+        g_warning("[consult|%s] cannot record its end: %s", lc->id, error->message);
+    cg_lifecycle_audit(s, NULL, lc->tenant, lc->id, NULL, NULL, "end", "time_up");
+    g_autofree char *id = g_strdup(lc->id);
+    end_consult(s, id, "time_up");
+    return G_SOURCE_REMOVE;
+}
+
+void cg_lifecycle_track(CgSignaling *s, const CgConsultRecord *consult)
+{
+    CgLiveConsult *lc = g_hash_table_lookup(s->consults, consult->id);
+    if (!lc) {
+        lc = g_new0(CgLiveConsult, 1);
+        lc->s = s;
+        lc->tenant = g_strdup(consult->tenant);
+        lc->id = g_strdup(consult->id);
+        g_hash_table_insert(s->consults, lc->id, lc);
+    }
+    gint64 ends_at = cg_consult_ends_at(consult, &s->window);
+    if (lc->end_timer && lc->ends_at == ends_at)
+        return;
+    g_clear_handle_id(&lc->end_timer, g_source_remove);
+    lc->ends_at = ends_at;
+    gint64 left = CLAMP(ends_at - now_s(), 0, 7 * 24 * 3600);
+    lc->end_timer = g_timeout_add_seconds((guint)left, on_end_timer, lc);
+}
+
+/* ---- waiting room ------------------------------------------------------------- */
+
+static json_t *waiting_array(CgSignaling *s, const char *consult_id)
+{
+    json_t *waiting = json_array();
+    GHashTableIter it;
+    gpointer value;
+    g_hash_table_iter_init(&it, s->peers);
+    while (g_hash_table_iter_next(&it, NULL, &value)) {
+        CgPeer *p = value;
+        if (p->waiting && cg_peer_in_consult(p, consult_id))
+            json_array_append_new(waiting, cg_participant_json(&p->info));
+    }
+    return waiting;
+}
+
+static gboolean is_present_specialist(const CgPeer *p, const char *consult_id)
+{
+    return p->joined && cg_peer_in_consult(p, consult_id) && cg_role_may_moderate(p->info.role);
+}
+
+/* Sends the waiting list to @only, or to every specialist present when NULL. */
+static void send_waiting_list(CgSignaling *s, const char *consult_id, CgPeer *only)
+{
+    json_t *msg = json_pack("{s:s, s:o}", "type", "waiting_list", "waiting",
+                            waiting_array(s, consult_id));
+    g_autofree char *text = cg_json_take_text(msg);
+    if (only)
+        return cg_peer_send(only, g_strdup(text));
+    GHashTableIter it;
+    gpointer value;
+    g_hash_table_iter_init(&it, s->peers);
+    while (g_hash_table_iter_next(&it, NULL, &value))
+        if (is_present_specialist(value, consult_id))
+            cg_peer_send(value, g_strdup(text));
+}
+
+static gboolean specialist_present(CgSignaling *s, const char *consult_id)
+{
+    GHashTableIter it;
+    gpointer value;
+    g_hash_table_iter_init(&it, s->peers);
+    while (g_hash_table_iter_next(&it, NULL, &value))
+        if (is_present_specialist(value, consult_id))
+            return TRUE;
+    return FALSE;
+}
+
+static json_t *consult_json(CgSignaling *s, const CgConsultRecord *c)
+{
+    g_autofree char *starts = cg_rfc3339(c->starts_at);
+    g_autofree char *ends = cg_rfc3339(cg_consult_ends_at(c, &s->window));
+    return json_pack("{s:s, s:s, s:s, s:s, s:s, s:s}", "id", c->id, "title", c->title, "kind",
+                     c->kind, "specialty", c->specialty, "starts_at", starts, "ends_at", ends);
+}
+
+void cg_lifecycle_wait(CgPeer *peer, const CgConsultRecord *consult)
+{
+    CgSignaling *s = peer->s;
+    peer->waiting = TRUE;
+    json_t *msg = json_pack("{s:s, s:o, s:o, s:b}", "type", "waiting", "you",
+                            cg_participant_json(&peer->info), "consult",
+                            consult_json(s, consult), "specialist_present",
+                            specialist_present(s, peer->info.consult_id));
+    cg_peer_send(peer, cg_json_take_text(msg));
+    send_waiting_list(s, peer->info.consult_id, NULL);
+}
+
+/* Tells the waiting peers whether a specialist is there to admit them. */
+static void tell_waiting_presence(CgSignaling *s, const char *consult_id)
+{
+    gboolean present = specialist_present(s, consult_id);
+    g_autofree char *text = cg_json_take_text(
+        json_pack("{s:s, s:b}", "type", "waiting_status", "specialist_present", present));
+    GHashTableIter it;
+    gpointer value;
+    g_hash_table_iter_init(&it, s->peers);
+    while (g_hash_table_iter_next(&it, NULL, &value)) {
+        CgPeer *p = value;
+        if (p->waiting && cg_peer_in_consult(p, consult_id))
+            cg_peer_send(p, g_strdup(text));
+    }
+}
+
+/* ---- admission ---------------------------------------------------------------- */
+
+static void send_joined(CgPeer *peer, const CgConsultRecord *consult)
+{
+    CgSignaling *s = peer->s;
+    json_t *others = json_array();
+    GHashTableIter it;
+    gpointer value;
+    g_hash_table_iter_init(&it, s->peers);
+    while (g_hash_table_iter_next(&it, NULL, &value)) {
+        CgPeer *p = value;
+        if (p != peer && p->joined && cg_peer_in_consult(p, peer->info.consult_id))
+            json_array_append_new(others, cg_participant_json(&p->info));
+    }
+    json_t *msg = json_pack("{s:s, s:o, s:o, s:o, s:[], s:{s:i}}", "type", "joined", "you",
+                            cg_participant_json(&peer->info), "consult", consult_json(s, consult),
+                            "participants", others, "ice_servers", "limits",
+                            "max_message_bytes", (int)s->config->max_message_bytes);
+    cg_peer_send(peer, cg_json_take_text(msg));
+}
+
+void cg_lifecycle_admit(CgPeer *peer, const CgConsultRecord *consult)
+{
+    CgSignaling *s = peer->s;
+    const CgPeerInfo *i = &peer->info;
+    gboolean was_waiting = peer->waiting;
+    peer->waiting = FALSE;
+    peer->joined = TRUE;
+    g_autoptr(GError) error = NULL;
+    if (!cg_store_set_participant_admitted(s->store, i->tenant_id, i->consult_id,
+                                           i->participant_id, &error) ||
+        (!consult->live_since &&
+         !cg_store_set_consult_live(s->store, i->tenant_id, i->consult_id, now_s(), &error))) {
+        g_warning("%s cannot record the admission: %s", i->log_tag, error->message);
+        g_clear_error(&error);
+    }
+    send_joined(peer, consult);
+    cg_peer_broadcast(peer, json_pack("{s:s, s:o}", "type", "participant_joined", "participant",
+                                      cg_participant_json(i)));
+    if (cg_role_may_moderate(i->role)) {
+        send_waiting_list(s, i->consult_id, peer);
+        tell_waiting_presence(s, i->consult_id);
+    }
+    if (was_waiting)
+        send_waiting_list(s, i->consult_id, NULL);
+    if (!s->events.peer_joined(s->user, peer->id, &error))
+        cg_signaling_fail_peer(s, peer->id, error);
+}
+
+/* ---- leaving and ending ------------------------------------------------------- */
+
+void cg_lifecycle_peer_gone(CgSignaling *s, CgPeer *peer)
+{
+    const char *consult_id = peer->info.consult_id;
+    if (peer->waiting)
+        send_waiting_list(s, consult_id, NULL);
+    else if (cg_role_may_moderate(peer->info.role))
+        tell_waiting_presence(s, consult_id);
+    GHashTableIter it;
+    gpointer value;
+    g_hash_table_iter_init(&it, s->peers);
+    while (g_hash_table_iter_next(&it, NULL, &value))
+        if (cg_peer_in_consult(value, consult_id))
+            return;
+    g_hash_table_remove(s->consults, consult_id);
+}
+
+/* Everyone in @consult_id (joined or waiting) is told and closed (1000). */
+static void end_consult(CgSignaling *s, const char *consult_id, const char *reason)
+{
+    g_autofree char *text = cg_protocol_consult_ended(reason);
+    GHashTableIter it;
+    gpointer value;
+    g_hash_table_iter_init(&it, s->peers);
+    while (g_hash_table_iter_next(&it, NULL, &value)) {
+        CgPeer *p = value;
+        if (!cg_peer_in_consult(p, consult_id))
+            continue;
+        p->left_reason = "consult_ended";
+        cg_peer_send(p, g_strdup(text));
+        cg_peer_close(p, LWS_CLOSE_STATUS_NORMAL, "consult_ended");
+    }
+    CgLiveConsult *lc = g_hash_table_lookup(s->consults, consult_id);
+    if (lc)
+        g_clear_handle_id(&lc->end_timer, g_source_remove);
+    g_info("[consult|%s] ended (%s)", consult_id, reason);
+}
+
+/* Removes @target (joined or waiting) with @code, telling the specialists. */
+static void drop_peer(CgPeer *target, const char *left_reason, const char *code,
+                      const char *message)
+{
+    CgSignaling *s = target->s;
+    gboolean was_waiting = target->waiting;
+    target->left_reason = left_reason;
+    cg_peer_error(target, code, message);
+    if (was_waiting)
+        send_waiting_list(s, target->info.consult_id, NULL);
+}
+
+/* ---- specialist controls ----------------------------------------------------- */
+
+static void control_admit(CgPeer *actor, CgPeer *target)
+{
+    CgSignaling *s = actor->s;
+    const CgPeerInfo *t = &target->info;
+    CgConsultRecord consult = {0};
+    if (!cg_store_get_consult(s->store, t->tenant_id, t->consult_id, &consult, NULL))
+        return cg_peer_error(actor, "internal", "the consult cannot be read");
+    audit_action(actor, t->participant_id, t->role, "admit", "ok");
+    cg_lifecycle_admit(target, &consult);
+    cg_consult_record_clear(&consult);
+}
+
+static void control_mute(CgPeer *actor, CgPeer *target, gboolean mute)
+{
+    const CgPeerInfo *a = &actor->info;
+    audit_action(actor, target->info.participant_id, target->info.role,
+                 mute ? "mute" : "unmute", "ok");
+    cg_peer_send(target, cg_protocol_muted(mute ? "muted" : "unmuted", a->participant_id,
+                                           a->name, a->role,
+                                           cg_role_may_unmute_self(target->info.role)));
+    cg_peer_broadcast(target, json_pack("{s:s, s:s, s:b, s:s}", "type", "participant_muted",
+                                        "participant", target->info.participant_id, "muted",
+                                        mute, "by", a->participant_id));
+}
+
+static void control_remove(CgPeer *actor, CgPeer *target)
+{
+    CgSignaling *s = actor->s;
+    const CgPeerInfo *t = &target->info;
+    g_autoptr(GError) error = NULL;
+    if (!cg_store_set_participant_removed(s->store, t->tenant_id, t->consult_id,
+                                          t->participant_id, &error))
+        return cg_peer_error(actor, "internal", "the removal cannot be recorded");
+    audit_action(actor, t->participant_id, t->role, "remove", "ok");
+    drop_peer(target, "removed", "participant_removed",
+              "a specialist removed you from this consult");
+}
+
+static void control_end(CgPeer *actor)
+{
+    CgSignaling *s = actor->s;
+    const CgPeerInfo *a = &actor->info;
+    g_autoptr(GError) error = NULL;
+    if (!cg_store_end_consult(s->store, a->tenant_id, a->consult_id, "ended",
+                              "ended_by_specialist", now_s(), &error))
+        return cg_peer_error(actor, "internal", "the end cannot be recorded");
+    audit_action(actor, a->participant_id, a->role, "end", "ended_by_specialist");
+    g_autofree char *id = g_strdup(a->consult_id);
+    end_consult(s, id, "ended_by_specialist");
+}
+
+void cg_lifecycle_control(CgPeer *actor, const CgClientMessage *msg)
+{
+    if (msg->type == CG_CLIENT_END)
+        return control_end(actor);
+    CgPeer *target = cg_peers_find(actor->s, actor->info.consult_id, msg->participant);
+    gboolean needs_waiting = msg->type == CG_CLIENT_ADMIT || msg->type == CG_CLIENT_DECLINE;
+    gboolean needs_joined = msg->type == CG_CLIENT_MUTE || msg->type == CG_CLIENT_UNMUTE;
+    if (!target || target == actor || (needs_waiting && !target->waiting) ||
+        (needs_joined && !target->joined))
+        return cg_peer_error(actor, "unknown_participant",
+                             needs_waiting ? "no such participant in the waiting room"
+                                           : "no such participant in this consult");
+    switch (msg->type) {
+    case CG_CLIENT_ADMIT:
+        return control_admit(actor, target);
+    case CG_CLIENT_DECLINE:
+        audit_action(actor, target->info.participant_id, target->info.role, "decline", "ok");
+        return drop_peer(target, "declined", "declined",
+                         "the specialist could not admit you to this consult");
+    case CG_CLIENT_REMOVE:
+        return control_remove(actor, target);
+    case CG_CLIENT_MUTE:
+    case CG_CLIENT_UNMUTE:
+        return control_mute(actor, target, msg->type == CG_CLIENT_MUTE);
+    default:
+        return;
+    }
+}
+
+/* ---- the admin API's view (admin_api.h CgAdminLive) ------------------------- */
+
+static gboolean tenant_matches(CgSignaling *s, const char *tenant, const char *consult_id)
+{
+    CgLiveConsult *lc = g_hash_table_lookup(s->consults, consult_id);
+    return lc && g_str_equal(lc->tenant, tenant);
+}
+
+static char *live_participants(gpointer user, const char *tenant, const char *consult_id)
+{
+    CgSignaling *s = user;
+    json_t *list = json_array();
+    GHashTableIter it;
+    gpointer value;
+    g_hash_table_iter_init(&it, s->peers);
+    while (tenant_matches(s, tenant, consult_id) && g_hash_table_iter_next(&it, NULL, &value)) {
+        CgPeer *p = value;
+        if (!cg_peer_in_consult(p, consult_id))
+            continue;
+        json_t *entry = cg_participant_json(&p->info);
+        json_object_set_new(entry, "state", json_string(p->waiting ? "waiting" : "admitted"));
+        json_array_append_new(list, entry);
+    }
+    return cg_json_take_text(list);
+}
+
+static void kick(gpointer user, const char *tenant, const char *consult_id,
+                 const char *participant_id)
+{
+    CgSignaling *s = user;
+    CgPeer *target = tenant_matches(s, tenant, consult_id)
+                         ? cg_peers_find(s, consult_id, participant_id)
+                         : NULL;
+    if (target)
+        drop_peer(target, "removed", "participant_removed",
+                  "you were removed from this consult");
+}
+
+static void consult_ended(gpointer user, const char *tenant, const char *consult_id,
+                          const char *reason)
+{
+    CgSignaling *s = user;
+    if (tenant_matches(s, tenant, consult_id))
+        end_consult(s, consult_id, reason);
+}
+
+const CgAdminLive cg_lifecycle_admin_live = {live_participants, kick, consult_ended};

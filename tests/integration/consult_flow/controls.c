@@ -1,0 +1,113 @@
+/* integration-consult-flow-controls: a specialist removes (the token then
+ * no longer joins), mutes and ends a consult for everyone; only specialists
+ * may; and the end timer disconnects everyone at starts_at + duration + grace. */
+#include "flow_common.h"
+
+#define PORT(d) cg_test_daemon_port(d), cg_test_daemon_certificate(d)
+
+static void test_remove_and_mute(void)
+{
+    g_autoptr(CgTestDaemon) d = flow_start_daemon(1, NULL);
+    g_autoptr(FlowConsult) c = flow_create(d, "virtual_consult", 0, 30,
+                                           (const char *const[]){"specialist", "patient",
+                                                                 "provider", NULL});
+    g_autoptr(FlowEp) spec = flow_ep_new(PORT(d), c->tokens[0], 0, 0);
+    g_autoptr(FlowEp) provider = flow_ep_new(PORT(d), c->tokens[2], 0, 0);
+    g_assert_nonnull(flow_ep_wait(spec, "joined", FLOW_TIMEOUT_MS));
+    g_assert_nonnull(flow_ep_wait(provider, "joined", FLOW_TIMEOUT_MS));
+
+    /* Only a specialist mutes; the socket of one who tries stays open. */
+    flow_ep_send(provider, "mute", c->ids[0]);
+    flow_ep_expect_error(provider, "not_allowed");
+    flow_ep_send(provider, "end", NULL);
+    flow_ep_expect_error(provider, "not_allowed");
+    g_assert_false(cg_wss_client_is_closed(flow_ep_wss(provider)));
+
+    flow_ep_send(spec, "mute", c->ids[2]);
+    json_t *m = flow_ep_wait(provider, "muted", FLOW_TIMEOUT_MS);
+    g_assert_nonnull(m);
+    g_assert_cmpstr(json_string_value(json_object_get(json_object_get(m, "by"), "id")), ==,
+                    c->ids[0]);
+    g_assert_true(json_is_true(json_object_get(m, "may_unmute")));
+    flow_ep_send(spec, "unmute", c->ids[2]);
+    g_assert_nonnull(flow_ep_wait(provider, "unmuted", FLOW_TIMEOUT_MS));
+
+    /* A waiting patient is removed from the waiting room; its token is dead. */
+    g_autoptr(FlowEp) patient = flow_ep_new(PORT(d), c->tokens[1], 0, 0);
+    g_assert_nonnull(flow_ep_wait(patient, "waiting", FLOW_TIMEOUT_MS));
+    flow_ep_send(spec, "mute", c->ids[1]); /* not in the consult yet */
+    flow_ep_expect_error(spec, "unknown_participant");
+
+    flow_ep_send(spec, "remove", c->ids[2]);
+    flow_ep_expect_error(provider, "participant_removed");
+    flow_ep_expect_closed(provider, 1008, "participant_removed");
+    g_autoptr(FlowEp) back = flow_ep_new(PORT(d), c->tokens[2], 0, 0);
+    flow_ep_expect_error(back, "participant_removed");
+    flow_ep_expect_closed(back, 1008, "participant_removed");
+
+    flow_ep_send(spec, "remove", c->ids[1]);
+    flow_ep_expect_closed(patient, 1008, "participant_removed");
+    flow_ep_expect_waiting_list(spec, (const char *const[]){NULL});
+    g_autoptr(FlowEp) patient_back = flow_ep_new(PORT(d), c->tokens[1], 0, 0);
+    flow_ep_expect_error(patient_back, "participant_removed");
+}
+
+static void test_end(void)
+{
+    g_autoptr(CgTestDaemon) d = flow_start_daemon(1, NULL);
+    g_autoptr(FlowConsult) c = flow_create(d, "virtual_consult", 0, 30,
+                                           (const char *const[]){"specialist", "patient",
+                                                                 "provider", NULL});
+    g_autoptr(FlowEp) spec = flow_ep_new(PORT(d), c->tokens[0], 0, 0);
+    g_autoptr(FlowEp) provider = flow_ep_new(PORT(d), c->tokens[2], 0, 0);
+    g_assert_nonnull(flow_ep_wait(spec, "joined", FLOW_TIMEOUT_MS));
+    g_assert_nonnull(flow_ep_wait(provider, "joined", FLOW_TIMEOUT_MS));
+    g_autoptr(FlowEp) patient = flow_ep_new(PORT(d), c->tokens[1], 0, 0);
+    g_assert_nonnull(flow_ep_wait(patient, "waiting", FLOW_TIMEOUT_MS));
+
+    flow_ep_send(spec, "end", NULL);
+    FlowEp *all[] = {spec, provider, patient};
+    for (gsize i = 0; i < G_N_ELEMENTS(all); i++) {
+        json_t *e = flow_ep_wait(all[i], "consult_ended", FLOW_TIMEOUT_MS);
+        g_assert_nonnull(e);
+        g_assert_cmpstr(json_string_value(json_object_get(e, "reason")), ==,
+                        "ended_by_specialist");
+        flow_ep_expect_closed(all[i], 1000, "consult_ended");
+    }
+    /* Its tokens never open it again. */
+    for (guint i = 0; i < c->n; i++) {
+        g_autoptr(FlowEp) again = flow_ep_new(PORT(d), c->tokens[i], 0, 0);
+        flow_ep_expect_error(again, "consult_ended");
+        flow_ep_expect_closed(again, 1008, "consult_ended");
+    }
+}
+
+/* A 5 min consult that started 20 min - 4 s ago ends (grace 15 min) in ~4 s. */
+static void test_time_up(void)
+{
+    g_autoptr(CgTestDaemon) d = flow_start_daemon(1, NULL);
+    g_autoptr(FlowConsult) c = flow_create(d, "virtual_consult", -(20 * 60 - 4), 5,
+                                           (const char *const[]){"specialist", "patient", NULL});
+    g_autoptr(FlowEp) spec = flow_ep_new(PORT(d), c->tokens[0], 0, 0);
+    g_autoptr(FlowEp) patient = flow_ep_new(PORT(d), c->tokens[1], 0, 0);
+    g_assert_nonnull(flow_ep_wait(spec, "joined", FLOW_TIMEOUT_MS));
+    g_assert_nonnull(flow_ep_wait(patient, "waiting", FLOW_TIMEOUT_MS));
+    FlowEp *all[] = {spec, patient};
+    for (gsize i = 0; i < G_N_ELEMENTS(all); i++) {
+        json_t *e = flow_ep_wait(all[i], "consult_ended", 15000);
+        g_assert_nonnull(e);
+        g_assert_cmpstr(json_string_value(json_object_get(e, "reason")), ==, "time_up");
+        flow_ep_expect_closed(all[i], 1000, "consult_ended");
+    }
+    g_autoptr(FlowEp) again = flow_ep_new(PORT(d), c->tokens[0], 0, 0);
+    flow_ep_expect_error(again, "consult_ended");
+}
+
+int main(int argc, char **argv)
+{
+    g_test_init(&argc, &argv, NULL);
+    g_test_add_func("/consult-flow/controls/remove-and-mute", test_remove_and_mute);
+    g_test_add_func("/consult-flow/controls/end", test_end);
+    g_test_add_func("/consult-flow/controls/time-up", test_time_up);
+    return g_test_run();
+}

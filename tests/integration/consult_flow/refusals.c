@@ -1,0 +1,227 @@
+/* integration-consult-flow-refusals: every join refusal over real WSS, with
+ * the code, the close status and (early) the time the consult opens; pending
+ * sockets time out; and the refusal latency is measured (not asserted). */
+#include <string.h>
+
+#include "flow_common.h"
+
+#define HOUR 3600
+
+typedef struct {
+    CgTestDaemon *d;
+    FlowConsult *now;       /* open: specialist, provider, patient */
+    FlowConsult *early;     /* starts in 2 h */
+    FlowConsult *late;      /* ended by time 3 h ago */
+    FlowConsult *conference; /* case conference: specialist, provider */
+} Fixture;
+
+static gint64 now_s(void)
+{
+    return g_get_real_time() / G_USEC_PER_SEC;
+}
+
+/* Joins with @token; asserts error @code then close 1008 @code. Returns the error. */
+static json_t *expect_refusal(Fixture *f, const char *token, const char *code)
+{
+    g_autoptr(FlowEp) ep = flow_ep_new(cg_test_daemon_port(f->d),
+                                       cg_test_daemon_certificate(f->d), token, 0, 0);
+    flow_ep_expect_error(ep, code);
+    flow_ep_expect_closed(ep, 1008, code);
+    g_assert_false(flow_ep_joined(ep));
+    g_assert_null(flow_ep_last(ep, "waiting"));
+    return json_incref(flow_ep_last(ep, "error"));
+}
+
+static const char *secret(Fixture *f, guint tenant)
+{
+    return cg_test_daemon_secret(f->d, tenant);
+}
+
+static void test_early(Fixture *f)
+{
+    /* The API's own token (nbf = opening time): told when it opens. */
+    json_t *e = expect_refusal(f, f->early->tokens[0], "consult_not_open_yet");
+    gint64 starts = 0;
+    {
+        g_autofree char *want = NULL;
+        json_t *opens = json_object_get(e, "opens_at");
+        g_assert_true(json_is_string(opens));
+        g_autoptr(GDateTime) t = g_date_time_new_from_iso8601(json_string_value(opens), NULL);
+        g_assert_nonnull(t);
+        starts = g_date_time_to_unix(t) + 15 * 60;
+        /* created "2 h from now" a moment ago: within a minute of it */
+        g_assert_cmpint(ABS(starts - (now_s() + 2 * HOUR)), <, 60);
+        g_assert_true(g_str_has_suffix(json_string_value(opens), "Z"));
+    }
+    json_decref(e);
+    /* A scheduler's token valid now, for the same early consult: same answer. */
+    g_autofree char *t = flow_mint(secret(f, 0), "HS256", "tenant-a", f->early->ids[1],
+                                   f->early->id, "patient", now_s() - 60, now_s() + 4 * HOUR);
+    json_decref(expect_refusal(f, t, "consult_not_open_yet"));
+}
+
+static void test_late(Fixture *f)
+{
+    g_autofree char *t = flow_mint(secret(f, 0), "HS256", "tenant-a", f->late->ids[0],
+                                   f->late->id, "specialist", now_s() - 60, now_s() + HOUR);
+    json_decref(expect_refusal(f, t, "consult_ended"));
+}
+
+static void test_wrong_tenant(Fixture *f)
+{
+    /* Tenant B signs a token for tenant A's consult under its own name... */
+    g_autofree char *b = flow_mint(secret(f, 1), "HS256", "tenant-b", f->now->ids[0], f->now->id,
+                                   "specialist", now_s() - 60, now_s() + HOUR);
+    json_decref(expect_refusal(f, b, "consult_not_found"));
+    /* ...or under A's name: the signature does not verify. */
+    g_autofree char *a = flow_mint(secret(f, 1), "HS256", "tenant-a", f->now->ids[0], f->now->id,
+                                   "specialist", now_s() - 60, now_s() + HOUR);
+    json_decref(expect_refusal(f, a, "bad_token"));
+}
+
+static void test_patient_in_conference(Fixture *f)
+{
+    /* Correctly signed by the right tenant, for a real participant. */
+    g_autofree char *t = flow_mint(secret(f, 0), "HS256", "tenant-a", f->conference->ids[1],
+                                   f->conference->id, "patient", now_s() - 60, now_s() + HOUR);
+    json_decref(expect_refusal(f, t, "role_not_allowed"));
+}
+
+static void test_alg_none(Fixture *f)
+{
+    g_autofree char *t = flow_mint(NULL, "none", "tenant-a", f->now->ids[0], f->now->id,
+                                   "specialist", now_s() - 60, now_s() + HOUR);
+    json_decref(expect_refusal(f, t, "bad_token"));
+}
+
+static void test_expired(Fixture *f)
+{
+    g_autofree char *t = flow_mint(secret(f, 0), "HS256", "tenant-a", f->now->ids[0], f->now->id,
+                                   "specialist", now_s() - 2 * HOUR, now_s() - HOUR);
+    json_decref(expect_refusal(f, t, "token_expired"));
+}
+
+static void test_tampered(Fixture *f)
+{
+    /* The patient's real token, its payload swapped for one claiming specialist. */
+    g_auto(GStrv) parts = g_strsplit(f->now->tokens[2], ".", 3);
+    g_autofree char *claims = g_strdup_printf(
+        "{\"iss\":\"tenant-a\",\"sub\":\"%s\",\"consult\":\"%s\",\"role\":\"specialist\","
+        "\"name\":\"Sam Doe\",\"nbf\":%" G_GINT64_FORMAT ",\"exp\":%" G_GINT64_FORMAT "}",
+        f->now->ids[2], f->now->id, now_s() - 60, now_s() + HOUR);
+    g_autofree char *payload = cg_test_base64url(claims, strlen(claims));
+    g_autofree char *t = g_strdup_printf("%s.%s.%s", parts[0], payload, parts[2]);
+    json_decref(expect_refusal(f, t, "bad_token"));
+}
+
+static void test_join_timeout(Fixture *f)
+{
+    g_autoptr(CgWssClient) wss =
+        cg_wss_client_new(cg_test_daemon_port(f->d), "/ws", cg_test_daemon_certificate(f->d));
+    g_autoptr(GError) error = NULL;
+    cg_wss_client_wait_open(wss, FLOW_TIMEOUT_MS, &error);
+    g_assert_no_error(error);
+    gint64 t0 = g_get_monotonic_time();
+    g_assert_true(cg_wss_client_wait_closed(wss, 15000));
+    gint64 waited_ms = (g_get_monotonic_time() - t0) / 1000;
+    g_test_message("pending socket closed after %" G_GINT64_FORMAT " ms", waited_ms);
+    g_assert_cmpuint(cg_wss_client_close_status(wss), ==, 1008);
+    g_assert_cmpstr(cg_wss_client_close_reason(wss), ==, "join_timeout");
+    g_assert_cmpint(waited_ms, >=, 8000); /* not before its time (9 s) */
+}
+
+static int cmp_i64(gconstpointer a, gconstpointer b)
+{
+    gint64 x = *(const gint64 *)a, y = *(const gint64 *)b;
+    return x < y ? -1 : x > y;
+}
+
+/* Time from sending join with an expired token to the error; reported only. */
+static void measure_refusal_latency(Fixture *f)
+{
+    enum { N = 200 };
+    g_autofree char *t = flow_mint(secret(f, 0), "HS256", "tenant-a", f->now->ids[0], f->now->id,
+                                   "specialist", now_s() - 2 * HOUR, now_s() - HOUR);
+    json_t *join = json_pack("{s:s, s:s}", "type", "join", "token", t);
+    gint64 us[N];
+    for (int i = 0; i < N; i++) {
+        g_autoptr(CgWssClient) wss = cg_wss_client_new(cg_test_daemon_port(f->d), "/ws",
+                                                       cg_test_daemon_certificate(f->d));
+        g_autoptr(GError) error = NULL;
+        cg_wss_client_wait_open(wss, FLOW_TIMEOUT_MS, &error);
+        g_assert_no_error(error);
+        gint64 t0 = g_get_monotonic_time();
+        cg_wss_client_send_json(wss, join);
+        json_t *e = cg_wss_client_wait_type(wss, "error", FLOW_TIMEOUT_MS);
+        us[i] = g_get_monotonic_time() - t0;
+        g_assert_nonnull(e);
+        g_assert_cmpstr(json_string_value(json_object_get(e, "code")), ==, "token_expired");
+        json_decref(e);
+        cg_wss_client_wait_closed(wss, FLOW_TIMEOUT_MS);
+    }
+    json_decref(join);
+    qsort(us, N, sizeof us[0], cmp_i64);
+    g_test_message("join refusal latency (expired token, %d tries): p50 %.2f ms, p99 %.2f ms, "
+                   "max %.2f ms", N, us[N / 2] / 1000.0, us[N * 99 / 100] / 1000.0,
+                   us[N - 1] / 1000.0);
+    g_printerr("MEASURE join-refusal-latency p50_ms=%.2f p99_ms=%.2f n=%d\n", us[N / 2] / 1000.0,
+               us[N * 99 / 100] / 1000.0, N);
+}
+
+static void test_refusals(void)
+{
+    static const char *const trio[] = {"specialist", "patient", "provider", NULL};
+    static const char *const duo[] = {"specialist", "provider", NULL};
+    Fixture f = {0};
+    f.d = flow_start_daemon(2, "  max_auth_failures = 100000;");
+    f.now = flow_create(f.d, "virtual_consult", 0, 30, (const char *const[]){"specialist",
+                        "provider", "patient", NULL});
+    f.early = flow_create(f.d, "virtual_consult", 2 * HOUR, 30, trio);
+    f.late = flow_create(f.d, "virtual_consult", -3 * HOUR, 30, trio);
+    f.conference = flow_create(f.d, "case_conference", 0, 60, duo);
+
+    test_early(&f);
+    test_late(&f);
+    test_wrong_tenant(&f);
+    test_patient_in_conference(&f);
+    test_alg_none(&f);
+    test_expired(&f);
+    test_tampered(&f);
+    test_join_timeout(&f);
+    /* None of that let anyone in: the real specialist still joins. */
+    g_autoptr(FlowEp) ok = flow_ep_new(cg_test_daemon_port(f.d), cg_test_daemon_certificate(f.d),
+                                       f.now->tokens[0], 0, 0);
+    g_assert_nonnull(flow_ep_wait(ok, "joined", FLOW_TIMEOUT_MS));
+    if (!g_getenv("CG_SKIP_MEASURE"))
+        measure_refusal_latency(&f);
+
+    flow_consult_free(f.now);
+    flow_consult_free(f.early);
+    flow_consult_free(f.late);
+    flow_consult_free(f.conference);
+    cg_test_daemon_free(f.d);
+}
+
+/* Three refused tokens from one address: the fourth try is refused unread,
+ * even with a valid token, until the window passes. */
+static void test_too_many_failures(void)
+{
+    g_autoptr(CgTestDaemon) d =
+        flow_start_daemon(1, "  max_auth_failures = 3;\n  auth_failure_window_s = 600;");
+    g_autoptr(FlowConsult) c = flow_create(d, "virtual_consult", 0, 30,
+                                           (const char *const[]){"specialist", NULL});
+    Fixture f = {.d = d};
+    g_autofree char *bad = flow_mint(cg_test_daemon_secret(d, 0), "HS256", "tenant-a", c->ids[0],
+                                     c->id, "specialist", now_s() - 2 * HOUR, now_s() - HOUR);
+    for (int i = 0; i < 3; i++)
+        json_decref(expect_refusal(&f, bad, "token_expired"));
+    json_decref(expect_refusal(&f, c->tokens[0], "too_many_failures"));
+}
+
+int main(int argc, char **argv)
+{
+    g_test_init(&argc, &argv, NULL);
+    g_test_add_func("/consult-flow/refusals", test_refusals);
+    g_test_add_func("/consult-flow/too-many-failures", test_too_many_failures);
+    return g_test_run();
+}

@@ -727,9 +727,11 @@ static void route_patch(Call *call)
         return;
     g_autoptr(GError) error = NULL;
     if (!refuse_if_over(call, &c) && parse_patch(call, &c)) {
-        if (cg_store_update_consult(call->api->store, &c, &error))
+        if (cg_store_update_consult(call->api->store, &c, &error)) {
+            if (call->api->live.consult_changed)
+                call->api->live.consult_changed(call->api->live_user, &c);
             reply_json(call, 200, consult_json(call->api, &c, call->now));
-        else
+        } else
             reply_internal(call, "updating the consult", error);
     }
     cg_consult_record_clear(&c);

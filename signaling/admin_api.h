@@ -41,6 +41,8 @@ typedef struct {
     /* The consult was cancelled or ended: disconnect everyone with @reason. */
     void (*consult_ended)(gpointer user, const char *tenant, const char *consult_id,
                           const char *reason);
+    /* The consult's times changed (PATCH): re-arm its end timer. */
+    void (*consult_changed)(gpointer user, const CgConsultRecord *consult);
 } CgAdminLive;
 
 /* @config and @store are borrowed and must outlive the API. @live may be NULL

@@ -405,4 +405,29 @@ static void consult_ended(gpointer user, const char *tenant, const char *consult
         end_consult(s, consult_id, reason);
 }
 
-const CgAdminLive cg_lifecycle_admin_live = {live_participants, kick, consult_ended};
+/* Only consults someone is tracking (connected, or re-armed at start) have a
+ * timer to move; the others are judged by their times at the next join. */
+static void consult_changed(gpointer user, const CgConsultRecord *consult)
+{
+    CgSignaling *s = user;
+    if (g_hash_table_contains(s->consults, consult->id))
+        cg_lifecycle_track(s, consult);
+}
+
+void cg_lifecycle_rearm(CgSignaling *s)
+{
+    g_autoptr(GError) error = NULL;
+    g_autoptr(GPtrArray) open = cg_store_open_consults(s->store, now_s(), s->window.open_before_min,
+                                                       s->window.grace_min, &error);
+    if (!open) {
+        g_warning("cannot re-arm consult end timers: %s", error->message);
+        return;
+    }
+    for (guint i = 0; i < open->len; i++)
+        cg_lifecycle_track(s, g_ptr_array_index(open, i));
+    if (open->len)
+        g_info("re-armed the end timers of %u open consult(s)", open->len);
+}
+
+const CgAdminLive cg_lifecycle_admin_live = {live_participants, kick, consult_ended,
+                                             consult_changed};

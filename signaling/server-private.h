@@ -115,6 +115,9 @@ void cg_lifecycle_audit(CgSignaling *s, const char *remote, const char *tenant,
 void cg_lifecycle_audit_peer(const CgPeer *peer, const char *action, const char *outcome);
 /* A peer of @consult is joining or waiting: track the consult, (re)arm its end timer. */
 void cg_lifecycle_track(CgSignaling *s, const CgConsultRecord *consult);
+/* At start: end timers for every consult whose window is open (after a
+ * restart nobody may rejoin before it ends, yet it must end on time). */
+void cg_lifecycle_rearm(CgSignaling *s);
 /* Admits @peer (waiting or just authorised): store, "joined", the others, media. */
 void cg_lifecycle_admit(CgPeer *peer, const CgConsultRecord *consult);
 /* Puts @peer in the waiting room. */

@@ -105,6 +105,7 @@ CgSignaling *cg_signaling_new(const CgConfig *config, GMainLoop *loop,
         return NULL;
     }
     s->admin = cg_admin_api_new(config, s->store, &cg_lifecycle_admin_live, s);
+    cg_lifecycle_rearm(s);
     if (!(s->context = create_context(s, loop, error))) {
         cg_signaling_free(s);
         return NULL;

@@ -29,6 +29,7 @@ typedef struct {
     /* what the fake live side saw */
     GPtrArray *kicked;  /* "consult/participant" */
     GPtrArray *ended;   /* "consult:reason" */
+    GPtrArray *changed; /* "consult:duration_min" */
     gint64 retry_after; /* of the last response */
 } Fixture;
 
@@ -55,7 +56,14 @@ static void fake_ended(gpointer user, const char *tenant, const char *consult,
     g_ptr_array_add(f->ended, g_strdup_printf("%s:%s", consult, reason));
 }
 
-static const CgAdminLive fake_live = {fake_live_participants, fake_kick, fake_ended};
+static void fake_changed(gpointer user, const CgConsultRecord *consult)
+{
+    Fixture *f = user;
+    g_ptr_array_add(f->changed, g_strdup_printf("%s:%u", consult->id, consult->duration_min));
+}
+
+static const CgAdminLive fake_live = {fake_live_participants, fake_kick, fake_ended,
+                                      fake_changed};
 
 static void write_file(const char *dir, const char *name, const char *text)
 {
@@ -87,6 +95,7 @@ static void fixture_set_up(Fixture *f, gconstpointer data)
     g_assert_no_error(error);
     f->kicked = g_ptr_array_new_with_free_func(g_free);
     f->ended = g_ptr_array_new_with_free_func(g_free);
+    f->changed = g_ptr_array_new_with_free_func(g_free);
     f->api = cg_admin_api_new(f->config, f->store, &fake_live, f);
 }
 
@@ -99,6 +108,7 @@ static void fixture_tear_down(Fixture *f, gconstpointer data)
     cg_config_free(f->config);
     g_ptr_array_unref(f->kicked);
     g_ptr_array_unref(f->ended);
+    g_ptr_array_unref(f->changed);
     g_autofree char *cmd = g_strdup_printf("rm -rf '%s'", f->dir);
     g_assert_cmpint(system(cmd), ==, 0);
     g_free(f->dir);
@@ -435,6 +445,10 @@ static void test_patch(Fixture *f, gconstpointer data)
     g_assert_cmpstr(c.title, ==, "Moved");
     g_assert_cmpstr(c.specialty, ==, "genetics"); /* untouched */
     cg_consult_record_clear(&c);
+    /* The live side is told, so a connected consult's end timer moves. */
+    g_assert_cmpuint(f->changed->len, ==, 1);
+    g_autofree char *changed = g_strdup_printf("%s:45", id);
+    g_assert_cmpstr(g_ptr_array_index(f->changed, 0), ==, changed);
 
     g_autofree char *cancel = path_of(id, "/cancel");
     json_decref(call(f, KEY_A, "POST", cancel, NULL, &status));

@@ -4,7 +4,7 @@ BUILD ?= build
 BUILD_ASAN ?= build-asan
 JOBS ?= 2
 
-.PHONY: all deps-build deps-test build demo check check-asan clean
+.PHONY: all deps-build deps-test build demo check check-asan clean bench
 
 all: build
 
@@ -35,6 +35,12 @@ check-asan: deps-test
 	@ASAN_OPTIONS=detect_leaks=1:fast_unwind_on_malloc=0 \
 		LSAN_OPTIONS=suppressions=$(CURDIR)/tests/lsan.supp:print_suppressions=0 \
 		ctest --test-dir $(BUILD_ASAN) --output-on-failure --timeout 300
+
+# Performance benchmark (tools/bench, docs/performance.md): consultd and Janus
+# side by side; results under $(BUILD)/bench. Not part of `make check`.
+bench: deps-build $(BUILD)/CMakeCache.txt
+	@cmake --build $(BUILD) -j$(JOBS) --target consultd consult-bench cg_bench_lo_shim
+	@tools/bench/run-bench.sh $(BUILD) $(BUILD)/bench
 
 clean:
 	rm -rf $(BUILD) $(BUILD_ASAN)

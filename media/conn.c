@@ -26,6 +26,7 @@ void cg_conn_shared_unref(gpointer p)
     for (guint k = 0; k < CG_N_KINDS; k++)
         g_clear_object(&sh->tee[k]);
     g_mutex_clear(&sh->lock);
+    cg_keyframe_clear(&sh->kf);
     g_free(sh->hash_func);
     g_free(sh->expected);
     g_free(sh->tag);
@@ -57,7 +58,8 @@ void cg_endpoint_gate_unref(CgEndpointGate *gate)
 gboolean cg_conn_shared_open(CgConnShared *sh)
 {
     CgEndpointGate *g = sh->epgate;
-    if (!g_atomic_int_get(&sh->verified) || g_atomic_int_get(&g->bad))
+    if (!g_atomic_int_get(&sh->verified) || g_atomic_int_get(&g->bad) ||
+        g_atomic_int_get(&g->stopped))
         return FALSE;
     return sh->is_pub || !g_atomic_int_get(&g->pub_offered) ||
            g_atomic_int_get(&g->pub_verified);
@@ -116,6 +118,7 @@ static void main_conn_connected(CgConn *conn, gpointer data)
 {
     (void)data;
     watch_transports(conn); /* in case a transport appeared after negotiation */
+    cg_media_liveness_watch(conn);
 }
 
 static void main_conn_failed(CgConn *conn, gpointer data)
@@ -155,8 +158,10 @@ static void on_connection_state(GObject *webrtc, GParamSpec *ps, gpointer p)
     GST_INFO("%s connection-state %d", sh->tag, st);
     if (st == GST_WEBRTC_PEER_CONNECTION_STATE_FAILED)
         hop(sh, main_conn_failed, NULL, NULL);
-    else if (st == GST_WEBRTC_PEER_CONNECTION_STATE_CONNECTED)
+    else if (st == GST_WEBRTC_PEER_CONNECTION_STATE_CONNECTED) {
+        g_atomic_int_set(&sh->connected, 1);
         hop(sh, main_conn_connected, NULL, NULL);
+    }
 }
 
 static void on_pad_added(GstElement *webrtc, GstPad *pad, gpointer p)
@@ -453,6 +458,7 @@ static CgConnShared *shared_new(CgMedia *media, CgConn *conn)
     CgConnShared *sh = g_new0(CgConnShared, 1);
     g_atomic_ref_count_init(&sh->ref);
     g_mutex_init(&sh->lock);
+    cg_keyframe_init(&sh->kf);
     sh->serial = conn->serial;
     sh->is_pub = conn->publisher == 0;
     sh->tag = g_strdup_printf("%s %s", conn->ep->tag, conn->name);

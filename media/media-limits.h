@@ -11,3 +11,6 @@
 #define CG_MEDIA_MAX_MLINES 16u                 /* m-lines in an endpoint's SDP */
 #define CG_MEDIA_MAX_FINGERPRINT_BYTES 256u     /* a=fingerprint value */
 #define CG_MEDIA_BRANCH_QUEUE_BUFFERS 200u      /* per subscriber branch, leaky */
+#define CG_MEDIA_KEYFRAME_RETRY_MS 300u        /* repeat/coalescing interval of PLI/FIR */
+#define CG_MEDIA_CONSENT_TIMEOUT_S 30u          /* no authenticated packet for this long: fail */
+#define CG_MEDIA_LIVENESS_CHECK_MS 1000u        /* how often that is checked */

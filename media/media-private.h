@@ -34,6 +34,7 @@
 GST_DEBUG_CATEGORY_EXTERN(cg_media_debug);
 
 typedef struct _CgEndpoint CgEndpoint;
+typedef gint64 (*CgMediaNowFunc)(gpointer user);
 typedef struct _CgConn CgConn;
 
 enum { CG_KIND_AUDIO, CG_KIND_VIDEO, CG_N_KINDS };
@@ -42,6 +43,20 @@ typedef struct {
     gatomicrefcount ref;
     CgMedia *media; /* main context only; NULL once the relay is freed */
 } CgMediaAlive;
+
+/* Key frame requests for one publisher's video (keyframe.c). Receivers ask
+ * by sending a force-key-unit event upstream through the publisher's video
+ * tee; a probe there lets at most one through per CG_MEDIA_KEYFRAME_RETRY_MS
+ * and remembers that a key frame is wanted; the video buffers' probe repeats
+ * the request at that interval until a VP8 key frame passes. Streaming
+ * threads only. */
+typedef struct {
+    GMutex lock;
+    gint pending;    /* atomic: someone waits for a key frame */
+    gint64 asked_at; /* under lock: monotonic µs of the last request sent, 0 = none */
+    gint requests;   /* atomic: requests sent towards the publisher */
+    gint keyframes;  /* atomic: key frames seen while one was wanted */
+} CgKeyframeState;
 
 /* One per endpoint, shared by its connections' gates (atomics only). An
  * endpoint's media is relayed neither way once @bad is set (a fingerprint
@@ -52,6 +67,8 @@ typedef struct {
     gint bad;
     gint pub_offered;
     gint pub_verified;
+    gint stopped; /* liveness expired: relay nothing either way */
+    gint rx;      /* authenticated packets received on any connection (wraps) */
 } CgEndpointGate;
 
 CgEndpointGate *cg_endpoint_gate_new(void);
@@ -70,6 +87,8 @@ typedef struct {
     gint verified;      /* atomic: the DTLS certificate matched */
     gint judged;        /* atomic: a connected transport was checked */
     gint keyframe_asked[CG_N_KINDS]; /* atomic, sub only */
+    gint connected;     /* atomic: connection-state reached "connected" */
+    CgKeyframeState kf; /* pub only: the publisher's video */
     GMutex lock;        /* guards the two fields below */
     char *hash_func;
     char *expected;
@@ -100,6 +119,8 @@ struct _CgEndpoint {
     GHashTable *subscribers; /* set of subscriber ids this one is routed to */
     guint next_sub;
     gboolean failed;
+    gint last_rx;       /* liveness: gate->rx at the last sign of life */
+    gint64 last_alive;  /* liveness: clock time of it, 0 = not yet armed */
 };
 
 struct _CgMedia {
@@ -114,6 +135,10 @@ struct _CgMedia {
     GHashTable *conns;     /* serial (guint64 *) -> CgConn *, index only */
     guint64 next_serial;
     CgMediaAlive *alive;
+    CgMediaNowFunc now; /* the liveness clock (liveness.c) */
+    gpointer now_user;
+    GSource *liveness_timer;
+    GSource *bus_watch;    /* drains the pipeline's bus on ctx */
 };
 
 /* media.c */
@@ -147,6 +172,26 @@ gboolean cg_conn_remote_candidate(CgConn *conn, guint mline, const char *candida
                                   GError **error);
 /* sub only: create-offer now (its transceivers are in place). */
 void cg_conn_offer(CgConn *conn);
+
+/* keyframe.c */
+void cg_keyframe_init(CgKeyframeState *kf);
+void cg_keyframe_clear(CgKeyframeState *kf);
+/* Any thread: asks for a key frame by an upstream force-key-unit event from
+ * @pad (it goes through the publisher's coalescing probe). */
+void cg_keyframe_ask(GstPad *pad);
+/* Probe on a pub video tee's sink pad for upstream events (@p: CgConnShared). */
+GstPadProbeReturn cg_keyframe_upstream_probe(GstPad *pad, GstPadProbeInfo *info, gpointer p);
+/* From the pub video gate, for each buffer let through (@pad: the tee's sink). */
+void cg_keyframe_on_buffer(CgConnShared *sh, GstPad *pad, GstBuffer *buf);
+/* Is this RTP payload (VP8 payload descriptor + header, RFC 7741) the start
+ * of a VP8 key frame? */
+gboolean cg_vp8_payload_is_keyframe(const guint8 *payload, gsize len);
+
+/* liveness.c */
+void cg_media_liveness_start(CgMedia *media);
+void cg_media_liveness_stop(CgMedia *media);
+/* Main context, once @conn is connected: counts what arrives on it. */
+void cg_media_liveness_watch(CgConn *conn);
 
 /* ice.c */
 gboolean cg_media_ice_harden(GstElement *webrtc, const char *const *addresses,

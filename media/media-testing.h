@@ -8,4 +8,13 @@ G_BEGIN_DECLS
 /* Number of elements in the relay's pipeline (leak checks after removal). */
 guint cg_media_element_count(CgMedia *media);
 
+/* The liveness clock: @now returns monotonic µs (default g_get_monotonic_time).
+ * With a test clock, the periodic check still runs but only
+ * cg_media_check_liveness() moves time on. */
+void cg_media_set_clock(CgMedia *media, gint64 (*now)(gpointer user), gpointer user);
+/* Runs the liveness check once now (what the 1 s timer does). */
+void cg_media_check_liveness(CgMedia *media);
+/* Key frame requests sent towards @publisher's video so far (0 if unknown). */
+guint cg_media_keyframe_requests(CgMedia *media, CgEndpointId publisher);
+
 G_END_DECLS

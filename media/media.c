@@ -115,8 +115,8 @@ void cg_media_fail_endpoint(CgMedia *media, CgEndpointId ep, CgMediaError code,
 
 /* ---- bus ---------------------------------------------------------------- */
 
-/* Any thread. Nothing is queued on the bus: errors and warnings are logged
- * here (an element failing inside a webrtcbin also moves its connection-state
+/* Any thread. Errors and warnings are logged here; bus_drain discards every
+ * message on the main context (an element failing inside a webrtcbin also moves its connection-state
  * to failed, which is what fails the endpoint). */
 static GstBusSyncReply bus_sync(GstBus *bus, GstMessage *msg, gpointer user)
 {
@@ -134,7 +134,19 @@ static GstBusSyncReply bus_sync(GstBus *bus, GstMessage *msg, gpointer user)
                   GST_MESSAGE_SRC_NAME(msg), err ? err->message : "?");
         GST_DEBUG("%s", dbg ? dbg : "");
     }
-    return GST_BUS_DROP;
+    /* Passed on to bus_drain, not dropped here: with GST_BUS_DROP, webrtcbin
+     * 1.22 in a pipeline is never finalized (measured: its ICE thread, socket
+     * and eventfds stayed behind after every call). */
+    return GST_BUS_PASS;
+}
+
+/* Main context: empties the bus (the watch unrefs each message). */
+static gboolean bus_drain(GstBus *bus, GstMessage *msg, gpointer user)
+{
+    (void)bus;
+    (void)msg;
+    (void)user;
+    return G_SOURCE_CONTINUE;
 }
 
 /* ---- endpoints ---------------------------------------------------------- */
@@ -347,11 +359,15 @@ CgMedia *cg_media_new(const CgMediaConfig *config, const CgMediaEvents *events, 
     media->pipeline = gst_pipeline_new("cg-media-relay");
     g_autoptr(GstBus) bus = gst_element_get_bus(media->pipeline);
     gst_bus_set_sync_handler(bus, bus_sync, NULL, NULL);
+    media->bus_watch = gst_bus_create_watch(bus);
+    g_source_set_callback(media->bus_watch, (GSourceFunc)(void (*)(void))bus_drain, NULL, NULL);
+    g_source_attach(media->bus_watch, media->ctx);
     if (gst_element_set_state(media->pipeline, GST_STATE_PLAYING) == GST_STATE_CHANGE_FAILURE) {
         g_set_error(error, CG_MEDIA_ERROR, CG_MEDIA_ERROR_FAILED, "the relay did not start");
         cg_media_free(media);
         return NULL;
     }
+    cg_media_liveness_start(media);
     return media;
 }
 
@@ -359,6 +375,7 @@ void cg_media_free(CgMedia *media)
 {
     if (!media)
         return;
+    cg_media_liveness_stop(media);
     /* sub conns first everywhere, so no tee of a pub still feeds a branch */
     GHashTableIter it;
     gpointer key, value;
@@ -368,6 +385,10 @@ void cg_media_free(CgMedia *media)
     g_hash_table_unref(media->endpoints);
     g_hash_table_unref(media->conns);
     gst_element_set_state(media->pipeline, GST_STATE_NULL);
+    if (media->bus_watch) {
+        g_source_destroy(media->bus_watch);
+        g_clear_pointer(&media->bus_watch, g_source_unref);
+    }
     gst_object_unref(media->pipeline);
     media->alive->media = NULL;
     cg_media_alive_unref(media->alive);

@@ -5,7 +5,8 @@
  * DTLS certificate is verified; a probe on each branch queue's src pad drops
  * them until the subscriber's is. Events pass, so caps and segments are in
  * place when the first buffer is let through. The first buffer through a
- * video gate asks the publisher for a key frame (PLI via rtpsession).
+ * video gate asks the publisher for a key frame (PLI/FIR via rtpsession;
+ * coalesced and repeated by keyframe.c).
  */
 #define GST_USE_UNSTABLE_API
 #include "media-limits.h"
@@ -24,21 +25,24 @@ static GstElement *make_element(CgConn *conn, const char *factory, const char *w
     return gst_element_factory_make(factory, name);
 }
 
-static void ask_key_frame(GstPad *sinkpad)
-{
-    gst_pad_push_event(sinkpad,
-                       gst_video_event_new_upstream_force_key_unit(GST_CLOCK_TIME_NONE, TRUE, 0));
-}
-
 static GstPadProbeReturn pub_gate(GstPad *pad, GstPadProbeInfo *info, gpointer p)
 {
-    (void)info;
     CgConnShared *sh = p;
     if (!cg_conn_shared_open(sh))
         return GST_PAD_PROBE_DROP;
-    if (sh->tee[CG_KIND_VIDEO] && (GstObject *)GST_PAD_PARENT(pad) == GST_OBJECT(sh->tee[CG_KIND_VIDEO]) &&
-        g_atomic_int_compare_and_exchange(&sh->keyframe_asked[CG_KIND_VIDEO], 0, 1))
-        ask_key_frame(pad);
+    if (!sh->tee[CG_KIND_VIDEO] ||
+        (GstObject *)GST_PAD_PARENT(pad) != GST_OBJECT(sh->tee[CG_KIND_VIDEO]))
+        return GST_PAD_PROBE_OK;
+    /* the first video through: receivers may be waiting already */
+    if (g_atomic_int_compare_and_exchange(&sh->keyframe_asked[CG_KIND_VIDEO], 0, 1))
+        g_atomic_int_set(&sh->kf.pending, 1);
+    if (info->type & GST_PAD_PROBE_TYPE_BUFFER) {
+        cg_keyframe_on_buffer(sh, pad, GST_PAD_PROBE_INFO_BUFFER(info));
+    } else {
+        GstBufferList *list = GST_PAD_PROBE_INFO_BUFFER_LIST(info);
+        for (guint i = 0; i < gst_buffer_list_length(list); i++)
+            cg_keyframe_on_buffer(sh, pad, gst_buffer_list_get(list, i));
+    }
     return GST_PAD_PROBE_OK;
 }
 
@@ -59,6 +63,9 @@ gboolean cg_relay_pub_init(CgConn *conn, GError **error)
         g_autoptr(GstPad) sink = gst_element_get_static_pad(tee, "sink");
         gst_pad_add_probe(sink, GST_PAD_PROBE_TYPE_BUFFER | GST_PAD_PROBE_TYPE_BUFFER_LIST,
                           pub_gate, cg_conn_shared_ref(sh), cg_conn_shared_unref);
+        if (k == CG_KIND_VIDEO)
+            gst_pad_add_probe(sink, GST_PAD_PROBE_TYPE_EVENT_UPSTREAM, cg_keyframe_upstream_probe,
+                              cg_conn_shared_ref(sh), cg_conn_shared_unref);
     }
     return TRUE;
 }
@@ -141,7 +148,7 @@ static GstPadProbeReturn sub_gate(GstPad *pad, GstPadProbeInfo *info, gpointer p
     if (queue && g_str_has_suffix(GST_ELEMENT_NAME(queue), "-video-queue") &&
         g_atomic_int_compare_and_exchange(&sh->keyframe_asked[CG_KIND_VIDEO], 0, 1)) {
         g_autoptr(GstPad) qsink = gst_element_get_static_pad(queue, "sink");
-        ask_key_frame(qsink);
+        cg_keyframe_ask(qsink);
     }
     return GST_PAD_PROBE_OK;
 }
@@ -276,4 +283,7 @@ void cg_relay_teardown(CgConn *conn)
     g_ptr_array_unref(mine);
     for (guint k = 0; k < CG_N_KINDS; k++)
         conn->queue[k] = NULL;
+    /* everything is stopped: break the cycle tee -> probe -> shared -> tee */
+    for (guint k = 0; k < CG_N_KINDS; k++)
+        g_clear_object(&conn->shared->tee[k]);
 }

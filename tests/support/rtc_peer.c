@@ -27,6 +27,8 @@ typedef struct {
     gboolean have_color;
     guint32 rgb;
     gint64 first_frame;
+    gint64 last_frame, max_gap; /* since the last reset */
+    gint64 connected;           /* sub connection carrying this label */
     float ring[PEER_TONE_WINDOW];
     guint ring_pos, ring_fill;
 } PeerStats;
@@ -36,7 +38,8 @@ typedef struct {
     gatomicrefcount ref;
     GMutex lock;
     GHashTable *by_label; /* label -> PeerStats */
-    guint64 packets;      /* atomic */
+    guint64 packets;      /* under lock */
+    gint kf_requests;     /* atomic */
     gboolean alive;       /* under lock: FALSE once the peer is freed */
     CgRtcPeer *peer;      /* under lock, main context use only via hops */
     GMainContext *ctx;
@@ -66,6 +69,7 @@ struct _CgRtcPeer {
     GHashTable *pcs; /* name -> PeerPc */
     guint64 next_serial;
     PeerShared *ps;
+    gboolean frozen;
 };
 
 /* ---- shared state ------------------------------------------------------- */
@@ -221,8 +225,12 @@ static GstFlowReturn on_video_sample(GstAppSink *sink, gpointer data)
     guint32 rgb = (guint32)((sum[0] / n) << 16 | (sum[1] / n) << 8 | (sum[2] / n));
     g_mutex_lock(&sh->ps->lock);
     PeerStats *s = stats_for(sh->ps, sh->label);
+    gint64 now = g_get_monotonic_time();
     if (s->frames++ == 0)
-        s->first_frame = g_get_monotonic_time();
+        s->first_frame = now;
+    if (s->last_frame && now - s->last_frame > s->max_gap)
+        s->max_gap = now - s->last_frame;
+    s->last_frame = now;
     s->rgb = rgb;
     s->have_color = TRUE;
     g_mutex_unlock(&sh->ps->lock);
@@ -263,6 +271,32 @@ static GstPadProbeReturn count_packets(GstPad *pad, GstPadProbeInfo *info, gpoin
     g_mutex_lock(&ps->lock);
     ps->packets += n;
     g_mutex_unlock(&ps->lock);
+    return GST_PAD_PROBE_OK;
+}
+
+static void on_pc_state(GObject *w, GParamSpec *pspec, gpointer data)
+{
+    (void)pspec;
+    PcShared *sh = data;
+    GstWebRTCPeerConnectionState st;
+    g_object_get(w, "connection-state", &st, NULL);
+    if (st != GST_WEBRTC_PEER_CONNECTION_STATE_CONNECTED)
+        return;
+    g_mutex_lock(&sh->ps->lock);
+    PeerStats *s = stats_for(sh->ps, sh->label);
+    if (!s->connected)
+        s->connected = g_get_monotonic_time();
+    g_mutex_unlock(&sh->ps->lock);
+}
+
+/* Upstream force-key-unit events reaching the encoder: what the publisher's
+ * RTP session made of the PLI/FIR it received. */
+static GstPadProbeReturn count_key_requests(GstPad *pad, GstPadProbeInfo *info, gpointer data)
+{
+    (void)pad;
+    PeerShared *ps = data;
+    if (gst_video_event_is_force_key_unit(GST_PAD_PROBE_INFO_EVENT(info)))
+        g_atomic_int_inc(&ps->kf_requests);
     return GST_PAD_PROBE_OK;
 }
 
@@ -463,8 +497,10 @@ static PeerPc *pc_add(CgRtcPeer *peer, const char *name, const char *label, GstE
     harden_ice(webrtc);
     connect_pc(pc, "on-ice-candidate", G_CALLBACK(on_ice_candidate));
     connect_pc(pc, "notify::ice-gathering-state", G_CALLBACK(on_gathering));
-    if (label)
+    if (label) {
         connect_pc(pc, "pad-added", G_CALLBACK(decode_pad));
+        connect_pc(pc, "notify::connection-state", G_CALLBACK(on_pc_state));
+    }
     else
         connect_pc(pc, "on-negotiation-needed", G_CALLBACK(on_negotiation_needed));
     g_hash_table_replace(peer->pcs, g_strdup(name), pc);
@@ -531,13 +567,16 @@ void cg_rtc_peer_publish(CgRtcPeer *peer)
 {
     g_autofree char *desc = NULL;
     g_autofree char *video = NULL;
-    if (!peer->opt.no_video)
+    const CgRtcPeerOptions *o = &peer->opt;
+    if (!o->no_video)
         video = g_strdup_printf(
             "videotestsrc is-live=true pattern=solid-color foreground-color=0x%08x ! "
-            "video/x-raw,width=320,height=240,framerate=15/1 ! videoconvert ! queue ! "
-            "vp8enc deadline=1 keyframe-max-dist=30 target-bitrate=150000 ! rtpvp8pay ! "
-            "application/x-rtp,media=video,encoding-name=VP8,payload=96 ! w. ",
-            0xff000000u | (peer->opt.color_rgb & 0xffffffu));
+            "video/x-raw,width=%u,height=%u,framerate=%u/1 ! videoconvert ! queue ! "
+            "vp8enc name=venc deadline=1 keyframe-max-dist=%u target-bitrate=150000 ! "
+            "rtpvp8pay ! application/x-rtp,media=video,encoding-name=VP8,payload=96 ! w. ",
+            0xff000000u | (o->color_rgb & 0xffffffu), o->width ? o->width : 320,
+            o->height ? o->height : 240, o->fps ? o->fps : 15,
+            o->keyframe_max_dist ? o->keyframe_max_dist : 30);
     desc = g_strdup_printf(
         "webrtcbin name=w %s audiotestsrc is-live=true wave=sine freq=%u ! audioconvert ! "
         "audioresample ! queue ! opusenc ! rtpopuspay ! "
@@ -551,6 +590,12 @@ void cg_rtc_peer_publish(CgRtcPeer *peer)
     }
     gst_object_set_name(GST_OBJECT(bin), "pub-bin");
     GstElement *webrtc = gst_bin_get_by_name(GST_BIN(bin), "w");
+    g_autoptr(GstElement) venc = gst_bin_get_by_name(GST_BIN(bin), "venc");
+    if (venc) {
+        g_autoptr(GstPad) vsrc = gst_element_get_static_pad(venc, "src");
+        gst_pad_add_probe(vsrc, GST_PAD_PROBE_TYPE_EVENT_UPSTREAM, count_key_requests,
+                          ps_ref(peer->ps), (GDestroyNotify)ps_unref);
+    }
     GstIterator *it = gst_element_iterate_sink_pads(webrtc);
     GValue v = G_VALUE_INIT;
     while (gst_iterator_next(it, &v) == GST_ITERATOR_OK) {
@@ -588,6 +633,8 @@ void cg_rtc_peer_remote_description(CgRtcPeer *peer, const char *pc_name, const 
                                     const char *sdp, const char *label)
 {
     PeerPc *pc = g_hash_table_lookup(peer->pcs, pc_name);
+    if (peer->frozen)
+        return;
     if (g_strcmp0(type, "answer") == 0) {
         if (pc)
             set_remote(pc, GST_WEBRTC_SDP_TYPE_ANSWER, sdp);
@@ -609,7 +656,7 @@ void cg_rtc_peer_remote_candidate(CgRtcPeer *peer, const char *pc_name, guint ml
                                   const char *candidate)
 {
     PeerPc *pc = g_hash_table_lookup(peer->pcs, pc_name);
-    if (pc && candidate && *candidate)
+    if (pc && candidate && *candidate && !peer->frozen)
         g_signal_emit_by_name(pc->webrtc, "add-ice-candidate", mline_index, candidate);
 }
 
@@ -696,4 +743,47 @@ guint64 cg_rtc_peer_packets_received(CgRtcPeer *peer)
     guint64 n = peer->ps->packets;
     g_mutex_unlock(&peer->ps->lock);
     return n;
+}
+
+guint cg_rtc_peer_keyframe_requests(CgRtcPeer *peer)
+{
+    return (guint)g_atomic_int_get(&peer->ps->kf_requests);
+}
+
+gint64 cg_rtc_peer_connected_time(CgRtcPeer *peer, const char *label)
+{
+    g_mutex_lock(&peer->ps->lock);
+    PeerStats *s = g_hash_table_lookup(peer->ps->by_label, label);
+    gint64 t = s ? s->connected : 0;
+    g_mutex_unlock(&peer->ps->lock);
+    return t;
+}
+
+gint64 cg_rtc_peer_max_frame_gap_us(CgRtcPeer *peer, const char *label)
+{
+    g_mutex_lock(&peer->ps->lock);
+    PeerStats *s = g_hash_table_lookup(peer->ps->by_label, label);
+    gint64 gap = s ? s->max_gap : 0;
+    g_mutex_unlock(&peer->ps->lock);
+    return gap;
+}
+
+void cg_rtc_peer_reset_frame_gaps(CgRtcPeer *peer)
+{
+    g_mutex_lock(&peer->ps->lock);
+    GHashTableIter it;
+    gpointer value;
+    g_hash_table_iter_init(&it, peer->ps->by_label);
+    while (g_hash_table_iter_next(&it, NULL, &value)) {
+        PeerStats *s = value;
+        s->max_gap = 0;
+        s->last_frame = 0;
+    }
+    g_mutex_unlock(&peer->ps->lock);
+}
+
+void cg_rtc_peer_freeze(CgRtcPeer *peer)
+{
+    peer->frozen = TRUE;
+    gst_element_set_state(peer->pipeline, GST_STATE_NULL);
 }

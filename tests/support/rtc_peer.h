@@ -26,6 +26,11 @@ typedef struct {
     guint32 color_rgb;    /* 0xRRGGBB of the published video */
     gboolean no_video;    /* publish audio only */
     gboolean corrupt_fingerprint; /* publish an SDP whose a=fingerprint does not match */
+    /* Published video: 0 = the defaults (320x240 at 15 fps, a key frame every
+     * 30 frames). A long keyframe_max_dist (e.g. 300) means only key frame
+     * requests (PLI/FIR) explain a fast first frame at a new receiver. */
+    guint width, height, fps;
+    guint keyframe_max_dist;
 } CgRtcPeerOptions;
 
 typedef struct {
@@ -60,5 +65,20 @@ double cg_rtc_peer_tone_hz(CgRtcPeer *peer, const char *label);
 gint64 cg_rtc_peer_first_frame_time(CgRtcPeer *peer, const char *label);
 /* Number of media packets (RTP, audio+video) that reached any sub connection. */
 guint64 cg_rtc_peer_packets_received(CgRtcPeer *peer);
+
+/* Key frame requests (PLI/FIR turned into force-key-unit events by the pub
+ * connection's RTP session) that reached the video encoder so far. */
+guint cg_rtc_peer_keyframe_requests(CgRtcPeer *peer);
+/* Monotonic time the sub connection carrying @label reached "connected"; 0 if
+ * not (yet). */
+gint64 cg_rtc_peer_connected_time(CgRtcPeer *peer, const char *label);
+/* Longest interval between two decoded video frames from @label since the
+ * last cg_rtc_peer_reset_frame_gaps() (0 if fewer than two frames since). */
+gint64 cg_rtc_peer_max_frame_gap_us(CgRtcPeer *peer, const char *label);
+void cg_rtc_peer_reset_frame_gaps(CgRtcPeer *peer);
+/* Stops all media at once, as a frozen or unplugged machine would: the
+ * pipeline goes to NULL (sockets closed, nothing sent, no ICE, no RTCP). The
+ * object stays usable for the getters; signaling is untouched. */
+void cg_rtc_peer_freeze(CgRtcPeer *peer);
 
 G_END_DECLS

@@ -119,6 +119,15 @@ static void on_peer_left(gpointer user, CgPeerId peer)
     cg_media_endpoint_remove(session->media, peer);
 }
 
+static void on_peer_audio_muted(gpointer user, CgPeerId peer, gboolean muted)
+{
+    CgSession *session = user;
+    g_autoptr(GError) error = NULL;
+    if (!cg_media_endpoint_set_audio_muted(session->media, peer, muted, &error))
+        g_warning("cannot %s peer %" G_GUINT64_FORMAT "'s audio: %s", muted ? "mute" : "unmute",
+                  peer, error->message);
+}
+
 CgSession *cg_session_new(const CgConfig *config, GMainLoop *loop, GError **error)
 {
     static const CgMediaEvents media_events = {
@@ -132,6 +141,7 @@ CgSession *cg_session_new(const CgConfig *config, GMainLoop *loop, GError **erro
         .peer_description = on_peer_description,
         .peer_candidate = on_peer_candidate,
         .peer_left = on_peer_left,
+        .peer_audio_muted = on_peer_audio_muted,
     };
     CgSession *session = g_new0(CgSession, 1);
     CgMediaConfig media_config = {

@@ -68,6 +68,7 @@ typedef struct {
     gint pub_offered;
     gint pub_verified;
     gint stopped; /* liveness expired: relay nothing either way */
+    gint audio_muted; /* muted by a specialist: its audio is relayed to nobody */
     gint rx;      /* authenticated packets received on any connection (wraps) */
 } CgEndpointGate;
 

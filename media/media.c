@@ -307,6 +307,22 @@ void cg_media_publisher_ready(CgMedia *media, CgEndpoint *pub)
     g_array_unref(ids);
 }
 
+gboolean cg_media_endpoint_set_audio_muted(CgMedia *media, CgEndpointId id, gboolean muted,
+                                           GError **error)
+{
+    g_return_val_if_fail(media != NULL, FALSE);
+    CgEndpoint *ep = cg_media_lookup(media, id);
+    if (!ep) {
+        g_set_error(error, CG_MEDIA_ERROR, CG_MEDIA_ERROR_UNKNOWN_ENDPOINT,
+                    "no endpoint %" G_GUINT64_FORMAT " to mute", id);
+        return FALSE;
+    }
+    /* The publisher's audio gate reads this on every packet. */
+    g_atomic_int_set(&ep->gate->audio_muted, muted ? 1 : 0);
+    g_info("%s audio %s", ep->tag, muted ? "muted: relayed to nobody" : "relayed again");
+    return TRUE;
+}
+
 gboolean cg_media_route(CgMedia *media, CgEndpointId publisher, CgEndpointId subscriber,
                         GError **error)
 {

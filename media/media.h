@@ -90,6 +90,11 @@ gboolean cg_media_remote_candidate(CgMedia *media, CgEndpointId ep, const char *
                                    guint mline_index, const char *candidate,
                                    GError **error);
 
+/* Stops (or resumes) relaying @ep's audio to everyone; its video is not
+ * touched. Holds across renegotiation; unknown @ep is an error. */
+gboolean cg_media_endpoint_set_audio_muted(CgMedia *media, CgEndpointId ep, gboolean muted,
+                                           GError **error);
+
 /* Relay everything @publisher publishes to @subscriber. May be called before
  * the publisher has published: the subscribe connection is offered as soon as
  * the publisher's publish connection is negotiated. Idempotent. */

@@ -30,6 +30,9 @@ static GstPadProbeReturn pub_gate(GstPad *pad, GstPadProbeInfo *info, gpointer p
     CgConnShared *sh = p;
     if (!cg_conn_shared_open(sh))
         return GST_PAD_PROBE_DROP;
+    if (g_atomic_int_get(&sh->epgate->audio_muted) && sh->tee[CG_KIND_AUDIO] &&
+        (GstObject *)GST_PAD_PARENT(pad) == GST_OBJECT(sh->tee[CG_KIND_AUDIO]))
+        return GST_PAD_PROBE_DROP;
     if (!sh->tee[CG_KIND_VIDEO] ||
         (GstObject *)GST_PAD_PARENT(pad) != GST_OBJECT(sh->tee[CG_KIND_VIDEO]))
         return GST_PAD_PROBE_OK;

@@ -296,6 +296,11 @@ static void control_mute(CgPeer *actor, CgPeer *target, gboolean mute)
     const CgPeerInfo *a = &actor->info;
     audit_action(actor, target->info.participant_id, target->info.role,
                  mute ? "mute" : "unmute", "ok");
+    /* Clinicians may undo a mute themselves, so for them it is advice; for
+     * the others the relay enforces it. */
+    CgSignaling *s = actor->s;
+    if (!cg_role_may_unmute_self(target->info.role) && s->events.peer_audio_muted)
+        s->events.peer_audio_muted(s->user, target->id, mute);
     cg_peer_send(target, cg_protocol_muted(mute ? "muted" : "unmuted", a->participant_id,
                                            a->name, a->role,
                                            cg_role_may_unmute_self(target->info.role)));

@@ -52,6 +52,9 @@ typedef struct {
                                const char *candidate, GError **error);
     /* A joined peer is gone (the others are told already). */
     void (*peer_left)(gpointer user, CgPeerId peer);
+    /* A specialist muted (or unmuted) a peer that may not unmute itself: its
+     * audio must reach nobody until unmuted. */
+    void (*peer_audio_muted)(gpointer user, CgPeerId peer, gboolean muted);
 } CgSignalingEvents;
 
 /* Starts listening on @loop's context. @config and @events are borrowed and

@@ -24,6 +24,7 @@
 
 typedef struct {
     guint frames;
+    guint64 audio_packets; /* RTP packets of this label's audio, before decoding */
     gboolean have_color;
     guint32 rgb;
     gint64 first_frame;
@@ -274,6 +275,21 @@ static GstPadProbeReturn count_packets(GstPad *pad, GstPadProbeInfo *info, gpoin
     return GST_PAD_PROBE_OK;
 }
 
+/* Audio RTP per label, counted before the decoder so that concealment output
+ * cannot be mistaken for packets that arrived. */
+static GstPadProbeReturn count_audio(GstPad *pad, GstPadProbeInfo *info, gpointer data)
+{
+    (void)pad;
+    PcShared *sh = data;
+    guint n = 1;
+    if (info->type & GST_PAD_PROBE_TYPE_BUFFER_LIST)
+        n = gst_buffer_list_length(GST_PAD_PROBE_INFO_BUFFER_LIST(info));
+    g_mutex_lock(&sh->ps->lock);
+    stats_for(sh->ps, sh->label)->audio_packets += n;
+    g_mutex_unlock(&sh->ps->lock);
+    return GST_PAD_PROBE_OK;
+}
+
 static void on_pc_state(GObject *w, GParamSpec *pspec, gpointer data)
 {
     (void)pspec;
@@ -341,6 +357,9 @@ static void decode_pad(GstElement *webrtc, GstPad *pad, gpointer data)
     }
     gst_pad_add_probe(pad, GST_PAD_PROBE_TYPE_BUFFER | GST_PAD_PROBE_TYPE_BUFFER_LIST,
                       count_packets, ps_ref(sh->ps), (GDestroyNotify)ps_unref);
+    if (g_strcmp0(enc, "OPUS") == 0)
+        gst_pad_add_probe(pad, GST_PAD_PROBE_TYPE_BUFFER | GST_PAD_PROBE_TYPE_BUFFER_LIST,
+                          count_audio, pcs_copy(sh), (GDestroyNotify)pcs_free);
     gst_bin_add(GST_BIN(parent), bin);
     gst_element_sync_state_with_parent(bin);
     g_autoptr(GstPad) bsink = gst_element_get_static_pad(bin, "sink");
@@ -667,6 +686,15 @@ void cg_rtc_peer_close_pc(CgRtcPeer *peer, const char *pc_name)
     g_autofree char *prefix = g_strdup_printf("%s-", pc_name);
     remove_prefixed(peer, prefix);
     g_hash_table_remove(peer->pcs, pc_name);
+}
+
+guint64 cg_rtc_peer_audio_packets(CgRtcPeer *peer, const char *label)
+{
+    g_mutex_lock(&peer->ps->lock);
+    PeerStats *s = g_hash_table_lookup(peer->ps->by_label, label);
+    guint64 n = s ? s->audio_packets : 0;
+    g_mutex_unlock(&peer->ps->lock);
+    return n;
 }
 
 guint cg_rtc_peer_video_frames(CgRtcPeer *peer, const char *label)

@@ -57,6 +57,8 @@ void cg_rtc_peer_close_pc(CgRtcPeer *peer, const char *pc);
 
 /* What arrived from @label so far. */
 guint cg_rtc_peer_video_frames(CgRtcPeer *peer, const char *label);
+/* Audio RTP packets from @label that reached the decoder. */
+guint64 cg_rtc_peer_audio_packets(CgRtcPeer *peer, const char *label);
 /* Mean colour of the last decoded frame as 0xRRGGBB; FALSE if none yet. */
 gboolean cg_rtc_peer_video_color(CgRtcPeer *peer, const char *label, guint32 *rgb);
 /* Dominant frequency of the last ~100 ms of decoded audio; 0 if none yet. */

@@ -52,6 +52,49 @@ static void test_remove_and_mute(void)
     flow_ep_expect_error(patient_back, "participant_removed");
 }
 
+/* Waits until @spec has received more than @n audio packets from @id. */
+static gboolean audio_grows(FlowEp *spec, const char *id, guint64 n, guint timeout_ms)
+{
+    gint64 deadline = g_get_monotonic_time() + (gint64)timeout_ms * 1000;
+    while (cg_rtc_peer_audio_packets(flow_ep_peer(spec), id) <= n &&
+           g_get_monotonic_time() < deadline)
+        cg_test_run_for(20);
+    return cg_rtc_peer_audio_packets(flow_ep_peer(spec), id) > n;
+}
+
+/* A patient may not unmute itself, so the relay enforces the mute: its audio
+ * stops reaching the others while its video goes on, and comes back on unmute. */
+static void test_mute_is_enforced(void)
+{
+    g_autoptr(CgTestDaemon) d = flow_start_daemon(1, NULL);
+    g_autoptr(FlowConsult) c = flow_create(d, "virtual_consult", 0, 30,
+                                           (const char *const[]){"specialist", "patient", NULL});
+    g_autoptr(FlowEp) spec = flow_ep_new(PORT(d), c->tokens[0], 0xff4020, 440);
+    g_assert_nonnull(flow_ep_wait(spec, "joined", FLOW_TIMEOUT_MS));
+    g_autoptr(FlowEp) patient = flow_ep_new(PORT(d), c->tokens[1], 0x2080ff, 660);
+    flow_ep_expect_waiting_list(spec, (const char *const[]){c->ids[1], NULL});
+    flow_ep_send(spec, "admit", c->ids[1]);
+    flow_ep_expect_frames(spec, c->ids[1], 10);
+    g_assert_true(audio_grows(spec, c->ids[1], 20, FLOW_TIMEOUT_MS));
+
+    flow_ep_send(spec, "mute", c->ids[1]);
+    json_t *m = flow_ep_wait(patient, "muted", FLOW_TIMEOUT_MS);
+    g_assert_nonnull(m);
+    g_assert_true(json_is_false(json_object_get(m, "may_unmute")));
+    /* Packets already on their way may land; then nothing for a while. Absence
+     * has no event to wait for, hence the fixed windows. */
+    cg_test_run_for(300);
+    guint64 audio = cg_rtc_peer_audio_packets(flow_ep_peer(spec), c->ids[1]);
+    guint frames = cg_rtc_peer_video_frames(flow_ep_peer(spec), c->ids[1]);
+    cg_test_run_for(1500);
+    g_assert_cmpuint(cg_rtc_peer_audio_packets(flow_ep_peer(spec), c->ids[1]), <=, audio + 1);
+    g_assert_cmpuint(cg_rtc_peer_video_frames(flow_ep_peer(spec), c->ids[1]), >, frames + 5);
+
+    flow_ep_send(spec, "unmute", c->ids[1]);
+    g_assert_nonnull(flow_ep_wait(patient, "unmuted", FLOW_TIMEOUT_MS));
+    g_assert_true(audio_grows(spec, c->ids[1], audio + 20, FLOW_TIMEOUT_MS));
+}
+
 static void test_end(void)
 {
     g_autoptr(CgTestDaemon) d = flow_start_daemon(1, NULL);
@@ -107,6 +150,7 @@ int main(int argc, char **argv)
 {
     g_test_init(&argc, &argv, NULL);
     g_test_add_func("/consult-flow/controls/remove-and-mute", test_remove_and_mute);
+    g_test_add_func("/consult-flow/controls/mute-is-enforced", test_mute_is_enforced);
     g_test_add_func("/consult-flow/controls/end", test_end);
     g_test_add_func("/consult-flow/controls/time-up", test_time_up);
     return g_test_run();

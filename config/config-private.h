@@ -36,6 +36,7 @@ typedef struct {
     gint64 default_int;        /* INT, BOOL */
     const char *default_str;   /* STRING; STRING_ARRAY: its one default element */
     gboolean empty_is_null;    /* STRING: "" is stored as NULL */
+    gboolean allow_empty;      /* STRING_ARRAY: [] is a valid value */
     CgConfigStringCheck check; /* STRING, each STRING_ARRAY element */
     gsize offset;              /* of the field in CgConfig or the list element */
     /* GROUP_LIST only: */

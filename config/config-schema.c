@@ -6,6 +6,7 @@
 #include "config-private.h"
 
 #include <arpa/inet.h>
+#include <gio/gio.h>
 #include <string.h>
 
 /* ---- string checks: NULL if fine, else the rest of the message ---------- */
@@ -30,6 +31,13 @@ static gboolean is_ip_address(const char *value)
 static char *check_ip_address(const char *value)
 {
     return is_ip_address(value) ? NULL : got("must be a numeric IPv4 or IPv6 address", value);
+}
+
+/* "ADDRESS/PREFIX", e.g. "10.0.0.0/8" or "fd00::/8". */
+static char *check_cidr(const char *value)
+{
+    g_autoptr(GInetAddressMask) mask = g_inet_address_mask_new_from_string(value, NULL);
+    return mask ? NULL : got("must be a network such as \"10.0.0.0/8\"", value);
 }
 
 static char *check_https_url(const char *value)
@@ -144,6 +152,9 @@ static const CgConfigKey schema[] = {
     INT("media.rtp_port_max", rtp_port_max, 0, 65535, 0),
     {.path = "media.stun_server", .kind = CG_CONFIG_KEY_STRING, .default_str = "",
      .empty_is_null = TRUE, .check = check_stun_server, .offset = OFF(stun_server)},
+    {.path = "media.allowed_remote_networks", .kind = CG_CONFIG_KEY_STRING_ARRAY,
+     .default_str = "127.0.0.0/8", .allow_empty = TRUE, .check = check_cidr,
+     .offset = OFF(allowed_remote_networks)},
 
     GROUP("tenants"),
     BOOL("tenants.generate_keys", generate_tenant_keys, TRUE),

@@ -286,7 +286,7 @@ static gboolean store_string_array(const Walk *w, const CgConfigKey *key,
                                  "%s must be an array of strings, got %s", path,
                                  type_name(setting));
     guint n = config_setting_length(setting);
-    if (n == 0)
+    if (n == 0 && !key->allow_empty)
         return cg_config_fail_at(error, setting, w->source_name, "%s must not be empty", path);
     g_autoptr(GStrvBuilder) builder = g_strv_builder_new();
     for (guint i = 0; i < n; i++) {

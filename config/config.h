@@ -65,6 +65,7 @@ typedef struct {
     guint rtp_port_min;   /* 0 = any */
     guint rtp_port_max;   /* 0 = any */
     char *stun_server;    /* "host:port" or NULL */
+    char **allowed_remote_networks; /* NULL-terminated CIDRs; may be empty */
 
     /* tenants */
     CgTenantConfig *tenants;

@@ -149,6 +149,7 @@ CgSession *cg_session_new(const CgConfig *config, GMainLoop *loop, GError **erro
         .rtp_port_min = config->rtp_port_min,
         .rtp_port_max = config->rtp_port_max,
         .stun_server = config->stun_server,
+        .allowed_remote_networks = (const char *const *)config->allowed_remote_networks,
     };
     session->media = cg_media_new(&media_config, &media_events, session, error);
     if (session->media)

@@ -384,8 +384,16 @@ gboolean cg_conn_remote_description(CgConn *conn, const char *type, const char *
         return FALSE;
     }
     CgSdpFingerprint fp = {0};
-    g_autofree char *filtered = cg_sdp_policy_apply(sdp, strnlen(sdp, CG_MEDIA_MAX_SDP_BYTES + 1),
-                                                    &fp, error);
+    guint refused = 0;
+    g_autofree char *allowed_sdp =
+        strnlen(sdp, CG_MEDIA_MAX_SDP_BYTES + 1) > CG_MEDIA_MAX_SDP_BYTES
+            ? g_strdup(sdp) /* the policy below refuses it by size */
+            : cg_address_policy_filter_sdp(conn->media->address_policy, sdp, &refused);
+    if (refused)
+        g_info("%s ignored %u candidate(s) of the SDP pointing into non-public networks",
+               conn->shared->tag, refused);
+    g_autofree char *filtered = cg_sdp_policy_apply(
+        allowed_sdp, strnlen(allowed_sdp, CG_MEDIA_MAX_SDP_BYTES + 1), &fp, error);
     if (!filtered)
         return FALSE;
     gboolean ok = store_fingerprint(conn->shared, &fp, error);
@@ -410,14 +418,6 @@ gboolean cg_conn_remote_description(CgConn *conn, const char *type, const char *
     return TRUE;
 }
 
-/* "candidate:F C PROTO PRIO ADDR PORT typ T ..." — is ADDR an IP literal? */
-static gboolean candidate_address_is_ip(const char *cand)
-{
-    g_auto(GStrv) tok = g_strsplit(cand, " ", 9);
-    return g_strv_length(tok) >= 8 && g_str_has_prefix(tok[0], "candidate:") &&
-           g_hostname_is_ip_address(tok[4]);
-}
-
 gboolean cg_conn_remote_candidate(CgConn *conn, guint mline, const char *candidate,
                                   GError **error)
 {
@@ -437,9 +437,15 @@ gboolean cg_conn_remote_candidate(CgConn *conn, guint mline, const char *candida
         return FALSE;
     }
     conn->n_remote_candidates++;
-    if (!candidate_address_is_ip(candidate)) {
-        GST_DEBUG("%s ignoring a candidate without an IP address", conn->shared->tag);
-        return TRUE; /* mDNS names are not resolved (yet) */
+    /* Never probe what the policy refuses (internal hosts, metadata services);
+     * mDNS names are not resolved either. Not an error: browsers offer such
+     * candidates in good faith. */
+    g_autofree char *address = cg_candidate_address(candidate);
+    const char *refusal = cg_address_policy_refusal(conn->media->address_policy, address);
+    if (refusal) {
+        g_info("%s ignored a remote candidate: %s address", conn->shared->tag, refusal);
+        GST_DEBUG("%s ignored candidate address %s", conn->shared->tag, address);
+        return TRUE;
     }
     g_signal_emit_by_name(conn->webrtc, "add-ice-candidate", mline, candidate);
     return TRUE;

@@ -27,6 +27,7 @@
 #pragma once
 
 #include "media.h"
+#include "address_policy.h"
 #include "sdp_policy.h"
 
 #include <gst/gst.h>
@@ -131,6 +132,7 @@ struct _CgMedia {
     char **ice_addresses;
     guint rtp_port_min, rtp_port_max;
     char *stun_server;
+    CgAddressPolicy *address_policy; /* which remote candidates may be probed */
     GstElement *pipeline;
     GHashTable *endpoints; /* id (guint64 *) -> CgEndpoint *, owned */
     GHashTable *conns;     /* serial (guint64 *) -> CgConn *, index only */

@@ -359,7 +359,11 @@ CgMedia *cg_media_new(const CgMediaConfig *config, const CgMediaEvents *events, 
         g_set_error(error, CG_MEDIA_ERROR, CG_MEDIA_ERROR_FAILED, "bad RTP port range");
         return NULL;
     }
+    CgAddressPolicy *policy = cg_address_policy_new(config->allowed_remote_networks, error);
+    if (!policy)
+        return NULL;
     CgMedia *media = g_new0(CgMedia, 1);
+    media->address_policy = policy;
     media->ctx = g_main_context_ref_thread_default();
     media->events = *events;
     media->user = user;
@@ -410,6 +414,7 @@ void cg_media_free(CgMedia *media)
     cg_media_alive_unref(media->alive);
     g_strfreev(media->ice_addresses);
     g_free(media->stun_server);
+    cg_address_policy_free(media->address_policy);
     g_main_context_unref(media->ctx);
     g_free(media);
 }

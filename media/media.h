@@ -45,6 +45,10 @@ typedef struct {
     guint rtp_port_min; /* 0 = any */
     guint rtp_port_max; /* 0 = any */
     const char *stun_server; /* "host:port" or NULL */
+    /* NULL-terminated "ADDRESS/PREFIX" networks that remote candidates may
+     * point into although loopback/private/link-local (see address_policy.h);
+     * NULL or empty: public addresses only. */
+    const char *const *allowed_remote_networks;
 } CgMediaConfig;
 
 typedef struct {

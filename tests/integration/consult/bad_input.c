@@ -178,6 +178,27 @@ static void assert_still_flowing(Ctx *x, CgTestEndpoint *a, CgTestEndpoint *b)
     g_assert_false(cg_wss_client_is_closed(cg_test_endpoint_wss(b)));
 }
 
+/* Candidates that would make consultd probe internal hosts (a private LAN
+ * address, the cloud metadata service) are ignored, and the call goes on. */
+static void internal_candidates(Ctx *x, CgTestEndpoint *a)
+{
+    static const char *const candidates[] = {
+        "candidate:9 1 UDP 2122252543 10.1.2.3 40000 typ host",
+        "candidate:9 1 UDP 2122252543 169.254.169.254 80 typ host",
+    };
+    for (gsize i = 0; i < G_N_ELEMENTS(candidates); i++) {
+        json_t *msg = json_pack("{s:s, s:s, s:i, s:s}", "type", "candidate", "pc", "pub",
+                                "sdpMLineIndex", 0, "candidate", candidates[i]);
+        cg_wss_client_send_json(cg_test_endpoint_wss(a), msg);
+        json_decref(msg);
+    }
+    g_assert_true(cg_test_daemon_wait_log(x->daemon, "ignored a remote candidate: private address",
+                                          REPLY_TIMEOUT_MS));
+    g_assert_true(cg_test_daemon_wait_log(
+        x->daemon, "ignored a remote candidate: link-local address", REPLY_TIMEOUT_MS));
+    g_assert_false(cg_test_endpoint_got_error(a, "bad_sdp"));
+}
+
 static void test_bad_input(void)
 {
     CgTestDaemonOptions o = {.n_tenants = 2};
@@ -191,6 +212,7 @@ static void test_bad_input(void)
     it_wait_frames(a, consult->ids[1], 10);
     it_wait_frames(b, consult->ids[0], 10);
 
+    internal_candidates(&x, a);
     third_socket_messages(&x);
     assert_still_flowing(&x, a, b);
     bad_tokens(&x);

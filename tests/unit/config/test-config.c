@@ -89,6 +89,8 @@ static void test_defaults_match_shipped_file(void)
     g_assert_cmpuint(c->grace_min, ==, d->grace_min);
     g_assert_true(g_strv_equal((const char *const *)c->ice_addresses,
                                (const char *const *)d->ice_addresses));
+    g_assert_true(g_strv_equal((const char *const *)c->allowed_remote_networks,
+                               (const char *const *)d->allowed_remote_networks));
     g_assert_cmpuint(c->rtp_port_min, ==, d->rtp_port_min);
     g_assert_cmpuint(c->rtp_port_max, ==, d->rtp_port_max);
     g_assert_cmpstr(c->stun_server, ==, d->stun_server);
@@ -110,6 +112,7 @@ static void test_valid_variations(void)
                        "  ice_addresses = [ \"127.0.0.1\", \"::1\", \"fe80::1\" ];\n"
                        "  rtp_port_min = 40000; rtp_port_max = 40100;\n"
                        "  stun_server = \"[::1]:3478\";\n"
+                       "  allowed_remote_networks = [];\n"
                        "};\n"
                        "log: { level = \"debug\"; };\n"
                        "tenants: { generate_keys = false; list = (\n"
@@ -126,6 +129,7 @@ static void test_valid_variations(void)
     g_assert_cmpuint(c->auth_failure_window_s, ==, 600);
     g_assert_cmpuint(g_strv_length(c->ice_addresses), ==, 3);
     g_assert_cmpstr(c->ice_addresses[2], ==, "fe80::1");
+    g_assert_cmpuint(g_strv_length(c->allowed_remote_networks), ==, 0); /* public only */
     g_assert_cmpuint(c->rtp_port_min, ==, 40000);
     g_assert_cmpuint(c->rtp_port_max, ==, 40100);
     g_assert_cmpstr(c->stun_server, ==, "[::1]:3478");
@@ -175,6 +179,10 @@ static const ErrorCase error_cases[] = {
      "x.conf:1: server must be a group { ... }, got an integer"},
     {"wrong-type-array", "media: {\n  ice_addresses = \"127.0.0.1\";\n};\n" TENANTS,
      CG_CONFIG_ERROR_INVALID, "x.conf:2: media.ice_addresses must be an array of strings, got a string"},
+    {"bad-network", "media: {\n  allowed_remote_networks = [ \"10.0.0.0/8\", \"lan\" ];\n};\n" TENANTS,
+     CG_CONFIG_ERROR_INVALID,
+     "x.conf:2: media.allowed_remote_networks[1] must be a network such as \"10.0.0.0/8\", got "
+     "'lan'"},
     {"wrong-type-list", "tenants: {\n  list = { id = \"a\"; };\n};\n", CG_CONFIG_ERROR_INVALID,
      "x.conf:2: tenants.list must be a list of groups ( {...}, ... ), got a group"},
     {"wrong-type-list-entry", "tenants: {\n  list = ( \"a\" );\n};\n", CG_CONFIG_ERROR_INVALID,

@@ -1,0 +1,39 @@
+/* address_policy.h — which remote ICE candidate addresses consultd may send
+ * connectivity checks to.
+ *
+ * A client names the addresses consultd's ICE agent will probe. Left alone,
+ * that lets anyone with a join link make the daemon send packets to hosts
+ * inside the hospital or to a cloud metadata service. Loopback, link-local
+ * (which includes 169.254.169.254), private (RFC 1918, fc00::/7), shared
+ * (100.64.0.0/10), unspecified, multicast and other reserved addresses are
+ * refused unless they fall inside one of the configured networks.
+ *
+ * Pure; any thread.
+ */
+#pragma once
+
+#include <glib.h>
+
+G_BEGIN_DECLS
+
+typedef struct _CgAddressPolicy CgAddressPolicy;
+
+/* @allowed_networks: NULL-terminated "ADDRESS/PREFIX" strings (may be NULL or
+ * empty). Returns (transfer full) or NULL + @error for a malformed network. */
+CgAddressPolicy *cg_address_policy_new(const char *const *allowed_networks, GError **error);
+void cg_address_policy_free(CgAddressPolicy *policy);
+
+/* NULL if @ip may be probed; otherwise (transfer none) why not, e.g.
+ * "loopback", "private", "link-local", "not an IP address". */
+const char *cg_address_policy_refusal(const CgAddressPolicy *policy, const char *ip);
+
+/* The address of an ICE candidate line ("candidate:F C PROTO PRIO ADDR PORT
+ * typ ..."), or NULL if it has none. (transfer full) */
+char *cg_candidate_address(const char *candidate);
+
+/* Returns (transfer full) @sdp without the a=candidate lines whose address
+ * the policy refuses; @n_removed counts them. */
+char *cg_address_policy_filter_sdp(const CgAddressPolicy *policy, const char *sdp,
+                                   guint *n_removed);
+
+G_END_DECLS

@@ -104,7 +104,7 @@ static json_t *waiting_array(CgSignaling *s, const char *consult_id)
     while (g_hash_table_iter_next(&it, NULL, &value)) {
         CgPeer *p = value;
         if (p->waiting && cg_peer_in_consult(p, consult_id))
-            json_array_append_new(waiting, cg_participant_json(&p->info));
+            json_array_append_new(waiting, cg_peer_json(p));
     }
     return waiting;
 }
@@ -154,7 +154,7 @@ void cg_lifecycle_wait(CgPeer *peer, const CgConsultRecord *consult)
     CgSignaling *s = peer->s;
     peer->waiting = TRUE;
     json_t *msg = json_pack("{s:s, s:o, s:o, s:b}", "type", "waiting", "you",
-                            cg_participant_json(&peer->info), "consult",
+                            cg_peer_json(peer), "consult",
                             consult_json(s, consult), "specialist_present",
                             specialist_present(s, peer->info.consult_id));
     cg_peer_send(peer, cg_json_take_text(msg));
@@ -189,10 +189,10 @@ static void send_joined(CgPeer *peer, const CgConsultRecord *consult)
     while (g_hash_table_iter_next(&it, NULL, &value)) {
         CgPeer *p = value;
         if (p != peer && p->joined && cg_peer_in_consult(p, peer->info.consult_id))
-            json_array_append_new(others, cg_participant_json(&p->info));
+            json_array_append_new(others, cg_peer_json(p));
     }
     json_t *msg = json_pack("{s:s, s:o, s:o, s:o, s:[], s:{s:i}}", "type", "joined", "you",
-                            cg_participant_json(&peer->info), "consult", consult_json(s, consult),
+                            cg_peer_json(peer), "consult", consult_json(s, consult),
                             "participants", others, "ice_servers", "limits",
                             "max_message_bytes", (int)s->config->max_message_bytes);
     cg_peer_send(peer, cg_json_take_text(msg));
@@ -215,7 +215,7 @@ void cg_lifecycle_admit(CgPeer *peer, const CgConsultRecord *consult)
     }
     send_joined(peer, consult);
     cg_peer_broadcast(peer, json_pack("{s:s, s:o}", "type", "participant_joined", "participant",
-                                      cg_participant_json(i)));
+                                      cg_peer_json(peer)));
     if (cg_role_may_moderate(i->role)) {
         send_waiting_list(s, i->consult_id, peer);
         tell_waiting_presence(s, i->consult_id);
@@ -383,7 +383,7 @@ static char *live_participants(gpointer user, const char *tenant, const char *co
         CgPeer *p = value;
         if (!cg_peer_in_consult(p, consult_id))
             continue;
-        json_t *entry = cg_participant_json(&p->info);
+        json_t *entry = cg_peer_json(p);
         json_object_set_new(entry, "state", json_string(p->waiting ? "waiting" : "admitted"));
         json_array_append_new(list, entry);
     }

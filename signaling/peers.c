@@ -100,6 +100,27 @@ json_t *cg_participant_json(const CgPeerInfo *info)
                      info->name);
 }
 
+json_t *cg_peer_json(const CgPeer *peer)
+{
+    json_t *json = cg_participant_json(&peer->info);
+    json_object_set_new(json, "audio", json_boolean(!peer->audio_off));
+    json_object_set_new(json, "video", json_boolean(!peer->video_off));
+    return json;
+}
+
+/* The endpoint turned its microphone or camera on or off: the others are told
+ * so they show it instead of guessing from silence. */
+static void handle_media_state(CgPeer *peer, const CgClientMessage *msg)
+{
+    if (peer->audio_off == !msg->audio && peer->video_off == !msg->video)
+        return;
+    peer->audio_off = !msg->audio;
+    peer->video_off = !msg->video;
+    cg_peer_broadcast(peer, json_pack("{s:s, s:s, s:b, s:b}", "type", "participant_media_state",
+                                      "participant", peer->info.participant_id, "audio",
+                                      msg->audio, "video", msg->video));
+}
+
 gboolean cg_peer_in_consult(const CgPeer *peer, const char *consult_id)
 {
     return (peer->joined || peer->waiting) && !peer->closing &&
@@ -377,6 +398,8 @@ static void handle_message(CgPeer *peer, const guint8 *data, gsize len)
         cg_peer_close(peer, LWS_CLOSE_STATUS_NORMAL, "left");
     } else if (!peer->joined)
         cg_peer_error(peer, "not_admitted", "wait until a specialist admits you");
+    else if (msg.type == CG_CLIENT_MEDIA_STATE)
+        handle_media_state(peer, &msg);
     else if (is_control(msg.type)) {
         if (cg_role_may_moderate(peer->info.role))
             cg_lifecycle_control(peer, &msg);

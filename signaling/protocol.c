@@ -180,6 +180,16 @@ static gboolean parse_members(json_t *root, CgClientMessage *out, GError **error
     } else if (strcmp(t, "leave") == 0) {
         out->type = CG_CLIENT_LEAVE;
         return TRUE;
+    } else if (strcmp(t, "media_state") == 0) {
+        out->type = CG_CLIENT_MEDIA_STATE;
+        json_t *audio = json_object_get(root, "audio"), *video = json_object_get(root, "video");
+        if (!json_is_boolean(audio))
+            return malformed(error, "audio", "a boolean");
+        if (!json_is_boolean(video))
+            return malformed(error, "video", "a boolean");
+        out->audio = json_is_true(audio);
+        out->video = json_is_true(video);
+        return TRUE;
     }
     for (gsize i = 0; i < G_N_ELEMENTS(control_types); i++) {
         if (strcmp(t, control_types[i].name) == 0) {

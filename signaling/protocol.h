@@ -37,6 +37,7 @@ typedef enum {
     CG_CLIENT_MUTE,
     CG_CLIENT_UNMUTE,
     CG_CLIENT_END,
+    CG_CLIENT_MEDIA_STATE,
 } CgClientMessageType;
 
 /* Members not used by a type are NULL / 0. */
@@ -48,6 +49,8 @@ typedef struct {
     char *candidate;   /* candidate ("" = end of candidates) */
     guint mline_index; /* candidate */
     char *participant; /* admit, decline, remove, mute, unmute */
+    gboolean audio;    /* media_state: the microphone is on */
+    gboolean video;    /* media_state: the camera is on */
 } CgClientMessage;
 
 #define CG_PROTOCOL_ERROR (cg_protocol_error_quark())

@@ -41,6 +41,8 @@ typedef struct _CgPeer {
     GQueue outbox;        /* char* JSON texts */
     gboolean joined;      /* admitted: handed to media */
     gboolean waiting;     /* in the waiting room */
+    gboolean audio_off;   /* the endpoint says its microphone is off */
+    gboolean video_off;   /* the endpoint says its camera is off */
     CgPeerInfo info;      /* strings owned by the peer once joined or waiting */
     const char *left_reason; /* for participant_left */
     gboolean closing;
@@ -97,6 +99,8 @@ void cg_peer_error(CgPeer *peer, const char *code, const char *message);
 gboolean cg_peer_in_consult(const CgPeer *peer, const char *consult_id);
 /* (transfer full) {"id","role","name"} */
 json_t *cg_participant_json(const CgPeerInfo *info);
+/* cg_participant_json() plus what the peer says of its microphone and camera. */
+json_t *cg_peer_json(const CgPeer *peer);
 /* Sends @message (consumed) to every joined peer of @from's consult but @from. */
 void cg_peer_broadcast(CgPeer *from, json_t *message);
 /* Per-address limit on failed authentication (signaling/rate_limit.h). */

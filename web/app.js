@@ -239,6 +239,33 @@ function labelTile(tile, p) {
   tile.querySelector('.avatar').textContent = initials(name);
   tile.querySelector('video').setAttribute('aria-label', role ? `${name}, ${role}` : name);
   if (p && p.role) tile.dataset.role = p.role;
+  // What they said of their microphone and camera (media_state), not guessed from silence.
+  const off = [];
+  if (p && p.audio === false) off.push('Microphone off');
+  if (p && p.video === false) off.push('Camera off');
+  tile.dataset.micOff = String(!!(p && p.audio === false));
+  tile.dataset.camOff = String(!!(p && p.video === false));
+  tile.querySelector('.media-state').textContent = off.join(' · ');
+}
+
+// Tells the others whether our microphone and camera are on.
+function sendMediaState() {
+  if (!state.localStream) return;
+  const on = (tracks) => tracks.length > 0 && tracks.some((t) => t.enabled);
+  send({
+    type: 'media_state',
+    audio: on(state.localStream.getAudioTracks()),
+    video: on(state.localStream.getVideoTracks()),
+  });
+}
+
+function onParticipantMediaState(msg) {
+  const p = state.participants.get(msg.participant);
+  if (!p || typeof msg.audio !== 'boolean' || typeof msg.video !== 'boolean') return;
+  p.audio = msg.audio;
+  p.video = msg.video;
+  const tile = tileFor(msg.participant);
+  if (tile) labelTile(tile, p);
 }
 
 function createTile(participantId) {
@@ -263,7 +290,9 @@ function createTile(participantId) {
   name.className = 'name';
   const role = document.createElement('span');
   role.className = 'role';
-  caption.append(name, role);
+  const mediaState = document.createElement('span');
+  mediaState.className = 'media-state';
+  caption.append(name, role, mediaState);
 
   tile.append(avatar, video, caption);
   labelTile(tile, state.participants.get(participantId));
@@ -595,6 +624,7 @@ function setMic(on) {
   if (state.localStream) for (const t of state.localStream.getAudioTracks()) t.enabled = on;
   ui.micBtn.dataset.off = String(!on);
   ui.micBtn.textContent = on ? 'Mute microphone' : 'Unmute microphone';
+  sendMediaState();
 }
 
 function onMuted(msg, muted) {
@@ -715,6 +745,7 @@ function onMessage(ev) {
     case 'candidate': if (typeof msg.pc === 'string') onServerCandidate(msg); break;
     case 'participant_joined': onParticipantJoined(msg); break;
     case 'participant_left': onParticipantLeft(msg); break;
+    case 'participant_media_state': if (typeof msg.participant === 'string') onParticipantMediaState(msg); break;
     case 'pc_closed': if (typeof msg.pc === 'string') closePc(msg.pc); break;
     case 'error':
       if (typeof msg.code === 'string') {
@@ -815,6 +846,7 @@ function toggleTrack(kind, btn, onText, offText) {
   btn.dataset.off = String(off);
   btn.textContent = off ? offText : onText;
   if (kind === 'video') ui.selfTile.classList.toggle('no-video', off);
+  sendMediaState();
 }
 
 ui.micBtn.addEventListener('click', () => toggleTrack('audio', ui.micBtn, 'Mute microphone', 'Unmute microphone'));

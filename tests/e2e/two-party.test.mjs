@@ -181,6 +181,18 @@ async function run(ctx) {
   await expectRemoteAudio(specPage, 'specialist', pat.id);
   await expectRemoteAudio(patPage, 'patient', spec.id);
 
+  // Mute is told to the others, not guessed from silence.
+  await patPage.getByRole('button', { name: 'Mute microphone' }).click();
+  await waitFor(specPage, 'specialist: the patient\'s tile says "Microphone off"', (id) => {
+    const s = document.querySelector(`figure.tile[data-participant="${id}"] .media-state`);
+    return s && s.textContent.includes('Microphone off');
+  }, pat.id, 10000);
+  await patPage.getByRole('button', { name: 'Unmute microphone' }).click();
+  await waitFor(specPage, 'specialist: the patient\'s tile no longer says "Microphone off"', (id) => {
+    const s = document.querySelector(`figure.tile[data-participant="${id}"] .media-state`);
+    return s && !s.textContent.includes('Microphone off');
+  }, pat.id, 10000);
+
   const [specMs, patMs] = [await firstFrameMs(specPage), await firstFrameMs(patPage)];
   console.log(`# page load -> first remote video frame: specialist ${specMs} ms, patient ${patMs} ms; ` +
     `admit click -> both videos playing ${Date.now() - admittedAt} ms (measurement only)`);

@@ -95,6 +95,44 @@ static void test_mute_is_enforced(void)
     g_assert_true(audio_grows(spec, c->ids[1], audio + 20, FLOW_TIMEOUT_MS));
 }
 
+/* Microphone and camera state is told to everyone, and a late joiner finds
+ * it in the participants of its joined message. */
+static void test_media_state(void)
+{
+    g_autoptr(CgTestDaemon) d = flow_start_daemon(1, NULL);
+    g_autoptr(FlowConsult) c = flow_create(d, "virtual_consult", 0, 30,
+                                           (const char *const[]){"specialist", "provider",
+                                                                 "observer", NULL});
+    g_autoptr(FlowEp) spec = flow_ep_new(PORT(d), c->tokens[0], 0, 0);
+    g_autoptr(FlowEp) provider = flow_ep_new(PORT(d), c->tokens[1], 0, 0);
+    g_assert_nonnull(flow_ep_wait(spec, "joined", FLOW_TIMEOUT_MS));
+    g_assert_nonnull(flow_ep_wait(provider, "joined", FLOW_TIMEOUT_MS));
+
+    json_t *state = json_pack("{s:s, s:b, s:b}", "type", "media_state", "audio", 0, "video", 1);
+    cg_wss_client_send_json(flow_ep_wss(provider), state);
+    json_decref(state);
+    json_t *seen = flow_ep_wait(spec, "participant_media_state", FLOW_TIMEOUT_MS);
+    g_assert_nonnull(seen);
+    g_assert_cmpstr(json_string_value(json_object_get(seen, "participant")), ==, c->ids[1]);
+    g_assert_true(json_is_false(json_object_get(seen, "audio")));
+    g_assert_true(json_is_true(json_object_get(seen, "video")));
+
+    g_autoptr(FlowEp) late = flow_ep_new(PORT(d), c->tokens[2], 0, 0);
+    json_t *joined = flow_ep_wait(late, "joined", FLOW_TIMEOUT_MS);
+    g_assert_nonnull(joined);
+    json_t *others = json_object_get(joined, "participants");
+    gboolean found = FALSE;
+    for (gsize i = 0; i < json_array_size(others); i++) {
+        json_t *p = json_array_get(others, i);
+        if (g_strcmp0(json_string_value(json_object_get(p, "id")), c->ids[1]) != 0)
+            continue;
+        found = TRUE;
+        g_assert_true(json_is_false(json_object_get(p, "audio")));
+        g_assert_true(json_is_true(json_object_get(p, "video")));
+    }
+    g_assert_true(found);
+}
+
 static void test_end(void)
 {
     g_autoptr(CgTestDaemon) d = flow_start_daemon(1, NULL);
@@ -151,6 +189,7 @@ int main(int argc, char **argv)
     g_test_init(&argc, &argv, NULL);
     g_test_add_func("/consult-flow/controls/remove-and-mute", test_remove_and_mute);
     g_test_add_func("/consult-flow/controls/mute-is-enforced", test_mute_is_enforced);
+    g_test_add_func("/consult-flow/controls/media-state", test_media_state);
     g_test_add_func("/consult-flow/controls/end", test_end);
     g_test_add_func("/consult-flow/controls/time-up", test_time_up);
     return g_test_run();

@@ -117,6 +117,22 @@ static void test_leave(void)
     cg_client_message_clear(NULL);
 }
 
+static void test_media_state(void)
+{
+    CgClientMessage msg;
+    parse_ok("{\"type\":\"media_state\",\"audio\":false,\"video\":true}", &msg);
+    g_assert_cmpint(msg.type, ==, CG_CLIENT_MEDIA_STATE);
+    g_assert_false(msg.audio);
+    g_assert_true(msg.video);
+    cg_client_message_clear(&msg);
+    check_fail("{\"type\":\"media_state\",\"video\":true}", CG_PROTOCOL_ERROR_MALFORMED,
+               "member 'audio' must be a boolean");
+    check_fail("{\"type\":\"media_state\",\"audio\":true,\"video\":\"off\"}",
+               CG_PROTOCOL_ERROR_MALFORMED, "member 'video' must be a boolean");
+    check_fail("{\"type\":\"media_state\",\"audio\":0,\"video\":1}", CG_PROTOCOL_ERROR_MALFORMED,
+               "member 'audio' must be a boolean");
+}
+
 /* The input need not be NUL-terminated: only @len bytes are read. */
 static void test_not_nul_terminated(void)
 {
@@ -534,6 +550,7 @@ int main(int argc, char **argv)
     g_test_add_func("/protocol/parse/offer-answer", test_offer_answer);
     g_test_add_func("/protocol/parse/candidate", test_candidate);
     g_test_add_func("/protocol/parse/leave", test_leave);
+    g_test_add_func("/protocol/parse/media-state", test_media_state);
     g_test_add_func("/protocol/parse/not-nul-terminated", test_not_nul_terminated);
     g_test_add_func("/protocol/malformed/not-object", test_not_object);
     g_test_add_func("/protocol/malformed/type", test_type);

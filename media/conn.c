@@ -283,6 +283,7 @@ static void main_local_description(CgConn *conn, gpointer data)
 {
     GstWebRTCSessionDescription *desc = data;
     CgMedia *media = conn->media;
+    cg_sdp_enable_opus_resilience(desc->sdp);
     g_signal_emit_by_name(conn->webrtc, "set-local-description", desc, NULL);
     watch_transports(conn);
     g_autofree char *sdp = desc_text(desc);

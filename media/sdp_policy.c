@@ -286,3 +286,67 @@ gboolean cg_sdp_negotiated_codecs(const char *sdp, CgSdpCodec *audio, CgSdpCodec
     }
     return TRUE;
 }
+
+/* "minptime=10;useinbandfec=0" + key=value: the value replaced or appended. */
+static char *fmtp_with(const char *params, const char *key, const char *value)
+{
+    g_auto(GStrv) parts = g_strsplit(params ? params : "", ";", -1);
+    GString *out = g_string_new(NULL);
+    gboolean found = FALSE;
+    for (guint i = 0; parts[i]; i++) {
+        char *p = g_strstrip(parts[i]);
+        if (!*p)
+            continue;
+        gsize klen = strlen(key);
+        gboolean is_key = g_ascii_strncasecmp(p, key, klen) == 0 && p[klen] == '=';
+        g_string_append_printf(out, "%s%s", out->len ? ";" : "", is_key ? "" : p);
+        if (is_key) {
+            g_string_append_printf(out, "%s=%s", key, value);
+            found = TRUE;
+        }
+    }
+    if (!found)
+        g_string_append_printf(out, "%s%s=%s", out->len ? ";" : "", key, value);
+    return g_string_free(out, FALSE);
+}
+
+void cg_sdp_enable_opus_resilience(GstSDPMessage *msg)
+{
+    for (guint m = 0; m < gst_sdp_message_medias_len(msg); m++) {
+        GstSDPMedia *media = (GstSDPMedia *)gst_sdp_message_get_media(msg, m);
+        for (guint f = 0; f < gst_sdp_media_formats_len(media); f++) {
+            const char *pt = gst_sdp_media_get_format(media, f);
+            g_autofree char *rtpmap_prefix = g_strdup_printf("%s ", pt);
+            gboolean is_opus = FALSE;
+            for (guint a = 0; a < gst_sdp_media_attributes_len(media); a++) {
+                const GstSDPAttribute *attr = gst_sdp_media_get_attribute(media, a);
+                if (g_str_equal(attr->key, "rtpmap") && attr->value &&
+                    g_str_has_prefix(attr->value, rtpmap_prefix) &&
+                    g_ascii_strncasecmp(attr->value + strlen(rtpmap_prefix), "opus/", 5) == 0)
+                    is_opus = TRUE;
+            }
+            if (!is_opus)
+                continue;
+            gint fmtp_index = -1;
+            const char *params = NULL;
+            for (guint a = 0; a < gst_sdp_media_attributes_len(media); a++) {
+                const GstSDPAttribute *attr = gst_sdp_media_get_attribute(media, a);
+                if (g_str_equal(attr->key, "fmtp") && attr->value &&
+                    g_str_has_prefix(attr->value, rtpmap_prefix)) {
+                    fmtp_index = (gint)a;
+                    params = attr->value + strlen(rtpmap_prefix);
+                }
+            }
+            g_autofree char *with_fec = fmtp_with(params, "useinbandfec", "1");
+            g_autofree char *with_dtx = fmtp_with(with_fec, "usedtx", "1");
+            g_autofree char *value = g_strdup_printf("%s %s", pt, with_dtx);
+            if (fmtp_index < 0) {
+                gst_sdp_media_add_attribute(media, "fmtp", value);
+            } else {
+                GstSDPAttribute attr; /* taken over by the media */
+                gst_sdp_attribute_set(&attr, "fmtp", value);
+                gst_sdp_media_replace_attribute(media, (guint)fmtp_index, &attr);
+            }
+        }
+    }
+}

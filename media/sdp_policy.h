@@ -16,6 +16,7 @@
 #pragma once
 
 #include <glib.h>
+#include <gst/sdp/sdp.h>
 
 G_BEGIN_DECLS
 
@@ -46,5 +47,11 @@ typedef struct {
  * active audio and the first active video m-line. Returns FALSE if the text
  * does not parse. @audio and @video are always initialised. */
 gboolean cg_sdp_negotiated_codecs(const char *sdp, CgSdpCodec *audio, CgSdpCodec *video);
+
+/* In what consultd offers or answers: asks for Opus in-band FEC and DTX on
+ * every Opus payload (a=fmtp ... useinbandfec=1;usedtx=1), keeping the other
+ * parameters, so a lossy link recovers speech and silence costs little. The
+ * relay never decodes: this only tells the endpoints' encoders and decoders. */
+void cg_sdp_enable_opus_resilience(GstSDPMessage *msg);
 
 G_END_DECLS

@@ -24,6 +24,8 @@ typedef struct {
     CgMediaError failed_code;
     GPtrArray *closed; /* pc names */
     GHashTable *pc_label; /* pc -> label of its publisher */
+    guint sdps;           /* descriptions consultd sent to this party */
+    guint sdps_resilient; /* of which ask for Opus in-band FEC and DTX */
 } Party;
 
 struct Fixture {
@@ -48,6 +50,10 @@ static void m_description(gpointer user, CgEndpointId ep, const char *pc, CgEndp
 {
     Party *p = party_of(user, ep);
     Party *from = publisher ? party_of(user, publisher) : NULL;
+    if (p) {
+        p->sdps++;
+        p->sdps_resilient += strstr(sdp, "useinbandfec=1;usedtx=1") != NULL;
+    }
     if (p && p->peer)
         cg_rtc_peer_remote_description(p->peer, pc, type, sdp, from ? from->label : NULL);
 }
@@ -220,8 +226,12 @@ static void test_relay(Fixture *fx, gconstpointer data)
     gboolean ok = wait_for(fx, all_media_ok, NULL, WAIT_US);
     report(fx);
     g_assert_true(ok);
-    for (guint i = 0; i < N_PEERS; i++)
+    for (guint i = 0; i < N_PEERS; i++) {
         g_assert_cmpuint(fx->party[i].failed, ==, 0);
+        /* every answer and offer consultd sent asks for Opus FEC and DTX */
+        g_assert_cmpuint(fx->party[i].sdps, >, 0);
+        g_assert_cmpuint(fx->party[i].sdps_resilient, ==, fx->party[i].sdps);
+    }
 }
 
 static gboolean failed_seen(Fixture *fx, gconstpointer arg)

@@ -241,6 +241,38 @@ static void test_negotiated_codecs(void)
     g_assert_true(v.fb_nack && v.fb_pli && v.fb_fir);
 }
 
+static char *resilient(const char *sdp)
+{
+    GstSDPMessage *msg = NULL;
+    g_assert_cmpint(gst_sdp_message_new_from_text(sdp, &msg), ==, GST_SDP_OK);
+    cg_sdp_enable_opus_resilience(msg);
+    char *text = gst_sdp_message_as_text(msg);
+    gst_sdp_message_free(msg);
+    return text;
+}
+
+static void test_opus_resilience(void)
+{
+    const char *head = "v=0\r\no=- 1 1 IN IP4 127.0.0.1\r\ns=-\r\nt=0 0\r\n";
+    /* existing parameters kept, FEC turned on where it was off, DTX added */
+    g_autofree char *a = g_strconcat(head, "m=audio 9 UDP/TLS/RTP/SAVPF 111\r\n"
+                                           "a=rtpmap:111 OPUS/48000/2\r\n"
+                                           "a=fmtp:111 minptime=10;useinbandfec=0\r\n", NULL);
+    g_autofree char *ra = resilient(a);
+    g_assert_nonnull(strstr(ra, "a=fmtp:111 minptime=10;useinbandfec=1;usedtx=1\r\n"));
+    g_assert_null(strstr(ra, "useinbandfec=0"));
+    /* no fmtp at all: one is added; video untouched */
+    g_autofree char *b = g_strconcat(head, "m=audio 9 UDP/TLS/RTP/SAVPF 96\r\n"
+                                           "a=rtpmap:96 opus/48000/2\r\n"
+                                           "m=video 9 UDP/TLS/RTP/SAVPF 97\r\n"
+                                           "a=rtpmap:97 VP8/90000\r\n"
+                                           "a=fmtp:97 max-fr=30\r\n", NULL);
+    g_autofree char *rb = resilient(b);
+    g_assert_nonnull(strstr(rb, "a=fmtp:96 useinbandfec=1;usedtx=1\r\n"));
+    g_assert_nonnull(strstr(rb, "a=fmtp:97 max-fr=30\r\n"));
+    g_assert_null(strstr(rb, "a=fmtp:97 useinbandfec"));
+}
+
 int main(int argc, char **argv)
 {
     g_test_init(&argc, &argv, NULL);
@@ -251,5 +283,6 @@ int main(int argc, char **argv)
     g_test_add_func("/sdp-policy/garbage-refused", test_garbage_refused);
     g_test_add_func("/sdp-policy/nothing-usable-refused", test_nothing_usable_refused);
     g_test_add_func("/sdp-policy/negotiated-codecs", test_negotiated_codecs);
+    g_test_add_func("/sdp-policy/opus-resilience", test_opus_resilience);
     return g_test_run();
 }

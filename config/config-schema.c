@@ -33,6 +33,15 @@ static char *check_ip_address(const char *value)
     return is_ip_address(value) ? NULL : got("must be a numeric IPv4 or IPv6 address", value);
 }
 
+/* An ICE server URL as RFC 7064/7065 spell it: stun:, turn: or turns:. */
+static char *check_ice_url(const char *value)
+{
+    gboolean ok = (g_str_has_prefix(value, "stun:") || g_str_has_prefix(value, "turn:") ||
+                   g_str_has_prefix(value, "turns:")) &&
+                  strchr(value, ':')[1] != '\0' && !strpbrk(value, " \t\r\n\"");
+    return ok ? NULL : got("must be a URL such as \"turn:turn.example.org:3478\"", value);
+}
+
 /* "ADDRESS/PREFIX", e.g. "10.0.0.0/8" or "fd00::/8". */
 static char *check_cidr(const char *value)
 {
@@ -155,6 +164,13 @@ static const CgConfigKey schema[] = {
     {.path = "media.allowed_remote_networks", .kind = CG_CONFIG_KEY_STRING_ARRAY,
      .default_str = "127.0.0.0/8", .allow_empty = TRUE, .check = check_cidr,
      .offset = OFF(allowed_remote_networks)},
+    {.path = "media.client_stun_urls", .kind = CG_CONFIG_KEY_STRING_ARRAY, .default_str = NULL,
+     .allow_empty = TRUE, .check = check_ice_url, .offset = OFF(client_stun_urls)},
+    {.path = "media.client_turn_urls", .kind = CG_CONFIG_KEY_STRING_ARRAY, .default_str = NULL,
+     .allow_empty = TRUE, .check = check_ice_url, .offset = OFF(client_turn_urls)},
+    {.path = "media.turn_secret_file", .kind = CG_CONFIG_KEY_STRING, .default_str = "",
+     .empty_is_null = TRUE, .offset = OFF(turn_secret_file)},
+    INT("media.turn_credential_ttl_s", turn_credential_ttl_s, 60, 86400, 3600),
 
     GROUP("tenants"),
     BOOL("tenants.generate_keys", generate_tenant_keys, TRUE),

@@ -175,7 +175,7 @@ static void apply_defaults(const Walk *w, const char *prefix, gpointer base)
             set_string(base, key, key->default_str);
         else if (key->kind == CG_CONFIG_KEY_STRING_ARRAY) {
             char ***slot = field(base, key->offset);
-            const char *const one[] = {key->default_str, NULL};
+            const char *const one[] = {key->default_str, NULL}; /* NULL default: [] */
             g_strfreev(*slot);
             *slot = g_strdupv((char **)one);
         }

@@ -66,6 +66,10 @@ typedef struct {
     guint rtp_port_max;   /* 0 = any */
     char *stun_server;    /* "host:port" or NULL */
     char **allowed_remote_networks; /* NULL-terminated CIDRs; may be empty */
+    char **client_stun_urls;  /* "stun:host:port" given to endpoints; may be empty */
+    char **client_turn_urls;  /* "turn:host:port?transport=udp", "turns:..."; may be empty */
+    char *turn_secret_file;   /* coturn static-auth-secret; NULL = no TURN credentials */
+    guint turn_credential_ttl_s; /* lifetime of the credentials handed out per join */
 
     /* tenants */
     CgTenantConfig *tenants;

@@ -4,6 +4,8 @@
 #include <jansson.h>
 
 #include "audit.h"
+#include "ids.h"
+#include "turn_credentials.h"
 
 static gint64 now_s(void)
 {
@@ -191,10 +193,15 @@ static void send_joined(CgPeer *peer, const CgConsultRecord *consult)
         if (p != peer && p->joined && cg_peer_in_consult(p, peer->info.consult_id))
             json_array_append_new(others, cg_peer_json(p));
     }
-    json_t *msg = json_pack("{s:s, s:o, s:o, s:o, s:[], s:{s:i}}", "type", "joined", "you",
+    const CgConfig *c = s->config;
+    g_autofree char *opaque = cg_id_new("t"); /* random: the TURN log never names anyone */
+    json_t *ice_servers = cg_ice_servers_json(
+        (const char *const *)c->client_stun_urls, (const char *const *)c->client_turn_urls,
+        s->turn_secret, now_s() + c->turn_credential_ttl_s, opaque);
+    json_t *msg = json_pack("{s:s, s:o, s:o, s:o, s:o, s:{s:i}}", "type", "joined", "you",
                             cg_peer_json(peer), "consult", consult_json(s, consult),
-                            "participants", others, "ice_servers", "limits",
-                            "max_message_bytes", (int)s->config->max_message_bytes);
+                            "participants", others, "ice_servers", ice_servers, "limits",
+                            "max_message_bytes", (int)c->max_message_bytes);
     cg_peer_send(peer, cg_json_take_text(msg));
 }
 

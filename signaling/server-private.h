@@ -69,6 +69,7 @@ struct _CgSignaling {
     CgStore *store;
     CgTenants *tenants;
     CgAdminApi *admin;
+    GBytes *turn_secret;  /* media.turn_secret_file, or NULL */
     GHashTable *peers;    /* CgPeerId -> CgPeer (every open WebSocket) */
     GHashTable *consults; /* consult id -> CgLiveConsult */
     CgConsultWindow window;

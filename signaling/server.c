@@ -100,7 +100,9 @@ CgSignaling *cg_signaling_new(const CgConfig *config, GMainLoop *loop,
                                          MAX(config->auth_failure_window_s, 1));
     lws_set_log_level(LLL_ERR | LLL_WARN, lws_log_to_glib);
     if (!(s->store = cg_store_open(config->store_path, error)) ||
-        !(s->tenants = cg_tenants_new(config, error))) {
+        !(s->tenants = cg_tenants_new(config, error)) ||
+        (config->turn_secret_file &&
+         !(s->turn_secret = cg_secret_file_read(config->turn_secret_file, "TURN secret", error)))) {
         cg_signaling_free(s);
         return NULL;
     }
@@ -126,6 +128,7 @@ void cg_signaling_free(CgSignaling *s)
     g_clear_pointer(&s->join_failures, cg_rate_limit_free);
     g_clear_pointer(&s->admin, cg_admin_api_free);
     g_clear_pointer(&s->tenants, cg_tenants_free);
+    g_clear_pointer(&s->turn_secret, g_bytes_unref);
     g_clear_pointer(&s->store, cg_store_close);
     g_free(s);
 }

@@ -18,8 +18,7 @@ struct _CgTenants {
     guint n;
 };
 
-/* Reads a key file: trailing whitespace stripped, bounded, not empty. */
-static GBytes *read_key_file(const char *path, const char *what, GError **error)
+GBytes *cg_secret_file_read(const char *path, const char *what, GError **error)
 {
     g_autofree char *text = NULL;
     gsize len = 0;
@@ -47,7 +46,7 @@ CgTenants *cg_tenants_new(const CgConfig *config, GError **error)
         CgTenant *t = &tenants->items[i];
         tenants->n++;
         t->id = g_strdup(tc->id);
-        g_autoptr(GBytes) key = read_key_file(tc->api_key_file, "api key", error);
+        g_autoptr(GBytes) key = cg_secret_file_read(tc->api_key_file, "api key", error);
         if (!key) {
             cg_tenants_free(tenants);
             return NULL;
@@ -55,7 +54,7 @@ CgTenants *cg_tenants_new(const CgConfig *config, GError **error)
         gsize key_len = 0;
         const guint8 *key_data = g_bytes_get_data(key, &key_len);
         SHA256(key_data, key_len, t->api_key_digest);
-        t->secret = read_key_file(tc->secret_file, "secret", error);
+        t->secret = cg_secret_file_read(tc->secret_file, "secret", error);
         if (!t->secret) {
             cg_tenants_free(tenants);
             return NULL;

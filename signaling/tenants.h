@@ -26,6 +26,10 @@ const CgTenant *cg_tenants_by_api_key(const CgTenants *tenants, const char *api_
 const CgTenant *cg_tenants_by_id(const CgTenants *tenants, const char *id);
 
 const char *cg_tenant_id(const CgTenant *tenant);
+
+/* Reads a key or secret file (@what names it in errors): trailing whitespace
+ * stripped, 16 to 4096 bytes. (transfer full) or NULL + @error. */
+GBytes *cg_secret_file_read(const char *path, const char *what, GError **error);
 /* (transfer none) the signing secret */
 const guint8 *cg_tenant_secret(const CgTenant *tenant, gsize *len);
 

@@ -91,6 +91,12 @@ static void test_defaults_match_shipped_file(void)
                                (const char *const *)d->ice_addresses));
     g_assert_true(g_strv_equal((const char *const *)c->allowed_remote_networks,
                                (const char *const *)d->allowed_remote_networks));
+    g_assert_true(g_strv_equal((const char *const *)c->client_stun_urls,
+                               (const char *const *)d->client_stun_urls));
+    g_assert_true(g_strv_equal((const char *const *)c->client_turn_urls,
+                               (const char *const *)d->client_turn_urls));
+    g_assert_cmpstr(c->turn_secret_file, ==, d->turn_secret_file);
+    g_assert_cmpuint(c->turn_credential_ttl_s, ==, d->turn_credential_ttl_s);
     g_assert_cmpuint(c->rtp_port_min, ==, d->rtp_port_min);
     g_assert_cmpuint(c->rtp_port_max, ==, d->rtp_port_max);
     g_assert_cmpstr(c->stun_server, ==, d->stun_server);
@@ -179,6 +185,10 @@ static const ErrorCase error_cases[] = {
      "x.conf:1: server must be a group { ... }, got an integer"},
     {"wrong-type-array", "media: {\n  ice_addresses = \"127.0.0.1\";\n};\n" TENANTS,
      CG_CONFIG_ERROR_INVALID, "x.conf:2: media.ice_addresses must be an array of strings, got a string"},
+    {"bad-turn-url", "media: {\n  client_turn_urls = [ \"http://turn.example.org\" ];\n};\n" TENANTS,
+     CG_CONFIG_ERROR_INVALID,
+     "x.conf:2: media.client_turn_urls[0] must be a URL such as \"turn:turn.example.org:3478\", "
+     "got 'http://turn.example.org'"},
     {"bad-network", "media: {\n  allowed_remote_networks = [ \"10.0.0.0/8\", \"lan\" ];\n};\n" TENANTS,
      CG_CONFIG_ERROR_INVALID,
      "x.conf:2: media.allowed_remote_networks[1] must be a network such as \"10.0.0.0/8\", got "

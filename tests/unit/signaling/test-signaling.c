@@ -10,6 +10,7 @@
 #include "roles.h"
 #include "store.h"
 #include "tenants.h"
+#include "turn_credentials.h"
 
 typedef struct {
     char *dir;
@@ -239,11 +240,45 @@ static void test_store_reopen_keeps_data(Fixture *f, gconstpointer data)
     json_decref(json);
 }
 
+/* TURN REST credentials: base64(HMAC-SHA1(secret, "EXPIRY:OPAQUE")); the
+ * expected value was computed with the openssl command line. */
+static void test_turn_credentials(void)
+{
+    const char *secret = "north-wing-turn-secret";
+    g_autofree char *password =
+        cg_turn_password((const guint8 *)secret, strlen(secret), "1795330000:t-abcdefghijkl");
+    g_assert_cmpstr(password, ==, "JEPyw1Fk/MK6a6Yp1+o43kqqDzg=");
+
+    static const char *const stun[] = {"stun:stun.example.org:3478", NULL};
+    static const char *const turn[] = {"turn:turn.example.org:3478?transport=udp",
+                                       "turns:turn.example.org:5349", NULL};
+    g_autoptr(GBytes) key = g_bytes_new_static(secret, strlen(secret));
+    json_t *none = cg_ice_servers_json(NULL, NULL, key, 1795330000, "t-abcdefghijkl");
+    g_assert_cmpuint(json_array_size(none), ==, 0);
+    json_decref(none);
+    json_t *no_secret = cg_ice_servers_json(stun, turn, NULL, 1795330000, "t-abcdefghijkl");
+    g_assert_cmpuint(json_array_size(no_secret), ==, 1); /* TURN needs the secret */
+    json_decref(no_secret);
+
+    json_t *both = cg_ice_servers_json(stun, turn, key, 1795330000, "t-abcdefghijkl");
+    g_assert_cmpuint(json_array_size(both), ==, 2);
+    json_t *t = json_array_get(both, 1);
+    g_assert_cmpuint(json_array_size(json_object_get(t, "urls")), ==, 2);
+    g_assert_cmpstr(json_string_value(json_object_get(t, "username")), ==,
+                    "1795330000:t-abcdefghijkl");
+    g_assert_cmpstr(json_string_value(json_object_get(t, "credential")), ==,
+                    "JEPyw1Fk/MK6a6Yp1+o43kqqDzg=");
+    g_autofree char *text = json_dumps(both, 0);
+    g_assert_null(strstr(text, secret)); /* the secret itself never goes out */
+    json_decref(both);
+}
+
 int main(int argc, char **argv)
 {
     g_test_init(&argc, &argv, NULL);
     g_test_add_func("/signaling/ids", test_ids);
     g_test_add_func("/signaling/roles", test_roles);
+    g_test_add_func("/signaling/turn-credentials", test_turn_credentials);
     g_test_add("/signaling/tenants/lookup", Fixture, NULL, fixture_set_up, test_tenant_lookup,
                fixture_tear_down);
     g_test_add("/signaling/admin/create", Fixture, NULL, fixture_set_up, test_create_consult,

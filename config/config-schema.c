@@ -157,6 +157,7 @@ static const CgConfigKey schema[] = {
     GROUP("media"),
     {.path = "media.ice_addresses", .kind = CG_CONFIG_KEY_STRING_ARRAY,
      .default_str = "127.0.0.1", .check = check_ip_address, .offset = OFF(ice_addresses)},
+    BOOL("media.ice_tcp", ice_tcp, TRUE),
     INT("media.rtp_port_min", rtp_port_min, 0, 65535, 0),
     INT("media.rtp_port_max", rtp_port_max, 0, 65535, 0),
     {.path = "media.stun_server", .kind = CG_CONFIG_KEY_STRING, .default_str = "",

@@ -65,6 +65,7 @@ typedef struct {
     guint rtp_port_min;   /* 0 = any */
     guint rtp_port_max;   /* 0 = any */
     char *stun_server;    /* "host:port" or NULL */
+    gboolean ice_tcp;     /* also offer ICE-TCP candidates */
     char **allowed_remote_networks; /* NULL-terminated CIDRs; may be empty */
     char **client_stun_urls;  /* "stun:host:port" given to endpoints; may be empty */
     char **client_turn_urls;  /* "turn:host:port?transport=udp", "turns:..."; may be empty */

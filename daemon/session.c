@@ -150,6 +150,7 @@ CgSession *cg_session_new(const CgConfig *config, GMainLoop *loop, GError **erro
         .rtp_port_max = config->rtp_port_max,
         .stun_server = config->stun_server,
         .allowed_remote_networks = (const char *const *)config->allowed_remote_networks,
+        .ice_tcp = config->ice_tcp,
     };
     session->media = cg_media_new(&media_config, &media_events, session, error);
     if (session->media)

@@ -496,7 +496,7 @@ CgConn *cg_conn_new(CgMedia *media, CgEndpoint *ep, const char *name, CgConn *so
                  "latency", 0u, NULL);
     if (!cg_media_ice_harden(conn->webrtc, (const char *const *)media->ice_addresses,
                              media->rtp_port_min, media->rtp_port_max, media->stun_server,
-                             error))
+                             media->ice_tcp, error))
         goto fail;
     connect_shared(conn, "on-ice-candidate", G_CALLBACK(on_ice_candidate));
     connect_shared(conn, "notify::ice-gathering-state", G_CALLBACK(on_gathering_state));

@@ -12,7 +12,7 @@
 
 gboolean cg_media_ice_harden(GstElement *webrtc, const char *const *addresses,
                              guint port_min, guint port_max, const char *stun_server,
-                             GError **error)
+                             gboolean ice_tcp, GError **error)
 {
     g_autoptr(GObject) ice = NULL;
     g_object_get(webrtc, "ice-agent", &ice, NULL);
@@ -29,8 +29,9 @@ gboolean cg_media_ice_harden(GstElement *webrtc, const char *const *addresses,
                     "no NiceAgent or no ICE address configured");
         return FALSE;
     }
-    g_object_set(agent, "upnp", FALSE, "ice-tcp", FALSE, NULL);
-    g_object_set(ice, "ice-tcp", FALSE, NULL);
+    /* ICE-TCP for networks that drop UDP; UDP stays the preferred path. */
+    g_object_set(agent, "upnp", FALSE, "ice-tcp", ice_tcp, NULL);
+    g_object_set(ice, "ice-tcp", ice_tcp, NULL);
     for (guint i = 0; addresses[i]; i++) {
         NiceAddress addr;
         nice_address_init(&addr);

@@ -132,6 +132,7 @@ struct _CgMedia {
     char **ice_addresses;
     guint rtp_port_min, rtp_port_max;
     char *stun_server;
+    gboolean ice_tcp;  /* also offer ICE-TCP (passive) candidates */
     CgAddressPolicy *address_policy; /* which remote candidates may be probed */
     GstElement *pipeline;
     GHashTable *endpoints; /* id (guint64 *) -> CgEndpoint *, owned */
@@ -199,7 +200,7 @@ void cg_media_liveness_watch(CgConn *conn);
 /* ice.c */
 gboolean cg_media_ice_harden(GstElement *webrtc, const char *const *addresses,
                              guint port_min, guint port_max, const char *stun_server,
-                             GError **error);
+                             gboolean ice_tcp, GError **error);
 
 /* relay.c */
 /* pub: creates the tees (gated on the connection's verification). */

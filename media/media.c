@@ -371,6 +371,7 @@ CgMedia *cg_media_new(const CgMediaConfig *config, const CgMediaEvents *events, 
     media->rtp_port_min = config->rtp_port_min;
     media->rtp_port_max = config->rtp_port_max;
     media->stun_server = g_strdup(config->stun_server);
+    media->ice_tcp = config->ice_tcp;
     media->alive = g_new0(CgMediaAlive, 1);
     g_atomic_ref_count_init(&media->alive->ref);
     media->alive->media = media;

@@ -49,6 +49,7 @@ typedef struct {
      * point into although loopback/private/link-local (see address_policy.h);
      * NULL or empty: public addresses only. */
     const char *const *allowed_remote_networks;
+    gboolean ice_tcp; /* also gather ICE-TCP candidates (for networks without UDP) */
 } CgMediaConfig;
 
 typedef struct {

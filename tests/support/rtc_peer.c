@@ -178,7 +178,7 @@ static void hop(const PcShared *sh, PeerHopFunc fn, gpointer data, GDestroyNotif
 
 /* ---- ICE: same hardening as the server ----------------------------------- */
 
-static void harden_ice(GstElement *webrtc)
+static void harden_ice(GstElement *webrtc, gboolean tcp_only)
 {
     GObject *ice = NULL, *agent = NULL;
     g_object_get(webrtc, "ice-agent", &ice, NULL);
@@ -188,8 +188,8 @@ static void harden_ice(GstElement *webrtc)
         NiceAddress addr;
         nice_address_init(&addr);
         nice_address_set_from_string(&addr, "127.0.0.1");
-        g_object_set(agent, "upnp", FALSE, "ice-tcp", FALSE, NULL);
-        g_object_set(ice, "ice-tcp", FALSE, NULL);
+        g_object_set(agent, "upnp", FALSE, "ice-tcp", tcp_only, "ice-udp", !tcp_only, NULL);
+        g_object_set(ice, "ice-tcp", tcp_only, "ice-udp", !tcp_only, NULL);
         nice_agent_add_local_address(NICE_AGENT(agent), &addr);
         g_object_unref(agent);
     } else {
@@ -513,7 +513,7 @@ static PeerPc *pc_add(CgRtcPeer *peer, const char *name, const char *label, GstE
     pc->webrtc = webrtc;
     pc->sh = pcs_new(peer->ps, name, label, pc->serial);
     g_object_set(webrtc, "bundle-policy", GST_WEBRTC_BUNDLE_POLICY_MAX_BUNDLE, NULL);
-    harden_ice(webrtc);
+    harden_ice(webrtc, peer->opt.tcp_only);
     connect_pc(pc, "on-ice-candidate", G_CALLBACK(on_ice_candidate));
     connect_pc(pc, "notify::ice-gathering-state", G_CALLBACK(on_gathering));
     if (label) {

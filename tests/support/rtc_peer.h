@@ -31,6 +31,7 @@ typedef struct {
      * requests (PLI/FIR) explain a fast first frame at a new receiver. */
     guint width, height, fps;
     guint keyframe_max_dist;
+    gboolean tcp_only; /* ICE over TCP only, as behind a firewall that drops UDP */
 } CgRtcPeerOptions;
 
 typedef struct {

@@ -178,8 +178,13 @@ static void hop(const PcShared *sh, PeerHopFunc fn, gpointer data, GDestroyNotif
 
 /* ---- ICE: same hardening as the server ----------------------------------- */
 
-static void harden_ice(GstElement *webrtc, gboolean tcp_only)
+static void harden_ice(GstElement *webrtc, const CgRtcPeerOptions *opt)
 {
+    gboolean tcp_only = opt->tcp_only;
+    if (opt->turn_server)
+        g_object_set(webrtc, "turn-server", opt->turn_server, NULL);
+    if (opt->relay_only)
+        g_object_set(webrtc, "ice-transport-policy", GST_WEBRTC_ICE_TRANSPORT_POLICY_RELAY, NULL);
     GObject *ice = NULL, *agent = NULL;
     g_object_get(webrtc, "ice-agent", &ice, NULL);
     if (ice && g_object_class_find_property(G_OBJECT_GET_CLASS(ice), "agent"))
@@ -513,7 +518,7 @@ static PeerPc *pc_add(CgRtcPeer *peer, const char *name, const char *label, GstE
     pc->webrtc = webrtc;
     pc->sh = pcs_new(peer->ps, name, label, pc->serial);
     g_object_set(webrtc, "bundle-policy", GST_WEBRTC_BUNDLE_POLICY_MAX_BUNDLE, NULL);
-    harden_ice(webrtc, peer->opt.tcp_only);
+    harden_ice(webrtc, &peer->opt);
     connect_pc(pc, "on-ice-candidate", G_CALLBACK(on_ice_candidate));
     connect_pc(pc, "notify::ice-gathering-state", G_CALLBACK(on_gathering));
     if (label) {

@@ -32,6 +32,10 @@ typedef struct {
     guint width, height, fps;
     guint keyframe_max_dist;
     gboolean tcp_only; /* ICE over TCP only, as behind a firewall that drops UDP */
+    /* "turn://USER:PASSWORD@HOST:PORT" (URI-escaped), or NULL; borrowed: it
+     * must outlive the peer. With relay_only, every path goes through it. */
+    const char *turn_server;
+    gboolean relay_only;
 } CgRtcPeerOptions;
 
 typedef struct {

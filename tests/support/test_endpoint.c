@@ -8,6 +8,7 @@
 struct _CgTestEndpoint {
     CgTestEndpointOptions options;
     char *token;
+    char *turn_server; /* from joined.ice_servers, backs options.media.turn_server */
     CgWssClient *wss;
     CgRtcPeer *peer;
     gint64 join_time;
@@ -46,6 +47,24 @@ static const char *str(json_t *msg, const char *key)
     return json_string_value(json_object_get(msg, key));
 }
 
+/* joined.ice_servers' first TURN entry as webrtcbin's "turn://USER:PASS@HOST:PORT". */
+static char *turn_uri_from(json_t *joined)
+{
+    json_t *servers = json_object_get(joined, "ice_servers");
+    for (gsize i = 0; i < json_array_size(servers); i++) {
+        json_t *s = json_array_get(servers, i);
+        const char *url = json_string_value(json_array_get(json_object_get(s, "urls"), 0));
+        const char *user = str(s, "username"), *pass = str(s, "credential");
+        if (!url || !user || !pass || !g_str_has_prefix(url, "turn:"))
+            continue;
+        g_autofree char *hostport = g_strndup(url + 5, strcspn(url + 5, "?"));
+        g_autofree char *u = g_uri_escape_string(user, NULL, FALSE);
+        g_autofree char *p = g_uri_escape_string(pass, NULL, FALSE);
+        return g_strdup_printf("turn://%s:%s@%s", u, p, hostport);
+    }
+    return NULL;
+}
+
 static void on_joined(CgTestEndpoint *ep, json_t *msg)
 {
     if (ep->joined)
@@ -53,6 +72,8 @@ static void on_joined(CgTestEndpoint *ep, json_t *msg)
     ep->joined = json_incref(msg);
     if (ep->options.no_publish)
         return;
+    if (ep->options.use_turn_from_joined)
+        ep->options.media.turn_server = ep->turn_server = turn_uri_from(msg);
     static const CgRtcPeerEvents events = {on_local_description, on_local_candidate};
     ep->peer = cg_rtc_peer_new(&ep->options.media, &events, ep);
     cg_rtc_peer_publish(ep->peer);
@@ -173,6 +194,7 @@ void cg_test_endpoint_free(CgTestEndpoint *ep)
     g_hash_table_unref(ep->seen_joined);
     g_free(ep->bye_reason);
     g_free(ep->token);
+    g_free(ep->turn_server);
     g_free(ep);
 }
 

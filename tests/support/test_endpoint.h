@@ -25,6 +25,9 @@ typedef struct {
     /* As a specialist: admit everyone who appears in a waiting_list (tests
      * whose subject is not the waiting room itself). */
     gboolean admit_waiting;
+    /* Use the TURN server and credentials of joined.ice_servers, as a browser
+     * would (set media.relay_only to force every path through it). */
+    gboolean use_turn_from_joined;
 } CgTestEndpointOptions;
 
 /* (transfer full) Starts connecting and joining. */

@@ -119,6 +119,14 @@ static void on_peer_left(gpointer user, CgPeerId peer)
     cg_media_endpoint_remove(session->media, peer);
 }
 
+static void on_peer_receive_video(gpointer user, CgPeerId peer, gboolean receive)
+{
+    CgSession *session = user;
+    g_autoptr(GError) error = NULL;
+    if (!cg_media_endpoint_set_receive_video(session->media, peer, receive, &error))
+        g_warning("audio-only mode for peer %" G_GUINT64_FORMAT ": %s", peer, error->message);
+}
+
 static void on_peer_audio_muted(gpointer user, CgPeerId peer, gboolean muted)
 {
     CgSession *session = user;
@@ -142,6 +150,7 @@ CgSession *cg_session_new(const CgConfig *config, GMainLoop *loop, GError **erro
         .peer_candidate = on_peer_candidate,
         .peer_left = on_peer_left,
         .peer_audio_muted = on_peer_audio_muted,
+        .peer_receive_video = on_peer_receive_video,
     };
     CgSession *session = g_new0(CgSession, 1);
     CgMediaConfig media_config = {

@@ -70,6 +70,7 @@ typedef struct {
     gint pub_verified;
     gint stopped; /* liveness expired: relay nothing either way */
     gint audio_muted; /* muted by a specialist: its audio is relayed to nobody */
+    gint video_paused; /* audio-only mode: no video is relayed to this endpoint */
     gint rx;      /* authenticated packets received on any connection (wraps) */
 } CgEndpointGate;
 

@@ -323,6 +323,21 @@ gboolean cg_media_endpoint_set_audio_muted(CgMedia *media, CgEndpointId id, gboo
     return TRUE;
 }
 
+gboolean cg_media_endpoint_set_receive_video(CgMedia *media, CgEndpointId id, gboolean receive,
+                                             GError **error)
+{
+    g_return_val_if_fail(media != NULL, FALSE);
+    CgEndpoint *ep = cg_media_lookup(media, id);
+    if (!ep) {
+        g_set_error(error, CG_MEDIA_ERROR, CG_MEDIA_ERROR_UNKNOWN_ENDPOINT,
+                    "no endpoint %" G_GUINT64_FORMAT, id);
+        return FALSE;
+    }
+    g_atomic_int_set(&ep->gate->video_paused, receive ? 0 : 1);
+    g_info("%s %s", ep->tag, receive ? "receives video again" : "audio only: receives no video");
+    return TRUE;
+}
+
 gboolean cg_media_route(CgMedia *media, CgEndpointId publisher, CgEndpointId subscriber,
                         GError **error)
 {

@@ -100,6 +100,12 @@ gboolean cg_media_remote_candidate(CgMedia *media, CgEndpointId ep, const char *
 gboolean cg_media_endpoint_set_audio_muted(CgMedia *media, CgEndpointId ep, gboolean muted,
                                            GError **error);
 
+/* Audio-only mode for @ep's own reception: stops (or resumes) relaying any
+ * video to it, to save its bandwidth; audio goes on. On resume, key frames
+ * are requested so the pictures come back at once. */
+gboolean cg_media_endpoint_set_receive_video(CgMedia *media, CgEndpointId ep, gboolean receive,
+                                             GError **error);
+
 /* Relay everything @publisher publishes to @subscriber. May be called before
  * the publisher has published: the subscribe connection is offered as soon as
  * the publisher's publish connection is negotiated. Idempotent. */

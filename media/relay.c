@@ -148,8 +148,13 @@ static GstPadProbeReturn sub_gate(GstPad *pad, GstPadProbeInfo *info, gpointer p
     if (!cg_conn_shared_open(sh))
         return GST_PAD_PROBE_DROP;
     g_autoptr(GstElement) queue = gst_pad_get_parent_element(pad);
-    if (queue && g_str_has_suffix(GST_ELEMENT_NAME(queue), "-video-queue") &&
-        g_atomic_int_compare_and_exchange(&sh->keyframe_asked[CG_KIND_VIDEO], 0, 1)) {
+    gboolean video = queue && g_str_has_suffix(GST_ELEMENT_NAME(queue), "-video-queue");
+    if (video && g_atomic_int_get(&sh->epgate->video_paused)) {
+        /* audio-only: when video resumes, its decoder needs a key frame */
+        g_atomic_int_set(&sh->keyframe_asked[CG_KIND_VIDEO], 0);
+        return GST_PAD_PROBE_DROP;
+    }
+    if (video && g_atomic_int_compare_and_exchange(&sh->keyframe_asked[CG_KIND_VIDEO], 0, 1)) {
         g_autoptr(GstPad) qsink = gst_element_get_static_pad(queue, "sink");
         cg_keyframe_ask(qsink);
     }

@@ -400,6 +400,10 @@ static void handle_message(CgPeer *peer, const guint8 *data, gsize len)
         cg_peer_error(peer, "not_admitted", "wait until a specialist admits you");
     else if (msg.type == CG_CLIENT_MEDIA_STATE)
         handle_media_state(peer, &msg);
+    else if (msg.type == CG_CLIENT_RECEIVE) {
+        if (s->events.peer_receive_video)
+            s->events.peer_receive_video(s->user, peer->id, msg.video);
+    }
     else if (is_control(msg.type)) {
         if (cg_role_may_moderate(peer->info.role))
             cg_lifecycle_control(peer, &msg);

@@ -180,6 +180,13 @@ static gboolean parse_members(json_t *root, CgClientMessage *out, GError **error
     } else if (strcmp(t, "leave") == 0) {
         out->type = CG_CLIENT_LEAVE;
         return TRUE;
+    } else if (strcmp(t, "receive") == 0) {
+        out->type = CG_CLIENT_RECEIVE;
+        json_t *video = json_object_get(root, "video");
+        if (!json_is_boolean(video))
+            return malformed(error, "video", "a boolean");
+        out->video = json_is_true(video);
+        return TRUE;
     } else if (strcmp(t, "media_state") == 0) {
         out->type = CG_CLIENT_MEDIA_STATE;
         json_t *audio = json_object_get(root, "audio"), *video = json_object_get(root, "video");

@@ -38,6 +38,7 @@ typedef enum {
     CG_CLIENT_UNMUTE,
     CG_CLIENT_END,
     CG_CLIENT_MEDIA_STATE,
+    CG_CLIENT_RECEIVE,
 } CgClientMessageType;
 
 /* Members not used by a type are NULL / 0. */
@@ -50,7 +51,7 @@ typedef struct {
     guint mline_index; /* candidate */
     char *participant; /* admit, decline, remove, mute, unmute */
     gboolean audio;    /* media_state: the microphone is on */
-    gboolean video;    /* media_state: the camera is on */
+    gboolean video;    /* media_state: the camera is on; receive: send me video */
 } CgClientMessage;
 
 #define CG_PROTOCOL_ERROR (cg_protocol_error_quark())

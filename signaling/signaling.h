@@ -55,6 +55,8 @@ typedef struct {
     /* A specialist muted (or unmuted) a peer that may not unmute itself: its
      * audio must reach nobody until unmuted. */
     void (*peer_audio_muted)(gpointer user, CgPeerId peer, gboolean muted);
+    /* Audio-only mode: the peer asks to receive no video (or video again). */
+    void (*peer_receive_video)(gpointer user, CgPeerId peer, gboolean receive);
 } CgSignalingEvents;
 
 /* Starts listening on @loop's context. @config and @events are borrowed and

@@ -116,6 +116,7 @@ const ui = {
   soundBtn: $('sound-btn'),
   rejoinBtn: $('rejoin-btn'),
   leaveBtn: $('leave-btn'),
+  audioOnlyBtn: $('audio-only-btn'),
   endBtn: $('end-btn'),
   waitingRoom: $('waiting-room'),
   waitingNote: $('waiting-room-note'),
@@ -478,6 +479,7 @@ async function getLocalMedia(role) {
   ui.selfTile.classList.toggle('no-video', state.localStream.getVideoTracks().length === 0);
   ui.micBtn.disabled = state.localStream.getAudioTracks().length === 0;
   ui.camBtn.disabled = state.localStream.getVideoTracks().length === 0;
+  ui.audioOnlyBtn.disabled = false;
   return state.localStream;
 }
 
@@ -818,6 +820,7 @@ function stopLocalMedia() {
   ui.selfVideo.srcObject = null;
   ui.micBtn.disabled = true;
   ui.camBtn.disabled = true;
+  ui.audioOnlyBtn.disabled = true;
 }
 
 function leave() {
@@ -848,6 +851,16 @@ function toggleTrack(kind, btn, onText, offText) {
   if (kind === 'video') ui.selfTile.classList.toggle('no-video', off);
   sendMediaState();
 }
+
+// Audio only: on a poor link, receive nobody's video; voices keep coming.
+ui.audioOnlyBtn.addEventListener('click', () => {
+  const on = ui.audioOnlyBtn.getAttribute('aria-pressed') !== 'true';
+  ui.audioOnlyBtn.setAttribute('aria-pressed', String(on));
+  send({ type: 'receive', video: !on });
+  document.body.classList.toggle('audio-only', on);
+  setNotice(on ? 'Audio only: you hear everyone but receive no video, to save your connection.'
+    : 'Video is back on.');
+});
 
 ui.micBtn.addEventListener('click', () => toggleTrack('audio', ui.micBtn, 'Mute microphone', 'Unmute microphone'));
 ui.camBtn.addEventListener('click', () => toggleTrack('video', ui.camBtn, 'Turn camera off', 'Turn camera on'));

@@ -131,6 +131,12 @@ static void test_media_state(void)
                CG_PROTOCOL_ERROR_MALFORMED, "member 'video' must be a boolean");
     check_fail("{\"type\":\"media_state\",\"audio\":0,\"video\":1}", CG_PROTOCOL_ERROR_MALFORMED,
                "member 'audio' must be a boolean");
+    parse_ok("{\"type\":\"receive\",\"video\":false}", &msg);
+    g_assert_cmpint(msg.type, ==, CG_CLIENT_RECEIVE);
+    g_assert_false(msg.video);
+    cg_client_message_clear(&msg);
+    check_fail("{\"type\":\"receive\"}", CG_PROTOCOL_ERROR_MALFORMED,
+               "member 'video' must be a boolean");
 }
 
 /* The input need not be NUL-terminated: only @len bytes are read. */

@@ -12,6 +12,8 @@ typedef struct {
     CgTestDaemon *daemon;
     GHashTable *index_of; /* participant id -> endpoint index + 1 */
     GPtrArray *endpoints; /* BenchEp*, owned */
+    GPtrArray *prepared;  /* CgTestConsult*, owned, not joined yet */
+    guint next_prepared;
 } BenchConsultd;
 
 typedef struct {
@@ -50,6 +52,8 @@ static void on_message(CgWssClient *wss, json_t *msg, gpointer user)
 {
     BenchEp *ep = user;
     const char *type = str(msg, "type"), *pc = str(msg, "pc");
+    if (type && g_strcmp0(type, "candidate") != 0)
+        cg_bench_trace(ep->index, pc ? pc : "-", "recv %s", type);
     if (g_strcmp0(type, "joined") == 0 && !ep->peer) {
         static const CgBenchPeerEvents events = {on_description, on_candidate};
         ep->peer = cg_bench_peer_new(ep->src, ep->index, &events, ep);
@@ -80,14 +84,14 @@ static void on_open(CgWssClient *wss, gboolean opened, gpointer user)
     }
     json_t *join = json_pack("{s:s, s:s}", "type", "join", "token", ep->token);
     *ep->join_time = g_get_monotonic_time();
+    cg_bench_trace(ep->index, "-", "send join");
     cg_wss_client_send_json(wss, join);
     json_decref(join);
 }
 
-static gboolean add_consult(gpointer impl, CgBenchSource *src, guint first, guint participants,
-                            gint64 *join_times, GError **error)
+static CgTestConsult *create_consult(BenchConsultd *c, guint first, guint participants,
+                                     GError **error)
 {
-    BenchConsultd *c = impl;
     g_autoptr(GPtrArray) roles = g_ptr_array_new();
     g_autoptr(GPtrArray) names = g_ptr_array_new_with_free_func(g_free);
     for (guint i = 0; i < participants; i++) {
@@ -96,11 +100,36 @@ static gboolean add_consult(gpointer impl, CgBenchSource *src, guint first, guin
     }
     g_ptr_array_add(roles, NULL);
     g_ptr_array_add(names, NULL);
-    g_autoptr(CgTestConsult) consult = cg_test_create_consult(
-        c->daemon, 0, "case_conference", (const char *const *)roles->pdata,
-        (const char *const *)names->pdata, error);
-    if (!consult)
-        return FALSE;
+    return cg_test_create_consult(c->daemon, 0, "case_conference",
+                                  (const char *const *)roles->pdata,
+                                  (const char *const *)names->pdata, error);
+}
+
+static gboolean prepare(gpointer impl, guint consults, guint participants, GError **error)
+{
+    BenchConsultd *c = impl;
+    for (guint i = 0; i < consults; i++) {
+        CgTestConsult *consult = create_consult(c, i * participants, participants, error);
+        if (!consult)
+            return FALSE;
+        g_ptr_array_add(c->prepared, consult);
+    }
+    return TRUE;
+}
+
+static gboolean add_consult(gpointer impl, CgBenchSource *src, guint first, guint participants,
+                            gint64 *join_times, GError **error)
+{
+    BenchConsultd *c = impl;
+    CgTestConsult *consult = c->next_prepared < c->prepared->len
+                                 ? c->prepared->pdata[c->next_prepared++]
+                                 : NULL;
+    g_autoptr(CgTestConsult) own = NULL;
+    if (!consult) {
+        consult = own = create_consult(c, first, participants, error);
+        if (!consult)
+            return FALSE;
+    }
     for (guint i = 0; i < participants; i++) {
         g_hash_table_insert(c->index_of, g_strdup(consult->ids[i]),
                             GUINT_TO_POINTER(first + i + 1));
@@ -131,6 +160,7 @@ static void consultd_free(gpointer impl)
 {
     BenchConsultd *c = impl;
     g_ptr_array_unref(c->endpoints);
+    g_ptr_array_unref(c->prepared);
     g_hash_table_unref(c->index_of);
     g_autoptr(GError) error = NULL;
     int status = 0;
@@ -144,7 +174,9 @@ gboolean cg_bench_target_consultd(CgBenchTarget *target, guint participants, GEr
 {
     CgTestDaemonOptions options = {0};
     options.max_participants = participants;
-    g_setenv("CG_TEST_QUIET", "1", FALSE); /* keep consultd's log off our stderr */
+    /* keep consultd's log off our stderr, unless $CG_BENCH_SERVER_LOG asks for it */
+    if (!g_getenv("CG_BENCH_SERVER_LOG"))
+        g_setenv("CG_TEST_QUIET", "1", FALSE);
     CgTestDaemon *daemon = cg_test_daemon_start(&options, error);
     if (!daemon)
         return FALSE;
@@ -152,10 +184,12 @@ gboolean cg_bench_target_consultd(CgBenchTarget *target, guint participants, GEr
     c->daemon = daemon;
     c->index_of = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
     c->endpoints = g_ptr_array_new_with_free_func(ep_free);
+    c->prepared = g_ptr_array_new_with_free_func((GDestroyNotify)cg_test_consult_free);
     target->name = "consultd";
     target->pid = cg_test_daemon_pid(daemon);
     target->impl = c;
     target->add_consult = add_consult;
+    target->prepare = prepare;
     target->free = consultd_free;
     return TRUE;
 }

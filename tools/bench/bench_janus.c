@@ -188,6 +188,9 @@ static void on_plugin_event(JHandle *h, guint64 handle, json_t *msg)
     JPart *part = h->part;
     if (json_object_get(data, "error"))
         g_message("bench: janus: %s", json_string_value(json_object_get(data, "error")));
+    if (what)
+        cg_bench_trace(part->index, h->kind == JH_PUB ? "pub" : "sub", "recv %s%s", what,
+                       jsep ? " +jsep" : "");
     if (h->kind == JH_PUB) {
         if (g_strcmp0(what, "joined") == 0 && !part->peer) {
             static const CgBenchPeerEvents events = {on_description, on_candidate};
@@ -369,6 +372,7 @@ static gboolean add_consult(gpointer impl, CgBenchSource *src, guint first, guin
         part->subscribed = g_hash_table_new(NULL, NULL);
         g_ptr_array_add(j->parts, part);
         join_times[part->index] = g_get_monotonic_time();
+        cg_bench_trace(part->index, "-", "send attach");
         jsend(j, json_pack("{s:s, s:s}", "janus", "attach", "plugin", "janus.plugin.videoroom"),
               0, on_pub_attached, part);
     }

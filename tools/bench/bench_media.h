@@ -70,4 +70,9 @@ void cg_bench_source_foreach_first(CgBenchSource *src,
                                                 gpointer data),
                                    gpointer data);
 
+/* With $CG_BENCH_TRACE set: one line on stderr per step of every connection
+ * ("trace <ms since start> ep=<index> pc=<name> <what>"), for the join-time
+ * breakdown of docs/performance.md. Any thread. */
+void cg_bench_trace(guint index, const char *pc, const char *fmt, ...) G_GNUC_PRINTF(3, 4);
+
 G_END_DECLS

@@ -27,6 +27,11 @@ typedef struct {
      * new room. FALSE + @error when the room cannot even be set up. */
     gboolean (*add_consult)(gpointer impl, CgBenchSource *src, guint first,
                             guint participants, gint64 *join_times, GError **error);
+    /* Optional: sets up @consults rooms of @participants before any endpoint
+     * joins, so that no blocking set-up call runs during the joins (a
+     * synchronous admin API call there stalls every endpoint's signaling).
+     * add_consult then uses them in order. */
+    gboolean (*prepare)(gpointer impl, guint consults, guint participants, GError **error);
     /* Leaves, stops what the target started. */
     void (*free)(gpointer impl);
 } CgBenchTarget;

@@ -12,6 +12,11 @@
  * (per receiver/publisher pair, from the later of the two joins), server RSS
  * growth per participant, and this process's own CPU. Exit status 0 when the
  * run completed (whatever the figures), 1 on a set-up failure.
+ *
+ * Environment: CG_BENCH_TRACE=1 traces every connection's steps on stderr
+ * (tools/bench/join-breakdown.py turns that into the join-time breakdown);
+ * CG_BENCH_ACTIVE=1 answers a=setup:active instead of passive (bench_media.c);
+ * CG_BENCH_SERVER_LOG=1 passes consultd's log through to stderr.
  */
 #include <jansson.h>
 #include <stdio.h>
@@ -210,6 +215,8 @@ static guint join_all(const BenchOptions *o, CgBenchTarget *t, CgBenchSource *sr
                       gint64 *join_times, GError **error)
 {
     guint n = (guint)(o->consults * o->participants);
+    if (t->prepare && !t->prepare(t->impl, (guint)o->consults, (guint)o->participants, error))
+        return 0;
     for (gint c = 0; c < o->consults; c++) {
         if (!t->add_consult(t->impl, src, (guint)(c * o->participants), (guint)o->participants,
                             join_times, error))

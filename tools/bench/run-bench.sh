@@ -64,17 +64,18 @@ ok() { [ -s "$1" ] && jq -e '.ok_loss' "$1" >/dev/null; }
 
 # capacity TARGET: step up 1,2,4,8,12,16,... (reusing the standard runs), then
 # bisect between the last pass and the first failure, within $search_s seconds.
+# Prints only the capacity on stdout: every run's own output goes to stderr.
 capacity() {
     local target=$1 start=$SECONDS pass=0 fail=0 n
     for n in 1 2 4 8 12 16 20 24 32; do
         local f=$out/runs/$target-$n.json
-        [ -s "$f" ] || run "$target" "$n" "$target-$n" --join-timeout 10 || true
+        [ -s "$f" ] || run "$target" "$n" "$target-$n" --join-timeout 10 >&2 || true
         if ok "$f"; then pass=$n; else fail=$n; break; fi
         [ $((SECONDS - start)) -lt "$search_s" ] || break
     done
     while [ "$fail" -gt 0 ] && [ $((fail - pass)) -gt 1 ] && [ $((SECONDS - start)) -lt "$search_s" ]; do
         n=$(((pass + fail) / 2))
-        run "$target" "$n" "$target-$n" --join-timeout 10 || true
+        run "$target" "$n" "$target-$n" --join-timeout 10 >&2 || true
         if ok "$out/runs/$target-$n.json"; then pass=$n; else fail=$n; fi
     done
     echo "$pass"
@@ -90,6 +91,7 @@ declare -A cap
 for target in $targets; do
     echo "== $target: capacity search" >&2
     cap[$target]=$(capacity "$target")
+    [[ ${cap[$target]} =~ ^[0-9]+$ ]] || { echo "bench: $target: capacity search failed" >&2; cap[$target]=0; }
 done
 
 # ---- results.json ----------------------------------------------------------------
@@ -131,7 +133,7 @@ done
 gnuplot <<EOF
 set terminal pngcairo size 900,420 font ",10"
 set output "$out/bench.png"
-set multiplot layout 1,2 title "3-party consults on $(nproc) cores (VP8 ~500 kbps + Opus per participant)"
+set multiplot layout 1,2 title "3-party consults on $(nproc) cores (VP8 about 500 kbps + Opus per participant)"
 set xlabel "consults"
 set key top left
 set grid

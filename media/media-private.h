@@ -144,6 +144,7 @@ struct _CgMedia {
     gpointer now_user;
     GSource *liveness_timer;
     GSource *bus_watch;    /* drains the pipeline's bus on ctx */
+    GThread *warmup;       /* pays the one-time DTLS key and plugin costs early */
 };
 
 /* media.c */

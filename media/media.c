@@ -359,6 +359,22 @@ gboolean cg_media_route(CgMedia *media, CgEndpointId publisher, CgEndpointId sub
 
 /* ---- lifecycle ---------------------------------------------------------- */
 
+/* GStreamer makes its DTLS key and certificate the first time a DTLS element
+ * is created (~270 ms here) and loads webrtcbin's plugins on first use
+ * (~60 ms). Done on a worker thread at start, so the first endpoint to join
+ * does not wait for them (issue 3's join-time breakdown). */
+static gpointer warm_up(gpointer data)
+{
+    (void)data;
+    static const char *const factories[] = {"dtlsdec", "webrtcbin"};
+    for (gsize i = 0; i < G_N_ELEMENTS(factories); i++) {
+        GstElement *e = gst_element_factory_make(factories[i], NULL);
+        if (e)
+            gst_object_unref(gst_object_ref_sink(e));
+    }
+    return NULL;
+}
+
 CgMedia *cg_media_new(const CgMediaConfig *config, const CgMediaEvents *events, gpointer user,
                       GError **error)
 {
@@ -379,6 +395,7 @@ CgMedia *cg_media_new(const CgMediaConfig *config, const CgMediaEvents *events, 
         return NULL;
     CgMedia *media = g_new0(CgMedia, 1);
     media->address_policy = policy;
+    media->warmup = g_thread_new("cg-media-warmup", warm_up, NULL);
     media->ctx = g_main_context_ref_thread_default();
     media->events = *events;
     media->user = user;
@@ -411,6 +428,7 @@ void cg_media_free(CgMedia *media)
 {
     if (!media)
         return;
+    g_clear_pointer(&media->warmup, g_thread_join);
     cg_media_liveness_stop(media);
     /* sub conns first everywhere, so no tee of a pub still feeds a branch */
     GHashTableIter it;

@@ -307,16 +307,22 @@ void cg_media_publisher_ready(CgMedia *media, CgEndpoint *pub)
     g_array_unref(ids);
 }
 
+static CgEndpoint *endpoint_or_error(CgMedia *media, CgEndpointId id, GError **error)
+{
+    CgEndpoint *ep = cg_media_lookup(media, id);
+    if (!ep)
+        g_set_error(error, CG_MEDIA_ERROR, CG_MEDIA_ERROR_UNKNOWN_ENDPOINT,
+                    "no endpoint %" G_GUINT64_FORMAT, id);
+    return ep;
+}
+
 gboolean cg_media_endpoint_set_audio_muted(CgMedia *media, CgEndpointId id, gboolean muted,
                                            GError **error)
 {
     g_return_val_if_fail(media != NULL, FALSE);
-    CgEndpoint *ep = cg_media_lookup(media, id);
-    if (!ep) {
-        g_set_error(error, CG_MEDIA_ERROR, CG_MEDIA_ERROR_UNKNOWN_ENDPOINT,
-                    "no endpoint %" G_GUINT64_FORMAT " to mute", id);
+    CgEndpoint *ep = endpoint_or_error(media, id, error);
+    if (!ep)
         return FALSE;
-    }
     /* The publisher's audio gate reads this on every packet. */
     g_atomic_int_set(&ep->gate->audio_muted, muted ? 1 : 0);
     g_info("%s audio %s", ep->tag, muted ? "muted: relayed to nobody" : "relayed again");
@@ -327,12 +333,9 @@ gboolean cg_media_endpoint_set_receive_video(CgMedia *media, CgEndpointId id, gb
                                              GError **error)
 {
     g_return_val_if_fail(media != NULL, FALSE);
-    CgEndpoint *ep = cg_media_lookup(media, id);
-    if (!ep) {
-        g_set_error(error, CG_MEDIA_ERROR, CG_MEDIA_ERROR_UNKNOWN_ENDPOINT,
-                    "no endpoint %" G_GUINT64_FORMAT, id);
+    CgEndpoint *ep = endpoint_or_error(media, id, error);
+    if (!ep)
         return FALSE;
-    }
     g_atomic_int_set(&ep->gate->video_paused, receive ? 0 : 1);
     g_info("%s %s", ep->tag, receive ? "receives video again" : "audio only: receives no video");
     return TRUE;

@@ -74,7 +74,8 @@ static void test_four(void)
                "requests=%u\n",
                c->ids[s], (first - t_join) / 1000.0, (first - up) / 1000.0, asked);
         g_assert_cmpint(up, >, 0);
-        g_assert_cmpint(first - up, <, LATE_JOIN_BUDGET_US);
+        if (!group_sanitized()) /* a time budget means nothing under ASan */
+            g_assert_cmpint(first - up, <, LATE_JOIN_BUDGET_US);
         g_assert_cmpuint(asked, >=, 1);
         g_assert_cmpuint(asked, <=, 2 + (guint)((t_all - t_join) / KEYFRAME_RETRY_US));
     }

@@ -96,6 +96,12 @@ static void test_four(void)
 
 static void test_eight(void)
 {
+    if (group_sanitized()) {
+        /* 64 webrtcbins in the daemon and as many here, all under ASan, cannot
+         * keep real time on 2 cores; the 4-party test covers the same code. */
+        g_test_skip("8-party media needs real time; run it with make check");
+        return;
+    }
     g_autoptr(CgTestDaemon) daemon = group_start_daemon(8);
     g_autoptr(CgTestConsult) c = group_create_consult(daemon, 8);
     CgRtcPeerOptions media = {.fps = 10, .width = 160, .height = 120, .keyframe_max_dist = 100};

@@ -127,9 +127,11 @@ static gboolean keep_field(GQuark field, GValue *value, gpointer user)
            g_str_has_prefix(f, "rtcp-fb-");
 }
 
-static GstPadProbeReturn sub_gate(GstPad *pad, GstPadProbeInfo *info, gpointer p)
+/* Runs for every packet towards a subscriber: keep it to atomics. @video is
+ * fixed when the probe is installed (see sub_gate_audio/sub_gate_video). */
+static GstPadProbeReturn sub_gate(GstPad *pad, GstPadProbeInfo *info, CgConnShared *sh,
+                                  gboolean video)
 {
-    CgConnShared *sh = p;
     if (info->type & GST_PAD_PROBE_TYPE_EVENT_DOWNSTREAM) {
         GstEvent *ev = GST_PAD_PROBE_INFO_EVENT(info);
         if (GST_EVENT_TYPE(ev) != GST_EVENT_CAPS)
@@ -147,18 +149,28 @@ static GstPadProbeReturn sub_gate(GstPad *pad, GstPadProbeInfo *info, gpointer p
     }
     if (!cg_conn_shared_open(sh))
         return GST_PAD_PROBE_DROP;
-    g_autoptr(GstElement) queue = gst_pad_get_parent_element(pad);
-    gboolean video = queue && g_str_has_suffix(GST_ELEMENT_NAME(queue), "-video-queue");
     if (video && g_atomic_int_get(&sh->epgate->video_paused)) {
         /* audio-only: when video resumes, its decoder needs a key frame */
         g_atomic_int_set(&sh->keyframe_asked[CG_KIND_VIDEO], 0);
         return GST_PAD_PROBE_DROP;
     }
     if (video && g_atomic_int_compare_and_exchange(&sh->keyframe_asked[CG_KIND_VIDEO], 0, 1)) {
-        g_autoptr(GstPad) qsink = gst_element_get_static_pad(queue, "sink");
-        cg_keyframe_ask(qsink);
+        g_autoptr(GstElement) queue = gst_pad_get_parent_element(pad); /* rare: once per ask */
+        g_autoptr(GstPad) qsink = queue ? gst_element_get_static_pad(queue, "sink") : NULL;
+        if (qsink)
+            cg_keyframe_ask(qsink);
     }
     return GST_PAD_PROBE_OK;
+}
+
+static GstPadProbeReturn sub_gate_audio(GstPad *pad, GstPadProbeInfo *info, gpointer p)
+{
+    return sub_gate(pad, info, p, FALSE);
+}
+
+static GstPadProbeReturn sub_gate_video(GstPad *pad, GstPadProbeInfo *info, gpointer p)
+{
+    return sub_gate(pad, info, p, TRUE);
 }
 
 static GstCaps *codec_caps(const CgSdpCodec *c, const char *kind)
@@ -210,7 +222,8 @@ static gboolean sub_branch(CgConn *conn, CgConn *pub, guint k, GError **error)
     gst_pad_add_probe(qsrc,
                       GST_PAD_PROBE_TYPE_BUFFER | GST_PAD_PROBE_TYPE_BUFFER_LIST |
                           GST_PAD_PROBE_TYPE_EVENT_DOWNSTREAM,
-                      sub_gate, cg_conn_shared_ref(conn->shared), cg_conn_shared_unref);
+                      k == CG_KIND_VIDEO ? sub_gate_video : sub_gate_audio,
+                      cg_conn_shared_ref(conn->shared), cg_conn_shared_unref);
     conn->queue[k] = queue;
     conn->codecs[k] = *c;
     /* downstream first, so the tee never pushes into a stopped element */

@@ -25,6 +25,7 @@
 typedef struct {
     guint frames;
     guint64 audio_packets; /* RTP packets of this label's audio, before decoding */
+    guint64 video_packets; /* and of its video */
     gboolean have_color;
     guint32 rgb;
     gint64 first_frame;
@@ -280,18 +281,34 @@ static GstPadProbeReturn count_packets(GstPad *pad, GstPadProbeInfo *info, gpoin
     return GST_PAD_PROBE_OK;
 }
 
-/* Audio RTP per label, counted before the decoder so that concealment output
- * cannot be mistaken for packets that arrived. */
-static GstPadProbeReturn count_audio(GstPad *pad, GstPadProbeInfo *info, gpointer data)
+/* RTP per label and kind, counted before the decoder so that concealment
+ * output cannot be mistaken for packets that arrived, and so that a failure
+ * can tell "nothing arrived" from "nothing decoded". */
+static void count_kind(GstPadProbeInfo *info, PcShared *sh, gboolean video)
 {
-    (void)pad;
-    PcShared *sh = data;
     guint n = 1;
     if (info->type & GST_PAD_PROBE_TYPE_BUFFER_LIST)
         n = gst_buffer_list_length(GST_PAD_PROBE_INFO_BUFFER_LIST(info));
     g_mutex_lock(&sh->ps->lock);
-    stats_for(sh->ps, sh->label)->audio_packets += n;
+    PeerStats *s = stats_for(sh->ps, sh->label);
+    if (video)
+        s->video_packets += n;
+    else
+        s->audio_packets += n;
     g_mutex_unlock(&sh->ps->lock);
+}
+
+static GstPadProbeReturn count_audio(GstPad *pad, GstPadProbeInfo *info, gpointer data)
+{
+    (void)pad;
+    count_kind(info, data, FALSE);
+    return GST_PAD_PROBE_OK;
+}
+
+static GstPadProbeReturn count_video(GstPad *pad, GstPadProbeInfo *info, gpointer data)
+{
+    (void)pad;
+    count_kind(info, data, TRUE);
     return GST_PAD_PROBE_OK;
 }
 
@@ -330,13 +347,17 @@ static void decode_pad(GstElement *webrtc, GstPad *pad, gpointer data)
     const GstStructure *s = caps ? gst_caps_get_structure(caps, 0) : NULL;
     const char *enc = s ? gst_structure_get_string(s, "encoding-name") : NULL;
     gboolean video = g_strcmp0(enc, "VP8") == 0;
+    /* async=false: a sink added to a playing pipeline otherwise waits in
+     * PAUSED for a preroll that the pipeline may never complete; the branch
+     * then blocks and its queue fills (seen: 1 s of audio and video pushed,
+     * then nothing, under load in the 8-party test). */
     const char *desc =
         video ? "queue ! rtpvp8depay ! vp8dec ! videoconvert ! video/x-raw,format=RGB ! "
-                "appsink name=sink sync=false max-buffers=2 drop=true"
+                "appsink name=sink sync=false async=false max-buffers=2 drop=true"
         : g_strcmp0(enc, "OPUS") == 0
             ? "queue ! rtpopusdepay ! opusdec ! audioconvert ! audioresample ! "
               "audio/x-raw,format=F32LE,channels=1,rate=48000 ! "
-              "appsink name=sink sync=false max-buffers=20 drop=true"
+              "appsink name=sink sync=false async=false max-buffers=20 drop=true"
             : "fakesink sync=false async=false";
     g_autoptr(GError) err = NULL;
     GstElement *bin = gst_parse_bin_from_description(desc, TRUE, &err);
@@ -362,9 +383,10 @@ static void decode_pad(GstElement *webrtc, GstPad *pad, gpointer data)
     }
     gst_pad_add_probe(pad, GST_PAD_PROBE_TYPE_BUFFER | GST_PAD_PROBE_TYPE_BUFFER_LIST,
                       count_packets, ps_ref(sh->ps), (GDestroyNotify)ps_unref);
-    if (g_strcmp0(enc, "OPUS") == 0)
+    if (video || g_strcmp0(enc, "OPUS") == 0)
         gst_pad_add_probe(pad, GST_PAD_PROBE_TYPE_BUFFER | GST_PAD_PROBE_TYPE_BUFFER_LIST,
-                          count_audio, pcs_copy(sh), (GDestroyNotify)pcs_free);
+                          video ? count_video : count_audio, pcs_copy(sh),
+                          (GDestroyNotify)pcs_free);
     gst_bin_add(GST_BIN(parent), bin);
     gst_element_sync_state_with_parent(bin);
     g_autoptr(GstPad) bsink = gst_element_get_static_pad(bin, "sink");
@@ -693,13 +715,23 @@ void cg_rtc_peer_close_pc(CgRtcPeer *peer, const char *pc_name)
     g_hash_table_remove(peer->pcs, pc_name);
 }
 
-guint64 cg_rtc_peer_audio_packets(CgRtcPeer *peer, const char *label)
+static guint64 kind_packets(CgRtcPeer *peer, const char *label, gboolean video)
 {
     g_mutex_lock(&peer->ps->lock);
     PeerStats *s = g_hash_table_lookup(peer->ps->by_label, label);
-    guint64 n = s ? s->audio_packets : 0;
+    guint64 n = s ? (video ? s->video_packets : s->audio_packets) : 0;
     g_mutex_unlock(&peer->ps->lock);
     return n;
+}
+
+guint64 cg_rtc_peer_audio_packets(CgRtcPeer *peer, const char *label)
+{
+    return kind_packets(peer, label, FALSE);
+}
+
+guint64 cg_rtc_peer_video_packets(CgRtcPeer *peer, const char *label)
+{
+    return kind_packets(peer, label, TRUE);
 }
 
 guint cg_rtc_peer_video_frames(CgRtcPeer *peer, const char *label)
@@ -819,4 +851,74 @@ void cg_rtc_peer_freeze(CgRtcPeer *peer)
 {
     peer->frozen = TRUE;
     gst_element_set_state(peer->pipeline, GST_STATE_NULL);
+}
+
+static gboolean stats_field(GQuark field, const GValue *value, gpointer user)
+{
+    GString *out = user;
+    if (!GST_VALUE_HOLDS_STRUCTURE(value))
+        return TRUE;
+    const GstStructure *s = gst_value_get_structure(value);
+    GstWebRTCStatsType type = 0;
+    if (!gst_structure_get(s, "type", GST_TYPE_WEBRTC_STATS_TYPE, &type, NULL) ||
+        type != GST_WEBRTC_STATS_INBOUND_RTP)
+        return TRUE;
+    guint64 packets = 0;
+    guint ssrc = 0;
+    gst_structure_get_uint64(s, "packets-received", &packets);
+    gst_structure_get_uint(s, "ssrc", &ssrc);
+    g_string_append_printf(out, " %s ssrc %u: %" G_GUINT64_FORMAT " packets;",
+                           g_quark_to_string(field), ssrc, packets);
+    return TRUE;
+}
+
+char *cg_rtc_peer_describe_label(CgRtcPeer *peer, const char *label)
+{
+    GHashTableIter it;
+    gpointer value;
+    g_hash_table_iter_init(&it, peer->pcs);
+    while (g_hash_table_iter_next(&it, NULL, &value)) {
+        PeerPc *pc = value;
+        if (g_strcmp0(pc->sh->label, label) != 0)
+            continue;
+        GstWebRTCPeerConnectionState st = 0;
+        g_object_get(pc->webrtc, "connection-state", &st, NULL);
+        GString *out = g_string_new(NULL);
+        g_string_append_printf(out, "%s (connection-state %d):", pc->name, (int)st);
+        GstPromise *promise = gst_promise_new();
+        g_signal_emit_by_name(pc->webrtc, "get-stats", NULL, promise);
+        if (gst_promise_wait(promise) == GST_PROMISE_RESULT_REPLIED)
+            gst_structure_foreach(gst_promise_get_reply(promise), stats_field, out);
+        gst_promise_unref(promise);
+        GstIterator *pads = gst_element_iterate_src_pads(pc->webrtc);
+        GValue pv = G_VALUE_INIT;
+        while (gst_iterator_next(pads, &pv) == GST_ITERATOR_OK) {
+            GstPad *p = g_value_get_object(&pv);
+            g_string_append_printf(out, " pad %s linked %d last flow %s;", GST_PAD_NAME(p),
+                                   gst_pad_is_linked(p),
+                                   gst_flow_get_name(gst_pad_get_last_flow_return(p)));
+            g_value_reset(&pv);
+        }
+        g_value_unset(&pv);
+        gst_iterator_free(pads);
+        GstIterator *els = gst_bin_iterate_recurse(GST_BIN(pc->webrtc));
+        GValue v = G_VALUE_INIT;
+        while (gst_iterator_next(els, &v) == GST_ITERATOR_OK) {
+            GstElement *el = g_value_get_object(&v);
+            GstElementFactory *f = gst_element_get_factory(el);
+            if (f && g_str_equal(GST_OBJECT_NAME(f), "rtpjitterbuffer")) {
+                GstStructure *st_jb = NULL;
+                g_object_get(el, "stats", &st_jb, NULL);
+                g_autofree char *txt = st_jb ? gst_structure_to_string(st_jb) : NULL;
+                g_string_append_printf(out, " %s: %s;", GST_OBJECT_NAME(el), txt);
+                if (st_jb)
+                    gst_structure_free(st_jb);
+            }
+            g_value_reset(&v);
+        }
+        g_value_unset(&v);
+        gst_iterator_free(els);
+        return g_string_free(out, FALSE);
+    }
+    return g_strdup("no connection");
 }

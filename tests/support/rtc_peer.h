@@ -64,6 +64,11 @@ void cg_rtc_peer_close_pc(CgRtcPeer *peer, const char *pc);
 guint cg_rtc_peer_video_frames(CgRtcPeer *peer, const char *label);
 /* Audio RTP packets from @label that reached the decoder. */
 guint64 cg_rtc_peer_audio_packets(CgRtcPeer *peer, const char *label);
+/* Video RTP packets from @label that reached the decoder. */
+guint64 cg_rtc_peer_video_packets(CgRtcPeer *peer, const char *label);
+/* (transfer full) The state of the connection carrying @label and what its
+ * RTP session received per inbound stream, for failure messages. */
+char *cg_rtc_peer_describe_label(CgRtcPeer *peer, const char *label);
 /* Mean colour of the last decoded frame as 0xRRGGBB; FALSE if none yet. */
 gboolean cg_rtc_peer_video_color(CgRtcPeer *peer, const char *label, guint32 *rgb);
 /* Dominant frequency of the last ~100 ms of decoded audio; 0 if none yet. */

@@ -110,8 +110,14 @@ void group_assert_all_media(CgTestEndpoint **ep, CgTestConsult *c, guint n)
             CgRtcPeer *peer = cg_test_endpoint_peer(ep[i]);
             guint32 got = 0;
             gboolean have = peer && cg_rtc_peer_video_color(peer, c->ids[j], &got);
-            g_error("%s from %s: %u frames, colour %s%06x (want %06x), tone %.1f Hz (want %u)",
+            g_autofree char *pc = peer ? cg_rtc_peer_describe_label(peer, c->ids[j]) : NULL;
+            cg_test_run_for(2000); /* does anything still arrive? */
+            g_autofree char *pc2 = peer ? cg_rtc_peer_describe_label(peer, c->ids[j]) : NULL;
+            g_message("%s then 2 s later %s", pc, pc2);
+            g_error("%s from %s: %u frames from %" G_GUINT64_FORMAT " video packets, colour "
+                    "%s%06x (want %06x), tone %.1f Hz (want %u)",
                     c->ids[i], c->ids[j], cg_test_endpoint_frames_from(ep[i], c->ids[j]),
+                    peer ? cg_rtc_peer_video_packets(peer, c->ids[j]) : 0,
                     have ? "" : "none ", got, group_colours[j],
                     peer ? cg_rtc_peer_tone_hz(peer, c->ids[j]) : 0.0, group_tones[j]);
         }

@@ -74,7 +74,10 @@ void cg_test_daemon_kill(CgTestDaemon *daemon);
 gboolean cg_test_daemon_running(const CgTestDaemon *daemon);
 
 /* (transfer full) a TLS GSocketClient that accepts only @expected as the
- * server's certificate (no host name or CA check: it is self-signed). */
+ * server's certificate (no host name or CA check: it is self-signed). Its
+ * 10 s timeout is the sockets' I/O timeout too, not only the connect's: a
+ * long-lived connection that may stay idle must clear it (g_socket_set_timeout
+ * 0), as wss_client.c does. */
 GSocketClient *cg_test_tls_client_new(GTlsCertificate *expected);
 
 /* One HTTPS request to the daemon. @api_key and @body (raw text, sent as

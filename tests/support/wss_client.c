@@ -461,6 +461,13 @@ static void on_connected(GObject *source, GAsyncResult *res, gpointer user)
         return;
     }
     c->conn = conn;
+    /* The socket client's timeout (cg_test_tls_client_new) is GSocket's I/O
+     * timeout: left on, every read pending through 10 s of server silence
+     * fails with G_IO_ERROR_TIMED_OUT and the client stops reading for good,
+     * though the server still writes to it. A WebSocket is legitimately idle
+     * for longer (30 s of liveness silence); the waits have their own
+     * deadlines. */
+    g_socket_set_timeout(g_socket_connection_get_socket(conn), 0);
     guint8 nonce[16];
     for (guint i = 0; i < sizeof nonce; i++)
         nonce[i] = (guint8)g_random_int();

@@ -22,14 +22,23 @@ static void test_frozen_endpoint(void)
 
     cg_rtc_peer_freeze(cg_test_endpoint_peer(ep[2]));
     gint64 frozen = g_get_monotonic_time();
-    /* not gone early: still there after 25 s of silence */
+    /* not gone early: still there after 25 s of silence, as told by
+     * observers whose WebSockets are still open (a dead one hears nothing) */
     cg_test_run_for((CONSENT_S - 5) * 1000);
+    for (guint i = 0; i < 3; i++)
+        if (!cg_wss_client_is_open(cg_test_endpoint_wss(ep[i])))
+            g_error("endpoint %u's WebSocket closed during the silence: %u %s", i,
+                    cg_wss_client_close_status(cg_test_endpoint_wss(ep[i])),
+                    cg_wss_client_close_reason(cg_test_endpoint_wss(ep[i])));
     g_assert_null(cg_test_endpoint_left_reason(ep[0], c->ids[2]));
     if (!cg_test_endpoint_wait_left(ep[0], c->ids[2], (5 + MARGIN_S) * 1000))
         g_error("the frozen endpoint is still in the call %.1f s after it froze (daemon log "
-                "%s the liveness failure)",
+                "%s the liveness failure; the observer's WebSocket: %s %u %s)",
                 (g_get_monotonic_time() - frozen) / 1e6,
-                cg_test_daemon_log_contains(daemon, "no media or consent") ? "has" : "lacks");
+                cg_test_daemon_log_contains(daemon, "no media or consent") ? "has" : "lacks",
+                cg_wss_client_is_open(cg_test_endpoint_wss(ep[0])) ? "open" : "closed",
+                cg_wss_client_close_status(cg_test_endpoint_wss(ep[0])),
+                cg_wss_client_close_reason(cg_test_endpoint_wss(ep[0])));
     gint64 gone = g_get_monotonic_time();
     g_test_message("frozen endpoint removed %.1f s after it froze", (gone - frozen) / 1e6);
     g_assert_cmpstr(cg_test_endpoint_left_reason(ep[0], c->ids[2]), ==, "media_failed");

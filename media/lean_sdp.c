@@ -14,18 +14,6 @@
 
 /* ---- small readers ---------------------------------------------------- */
 
-/* The payload type a value starts with ("111 opus/48000/2"), or -1. */
-static int leading_pt(const char *value)
-{
-    if (!value || !g_ascii_isdigit(value[0]))
-        return -1;
-    char *end = NULL;
-    guint64 pt = g_ascii_strtoull(value, &end, 10);
-    if (pt > 127 || (*end != ' ' && *end != '\0'))
-        return -1;
-    return (int)pt;
-}
-
 /* What follows the first space of @value, or "". */
 static const char *after_space(const char *value)
 {
@@ -36,7 +24,7 @@ static const char *after_space(const char *value)
 static gboolean has_format(const GstSDPMedia *m, int pt)
 {
     for (guint i = 0; i < gst_sdp_media_formats_len(m); i++)
-        if (leading_pt(gst_sdp_media_get_format(m, i)) == pt)
+        if (cg_sdp_attr_payload(gst_sdp_media_get_format(m, i)) == pt)
             return TRUE;
     return FALSE;
 }
@@ -140,13 +128,13 @@ static void read_codec(const GstSDPMedia *filtered, CgLeanSdpCodec *c)
     c->rtx_pt = -1;
     if (gst_sdp_media_get_port(filtered) == 0 || gst_sdp_media_formats_len(filtered) == 0)
         return;
-    int pt = leading_pt(gst_sdp_media_get_format(filtered, 0));
+    int pt = cg_sdp_attr_payload(gst_sdp_media_get_format(filtered, 0));
     if (pt < 0)
         return;
     for (guint i = 0; i < gst_sdp_media_attributes_len(filtered); i++) {
         const GstSDPAttribute *a = gst_sdp_media_get_attribute(filtered, i);
         gboolean wildcard = a->value && g_str_has_prefix(a->value, "* ");
-        if (!wildcard && leading_pt(a->value) != pt)
+        if (!wildcard && cg_sdp_attr_payload(a->value) != pt)
             continue;
         const char *rest = after_space(a->value);
         if (g_strcmp0(a->key, "rtpmap") == 0 && !wildcard)
@@ -166,7 +154,7 @@ static void read_removed(const GstSDPMedia *raw, CgLeanSdpMedia *m)
     for (guint i = 0; i < gst_sdp_media_attributes_len(raw); i++) {
         const GstSDPAttribute *a = gst_sdp_media_get_attribute(raw, i);
         const char *rest = after_space(a->value);
-        int pt = leading_pt(a->value);
+        int pt = cg_sdp_attr_payload(a->value);
         if (m->codec.present && m->codec.rtx_pt < 0 && g_strcmp0(a->key, "fmtp") == 0 && pt >= 0 &&
             has_format(raw, pt)) {
             g_autofree char *apt = fmtp_param(rest, "apt");

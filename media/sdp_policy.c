@@ -99,8 +99,7 @@ static const GstSDPAttribute *media_attr(gconstpointer o, guint i)
     return gst_sdp_media_get_attribute(o, i);
 }
 
-/* The payload type an rtpmap/fmtp/rtcp-fb value starts with, or -1 ("*" too). */
-static int attr_payload(const char *value)
+int cg_sdp_attr_payload(const char *value)
 {
     if (!value || !g_ascii_isdigit(value[0]))
         return -1;
@@ -119,7 +118,7 @@ static void find_usable(const GstSDPMedia *m, const char *codec, gboolean keep[1
         const GstSDPAttribute *a = gst_sdp_media_get_attribute(m, i);
         if (g_strcmp0(a->key, "rtpmap") != 0)
             continue;
-        int pt = attr_payload(a->value);
+        int pt = cg_sdp_attr_payload(a->value);
         const char *enc = a->value ? strchr(a->value, ' ') : NULL;
         if (pt < 0 || !enc)
             continue;
@@ -150,7 +149,7 @@ static gboolean filter_media(GstSDPMedia *m)
     find_usable(m, codec, keep);
     guint kept = 0;
     for (guint i = gst_sdp_media_formats_len(m); i-- > 0;) {
-        int pt = attr_payload(gst_sdp_media_get_format(m, i));
+        int pt = cg_sdp_attr_payload(gst_sdp_media_get_format(m, i));
         if (pt >= 0 && keep[pt])
             kept++;
         else
@@ -160,7 +159,7 @@ static gboolean filter_media(GstSDPMedia *m)
         const GstSDPAttribute *a = gst_sdp_media_get_attribute(m, i);
         gboolean per_pt = g_strcmp0(a->key, "rtpmap") == 0 ||
                           g_strcmp0(a->key, "fmtp") == 0 || g_strcmp0(a->key, "rtcp-fb") == 0;
-        int pt = attr_payload(a->value);
+        int pt = cg_sdp_attr_payload(a->value);
         gboolean wildcard = per_pt && a->value && a->value[0] == '*';
         if ((per_pt && !wildcard && (pt < 0 || !keep[pt])) ||
             g_strcmp0(a->key, "ssrc-group") == 0)
@@ -232,12 +231,12 @@ fail:
 static void read_codec(const GstSDPMedia *m, guint index, CgSdpCodec *c)
 {
     const char *fmt = gst_sdp_media_get_format(m, 0);
-    int pt = attr_payload(fmt);
+    int pt = cg_sdp_attr_payload(fmt);
     if (pt < 0)
         return;
     for (guint i = 0; i < gst_sdp_media_attributes_len(m); i++) {
         const GstSDPAttribute *a = gst_sdp_media_get_attribute(m, i);
-        if (attr_payload(a->value) != pt)
+        if (cg_sdp_attr_payload(a->value) != pt)
             continue;
         const char *rest = strchr(a->value, ' ');
         rest = rest ? rest + 1 : "";

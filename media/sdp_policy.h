@@ -27,6 +27,10 @@ typedef struct {
 
 void cg_sdp_fingerprint_clear(CgSdpFingerprint *fp);
 
+/* The payload type an m= format or an rtpmap/fmtp/rtcp-fb value starts with
+ * ("111 opus/48000/2"), or -1 (also for "*"). */
+int cg_sdp_attr_payload(const char *value);
+
 /* Checks and filters @sdp (@len bytes, not necessarily NUL-terminated).
  * Returns (transfer full) the filtered SDP text and fills @fp (caller clears
  * it with cg_sdp_fingerprint_clear), or NULL with @error set. */

@@ -872,6 +872,44 @@ static gboolean stats_field(GQuark field, const GValue *value, gpointer user)
     return TRUE;
 }
 
+/* Each src pad of @webrtc: linked, and the last flow return of its pushes. */
+static void describe_pads(GstElement *webrtc, GString *out)
+{
+    GstIterator *pads = gst_element_iterate_src_pads(webrtc);
+    GValue v = G_VALUE_INIT;
+    while (gst_iterator_next(pads, &v) == GST_ITERATOR_OK) {
+        GstPad *p = g_value_get_object(&v);
+        g_string_append_printf(out, " pad %s linked %d last flow %s;", GST_PAD_NAME(p),
+                               gst_pad_is_linked(p),
+                               gst_flow_get_name(gst_pad_get_last_flow_return(p)));
+        g_value_reset(&v);
+    }
+    g_value_unset(&v);
+    gst_iterator_free(pads);
+}
+
+/* The counters of every rtpjitterbuffer inside @webrtc. */
+static void describe_jitterbuffers(GstElement *webrtc, GString *out)
+{
+    GstIterator *els = gst_bin_iterate_recurse(GST_BIN(webrtc));
+    GValue v = G_VALUE_INIT;
+    while (gst_iterator_next(els, &v) == GST_ITERATOR_OK) {
+        GstElement *el = g_value_get_object(&v);
+        GstElementFactory *f = gst_element_get_factory(el);
+        if (f && g_str_equal(GST_OBJECT_NAME(f), "rtpjitterbuffer")) {
+            GstStructure *stats = NULL;
+            g_object_get(el, "stats", &stats, NULL);
+            g_autofree char *txt = stats ? gst_structure_to_string(stats) : NULL;
+            g_string_append_printf(out, " %s: %s;", GST_OBJECT_NAME(el), txt);
+            if (stats)
+                gst_structure_free(stats);
+        }
+        g_value_reset(&v);
+    }
+    g_value_unset(&v);
+    gst_iterator_free(els);
+}
+
 char *cg_rtc_peer_describe_label(CgRtcPeer *peer, const char *label)
 {
     GHashTableIter it;
@@ -890,34 +928,8 @@ char *cg_rtc_peer_describe_label(CgRtcPeer *peer, const char *label)
         if (gst_promise_wait(promise) == GST_PROMISE_RESULT_REPLIED)
             gst_structure_foreach(gst_promise_get_reply(promise), stats_field, out);
         gst_promise_unref(promise);
-        GstIterator *pads = gst_element_iterate_src_pads(pc->webrtc);
-        GValue pv = G_VALUE_INIT;
-        while (gst_iterator_next(pads, &pv) == GST_ITERATOR_OK) {
-            GstPad *p = g_value_get_object(&pv);
-            g_string_append_printf(out, " pad %s linked %d last flow %s;", GST_PAD_NAME(p),
-                                   gst_pad_is_linked(p),
-                                   gst_flow_get_name(gst_pad_get_last_flow_return(p)));
-            g_value_reset(&pv);
-        }
-        g_value_unset(&pv);
-        gst_iterator_free(pads);
-        GstIterator *els = gst_bin_iterate_recurse(GST_BIN(pc->webrtc));
-        GValue v = G_VALUE_INIT;
-        while (gst_iterator_next(els, &v) == GST_ITERATOR_OK) {
-            GstElement *el = g_value_get_object(&v);
-            GstElementFactory *f = gst_element_get_factory(el);
-            if (f && g_str_equal(GST_OBJECT_NAME(f), "rtpjitterbuffer")) {
-                GstStructure *st_jb = NULL;
-                g_object_get(el, "stats", &st_jb, NULL);
-                g_autofree char *txt = st_jb ? gst_structure_to_string(st_jb) : NULL;
-                g_string_append_printf(out, " %s: %s;", GST_OBJECT_NAME(el), txt);
-                if (st_jb)
-                    gst_structure_free(st_jb);
-            }
-            g_value_reset(&v);
-        }
-        g_value_unset(&v);
-        gst_iterator_free(els);
+        describe_pads(pc->webrtc, out);
+        describe_jitterbuffers(pc->webrtc, out);
         return g_string_free(out, FALSE);
     }
     return g_strdup("no connection");

@@ -101,6 +101,12 @@ static char *check_log_level(const char *value)
                : got("must be one of \"debug\", \"info\", \"warning\", \"error\"", value);
 }
 
+static char *check_relay(const char *value)
+{
+    static const char *const relays[] = {"lean", "webrtcbin", NULL};
+    return g_strv_contains(relays, value) ? NULL : got("must be \"lean\" or \"webrtcbin\"", value);
+}
+
 static char *check_tenant_id(const char *value)
 {
     gsize len = strlen(value);
@@ -155,6 +161,7 @@ static const CgConfigKey schema[] = {
     INT("consults.grace_min", grace_min, 0, 1440, 15),
 
     GROUP("media"),
+    STRING("media.relay", relay, "lean", check_relay),
     {.path = "media.ice_addresses", .kind = CG_CONFIG_KEY_STRING_ARRAY,
      .default_str = "127.0.0.1", .check = check_ip_address, .offset = OFF(ice_addresses)},
     BOOL("media.ice_tcp", ice_tcp, TRUE),

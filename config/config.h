@@ -61,6 +61,7 @@ typedef struct {
     guint grace_min;        /* consult ends this long after starts_at + duration */
 
     /* media */
+    char *relay;          /* "lean" or "webrtcbin" (media.h CgMediaRelayKind) */
     char **ice_addresses; /* NULL-terminated; local addresses ICE may use */
     guint rtp_port_min;   /* 0 = any */
     guint rtp_port_max;   /* 0 = any */

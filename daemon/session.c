@@ -154,6 +154,8 @@ CgSession *cg_session_new(const CgConfig *config, GMainLoop *loop, GError **erro
     };
     CgSession *session = g_new0(CgSession, 1);
     CgMediaConfig media_config = {
+        .relay = g_strcmp0(config->relay, "webrtcbin") == 0 ? CG_MEDIA_RELAY_WEBRTCBIN
+                                                             : CG_MEDIA_RELAY_LEAN,
         .ice_addresses = (const char *const *)config->ice_addresses,
         .rtp_port_min = config->rtp_port_min,
         .rtp_port_max = config->rtp_port_max,

@@ -466,7 +466,7 @@ static NiceCandidate *parse_candidate(CgIceAgent *self, const char *value, GErro
     }
     const char *why = cg_address_policy_refusal(self->policy, address);
     if (why) {
-        refuse(error, CG_ICE_ERROR_REFUSED, why);
+        g_set_error(error, CG_ICE_ERROR, CG_ICE_ERROR_REFUSED, "%s address", why);
         return NULL;
     }
     g_autofree char *line = g_strconcat("a=", value, NULL);
@@ -495,7 +495,7 @@ static NiceCandidate *parse_candidate(CgIceAgent *self, const char *value, GErro
     why = cg_address_policy_refusal(self->policy, parsed);
     if (why) {
         nice_candidate_free(cand);
-        refuse(error, CG_ICE_ERROR_REFUSED, why);
+        g_set_error(error, CG_ICE_ERROR, CG_ICE_ERROR_REFUSED, "%s address", why);
         return NULL;
     }
     return cand;

@@ -126,7 +126,9 @@ static guint feedback_from(const char *rest)
 static void read_codec(const GstSDPMedia *filtered, CgLeanSdpCodec *c)
 {
     c->rtx_pt = -1;
-    if (gst_sdp_media_get_port(filtered) == 0 || gst_sdp_media_formats_len(filtered) == 0)
+    gboolean bundle_only = gst_sdp_media_get_attribute_val(filtered, "bundle-only") != NULL;
+    if ((gst_sdp_media_get_port(filtered) == 0 && !bundle_only) ||
+        gst_sdp_media_formats_len(filtered) == 0)
         return;
     int pt = cg_sdp_attr_payload(gst_sdp_media_get_format(filtered, 0));
     if (pt < 0)
@@ -304,7 +306,8 @@ static gboolean read_media(const GstSDPMedia *filtered, const GstSDPMedia *raw,
     m->proto = g_strdup(gst_sdp_media_get_proto(raw));
     m->first_format =
         g_strdup(gst_sdp_media_formats_len(raw) ? gst_sdp_media_get_format(raw, 0) : "0");
-    m->rejected = gst_sdp_media_get_port(raw) == 0;
+    m->rejected = gst_sdp_media_get_port(raw) == 0 &&
+                  !gst_sdp_media_get_attribute_val(raw, "bundle-only"); /* RFC 8843 7.2 */
     m->ice_trickle = def->trickle;
     m->setup = def->setup;
     for (guint i = 0; i < gst_sdp_media_attributes_len(filtered); i++)

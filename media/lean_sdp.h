@@ -22,8 +22,9 @@
  * Transport: the lean path runs one ICE agent for one BUNDLE transport with
  * rtcp-mux (ice_agent.h), so an offer whose usable m-lines are not all in its
  * BUNDLE group, or lack a=rtcp-mux, cannot be answered (BAD_SDP). consultd does
- * full ICE (no a=ice-lite) with trickle. A port-0 m-line (a=bundle-only
- * included) is rejected, and answered rejected.
+ * full ICE (no a=ice-lite) with trickle. A port-0 m-line is rejected, and
+ * answered rejected, unless it says a=bundle-only (RFC 8843 7.2: max-bundle
+ * offerers such as webrtcbin and Chrome send every m-line but the first so).
  *
  * Candidates: stored and taken as a=candidate values in the form the
  * "candidate" message carries ("candidate:1 1 UDP ... typ host"). They are NOT
@@ -115,7 +116,7 @@ typedef struct {
     char *first_format; /* the first m= format as sent, for a rejecting answer */
     char *mid;          /* or NULL */
     CgLeanSdpDirection direction;
-    gboolean rejected;    /* port 0 in the text as sent */
+    gboolean rejected;    /* port 0 in the text as sent, without a=bundle-only */
     CgLeanSdpCodec codec; /* first Opus (audio) or first VP8 (video) */
     CgLeanSdpExtmap extmaps[CG_LEAN_SDP_MAX_EXTMAPS];
     guint n_extmaps;

@@ -87,6 +87,10 @@ static gboolean expired(CgEndpoint *ep, gint64 now)
 void cg_media_check_liveness(CgMedia *media)
 {
     g_return_if_fail(media != NULL);
+    if (media->lean) {
+        cg_lean_relay_check_liveness(media->lean);
+        return;
+    }
     gint64 now = media->now(media->now_user);
     GHashTableIter it;
     gpointer value;
@@ -134,6 +138,10 @@ void cg_media_liveness_stop(CgMedia *media)
 void cg_media_set_clock(CgMedia *media, gint64 (*now)(gpointer user), gpointer user)
 {
     g_return_if_fail(media != NULL);
+    if (media->lean) {
+        cg_lean_relay_set_clock(media->lean, now, user);
+        return;
+    }
     media->now = now ? now : monotonic_now;
     media->now_user = now ? user : NULL;
     /* restart every endpoint's silence on the new clock */
@@ -146,6 +154,8 @@ void cg_media_set_clock(CgMedia *media, gint64 (*now)(gpointer user), gpointer u
 
 guint cg_media_keyframe_requests(CgMedia *media, CgEndpointId publisher)
 {
+    if (media && media->lean)
+        return cg_lean_relay_keyframe_requests(media->lean, publisher);
     CgEndpoint *ep = media ? cg_media_lookup(media, publisher) : NULL;
     return ep && ep->pub ? (guint)g_atomic_int_get(&ep->pub->shared->kf.requests) : 0;
 }

@@ -29,6 +29,7 @@
 #include "media.h"
 #include "address_policy.h"
 #include "sdp_policy.h"
+#include "lean_relay.h"
 
 #include <gst/gst.h>
 
@@ -127,6 +128,7 @@ struct _CgEndpoint {
 };
 
 struct _CgMedia {
+    CgLeanRelay *lean; /* set: the lean relay does everything (lean_relay.h) */
     GMainContext *ctx;
     CgMediaEvents events;
     gpointer user;

@@ -176,6 +176,8 @@ gboolean cg_media_endpoint_add(CgMedia *media, CgEndpointId id, const char *log_
                                GError **error)
 {
     g_return_val_if_fail(media != NULL, FALSE);
+    if (media->lean)
+        return cg_lean_relay_endpoint_add(media->lean, id, log_tag, error);
     if (id == 0 || cg_media_lookup(media, id)) {
         g_set_error(error, CG_MEDIA_ERROR, CG_MEDIA_ERROR_UNKNOWN_ENDPOINT,
                     "endpoint %" G_GUINT64_FORMAT " is invalid or exists", id);
@@ -206,6 +208,10 @@ typedef struct {
 void cg_media_endpoint_remove(CgMedia *media, CgEndpointId id)
 {
     g_return_if_fail(media != NULL);
+    if (media->lean) {
+        cg_lean_relay_endpoint_remove(media->lean, id);
+        return;
+    }
     CgEndpoint *ep = cg_media_lookup(media, id);
     if (!ep)
         return;
@@ -261,6 +267,8 @@ gboolean cg_media_remote_description(CgMedia *media, CgEndpointId ep, const char
                                      const char *type, const char *sdp, GError **error)
 {
     g_return_val_if_fail(media != NULL, FALSE);
+    if (media->lean)
+        return cg_lean_relay_remote_description(media->lean, ep, pc, type, sdp, error);
     CgConn *conn = find_conn(media, ep, pc, error);
     return conn && cg_conn_remote_description(conn, type, sdp, error);
 }
@@ -269,6 +277,8 @@ gboolean cg_media_remote_candidate(CgMedia *media, CgEndpointId ep, const char *
                                    guint mline_index, const char *candidate, GError **error)
 {
     g_return_val_if_fail(media != NULL, FALSE);
+    if (media->lean)
+        return cg_lean_relay_remote_candidate(media->lean, ep, pc, mline_index, candidate, error);
     CgConn *conn = find_conn(media, ep, pc, error);
     return conn && cg_conn_remote_candidate(conn, mline_index, candidate, error);
 }
@@ -320,6 +330,8 @@ gboolean cg_media_endpoint_set_audio_muted(CgMedia *media, CgEndpointId id, gboo
                                            GError **error)
 {
     g_return_val_if_fail(media != NULL, FALSE);
+    if (media->lean)
+        return cg_lean_relay_set_audio_muted(media->lean, id, muted, error);
     CgEndpoint *ep = endpoint_or_error(media, id, error);
     if (!ep)
         return FALSE;
@@ -333,6 +345,8 @@ gboolean cg_media_endpoint_set_receive_video(CgMedia *media, CgEndpointId id, gb
                                              GError **error)
 {
     g_return_val_if_fail(media != NULL, FALSE);
+    if (media->lean)
+        return cg_lean_relay_set_receive_video(media->lean, id, receive, error);
     CgEndpoint *ep = endpoint_or_error(media, id, error);
     if (!ep)
         return FALSE;
@@ -345,6 +359,8 @@ gboolean cg_media_route(CgMedia *media, CgEndpointId publisher, CgEndpointId sub
                         GError **error)
 {
     g_return_val_if_fail(media != NULL, FALSE);
+    if (media->lean)
+        return cg_lean_relay_route(media->lean, publisher, subscriber, error);
     CgEndpoint *pub = cg_media_lookup(media, publisher);
     CgEndpoint *sub = cg_media_lookup(media, subscriber);
     if (!pub || !sub || pub == sub) {
@@ -398,6 +414,14 @@ CgMedia *cg_media_new(const CgMediaConfig *config, const CgMediaEvents *events, 
         return NULL;
     CgMedia *media = g_new0(CgMedia, 1);
     media->address_policy = policy;
+    if (config->relay != CG_MEDIA_RELAY_WEBRTCBIN) {
+        media->lean = cg_lean_relay_new(config, events, user, policy, error);
+        if (!media->lean) {
+            cg_media_free(media);
+            return NULL;
+        }
+        return media;
+    }
     media->warmup = g_thread_new("cg-media-warmup", warm_up, NULL);
     media->ctx = g_main_context_ref_thread_default();
     media->events = *events;
@@ -431,6 +455,12 @@ void cg_media_free(CgMedia *media)
 {
     if (!media)
         return;
+    if (!media->pipeline) { /* the lean relay, or a failed start */
+        cg_lean_relay_free(media->lean);
+        cg_address_policy_free(media->address_policy);
+        g_free(media);
+        return;
+    }
     g_clear_pointer(&media->warmup, g_thread_join);
     cg_media_liveness_stop(media);
     /* sub conns first everywhere, so no tee of a pub still feeds a branch */
@@ -458,5 +488,7 @@ void cg_media_free(CgMedia *media)
 
 guint cg_media_element_count(CgMedia *media)
 {
+    if (media && media->lean)
+        return cg_lean_relay_connection_count(media->lean);
     return media ? (guint)GST_BIN(media->pipeline)->numchildren : 0;
 }

@@ -38,7 +38,15 @@ typedef enum {
     CG_MEDIA_ERROR_FAILED,               /* protocol: media_failed */
 } CgMediaError;
 
+/* Which relay path carries the media (config key media.relay). */
+typedef enum {
+    CG_MEDIA_RELAY_DEFAULT,   /* the lean relay */
+    CG_MEDIA_RELAY_LEAN,      /* libnice + DTLS and SRTP on OpenSSL, routed by consultd */
+    CG_MEDIA_RELAY_WEBRTCBIN, /* GStreamer webrtcbin per connection, tee fan-out */
+} CgMediaRelayKind;
+
 typedef struct {
+    CgMediaRelayKind relay;
     /* NULL-terminated list of local IP addresses ICE may gather on (never every
      * interface); must not be empty. */
     const char *const *ice_addresses;

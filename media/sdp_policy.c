@@ -141,7 +141,10 @@ static gboolean filter_media(GstSDPMedia *m)
     const char *codec = g_strcmp0(kind, "audio") == 0   ? "opus"
                         : g_strcmp0(kind, "video") == 0 ? "VP8"
                                                         : NULL;
-    if (!codec || gst_sdp_media_get_port(m) == 0) {
+    /* Port 0 with a=bundle-only is a BUNDLEd m-line (RFC 8843 7.2), not a
+     * rejected one: max-bundle offerers (webrtcbin, Chrome) send them. */
+    if (!codec ||
+        (gst_sdp_media_get_port(m) == 0 && !gst_sdp_media_get_attribute_val(m, "bundle-only"))) {
         reject_media(m);
         return FALSE;
     }

@@ -9,7 +9,8 @@
  *  - only Opus (audio) and VP8 (video) payload types survive; rtx/red/ulpfec and
  *    other codecs are removed with their rtpmap/fmtp/rtcp-fb lines, and
  *    a=ssrc-group lines (they name RTX streams) are dropped. An m-line with
- *    nothing usable, or of another kind (application), is rejected (port 0);
+ *    nothing usable, or of another kind (application), is rejected (port 0),
+ *    as is one sent with port 0 unless it says a=bundle-only (RFC 8843);
  *    if no m-line is left usable the SDP is refused (BAD_SDP).
  * No main loop, no globals: safe on any thread. Errors are in CG_MEDIA_ERROR.
  */

@@ -113,7 +113,12 @@ static void setup(Fixture *fx, gconstpointer data)
     static const char *const addrs[] = {"127.0.0.1", NULL};
     /* the test peers are on loopback, which the relay refuses by default */
     static const char *const loopback[] = {"127.0.0.0/8", NULL};
-    CgMediaConfig cfg = {.ice_addresses = addrs, .allowed_remote_networks = loopback};
+    /* CG_TEST_RELAY=webrtcbin runs the same tests on the first relay design */
+    CgMediaConfig cfg = {.relay = g_strcmp0(g_getenv("CG_TEST_RELAY"), "webrtcbin") == 0
+                                      ? CG_MEDIA_RELAY_WEBRTCBIN
+                                      : CG_MEDIA_RELAY_LEAN,
+                         .ice_addresses = addrs,
+                         .allowed_remote_networks = loopback};
     CgMediaEvents ev = {m_description, m_candidate, m_pc_closed, m_failed};
     g_autoptr(GError) error = NULL;
     fx->media = cg_media_new(&cfg, &ev, fx, &error);

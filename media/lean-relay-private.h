@@ -1,0 +1,116 @@
+/* lean-relay-private.h — the lean relay's objects (lean_relay.c, lean_forward.c).
+ *
+ * Ownership (all on the relay's main context; no thread ever sees them):
+ *   CgLeanRelay   owns every LeanEndpoint (endpoints table).
+ *   LeanEndpoint  owns its "pub" LeanPc and its "sub-N" LeanPcs (subs, by
+ *                 publisher id); lists, not owning, the LeanPcs of other
+ *                 endpoints that carry its media (fanout).
+ *   LeanPc        owns its CgLeanConn and, for pub, the parsed offer.
+ */
+#pragma once
+
+#include "lean_conn.h"
+#include "lean_relay.h"
+#include "media-limits.h"
+#include "rtp_packet.h"
+
+enum { LEAN_AUDIO, LEAN_VIDEO, LEAN_N_KINDS };
+
+typedef struct _LeanEndpoint LeanEndpoint;
+
+typedef struct {
+    CgLeanRelay *relay;
+    LeanEndpoint *ep;
+    char *name;             /* "pub" or "sub-N" */
+    CgEndpointId publisher; /* 0 for pub */
+    CgLeanConn *conn;
+    gboolean announced;     /* our description (pub: answer, sub: offer) went out */
+    gboolean described;     /* pub: our answer went out; sub: their answer is in */
+    gboolean up;            /* DTLS verified, SRTP keyed */
+    GPtrArray *held_candidates; /* local candidates waiting for our description */
+    char *description_type;     /* our description, until the idle below sends it */
+    char *description;
+    GSource *announce;
+    guint32 rtcp_ssrc;      /* the SSRC consultd's own RTCP on this connection uses */
+    /* sub: what the endpoint accepted, by kind */
+    gboolean accepts[LEAN_N_KINDS];
+    gboolean accepts_rtx;
+} LeanPc;
+
+/* What one publisher sends, per kind (from its offer, SSRCs also learnt from
+ * packets). */
+typedef struct {
+    gboolean present;
+    guint8 pt;
+    gint rtx_pt; /* -1: none */
+    guint32 ssrc;
+    guint clock_rate;
+    guint feedback;         /* CgLeanSdpFeedback the publisher offered */
+    guint8 fir_seq;         /* FIR command sequence number */
+    gboolean seen;          /* a packet arrived (ssrc and stats are real) */
+    CgRtpRecvStats stats;   /* for our receiver reports */
+    guint32 sr_lsr;         /* middle of the last SR's NTP time, 0: none */
+    gint64 sr_arrival_us;
+} LeanStream;
+
+struct _LeanEndpoint {
+    CgLeanRelay *relay;
+    CgEndpointId id;
+    char *tag;
+    LeanPc *pub;
+    CgLeanSdp *offer;      /* the publish offer, once taken */
+    LeanStream streams[LEAN_N_KINDS];
+    GHashTable *subs;      /* publisher id (guint64 *) -> LeanPc *, owned */
+    GHashTable *subscribers; /* set of subscriber ids this endpoint is routed to */
+    GPtrArray *fanout;     /* LeanPc * of other endpoints' subs carrying this one */
+    guint next_sub;
+    gboolean failed;       /* reported (or about to be) */
+    gboolean bad;          /* fingerprint mismatch: relay nothing either way */
+    gboolean stopped;      /* liveness expired */
+    gboolean audio_muted;
+    gboolean video_paused;
+    /* key frames (this endpoint as publisher) */
+    gboolean keyframe_wanted;
+    gint64 keyframe_asked_us;
+    guint keyframe_requests;
+    /* REMB from subscribers: the lowest in the current interval */
+    guint64 remb_min;
+    /* liveness */
+    guint64 last_rx;
+    gint64 last_alive;
+};
+
+struct _CgLeanRelay {
+    GMainContext *ctx;
+    CgMediaEvents events;
+    gpointer user;
+    CgIceAgentConfig ice;   /* ice.local_addresses -> ice_addresses */
+    char **ice_addresses;
+    char *stun_server;
+    CgDtlsIdentity *identity;
+    GHashTable *endpoints;  /* id (guint64 *) -> LeanEndpoint *, owned */
+    GQueue pending_failures; /* LeanFailure *, delivered from fail_idle */
+    GSource *fail_idle;
+    GSource *report_timer;  /* receiver reports, REMB, liveness */
+    gint64 (*now)(gpointer user);
+    gpointer now_user;
+    guint8 scratch[CG_LEAN_CONN_MAX_PACKET + CG_LEAN_CONN_SEND_OVERHEAD];
+};
+
+/* lean_relay.c */
+LeanEndpoint *cg_lean_relay_lookup(CgLeanRelay *relay, CgEndpointId id);
+/* Queues endpoint_failed for @ep (once), delivered from an idle so that the
+ * handler may remove it. */
+void cg_lean_relay_fail(CgLeanRelay *relay, LeanEndpoint *ep, CgMediaError code,
+                        const char *message);
+
+/* lean_forward.c: the packet paths, as CgLeanConn callbacks (@user: LeanPc) */
+void cg_lean_forward_pub_rtp(gpointer user, guint8 *packet, gsize len, gsize capacity);
+void cg_lean_forward_pub_rtcp(gpointer user, guint8 *packet, gsize len, gsize capacity);
+void cg_lean_forward_sub_rtcp(gpointer user, guint8 *packet, gsize len, gsize capacity);
+/* Asks @pub for a key frame (coalesced). */
+void cg_lean_forward_ask_keyframe(LeanEndpoint *pub);
+/* Every CG_LEAN_REPORT_MS: receiver reports and REMB to each publisher. */
+void cg_lean_forward_reports(CgLeanRelay *relay);
+
+#define CG_LEAN_REPORT_MS 1000u

@@ -1,0 +1,136 @@
+/* lean_conn.h — one WebRTC connection of the lean relay path.
+ *
+ * A CgLeanConn joins the three transports of one BUNDLEd, rtcp-mux'd WebRTC
+ * connection: ICE (ice_agent.h) carries the datagrams, DTLS (dtls_transport.h)
+ * authenticates the peer against its SDP's a=fingerprint and exports the keys,
+ * SRTP (srtp.h) protects each packet. It knows nothing of routing: decrypted
+ * RTP and RTCP go to the caller, who hands back what to send.
+ *
+ * Two kinds, as in media.h's vocabulary:
+ *  - publish: the endpoint offered; cg_lean_conn_answer() takes its parsed
+ *    offer and returns consultd's answer. consultd's ICE agent is controlled.
+ *  - subscribe: consultd offers (cg_lean_conn_offer()) and takes the
+ *    endpoint's answer (cg_lean_conn_accept_answer()). Its ICE agent controls.
+ *
+ * DTLS role: an answer of ours says passive unless the offer says passive, so
+ * consultd is the DTLS server; our offers say actpass and the endpoint's
+ * answer picks. As server the transport starts at once (it waits for the
+ * ClientHello); as client it starts when ICE is first connected.
+ *
+ * Security invariant: no RTP or RTCP is delivered to the caller, and
+ * cg_lean_conn_send_*() sends none, before the DTLS handshake has completed
+ * with a certificate whose digest is the SDP's a=fingerprint. A mismatch
+ * fails the connection with CG_MEDIA_ERROR_FINGERPRINT_MISMATCH; every other
+ * fatal error (ICE failed, DTLS alert or timeout, peer closed) with
+ * CG_MEDIA_ERROR_FAILED.
+ *
+ * Callbacks run on the GMainContext given in the config, never from inside a
+ * cg_lean_conn_*() call. A callback may call any function on its connection
+ * (and on others) except cg_lean_conn_free() on its own: free it later.
+ *
+ * Per packet (the hot path): one copy of the received datagram into the
+ * connection's buffer, unprotect in place, the caller's callback; sending
+ * protects the caller's buffer in place. No allocation either way.
+ */
+#pragma once
+
+#include <glib.h>
+
+#include "dtls_transport.h"
+#include "ice_agent.h"
+#include "lean_sdp.h"
+#include "media.h"
+
+G_BEGIN_DECLS
+
+/* Room a caller's send buffer needs past the packet: the SRTP/SRTCP trailer. */
+#define CG_LEAN_CONN_SEND_OVERHEAD 32u
+/* Largest datagram a connection takes from or gives to the network. */
+#define CG_LEAN_CONN_MAX_PACKET 1500u
+
+typedef struct _CgLeanConn CgLeanConn;
+
+typedef struct {
+    /* Required. A local candidate ("candidate:..."), or "" once all are out. */
+    void (*local_candidate)(gpointer user, const char *candidate);
+    /* Optional. DTLS is up and the fingerprint matched: media may flow. Once. */
+    void (*connected)(gpointer user);
+    /* Required. The connection is dead; at most once. @message borrowed. */
+    void (*failed)(gpointer user, CgMediaError code, const char *message);
+    /* Optional. One authenticated, decrypted RTP packet. @packet is the
+     * connection's own buffer (borrowed, writable; @capacity bytes), valid for
+     * the call: the caller may rewrite it and pass it to cg_lean_conn_send_rtp()
+     * of another connection. */
+    void (*rtp)(gpointer user, guint8 *packet, gsize len, gsize capacity);
+    /* Optional. One authenticated, decrypted (compound) RTCP packet, same
+     * terms as rtp. */
+    void (*rtcp)(gpointer user, guint8 *packet, gsize len, gsize capacity);
+} CgLeanConnCallbacks;
+
+typedef struct {
+    const CgIceAgentConfig *ice; /* copied by the ICE agent; its policy borrowed */
+    CgDtlsIdentity *identity;    /* a reference is taken */
+    GMainContext *context;       /* borrowed; NULL: the global default */
+    const char *log_tag;         /* e.g. "[ep|3] pub"; copied */
+} CgLeanConnConfig;
+
+typedef enum {
+    CG_LEAN_CONN_PUBLISH,   /* the endpoint offers, we answer */
+    CG_LEAN_CONN_SUBSCRIBE, /* we offer, the endpoint answers */
+} CgLeanConnKind;
+
+/* Returns (transfer full) a connection whose ICE agent is gathering (its
+ * candidates are delivered through local_candidate), or NULL with @error
+ * (CG_MEDIA_ERROR_FAILED: bad config, no address to gather on). */
+CgLeanConn *cg_lean_conn_new(const CgLeanConnConfig *config, CgLeanConnKind kind,
+                             const CgLeanConnCallbacks *cb, gpointer user, GError **error);
+/* Stops everything without telling the peer anything but a DTLS close_notify,
+ * and frees @conn (no callback). Safe with NULL. */
+void cg_lean_conn_free(CgLeanConn *conn);
+
+/* Publish only, once: takes the endpoint's parsed @offer (its ICE credentials,
+ * fingerprint, DTLS role and candidates) and returns (transfer full)
+ * consultd's answer SDP, or NULL with @error (BAD_SDP, FAILED). */
+char *cg_lean_conn_answer(CgLeanConn *conn, const CgLeanSdp *offer, GError **error);
+
+/* Subscribe only, once: returns (transfer full) consultd's offer relaying
+ * @publisher (its parsed publish offer) named by @relay, or NULL with @error. */
+char *cg_lean_conn_offer(CgLeanConn *conn, const CgLeanSdp *publisher, const CgLeanSdpRelay *relay,
+                         GError **error);
+/* Subscribe only, once, after cg_lean_conn_offer(): checks the endpoint's
+ * parsed @answer against our offer and fills @accepted (CG_MEDIA_MAX_MLINES
+ * entries, nullable) as cg_lean_sdp_check_answer() does; its fingerprint
+ * becomes the one the DTLS handshake must show. FALSE with @error (BAD_SDP). */
+gboolean cg_lean_conn_accept_answer(CgLeanConn *conn, const CgLeanSdp *answer,
+                                    CgLeanSdpAccepted *accepted, GError **error);
+
+/* A trickled remote candidate; "" = end of candidates. Before the remote
+ * description they are kept (up to CG_MEDIA_MAX_REMOTE_CANDIDATES) and added
+ * with it. FALSE with @error (LIMIT, BAD_SDP for a malformed or refused line). */
+gboolean cg_lean_conn_add_remote_candidate(CgLeanConn *conn, const char *candidate,
+                                           GError **error);
+
+/* Protects @packet (@len bytes of plaintext RTP or RTCP in a buffer of
+ * @capacity >= @len + CG_LEAN_CONN_SEND_OVERHEAD) in place and sends it. FALSE
+ * (nothing sent) if the connection is not up, or the packet is refused. */
+gboolean cg_lean_conn_send_rtp(CgLeanConn *conn, guint8 *packet, gsize len, gsize capacity);
+gboolean cg_lean_conn_send_rtcp(CgLeanConn *conn, guint8 *packet, gsize len, gsize capacity);
+
+/* Subscribe: our offer as parsed back (its m-lines' kinds, in order), or
+ * NULL before cg_lean_conn_offer(). (transfer none) */
+const CgLeanSdp *cg_lean_conn_own_offer(const CgLeanConn *conn);
+
+/* DTLS up, fingerprint checked, ICE connected now. */
+gboolean cg_lean_conn_is_up(const CgLeanConn *conn);
+/* Monotonic µs of the last authenticated datagram (an
+ * SRTP or SRTCP packet that unprotected), 0 if none yet. */
+gint64 cg_lean_conn_last_authenticated_us(const CgLeanConn *conn);
+
+typedef struct {
+    guint64 rtp_in, rtcp_in, rtp_out, rtcp_out; /* packets */
+    guint64 bytes_in, bytes_out;                /* datagram bytes */
+    guint64 dropped_in;                         /* failed to unprotect, or before DTLS */
+} CgLeanConnCounters;
+void cg_lean_conn_counters(const CgLeanConn *conn, CgLeanConnCounters *out);
+
+G_END_DECLS

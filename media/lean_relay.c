@@ -1,0 +1,677 @@
+/* lean_relay.c — the lean relay's endpoints, connections and negotiation
+ * (lean_relay.h). The packet paths are lean_forward.c.
+ */
+#include "lean-relay-private.h"
+
+#include <string.h>
+
+#define CONSENT_US ((gint64)CG_MEDIA_CONSENT_TIMEOUT_S * G_USEC_PER_SEC)
+
+static guint64 *id_dup(guint64 id)
+{
+    return g_memdup2(&id, sizeof id);
+}
+
+LeanEndpoint *cg_lean_relay_lookup(CgLeanRelay *relay, CgEndpointId id)
+{
+    return g_hash_table_lookup(relay->endpoints, &id);
+}
+
+/* ---- failures (deferred, once per endpoint) ----------------------------- */
+
+typedef struct {
+    CgEndpointId ep;
+    CgMediaError code;
+    char *message;
+} LeanFailure;
+
+static gboolean deliver_failures(gpointer user)
+{
+    CgLeanRelay *relay = user;
+    g_clear_pointer(&relay->fail_idle, g_source_unref);
+    LeanFailure *f;
+    while ((f = g_queue_pop_head(&relay->pending_failures))) {
+        /* the handler may remove the endpoint, or others: look up each time */
+        if (cg_lean_relay_lookup(relay, f->ep) && relay->events.endpoint_failed)
+            relay->events.endpoint_failed(relay->user, f->ep, f->code, f->message);
+        g_free(f->message);
+        g_free(f);
+    }
+    return G_SOURCE_REMOVE;
+}
+
+void cg_lean_relay_fail(CgLeanRelay *relay, LeanEndpoint *ep, CgMediaError code,
+                        const char *message)
+{
+    if (ep->failed)
+        return;
+    ep->failed = TRUE;
+    g_message("%s media failed: %s", ep->tag, message);
+    LeanFailure *f = g_new0(LeanFailure, 1);
+    f->ep = ep->id;
+    f->code = code;
+    f->message = g_strdup(message);
+    g_queue_push_tail(&relay->pending_failures, f);
+    if (!relay->fail_idle) {
+        relay->fail_idle = g_idle_source_new();
+        g_source_set_callback(relay->fail_idle, deliver_failures, relay, NULL);
+        g_source_attach(relay->fail_idle, relay->ctx);
+    }
+}
+
+static void failure_free(gpointer p)
+{
+    LeanFailure *f = p;
+    g_free(f->message);
+    g_free(f);
+}
+
+/* ---- connections -------------------------------------------------------- */
+
+static void pc_emit_candidate(LeanPc *pc, const char *candidate)
+{
+    CgLeanRelay *relay = pc->relay;
+    if (relay->events.candidate)
+        relay->events.candidate(relay->user, pc->ep->id, pc->name, 0, candidate);
+}
+
+static void on_local_candidate(gpointer user, const char *candidate)
+{
+    LeanPc *pc = user;
+    if (pc->announced)
+        pc_emit_candidate(pc, candidate);
+    else /* candidates before our description would be refused by the peer */
+        g_ptr_array_add(pc->held_candidates, g_strdup(candidate));
+}
+
+/* Sends our description, then the candidates held back for it. From an idle:
+ * events never come from inside a cg_media_*() call (media.h), so a caller
+ * may route before it has set up what receives the offer. */
+static gboolean announce(gpointer user)
+{
+    LeanPc *pc = user;
+    CgLeanRelay *relay = pc->relay;
+    g_clear_pointer(&pc->announce, g_source_unref);
+    pc->announced = TRUE;
+    g_autofree char *type = g_steal_pointer(&pc->description_type);
+    g_autofree char *sdp = g_steal_pointer(&pc->description);
+    /* the events may remove endpoints: keep only what identifies @pc */
+    CgEndpointId ep = pc->ep->id;
+    g_autofree char *name = g_strdup(pc->name);
+    g_autoptr(GPtrArray) held = g_steal_pointer(&pc->held_candidates);
+    pc->held_candidates = g_ptr_array_new_with_free_func(g_free);
+    if (relay->events.description)
+        relay->events.description(relay->user, ep, name, pc->publisher, type, sdp);
+    for (guint i = 0; i < held->len && relay->events.candidate; i++)
+        if (cg_lean_relay_lookup(relay, ep)) /* still there */
+            relay->events.candidate(relay->user, ep, name, 0, g_ptr_array_index(held, i));
+    return G_SOURCE_REMOVE;
+}
+
+static void pc_announce(LeanPc *pc, const char *type, const char *sdp)
+{
+    pc->description_type = g_strdup(type);
+    pc->description = g_strdup(sdp);
+    pc->announce = g_idle_source_new();
+    g_source_set_callback(pc->announce, announce, pc, NULL);
+    g_source_attach(pc->announce, pc->relay->ctx);
+}
+
+static void on_connected(gpointer user)
+{
+    LeanPc *pc = user;
+    pc->up = TRUE;
+    if (pc->publisher) {
+        LeanEndpoint *pub = cg_lean_relay_lookup(pc->relay, pc->publisher);
+        if (pub)
+            cg_lean_forward_ask_keyframe(pub); /* the newcomer's first picture */
+    }
+}
+
+static void on_failed(gpointer user, CgMediaError code, const char *message)
+{
+    LeanPc *pc = user;
+    pc->up = FALSE;
+    if (code == CG_MEDIA_ERROR_FINGERPRINT_MISMATCH)
+        pc->ep->bad = TRUE; /* nothing more either way, at once */
+    g_autofree char *msg = g_strdup_printf("%s: %s", pc->name, message);
+    cg_lean_relay_fail(pc->relay, pc->ep, code, msg);
+}
+
+static void ignore_rtp(gpointer user, guint8 *packet, gsize len, gsize capacity)
+{
+    (void)user;
+    (void)packet;
+    (void)len;
+    (void)capacity; /* a subscriber sends no media on a subscribe connection */
+}
+
+static const CgLeanConnCallbacks pub_callbacks = {
+    .local_candidate = on_local_candidate,
+    .connected = on_connected,
+    .failed = on_failed,
+    .rtp = cg_lean_forward_pub_rtp,
+    .rtcp = cg_lean_forward_pub_rtcp,
+};
+
+static const CgLeanConnCallbacks sub_callbacks = {
+    .local_candidate = on_local_candidate,
+    .connected = on_connected,
+    .failed = on_failed,
+    .rtp = ignore_rtp,
+    .rtcp = cg_lean_forward_sub_rtcp,
+};
+
+static void pc_free(gpointer p)
+{
+    LeanPc *pc = p;
+    if (!pc)
+        return;
+    if (pc->publisher) {
+        LeanEndpoint *pub = cg_lean_relay_lookup(pc->relay, pc->publisher);
+        if (pub)
+            g_ptr_array_remove_fast(pub->fanout, pc);
+    }
+    if (pc->announce) {
+        g_source_destroy(pc->announce);
+        g_source_unref(pc->announce);
+    }
+    g_free(pc->description_type);
+    g_free(pc->description);
+    cg_lean_conn_free(pc->conn);
+    g_ptr_array_unref(pc->held_candidates);
+    g_free(pc->name);
+    g_free(pc);
+}
+
+static LeanPc *pc_new(LeanEndpoint *ep, const char *name, CgEndpointId publisher, GError **error)
+{
+    CgLeanRelay *relay = ep->relay;
+    LeanPc *pc = g_new0(LeanPc, 1);
+    pc->relay = relay;
+    pc->ep = ep;
+    pc->name = g_strdup(name);
+    pc->publisher = publisher;
+    pc->held_candidates = g_ptr_array_new_with_free_func(g_free);
+    pc->rtcp_ssrc = g_random_int();
+    g_autofree char *tag = g_strdup_printf("%s %s", ep->tag, name);
+    CgLeanConnConfig config = {
+        .ice = &relay->ice,
+        .identity = relay->identity,
+        .context = relay->ctx,
+        .log_tag = tag,
+    };
+    pc->conn = cg_lean_conn_new(&config, publisher ? CG_LEAN_CONN_SUBSCRIBE : CG_LEAN_CONN_PUBLISH,
+                                publisher ? &sub_callbacks : &pub_callbacks, pc, error);
+    if (!pc->conn) {
+        pc_free(pc);
+        return NULL;
+    }
+    return pc;
+}
+
+/* ---- endpoints ---------------------------------------------------------- */
+
+static void endpoint_free(gpointer p)
+{
+    LeanEndpoint *ep = p;
+    g_hash_table_unref(ep->subs);
+    pc_free(ep->pub);
+    g_hash_table_unref(ep->subscribers);
+    g_ptr_array_unref(ep->fanout);
+    cg_lean_sdp_free(ep->offer);
+    g_free(ep->tag);
+    g_free(ep);
+}
+
+gboolean cg_lean_relay_endpoint_add(CgLeanRelay *relay, CgEndpointId id, const char *log_tag,
+                                    GError **error)
+{
+    if (id == 0 || cg_lean_relay_lookup(relay, id)) {
+        g_set_error(error, CG_MEDIA_ERROR, CG_MEDIA_ERROR_UNKNOWN_ENDPOINT,
+                    "endpoint %" G_GUINT64_FORMAT " is invalid or exists", id);
+        return FALSE;
+    }
+    LeanEndpoint *ep = g_new0(LeanEndpoint, 1);
+    ep->relay = relay;
+    ep->id = id;
+    ep->tag = log_tag ? g_strdup(log_tag) : g_strdup_printf("[ep|%" G_GUINT64_FORMAT "]", id);
+    ep->subs = g_hash_table_new_full(g_int64_hash, g_int64_equal, g_free, pc_free);
+    ep->subscribers = g_hash_table_new_full(g_int64_hash, g_int64_equal, g_free, NULL);
+    ep->fanout = g_ptr_array_new();
+    ep->pub = pc_new(ep, "pub", 0, error);
+    if (!ep->pub) {
+        endpoint_free(ep);
+        return FALSE;
+    }
+    g_hash_table_insert(relay->endpoints, id_dup(id), ep);
+    return TRUE;
+}
+
+typedef struct {
+    CgEndpointId ep;
+    char *pc;
+} LeanClosed;
+
+void cg_lean_relay_endpoint_remove(CgLeanRelay *relay, CgEndpointId id)
+{
+    LeanEndpoint *ep = cg_lean_relay_lookup(relay, id);
+    if (!ep)
+        return;
+    GArray *closed = g_array_new(FALSE, FALSE, sizeof(LeanClosed));
+    GHashTableIter it;
+    gpointer value;
+    g_hash_table_iter_init(&it, relay->endpoints);
+    while (g_hash_table_iter_next(&it, NULL, &value)) {
+        LeanEndpoint *other = value;
+        g_hash_table_remove(other->subscribers, &id);
+        LeanPc *sub = other == ep ? NULL : g_hash_table_lookup(other->subs, &id);
+        if (!sub)
+            continue;
+        LeanClosed c = {other->id, g_strdup(sub->name)};
+        g_array_append_val(closed, c);
+        g_hash_table_remove(other->subs, &id);
+    }
+    g_hash_table_remove(relay->endpoints, &id);
+    for (guint i = 0; i < closed->len; i++) { /* events last: a handler may re-enter */
+        LeanClosed *c = &g_array_index(closed, LeanClosed, i);
+        if (relay->events.pc_closed)
+            relay->events.pc_closed(relay->user, c->ep, c->pc);
+        g_free(c->pc);
+    }
+    g_array_unref(closed);
+}
+
+static LeanEndpoint *endpoint_or_error(CgLeanRelay *relay, CgEndpointId id, GError **error)
+{
+    LeanEndpoint *ep = cg_lean_relay_lookup(relay, id);
+    if (!ep)
+        g_set_error(error, CG_MEDIA_ERROR, CG_MEDIA_ERROR_UNKNOWN_ENDPOINT,
+                    "no endpoint %" G_GUINT64_FORMAT, id);
+    return ep;
+}
+
+static LeanPc *find_pc(CgLeanRelay *relay, CgEndpointId id, const char *name, GError **error)
+{
+    LeanEndpoint *ep = endpoint_or_error(relay, id, error);
+    if (!ep)
+        return NULL;
+    if (g_strcmp0(name, "pub") == 0)
+        return ep->pub;
+    GHashTableIter it;
+    gpointer value;
+    g_hash_table_iter_init(&it, ep->subs);
+    while (g_hash_table_iter_next(&it, NULL, &value))
+        if (g_strcmp0(((LeanPc *)value)->name, name) == 0)
+            return value;
+    g_set_error(error, CG_MEDIA_ERROR, CG_MEDIA_ERROR_UNKNOWN_PC, "no connection named %s",
+                name ? name : "(null)");
+    return NULL;
+}
+
+/* ---- negotiation -------------------------------------------------------- */
+
+/* The publisher's first usable m-line of @kind that sends: what a subscribe
+ * offer relays (cg_lean_sdp_build_sub_offer picks the same). */
+static const CgLeanSdpMedia *sending_media(const CgLeanSdp *sdp, CgLeanSdpKind kind)
+{
+    for (guint i = 0; i < sdp->n_media; i++) {
+        const CgLeanSdpMedia *m = &sdp->media[i];
+        if (m->kind == kind && cg_lean_sdp_media_usable(m) &&
+            (m->direction == CG_LEAN_SDP_SENDRECV || m->direction == CG_LEAN_SDP_SENDONLY))
+            return m;
+    }
+    return NULL;
+}
+
+static void take_streams(LeanEndpoint *ep)
+{
+    for (guint k = 0; k < LEAN_N_KINDS; k++) {
+        const CgLeanSdpMedia *m =
+            sending_media(ep->offer, k == LEAN_AUDIO ? CG_LEAN_SDP_KIND_AUDIO : CG_LEAN_SDP_KIND_VIDEO);
+        LeanStream *s = &ep->streams[k];
+        memset(s, 0, sizeof *s);
+        s->rtx_pt = -1;
+        if (!m)
+            continue;
+        s->present = TRUE;
+        s->pt = (guint8)m->codec.pt;
+        s->rtx_pt = m->codec.rtx_pt;
+        s->clock_rate = m->codec.clock_rate ? m->codec.clock_rate : 90000;
+        s->feedback = m->codec.feedback;
+        s->ssrc = m->fid_media ? m->fid_media : m->n_ssrcs ? m->ssrcs[0].ssrc : 0;
+    }
+}
+
+static void offer_sub(CgLeanRelay *relay, LeanEndpoint *pub, LeanEndpoint *sub);
+
+static gboolean take_publish_offer(LeanPc *pc, const char *sdp, GError **error)
+{
+    LeanEndpoint *ep = pc->ep;
+    if (ep->offer) {
+        g_set_error(error, CG_MEDIA_ERROR, CG_MEDIA_ERROR_BAD_SDP,
+                    "the publish connection is already negotiated (renegotiation is not supported)");
+        return FALSE;
+    }
+    g_autoptr(CgLeanSdp) offer = cg_lean_sdp_parse(sdp, strlen(sdp), error);
+    if (!offer)
+        return FALSE;
+    g_autofree char *answer = cg_lean_conn_answer(pc->conn, offer, error);
+    if (!answer)
+        return FALSE;
+    ep->offer = g_steal_pointer(&offer);
+    take_streams(ep);
+    pc->described = TRUE;
+    CgLeanRelay *relay = pc->relay;
+    pc_announce(pc, "answer", answer);
+    /* offer its media to everyone it is routed to */
+    GArray *ids = g_array_new(FALSE, FALSE, sizeof(CgEndpointId));
+    GHashTableIter it;
+    gpointer key;
+    g_hash_table_iter_init(&it, ep->subscribers);
+    while (g_hash_table_iter_next(&it, &key, NULL))
+        g_array_append_val(ids, *(guint64 *)key);
+    for (guint i = 0; i < ids->len; i++) {
+        LeanEndpoint *sub = cg_lean_relay_lookup(relay, g_array_index(ids, CgEndpointId, i));
+        if (sub && cg_lean_relay_lookup(relay, ep->id))
+            offer_sub(relay, ep, sub);
+    }
+    g_array_unref(ids);
+    return TRUE;
+}
+
+static gboolean take_subscribe_answer(LeanPc *pc, const char *sdp, GError **error)
+{
+    if (pc->described) {
+        g_set_error(error, CG_MEDIA_ERROR, CG_MEDIA_ERROR_BAD_SDP,
+                    "%s is already negotiated", pc->name);
+        return FALSE;
+    }
+    g_autoptr(CgLeanSdp) answer = cg_lean_sdp_parse(sdp, strlen(sdp), error);
+    CgLeanSdpAccepted accepted[CG_MEDIA_MAX_MLINES];
+    if (!answer || !cg_lean_conn_accept_answer(pc->conn, answer, accepted, error))
+        return FALSE;
+    const CgLeanSdp *offer = cg_lean_conn_own_offer(pc->conn);
+    for (guint i = 0; i < offer->n_media; i++) {
+        guint k = offer->media[i].kind == CG_LEAN_SDP_KIND_AUDIO ? LEAN_AUDIO : LEAN_VIDEO;
+        pc->accepts[k] = accepted[i].active;
+        if (k == LEAN_VIDEO)
+            pc->accepts_rtx = accepted[i].active && accepted[i].rtx_pt >= 0;
+    }
+    pc->described = TRUE;
+    return TRUE;
+}
+
+gboolean cg_lean_relay_remote_description(CgLeanRelay *relay, CgEndpointId id, const char *name,
+                                          const char *type, const char *sdp, GError **error)
+{
+    LeanPc *pc = find_pc(relay, id, name, error);
+    if (!pc)
+        return FALSE;
+    gboolean is_pub = pc->publisher == 0;
+    if (g_strcmp0(type, is_pub ? "offer" : "answer") != 0 || !sdp) {
+        g_set_error(error, CG_MEDIA_ERROR, CG_MEDIA_ERROR_BAD_SDP, "%s takes an %s, not \"%s\"",
+                    pc->name, is_pub ? "offer" : "answer", type ? type : "(null)");
+        return FALSE;
+    }
+    return is_pub ? take_publish_offer(pc, sdp, error) : take_subscribe_answer(pc, sdp, error);
+}
+
+gboolean cg_lean_relay_remote_candidate(CgLeanRelay *relay, CgEndpointId id, const char *name,
+                                        guint mline_index, const char *candidate, GError **error)
+{
+    LeanPc *pc = find_pc(relay, id, name, error);
+    if (!pc)
+        return FALSE;
+    if (mline_index >= CG_MEDIA_MAX_MLINES) {
+        g_set_error(error, CG_MEDIA_ERROR, CG_MEDIA_ERROR_LIMIT, "m-line index %u out of range",
+                    mline_index);
+        return FALSE;
+    }
+    return cg_lean_conn_add_remote_candidate(pc->conn, candidate ? candidate : "", error);
+}
+
+/* ---- routes ------------------------------------------------------------- */
+
+static void offer_sub(CgLeanRelay *relay, LeanEndpoint *pub, LeanEndpoint *sub)
+{
+    if (g_hash_table_contains(sub->subs, &pub->id) || sub->failed || pub->failed)
+        return;
+    g_autofree char *name = g_strdup_printf("sub-%u", ++sub->next_sub);
+    g_autoptr(GError) error = NULL;
+    LeanPc *pc = pc_new(sub, name, pub->id, &error);
+    g_autofree char *stream = g_strdup_printf("cg-%" G_GUINT64_FORMAT, pub->id);
+    g_autofree char *audio = g_strdup_printf("%s-audio", stream);
+    g_autofree char *video = g_strdup_printf("%s-video", stream);
+    const CgLeanSdpMedia *am = sending_media(pub->offer, CG_LEAN_SDP_KIND_AUDIO);
+    const CgLeanSdpMedia *vm = sending_media(pub->offer, CG_LEAN_SDP_KIND_VIDEO);
+    /* the publisher's own mids, so the mid header extension it writes is right */
+    const char *mids[3] = {NULL, NULL, NULL};
+    guint n = 0;
+    if (am)
+        mids[n++] = am->mid ? am->mid : "0";
+    if (vm)
+        mids[n++] = vm->mid ? vm->mid : "1";
+    CgLeanSdpRelay names = {
+        .stream_id = stream,
+        .audio_track_id = audio,
+        .video_track_id = video,
+        .mids = mids,
+    };
+    g_autofree char *offer = pc ? cg_lean_conn_offer(pc->conn, pub->offer, &names, &error) : NULL;
+    if (!offer) {
+        g_message("%s cannot subscribe to %s: %s", sub->tag, pub->tag, error->message);
+        pc_free(pc);
+        cg_lean_relay_fail(relay, sub, CG_MEDIA_ERROR_FAILED, "cannot subscribe");
+        return;
+    }
+    g_hash_table_insert(sub->subs, id_dup(pub->id), pc);
+    g_ptr_array_add(pub->fanout, pc);
+    pc_announce(pc, "offer", offer);
+}
+
+gboolean cg_lean_relay_route(CgLeanRelay *relay, CgEndpointId publisher, CgEndpointId subscriber,
+                             GError **error)
+{
+    LeanEndpoint *pub = cg_lean_relay_lookup(relay, publisher);
+    LeanEndpoint *sub = cg_lean_relay_lookup(relay, subscriber);
+    if (!pub || !sub || pub == sub) {
+        g_set_error(error, CG_MEDIA_ERROR, CG_MEDIA_ERROR_UNKNOWN_ENDPOINT,
+                    "cannot route %" G_GUINT64_FORMAT " to %" G_GUINT64_FORMAT, publisher,
+                    subscriber);
+        return FALSE;
+    }
+    if (!g_hash_table_contains(pub->subscribers, &subscriber))
+        g_hash_table_add(pub->subscribers, id_dup(subscriber));
+    if (pub->offer)
+        offer_sub(relay, pub, sub);
+    return TRUE;
+}
+
+gboolean cg_lean_relay_set_audio_muted(CgLeanRelay *relay, CgEndpointId id, gboolean muted,
+                                       GError **error)
+{
+    LeanEndpoint *ep = endpoint_or_error(relay, id, error);
+    if (!ep)
+        return FALSE;
+    ep->audio_muted = muted;
+    g_info("%s audio %s", ep->tag, muted ? "muted: relayed to nobody" : "relayed again");
+    return TRUE;
+}
+
+gboolean cg_lean_relay_set_receive_video(CgLeanRelay *relay, CgEndpointId id, gboolean receive,
+                                         GError **error)
+{
+    LeanEndpoint *ep = endpoint_or_error(relay, id, error);
+    if (!ep)
+        return FALSE;
+    gboolean resumed = receive && ep->video_paused;
+    ep->video_paused = !receive;
+    g_info("%s %s", ep->tag, receive ? "receives video again" : "audio only: receives no video");
+    if (resumed) { /* the pictures come back at once */
+        GHashTableIter it;
+        gpointer key;
+        g_hash_table_iter_init(&it, ep->subs);
+        while (g_hash_table_iter_next(&it, &key, NULL)) {
+            LeanEndpoint *pub = cg_lean_relay_lookup(relay, *(guint64 *)key);
+            if (pub)
+                cg_lean_forward_ask_keyframe(pub);
+        }
+    }
+    return TRUE;
+}
+
+/* ---- liveness ----------------------------------------------------------- */
+
+static gboolean pc_rx(LeanPc *pc, guint64 *rx)
+{
+    if (!pc)
+        return FALSE;
+    CgLeanConnCounters c;
+    cg_lean_conn_counters(pc->conn, &c);
+    *rx += c.rtp_in + c.rtcp_in;
+    return pc->up;
+}
+
+/* TRUE when @ep has a connection up and has been silent for the limit. */
+static gboolean expired(LeanEndpoint *ep, gint64 now)
+{
+    guint64 rx = 0;
+    gboolean any_up = pc_rx(ep->pub, &rx);
+    GHashTableIter it;
+    gpointer value;
+    g_hash_table_iter_init(&it, ep->subs);
+    while (g_hash_table_iter_next(&it, NULL, &value))
+        any_up |= pc_rx(value, &rx);
+    if (ep->last_alive == 0 || rx != ep->last_rx || !any_up) {
+        ep->last_rx = rx;
+        ep->last_alive = now;
+        return FALSE;
+    }
+    return now - ep->last_alive >= CONSENT_US;
+}
+
+void cg_lean_relay_check_liveness(CgLeanRelay *relay)
+{
+    gint64 now = relay->now(relay->now_user);
+    GHashTableIter it;
+    gpointer value;
+    g_hash_table_iter_init(&it, relay->endpoints);
+    while (g_hash_table_iter_next(&it, NULL, &value)) {
+        LeanEndpoint *ep = value;
+        if (ep->failed || ep->stopped || !expired(ep, now))
+            continue;
+        ep->stopped = TRUE; /* stop sending to it at once */
+        g_autofree char *msg = g_strdup_printf("no media or consent from the endpoint for %u s",
+                                               CG_MEDIA_CONSENT_TIMEOUT_S);
+        cg_lean_relay_fail(relay, ep, CG_MEDIA_ERROR_FAILED, msg);
+    }
+}
+
+static gint64 monotonic_now(gpointer user)
+{
+    (void)user;
+    return g_get_monotonic_time();
+}
+
+void cg_lean_relay_set_clock(CgLeanRelay *relay, gint64 (*now)(gpointer user), gpointer user)
+{
+    relay->now = now ? now : monotonic_now;
+    relay->now_user = now ? user : NULL;
+    GHashTableIter it;
+    gpointer value;
+    g_hash_table_iter_init(&it, relay->endpoints);
+    while (g_hash_table_iter_next(&it, NULL, &value))
+        ((LeanEndpoint *)value)->last_alive = 0; /* silence restarts on the new clock */
+}
+
+static gboolean on_report_timer(gpointer user)
+{
+    CgLeanRelay *relay = user;
+    cg_lean_forward_reports(relay);
+    cg_lean_relay_check_liveness(relay);
+    return G_SOURCE_CONTINUE;
+}
+
+/* ---- testing hooks ------------------------------------------------------ */
+
+guint cg_lean_relay_connection_count(CgLeanRelay *relay)
+{
+    guint n = 0;
+    GHashTableIter it;
+    gpointer value;
+    g_hash_table_iter_init(&it, relay->endpoints);
+    while (g_hash_table_iter_next(&it, NULL, &value))
+        n += 1 + g_hash_table_size(((LeanEndpoint *)value)->subs);
+    return n;
+}
+
+guint cg_lean_relay_keyframe_requests(CgLeanRelay *relay, CgEndpointId publisher)
+{
+    LeanEndpoint *ep = cg_lean_relay_lookup(relay, publisher);
+    return ep ? ep->keyframe_requests : 0;
+}
+
+/* ---- lifecycle ---------------------------------------------------------- */
+
+CgLeanRelay *cg_lean_relay_new(const CgMediaConfig *config, const CgMediaEvents *events,
+                               gpointer user, const CgAddressPolicy *policy, GError **error)
+{
+    g_autoptr(GError) local = NULL;
+    CgDtlsIdentity *identity = cg_dtls_identity_new(&local);
+    if (!identity) {
+        g_set_error(error, CG_MEDIA_ERROR, CG_MEDIA_ERROR_FAILED, "DTLS identity: %s",
+                    local->message);
+        return NULL;
+    }
+    CgLeanRelay *relay = g_new0(CgLeanRelay, 1);
+    relay->ctx = g_main_context_ref_thread_default();
+    relay->events = *events;
+    relay->user = user;
+    relay->identity = identity;
+    relay->ice_addresses = g_strdupv((char **)config->ice_addresses);
+    relay->stun_server = g_strdup(config->stun_server);
+    relay->ice.local_addresses = (const char *const *)relay->ice_addresses;
+    relay->ice.port_min = config->rtp_port_min;
+    relay->ice.port_max = config->rtp_port_max;
+    relay->ice.stun_server = relay->stun_server;
+    relay->ice.ice_tcp = config->ice_tcp;
+    relay->ice.policy = policy;
+    relay->endpoints = g_hash_table_new_full(g_int64_hash, g_int64_equal, g_free, endpoint_free);
+    g_queue_init(&relay->pending_failures);
+    cg_lean_relay_set_clock(relay, NULL, NULL);
+    relay->report_timer = g_timeout_source_new(CG_LEAN_REPORT_MS);
+    g_source_set_callback(relay->report_timer, on_report_timer, relay, NULL);
+    g_source_attach(relay->report_timer, relay->ctx);
+    g_info("media: lean relay (libnice, DTLS and SRTP on OpenSSL)");
+    return relay;
+}
+
+static void destroy_source(GSource **source)
+{
+    if (*source) {
+        g_source_destroy(*source);
+        g_clear_pointer(source, g_source_unref);
+    }
+}
+
+void cg_lean_relay_free(CgLeanRelay *relay)
+{
+    if (!relay)
+        return;
+    destroy_source(&relay->report_timer);
+    destroy_source(&relay->fail_idle);
+    g_queue_clear_full(&relay->pending_failures, failure_free);
+    /* subscribe connections first, while every publisher is still there */
+    GHashTableIter it;
+    gpointer value;
+    g_hash_table_iter_init(&it, relay->endpoints);
+    while (g_hash_table_iter_next(&it, NULL, &value))
+        g_hash_table_remove_all(((LeanEndpoint *)value)->subs);
+    g_hash_table_unref(relay->endpoints);
+    cg_dtls_identity_unref(relay->identity);
+    g_strfreev(relay->ice_addresses);
+    g_free(relay->stun_server);
+    g_main_context_unref(relay->ctx);
+    g_free(relay);
+}

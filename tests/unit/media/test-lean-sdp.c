@@ -521,6 +521,48 @@ static void test_answer_webrtcbin(void)
     assert_attrs(v, "setup", "passive");
 }
 
+/* @offer with its audio m-line sent as a max-bundle offerer sends it: port 0
+ * and, when @bundle_only, a=bundle-only (what webrtcbin and Chrome do). */
+static char *with_port0_audio(const char *offer, gboolean bundle_only)
+{
+    g_autoptr(GString) s = g_string_new(offer);
+    g_string_replace(s, "m=audio 9 UDP/TLS/RTP/SAVPF 97\r\n",
+                     bundle_only ? "m=audio 0 UDP/TLS/RTP/SAVPF 97\r\na=bundle-only\r\n"
+                                 : "m=audio 0 UDP/TLS/RTP/SAVPF 97\r\n",
+                     1);
+    return g_strdup(s->str);
+}
+
+static void test_answer_bundle_only(void)
+{
+    g_autofree char *text = with_port0_audio(webrtcbin_offer, TRUE);
+    g_assert_nonnull(strstr(text, "a=bundle-only"));
+    g_autoptr(CgLeanSdp) offer = parse_ok(text);
+    g_assert_false(offer->media[1].rejected);
+    g_assert_true(cg_lean_sdp_media_usable(&offer->media[1]));
+    g_assert_cmpuint(offer->media[1].codec.pt, ==, 97);
+    CgLeanSdpLocal local = our_local();
+    g_autoptr(GError) error = NULL;
+    g_autofree char *answer = cg_lean_sdp_build_answer(offer, &local, &error);
+    g_assert_no_error(error);
+    g_autoptr(GstSDPMessage) msg = reparse(answer);
+    g_assert_cmpstr(gst_sdp_message_get_attribute_val(msg, "group"), ==, "BUNDLE video0 audio1");
+    const GstSDPMedia *a = gst_sdp_message_get_media(msg, 1);
+    g_assert_cmpuint(gst_sdp_media_get_port(a), !=, 0); /* bundled, not rejected */
+    assert_attrs(a, "rtpmap", "97 opus/48000/2");
+    g_assert_nonnull(gst_sdp_media_get_attribute_val(a, "recvonly"));
+
+    /* port 0 without a=bundle-only is a rejected m-line, and answered so */
+    g_autofree char *rejected_text = with_port0_audio(webrtcbin_offer, FALSE);
+    g_autoptr(CgLeanSdp) rejected = parse_ok(rejected_text);
+    g_assert_true(rejected->media[1].rejected);
+    g_assert_false(cg_lean_sdp_media_usable(&rejected->media[1]));
+    g_autofree char *answer2 = cg_lean_sdp_build_answer(rejected, &local, &error);
+    g_assert_no_error(error);
+    g_autoptr(GstSDPMessage) msg2 = reparse(answer2);
+    g_assert_cmpuint(gst_sdp_media_get_port(gst_sdp_message_get_media(msg2, 1)), ==, 0);
+}
+
 static void test_answer_roles_and_refusals(void)
 {
     CgLeanSdpLocal local = our_local();
@@ -904,6 +946,7 @@ int main(int argc, char **argv)
     g_test_add_func("/lean-sdp/parse/limits", test_parse_limits);
     g_test_add_func("/lean-sdp/answer/chrome", test_answer_chrome);
     g_test_add_func("/lean-sdp/answer/webrtcbin", test_answer_webrtcbin);
+    g_test_add_func("/lean-sdp/answer/bundle-only", test_answer_bundle_only);
     g_test_add_func("/lean-sdp/answer/roles-refusals", test_answer_roles_and_refusals);
     g_test_add_func("/lean-sdp/sub-offer/chrome", test_sub_offer_chrome);
     g_test_add_func("/lean-sdp/sub-offer/webrtcbin", test_sub_offer_webrtcbin);

@@ -16,6 +16,7 @@ struct _CgLeanConn {
     CgDtlsIdentity *identity;
     CgDtlsTransport *dtls;
     CgDtlsRole role;
+    CgSdpFingerprint remote_fp; /* what the DTLS handshake was checked against */
     GSource *dtls_timer;
     CgSrtp *srtp_out;
     CgSrtp *srtp_in;
@@ -138,6 +139,8 @@ static gboolean dtls_setup(CgLeanConn *conn, const CgSdpFingerprint *fp, CgDtlsR
 {
     g_autoptr(GError) local = NULL;
     conn->role = role;
+    conn->remote_fp.hash_func = g_strdup(fp->hash_func);
+    conn->remote_fp.value = g_strdup(fp->value);
     conn->dtls = cg_dtls_transport_new(conn->identity, role, fp->hash_func, fp->value,
                                        &dtls_callbacks, conn, &local);
     if (conn->dtls && !cg_dtls_transport_set_srtp_profiles(conn->dtls, srtp_profiles,
@@ -327,6 +330,65 @@ char *cg_lean_conn_answer(CgLeanConn *conn, const CgLeanSdp *offer, GError **err
     return answer;
 }
 
+/* The DTLS association outlives an ICE restart: the peer must show the
+ * same certificate as before. */
+static gboolean same_fingerprint(CgLeanConn *conn, const CgSdpFingerprint *fp, GError **error)
+{
+    if (g_strcmp0(fp->hash_func, conn->remote_fp.hash_func) == 0 &&
+        g_ascii_strcasecmp(fp->value ? fp->value : "", conn->remote_fp.value) == 0)
+        return TRUE;
+    g_set_error(error, CG_MEDIA_ERROR, CG_MEDIA_ERROR_BAD_SDP,
+                "the a=fingerprint changed: a new DTLS association needs a new connection");
+    return FALSE;
+}
+
+static gboolean restart_ice(CgLeanConn *conn, GError **error)
+{
+    g_autoptr(GError) local = NULL;
+    if (!conn->dtls || !cg_ice_agent_restart(conn->ice, &local)) {
+        g_set_error(error, CG_MEDIA_ERROR, CG_MEDIA_ERROR_FAILED, "ICE restart refused: %s",
+                    local ? local->message : "the connection was never negotiated");
+        return FALSE;
+    }
+    conn->described = FALSE; /* remote credentials and candidates: anew */
+    conn->early_end = FALSE;
+    g_ptr_array_set_size(conn->early_candidates, 0);
+    g_info("%s ICE restart", conn->tag);
+    return TRUE;
+}
+
+char *cg_lean_conn_restart_answer(CgLeanConn *conn, const CgLeanSdp *offer, GError **error)
+{
+    g_return_val_if_fail(conn && offer && conn->kind == CG_LEAN_CONN_PUBLISH, NULL);
+    const CgLeanSdpMedia *m = first_usable(offer);
+    if (!m) {
+        g_set_error(error, CG_MEDIA_ERROR, CG_MEDIA_ERROR_BAD_SDP, "nothing usable in the offer");
+        return NULL;
+    }
+    if (!same_fingerprint(conn, &offer->fingerprint, error) || !restart_ice(conn, error))
+        return NULL;
+    CgLeanSdpLocal local;
+    CgSdpFingerprint fp;
+    local_description(conn, &local, &fp);
+    /* the DTLS role stays what it was */
+    local.setup = conn->role == CG_DTLS_ROLE_SERVER ? CG_LEAN_SDP_SETUP_PASSIVE
+                                                     : CG_LEAN_SDP_SETUP_ACTIVE;
+    char *answer = cg_lean_sdp_build_answer(offer, &local, error);
+    if (answer && !take_remote_transport(conn, m, error))
+        g_clear_pointer(&answer, g_free);
+    return answer;
+}
+
+char *cg_lean_conn_restart_offer(CgLeanConn *conn, const CgLeanSdp *publisher,
+                                 const CgLeanSdpRelay *relay, GError **error)
+{
+    g_return_val_if_fail(conn && publisher && relay && conn->kind == CG_LEAN_CONN_SUBSCRIBE, NULL);
+    if (!restart_ice(conn, error))
+        return NULL;
+    g_clear_pointer(&conn->own_offer, cg_lean_sdp_free);
+    return cg_lean_conn_offer(conn, publisher, relay, error);
+}
+
 char *cg_lean_conn_offer(CgLeanConn *conn, const CgLeanSdp *publisher, const CgLeanSdpRelay *relay,
                          GError **error)
 {
@@ -360,6 +422,9 @@ gboolean cg_lean_conn_accept_answer(CgLeanConn *conn, const CgLeanSdp *answer,
         g_set_error(error, CG_MEDIA_ERROR, CG_MEDIA_ERROR_BAD_SDP, "nothing usable in the answer");
         return FALSE;
     }
+    if (conn->dtls) /* the answer to an ICE restart offer */
+        return same_fingerprint(conn, &answer->fingerprint, error) &&
+               take_remote_transport(conn, m, error);
     /* check_answer made sure the role completes our actpass. */
     CgDtlsRole role = m->setup == CG_LEAN_SDP_SETUP_ACTIVE ? CG_DTLS_ROLE_SERVER
                                                            : CG_DTLS_ROLE_CLIENT;
@@ -492,6 +557,7 @@ void cg_lean_conn_free(CgLeanConn *conn)
     cg_srtp_free(conn->srtp_out);
     cg_srtp_free(conn->srtp_in);
     cg_lean_sdp_free(conn->own_offer);
+    cg_sdp_fingerprint_clear(&conn->remote_fp);
     g_ptr_array_unref(conn->early_candidates);
     cg_dtls_identity_unref(conn->identity);
     g_main_context_unref(conn->ctx);

@@ -104,6 +104,19 @@ char *cg_lean_conn_offer(CgLeanConn *conn, const CgLeanSdp *publisher, const CgL
 gboolean cg_lean_conn_accept_answer(CgLeanConn *conn, const CgLeanSdp *answer,
                                     CgLeanSdpAccepted *accepted, GError **error);
 
+/* ICE restart (RFC 8445 9), the DTLS association and SRTP keys kept.
+ * Publish: the endpoint's new @offer (same media, new ICE credentials, the
+ * same a=fingerprint) is answered with consultd's new credentials; returns
+ * (transfer full) that answer. Subscribe: returns (transfer full) a new
+ * offer with new credentials, whose answer goes to
+ * cg_lean_conn_accept_answer() again. The local candidates are delivered
+ * again (after the call returns). NULL with @error (BAD_SDP: the fingerprint
+ * changed, or nothing usable; FAILED: libnice refused). Media resumes when
+ * ICE is connected again. */
+char *cg_lean_conn_restart_answer(CgLeanConn *conn, const CgLeanSdp *offer, GError **error);
+char *cg_lean_conn_restart_offer(CgLeanConn *conn, const CgLeanSdp *publisher,
+                                 const CgLeanSdpRelay *relay, GError **error);
+
 /* A trickled remote candidate; "" = end of candidates. Before the remote
  * description they are kept (up to CG_MEDIA_MAX_REMOTE_CANDIDATES) and added
  * with it. FALSE with @error (LIMIT, BAD_SDP for a malformed or refused line). */

@@ -110,6 +110,13 @@ static gboolean announce(gpointer user)
 
 static void pc_announce(LeanPc *pc, const char *type, const char *sdp)
 {
+    if (pc->announce) { /* superseded before it went out */
+        g_source_destroy(pc->announce);
+        g_clear_pointer(&pc->announce, g_source_unref);
+        g_clear_pointer(&pc->description_type, g_free);
+        g_clear_pointer(&pc->description, g_free);
+    }
+    pc->announced = FALSE; /* hold the candidates until it is out */
     pc->description_type = g_strdup(type);
     pc->description = g_strdup(sdp);
     pc->announce = g_idle_source_new();
@@ -324,6 +331,35 @@ static const CgLeanSdpMedia *sending_media(const CgLeanSdp *sdp, CgLeanSdpKind k
     return NULL;
 }
 
+/* How a subscribe connection names @pub's media. */
+typedef struct {
+    char stream[32], audio[40], video[40];
+    const char *mids[3];
+    CgLeanSdpRelay relay;
+} LeanNames;
+
+static void names_for(const LeanEndpoint *pub, LeanNames *n)
+{
+    memset(n, 0, sizeof *n);
+    g_snprintf(n->stream, sizeof n->stream, "cg-%" G_GUINT64_FORMAT, pub->id);
+    g_snprintf(n->audio, sizeof n->audio, "%s-audio", n->stream);
+    g_snprintf(n->video, sizeof n->video, "%s-video", n->stream);
+    const CgLeanSdpMedia *am = sending_media(pub->offer, CG_LEAN_SDP_KIND_AUDIO);
+    const CgLeanSdpMedia *vm = sending_media(pub->offer, CG_LEAN_SDP_KIND_VIDEO);
+    /* the publisher's own mids, so the mid header extension it writes is right */
+    guint i = 0;
+    if (am)
+        n->mids[i++] = am->mid ? am->mid : "0";
+    if (vm)
+        n->mids[i++] = vm->mid ? vm->mid : "1";
+    n->relay = (CgLeanSdpRelay){
+        .stream_id = n->stream,
+        .audio_track_id = n->audio,
+        .video_track_id = n->video,
+        .mids = n->mids,
+    };
+}
+
 static void take_streams(LeanEndpoint *ep)
 {
     for (guint k = 0; k < LEAN_N_KINDS; k++) {
@@ -345,17 +381,90 @@ static void take_streams(LeanEndpoint *ep)
 
 static void offer_sub(CgLeanRelay *relay, LeanEndpoint *pub, LeanEndpoint *sub);
 
+/* Does @offer carry the same media as @before (kinds, mids, codecs)? */
+static gboolean same_media(const CgLeanSdp *before, const CgLeanSdp *offer)
+{
+    if (before->n_media != offer->n_media)
+        return FALSE;
+    for (guint i = 0; i < offer->n_media; i++) {
+        const CgLeanSdpMedia *a = &before->media[i], *b = &offer->media[i];
+        if (a->kind != b->kind || g_strcmp0(a->mid, b->mid) != 0 ||
+            cg_lean_sdp_media_usable(a) != cg_lean_sdp_media_usable(b) ||
+            a->codec.pt != b->codec.pt || a->codec.rtx_pt != b->codec.rtx_pt)
+            return FALSE;
+    }
+    return TRUE;
+}
+
+static const char *first_ufrag(const CgLeanSdp *sdp)
+{
+    for (guint i = 0; i < sdp->n_media; i++)
+        if (cg_lean_sdp_media_usable(&sdp->media[i]))
+            return sdp->media[i].ice_ufrag;
+    return NULL;
+}
+
+/* A subscribe connection's half of an ICE restart: a new offer. */
+static void restart_sub(CgLeanRelay *relay, LeanPc *sub)
+{
+    LeanEndpoint *pub = cg_lean_relay_lookup(relay, sub->publisher);
+    if (!pub || !pub->offer)
+        return;
+    LeanNames names;
+    names_for(pub, &names);
+    g_autoptr(GError) error = NULL;
+    g_autofree char *offer = cg_lean_conn_restart_offer(sub->conn, pub->offer, &names.relay, &error);
+    if (!offer) {
+        cg_lean_relay_fail(relay, sub->ep, CG_MEDIA_ERROR_FAILED, error->message);
+        return;
+    }
+    sub->described = FALSE; /* its answer is awaited again */
+    pc_announce(sub, "offer", offer);
+}
+
+/* A new offer on a negotiated "pub": an ICE restart (new credentials, same
+ * media) restarts every connection of the endpoint; anything else is
+ * refused. */
+static gboolean take_publish_reoffer(LeanPc *pc, CgLeanSdp *offer, GError **error)
+{
+    LeanEndpoint *ep = pc->ep;
+    if (!same_media(ep->offer, offer)) {
+        g_set_error(error, CG_MEDIA_ERROR, CG_MEDIA_ERROR_BAD_SDP,
+                    "a new publish offer may only restart ICE: its media must not change");
+        return FALSE;
+    }
+    if (g_strcmp0(first_ufrag(ep->offer), first_ufrag(offer)) == 0) {
+        g_set_error(error, CG_MEDIA_ERROR, CG_MEDIA_ERROR_BAD_SDP,
+                    "a new publish offer must restart ICE (new a=ice-ufrag and a=ice-pwd)");
+        return FALSE;
+    }
+    g_autofree char *answer = cg_lean_conn_restart_answer(pc->conn, offer, error);
+    if (!answer)
+        return FALSE;
+    g_message("%s ICE restart: the endpoint's connections reconnect on the same seat", ep->tag);
+    cg_lean_sdp_free(ep->offer);
+    ep->offer = offer;
+    pc_announce(pc, "answer", answer);
+    GHashTableIter it;
+    gpointer value;
+    g_hash_table_iter_init(&it, ep->subs);
+    while (g_hash_table_iter_next(&it, NULL, &value))
+        restart_sub(pc->relay, value);
+    return TRUE;
+}
+
 static gboolean take_publish_offer(LeanPc *pc, const char *sdp, GError **error)
 {
     LeanEndpoint *ep = pc->ep;
-    if (ep->offer) {
-        g_set_error(error, CG_MEDIA_ERROR, CG_MEDIA_ERROR_BAD_SDP,
-                    "the publish connection is already negotiated (renegotiation is not supported)");
-        return FALSE;
-    }
     g_autoptr(CgLeanSdp) offer = cg_lean_sdp_parse(sdp, strlen(sdp), error);
     if (!offer)
         return FALSE;
+    if (ep->offer) {
+        if (!take_publish_reoffer(pc, offer, error))
+            return FALSE;
+        offer = NULL; /* taken */
+        return TRUE;
+    }
     g_autofree char *answer = cg_lean_conn_answer(pc->conn, offer, error);
     if (!answer)
         return FALSE;
@@ -384,7 +493,7 @@ static gboolean take_subscribe_answer(LeanPc *pc, const char *sdp, GError **erro
 {
     if (pc->described) {
         g_set_error(error, CG_MEDIA_ERROR, CG_MEDIA_ERROR_BAD_SDP,
-                    "%s is already negotiated", pc->name);
+                    "%s is already negotiated (no offer of ours awaits an answer)", pc->name);
         return FALSE;
     }
     g_autoptr(CgLeanSdp) answer = cg_lean_sdp_parse(sdp, strlen(sdp), error);
@@ -440,25 +549,10 @@ static void offer_sub(CgLeanRelay *relay, LeanEndpoint *pub, LeanEndpoint *sub)
     g_autofree char *name = g_strdup_printf("sub-%u", ++sub->next_sub);
     g_autoptr(GError) error = NULL;
     LeanPc *pc = pc_new(sub, name, pub->id, &error);
-    g_autofree char *stream = g_strdup_printf("cg-%" G_GUINT64_FORMAT, pub->id);
-    g_autofree char *audio = g_strdup_printf("%s-audio", stream);
-    g_autofree char *video = g_strdup_printf("%s-video", stream);
-    const CgLeanSdpMedia *am = sending_media(pub->offer, CG_LEAN_SDP_KIND_AUDIO);
-    const CgLeanSdpMedia *vm = sending_media(pub->offer, CG_LEAN_SDP_KIND_VIDEO);
-    /* the publisher's own mids, so the mid header extension it writes is right */
-    const char *mids[3] = {NULL, NULL, NULL};
-    guint n = 0;
-    if (am)
-        mids[n++] = am->mid ? am->mid : "0";
-    if (vm)
-        mids[n++] = vm->mid ? vm->mid : "1";
-    CgLeanSdpRelay names = {
-        .stream_id = stream,
-        .audio_track_id = audio,
-        .video_track_id = video,
-        .mids = mids,
-    };
-    g_autofree char *offer = pc ? cg_lean_conn_offer(pc->conn, pub->offer, &names, &error) : NULL;
+    LeanNames names;
+    names_for(pub, &names);
+    g_autofree char *offer =
+        pc ? cg_lean_conn_offer(pc->conn, pub->offer, &names.relay, &error) : NULL;
     if (!offer) {
         g_message("%s cannot subscribe to %s: %s", sub->tag, pub->tag, error->message);
         pc_free(pc);

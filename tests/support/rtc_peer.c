@@ -60,6 +60,9 @@ typedef struct {
     GstElement *webrtc;
     PcShared *sh;
     gboolean offered;
+    gboolean restarting; /* the next local offer gets new ICE credentials */
+    guint local_descriptions; /* set so far: more than one is a renegotiation */
+    GPtrArray *candidates; /* "candidate:..." lines sent (m-line 0), for restarts */
 } PeerPc;
 
 struct _CgRtcPeer {
@@ -410,6 +413,8 @@ static void text_free(gpointer p)
 static void main_candidate(CgRtcPeer *peer, PeerPc *pc, gpointer data)
 {
     PeerText *t = data;
+    if (*t->text && t->mline == 0)
+        g_ptr_array_add(pc->candidates, g_strdup(t->text));
     if (peer->ev.candidate)
         peer->ev.candidate(peer->user, pc->name, t->mline, t->text);
 }
@@ -448,9 +453,38 @@ static char *corrupt_fingerprint(const char *sdp)
     return out;
 }
 
+/* webrtcbin 1.22 ignores create-offer's "ice-restart": new random
+ * credentials go into the offer before set-local-description, which hands
+ * them to its ICE agent; the agent keeps its pair, and answers the server's
+ * checks under the new credentials, as a restarted browser would. */
+static void new_ice_credentials(GstSDPMessage *sdp)
+{
+    g_autofree char *ufrag = g_strdup_printf("r%08x", g_random_int());
+    g_autofree char *pwd = g_strdup_printf("%08x%08x%08x", g_random_int(), g_random_int(),
+                                           g_random_int());
+    for (guint i = 0; i < gst_sdp_message_medias_len(sdp); i++) {
+        GstSDPMedia *m = (GstSDPMedia *)gst_sdp_message_get_media(sdp, i);
+        for (guint a = 0; a < gst_sdp_media_attributes_len(m); a++) {
+            const GstSDPAttribute *attr = gst_sdp_media_get_attribute(m, a);
+            const char *value = g_strcmp0(attr->key, "ice-ufrag") == 0 ? ufrag
+                                : g_strcmp0(attr->key, "ice-pwd") == 0 ? pwd
+                                                                        : NULL;
+            if (value) {
+                GstSDPAttribute replacement;
+                gst_sdp_attribute_set(&replacement, attr->key, value);
+                gst_sdp_media_replace_attribute(m, a, &replacement);
+            }
+        }
+    }
+}
+
 static void main_local(CgRtcPeer *peer, PeerPc *pc, gpointer data)
 {
     GstWebRTCSessionDescription *desc = data;
+    if (pc->restarting && desc->type == GST_WEBRTC_SDP_TYPE_OFFER) {
+        pc->restarting = FALSE;
+        new_ice_credentials(desc->sdp);
+    }
     g_signal_emit_by_name(pc->webrtc, "set-local-description", desc, NULL);
     g_autofree char *sdp = gst_sdp_message_as_text(desc->sdp);
     gboolean offer = desc->type == GST_WEBRTC_SDP_TYPE_OFFER;
@@ -461,6 +495,14 @@ static void main_local(CgRtcPeer *peer, PeerPc *pc, gpointer data)
     }
     if (peer->ev.description)
         peer->ev.description(peer->user, pc->name, offer ? "offer" : "answer", sdp);
+    /* After a renegotiation (an ICE restart on either side) the server's
+     * agent has forgotten our candidates and webrtcbin gathers no new ones:
+     * say them again, as a browser's restarted gathering would. */
+    if (++pc->local_descriptions > 1 && peer->ev.candidate) {
+        for (guint i = 0; i < pc->candidates->len; i++)
+            peer->ev.candidate(peer->user, pc->name, 0, g_ptr_array_index(pc->candidates, i));
+        peer->ev.candidate(peer->user, pc->name, 0, "");
+    }
 }
 
 static void on_local_created(GstPromise *promise, gpointer data)
@@ -527,6 +569,7 @@ static void pc_free(gpointer p)
 {
     PeerPc *pc = p;
     g_free(pc->name);
+    g_ptr_array_unref(pc->candidates);
     pcs_free(pc->sh);
     g_free(pc);
 }
@@ -538,6 +581,7 @@ static PeerPc *pc_add(CgRtcPeer *peer, const char *name, const char *label, GstE
     pc->name = g_strdup(name);
     pc->serial = ++peer->next_serial;
     pc->webrtc = webrtc;
+    pc->candidates = g_ptr_array_new_with_free_func(g_free);
     pc->sh = pcs_new(peer->ps, name, label, pc->serial);
     g_object_set(webrtc, "bundle-policy", GST_WEBRTC_BUNDLE_POLICY_MAX_BUNDLE, NULL);
     harden_ice(webrtc, &peer->opt);
@@ -696,6 +740,15 @@ void cg_rtc_peer_remote_description(CgRtcPeer *peer, const char *pc_name, const 
     gst_bin_add(GST_BIN(peer->pipeline), webrtc);
     gst_element_sync_state_with_parent(webrtc);
     set_remote(pc, GST_WEBRTC_SDP_TYPE_OFFER, sdp);
+}
+
+void cg_rtc_peer_restart_ice(CgRtcPeer *peer)
+{
+    PeerPc *pc = g_hash_table_lookup(peer->pcs, "pub");
+    if (!pc || peer->frozen)
+        return;
+    pc->restarting = TRUE;
+    create_local(pc, "create-offer");
 }
 
 void cg_rtc_peer_remote_candidate(CgRtcPeer *peer, const char *pc_name, guint mline_index,

@@ -57,6 +57,11 @@ void cg_rtc_peer_remote_description(CgRtcPeer *peer, const char *pc, const char 
                                     const char *sdp, const char *label);
 void cg_rtc_peer_remote_candidate(CgRtcPeer *peer, const char *pc, guint mline_index,
                                   const char *candidate);
+/* ICE restart: a new "pub" offer with new ICE credentials, through
+ * events->description. (webrtcbin 1.22 has no ICE restart of its own: its
+ * agent takes the new credentials and keeps its pair, so this proves the
+ * server's side of a restart.) */
+void cg_rtc_peer_restart_ice(CgRtcPeer *peer);
 /* The server closed @pc (pc_closed). */
 void cg_rtc_peer_close_pc(CgRtcPeer *peer, const char *pc);
 

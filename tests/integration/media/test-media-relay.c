@@ -26,6 +26,8 @@ typedef struct {
     GHashTable *pc_label; /* pc -> label of its publisher */
     guint sdps;           /* descriptions consultd sent to this party */
     guint sdps_resilient; /* of which ask for Opus in-band FEC and DTX */
+    guint pub_answers;    /* answers consultd sent on "pub" */
+    char *pub_ufrag;      /* the a=ice-ufrag of the last of them */
 } Party;
 
 struct Fixture {
@@ -53,6 +55,12 @@ static void m_description(gpointer user, CgEndpointId ep, const char *pc, CgEndp
     if (p) {
         p->sdps++;
         p->sdps_resilient += strstr(sdp, "useinbandfec=1;usedtx=1") != NULL;
+        const char *ufrag = strstr(sdp, "a=ice-ufrag:");
+        if (g_strcmp0(pc, "pub") == 0 && ufrag) {
+            p->pub_answers++;
+            g_free(p->pub_ufrag);
+            p->pub_ufrag = g_strndup(ufrag + 12, strcspn(ufrag + 12, "\r\n"));
+        }
     }
     if (p && p->peer)
         cg_rtc_peer_remote_description(p->peer, pc, type, sdp, from ? from->label : NULL);
@@ -147,6 +155,7 @@ static void teardown(Fixture *fx, gconstpointer data)
     for (guint i = 0; i < N_PEERS; i++) {
         cg_rtc_peer_free(fx->party[i].peer);
         g_ptr_array_unref(fx->party[i].closed);
+        g_free(fx->party[i].pub_ufrag);
     }
     /* drain hops queued by streaming threads before the objects went away */
     while (g_main_context_iteration(NULL, FALSE))
@@ -239,6 +248,57 @@ static void test_relay(Fixture *fx, gconstpointer data)
     }
 }
 
+static gboolean second_pub_answer(Fixture *fx, gconstpointer arg)
+{
+    (void)arg;
+    return fx->party[0].pub_answers >= 2;
+}
+
+static guint frames_base[N_PEERS][N_PEERS];
+static void remember_frames(Fixture *fx)
+{
+    for (guint r = 0; r < N_PEERS; r++)
+        for (guint s = 0; s < N_PEERS; s++)
+            if (r != s)
+                frames_base[r][s] = cg_rtc_peer_video_frames(fx->party[r].peer, fx->party[s].label);
+}
+
+/* every receiver decoded 30 more frames from every publisher since remember_frames() */
+static gboolean all_moved_on(Fixture *fx, gconstpointer arg)
+{
+    (void)arg;
+    for (guint r = 0; r < N_PEERS; r++)
+        for (guint s = 0; s < N_PEERS; s++)
+            if (r != s &&
+                cg_rtc_peer_video_frames(fx->party[r].peer, fx->party[s].label) < frames_base[r][s] + 30)
+                return FALSE;
+    return TRUE;
+}
+
+/* p0 restarts ICE: consultd answers with new credentials, restarts p0's
+ * subscribe connections with new offers, and media flows again both ways on
+ * the same endpoint, nobody failed. */
+static void test_ice_restart(Fixture *fx, gconstpointer data)
+{
+    (void)data;
+    for (guint i = 0; i < N_PEERS; i++)
+        start_peer(fx, i, FALSE);
+    route_all(fx);
+    g_assert_true(wait_for(fx, all_media_ok, NULL, WAIT_US));
+    g_assert_cmpuint(fx->party[0].pub_answers, ==, 1);
+    g_autofree char *first_ufrag = g_strdup(fx->party[0].pub_ufrag);
+    guint sdps_before = fx->party[0].sdps;
+    cg_rtc_peer_restart_ice(fx->party[0].peer);
+    g_assert_true(wait_for(fx, second_pub_answer, NULL, WAIT_US));
+    g_assert_cmpstr(fx->party[0].pub_ufrag, !=, first_ufrag);
+    remember_frames(fx);
+    g_assert_true(wait_for(fx, all_moved_on, NULL, WAIT_US));
+    /* the answer and one new offer per subscribe connection, nothing else */
+    g_assert_cmpuint(fx->party[0].sdps, ==, sdps_before + 1 + (N_PEERS - 1));
+    for (guint i = 0; i < N_PEERS; i++)
+        g_assert_cmpuint(fx->party[i].failed, ==, 0);
+}
+
 static gboolean failed_seen(Fixture *fx, gconstpointer arg)
 {
     return fx->party[GPOINTER_TO_UINT(arg)].failed > 0;
@@ -305,5 +365,6 @@ int main(int argc, char **argv)
     g_test_add("/media/relay", Fixture, NULL, setup, test_relay, teardown);
     g_test_add("/media/fingerprint", Fixture, NULL, setup, test_fingerprint, teardown);
     g_test_add("/media/remove", Fixture, NULL, setup, test_remove, teardown);
+    g_test_add("/media/ice-restart", Fixture, NULL, setup, test_ice_restart, teardown);
     return g_test_run();
 }

@@ -1,5 +1,7 @@
 #include "session.h"
 
+#include "active_speaker.h"
+#include "link_quality.h"
 #include "media.h"
 #include "protocol.h"
 #include "signaling.h"
@@ -7,6 +9,7 @@
 struct _CgSession {
     CgSignaling *signaling;
     CgMedia *media;
+    GHashTable *speakers; /* consult id -> CgActiveSpeaker *, while someone spoke there */
 };
 
 /* media -> signaling */
@@ -77,6 +80,52 @@ static void on_media_endpoint_failed(gpointer user, CgEndpointId ep, CgMediaErro
     cg_signaling_fail_peer(session->signaling, ep, error);
 }
 
+static double worse(double a, double b)
+{
+    return MAX(a, b); /* unknown is negative */
+}
+
+static void on_media_stats(gpointer user, CgEndpointId ep, const CgMediaStats *stats)
+{
+    CgSession *session = user;
+    CgLinkQuality quality =
+        cg_link_quality(worse(stats->in_loss_pct, stats->out_loss_pct), stats->rtt_ms,
+                        worse(stats->in_jitter_ms, stats->out_jitter_ms));
+    CgProtocolStats message = {
+        .interval_ms = CG_MEDIA_STATS_INTERVAL_MS,
+        .quality = cg_link_quality_name(quality),
+        .rtt_ms = stats->rtt_ms,
+        .sent_kbps = stats->in_kbps,
+        .sent_loss_pct = stats->in_loss_pct,
+        .sent_jitter_ms = stats->in_jitter_ms,
+        .received_kbps = stats->out_kbps,
+        .received_loss_pct = stats->out_loss_pct,
+        .received_jitter_ms = stats->out_jitter_ms,
+    };
+    cg_signaling_send(session->signaling, ep, cg_protocol_stats(&message));
+}
+
+static void on_media_speaking(gpointer user, CgEndpointId ep, guint level_dbov)
+{
+    CgSession *session = user;
+    const CgPeerInfo *info = cg_signaling_peer_info(session->signaling, ep);
+    if (!info)
+        return;
+    CgActiveSpeaker *speaker = g_hash_table_lookup(session->speakers, info->consult_id);
+    if (!speaker) {
+        speaker = cg_active_speaker_new();
+        g_hash_table_insert(session->speakers, g_strdup(info->consult_id), speaker);
+    }
+    const char *now_speaking = cg_active_speaker_heard(speaker, info->participant_id, level_dbov,
+                                                       g_get_monotonic_time() / 1000);
+    if (!now_speaking)
+        return;
+    g_autoptr(GArray) peers = cg_signaling_consult_peers(session->signaling, info->consult_id);
+    for (guint i = 0; i < peers->len; i++)
+        cg_signaling_send(session->signaling, g_array_index(peers, CgPeerId, i),
+                          cg_protocol_active_speaker(now_speaking));
+}
+
 /* signaling -> media */
 
 static gboolean on_peer_joined(gpointer user, CgPeerId peer, GError **error)
@@ -117,6 +166,14 @@ static void on_peer_left(gpointer user, CgPeerId peer)
 {
     CgSession *session = user;
     cg_media_endpoint_remove(session->media, peer);
+    const CgPeerInfo *info = cg_signaling_peer_info(session->signaling, peer);
+    CgActiveSpeaker *speaker =
+        info ? g_hash_table_lookup(session->speakers, info->consult_id) : NULL;
+    if (speaker) {
+        cg_active_speaker_forget(speaker, info->participant_id);
+        if (cg_active_speaker_is_empty(speaker))
+            g_hash_table_remove(session->speakers, info->consult_id);
+    }
 }
 
 static void on_peer_receive_video(gpointer user, CgPeerId peer, gboolean receive)
@@ -143,6 +200,8 @@ CgSession *cg_session_new(const CgConfig *config, GMainLoop *loop, GError **erro
         .candidate = on_media_candidate,
         .pc_closed = on_media_pc_closed,
         .endpoint_failed = on_media_endpoint_failed,
+        .endpoint_stats = on_media_stats,
+        .endpoint_speaking = on_media_speaking,
     };
     static const CgSignalingEvents signaling_events = {
         .peer_joined = on_peer_joined,
@@ -153,6 +212,8 @@ CgSession *cg_session_new(const CgConfig *config, GMainLoop *loop, GError **erro
         .peer_receive_video = on_peer_receive_video,
     };
     CgSession *session = g_new0(CgSession, 1);
+    session->speakers = g_hash_table_new_full(g_str_hash, g_str_equal, g_free,
+                                              (GDestroyNotify)cg_active_speaker_free);
     CgMediaConfig media_config = {
         .relay = g_strcmp0(config->relay, "webrtcbin") == 0 ? CG_MEDIA_RELAY_WEBRTCBIN
                                                              : CG_MEDIA_RELAY_LEAN,
@@ -180,6 +241,7 @@ void cg_session_free(CgSession *session)
     /* Signaling first: closing sockets removes their endpoints from media. */
     g_clear_pointer(&session->signaling, cg_signaling_free);
     g_clear_pointer(&session->media, cg_media_free);
+    g_hash_table_unref(session->speakers);
     g_free(session);
 }
 

@@ -46,6 +46,9 @@ typedef struct {
     guint32 ssrc;
     guint clock_rate;
     guint feedback;         /* CgLeanSdpFeedback the publisher offered */
+    guint audio_level_ext;  /* RFC 6464 extension id, 0: none */
+    guint8 fraction_lost;   /* of our last receiver report */
+    guint32 jitter;         /* of our last receiver report, RTP units */
     guint8 fir_seq;         /* FIR command sequence number */
     gboolean seen;          /* a packet arrived (ssrc and stats are real) */
     CgRtpRecvStats stats;   /* for our receiver reports */
@@ -75,6 +78,14 @@ struct _LeanEndpoint {
     guint keyframe_requests;
     /* REMB from subscribers: the lowest in the current interval */
     guint64 remb_min;
+    /* voice in the current speech interval (RFC 6464) */
+    gboolean spoke;
+    guint8 loudest;        /* lowest -dBov heard */
+    /* statistics, per CG_MEDIA_STATS_INTERVAL_MS */
+    guint64 stats_bytes_in, stats_bytes_out; /* counters at the last stats */
+    gint64 stats_at_us;
+    double out_loss_sum, out_jitter_sum_ms, rtt_sum_ms; /* from its receiver reports */
+    guint out_loss_n, out_jitter_n, rtt_n;
     /* liveness */
     guint64 last_rx;
     gint64 last_alive;
@@ -91,7 +102,8 @@ struct _CgLeanRelay {
     GHashTable *endpoints;  /* id (guint64 *) -> LeanEndpoint *, owned */
     GQueue pending_failures; /* LeanFailure *, delivered from fail_idle */
     GSource *fail_idle;
-    GSource *report_timer;  /* receiver reports, REMB, liveness */
+    GSource *report_timer;  /* speech, receiver reports, REMB, liveness, statistics */
+    guint ticks;
     gint64 (*now)(gpointer user);
     gpointer now_user;
     guint8 scratch[CG_LEAN_CONN_MAX_PACKET + CG_LEAN_CONN_SEND_OVERHEAD];
@@ -112,5 +124,9 @@ void cg_lean_forward_sub_rtcp(gpointer user, guint8 *packet, gsize len, gsize ca
 void cg_lean_forward_ask_keyframe(LeanEndpoint *pub);
 /* Every CG_LEAN_REPORT_MS: receiver reports and REMB to each publisher. */
 void cg_lean_forward_reports(CgLeanRelay *relay);
+/* Every CG_MEDIA_SPEECH_INTERVAL_MS: endpoint_speaking for who spoke. */
+void cg_lean_forward_speech(CgLeanRelay *relay);
+/* Every CG_MEDIA_STATS_INTERVAL_MS: endpoint_stats for each endpoint. */
+void cg_lean_forward_stats(CgLeanRelay *relay);
 
 #define CG_LEAN_REPORT_MS 1000u

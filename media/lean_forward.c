@@ -89,6 +89,24 @@ static void account(LeanStream *s, const CgRtpHeader *h)
     cg_rtp_recv_stats_update(&s->stats, h->sequence, h->timestamp, arrival);
 }
 
+/* Louder than this counts as speech even without the V flag: not every
+ * sender runs voice activity detection (GStreamer's level element does not). */
+#define SPEECH_MAX_DBOV 50u
+
+/* RFC 6464: the publisher's encoder says how loud a packet is and whether it
+ * carries voice. */
+static void note_voice(LeanEndpoint *ep, const CgRtpHeader *h)
+{
+    guint id = ep->streams[LEAN_AUDIO].audio_level_ext;
+    guint8 level;
+    gboolean voice;
+    if (!id || !cg_rtp_audio_level(h, id, &level, &voice) || (!voice && level > SPEECH_MAX_DBOV))
+        return;
+    if (!ep->spoke || level < ep->loudest)
+        ep->loudest = level;
+    ep->spoke = TRUE;
+}
+
 void cg_lean_forward_pub_rtp(gpointer user, guint8 *packet, gsize len, gsize capacity)
 {
     LeanPc *pc = user;
@@ -103,6 +121,8 @@ void cg_lean_forward_pub_rtp(gpointer user, guint8 *packet, gsize len, gsize cap
         account(&ep->streams[kind], &h);
         if (kind == LEAN_VIDEO && ep->keyframe_wanted)
             keyframe_watch(ep, &h);
+        else if (kind == LEAN_AUDIO)
+            note_voice(ep, &h);
     }
     if (kind == LEAN_AUDIO && ep->audio_muted)
         return;
@@ -183,6 +203,45 @@ static void forward_nack(LeanPc *sub, LeanEndpoint *pub, const CgRtcpPacket *p)
     cg_lean_conn_send_rtcp(pc->conn, buf, n + p->packet_len, sizeof buf);
 }
 
+/* One report block of @receiver about @pub's stream: loss, jitter, and the
+ * round trip when it answers a sender report we forwarded (RFC 3550 6.4.1:
+ * we forwarded it as it arrived, so its arrival time is our send time). */
+static void note_report_block(LeanEndpoint *receiver, LeanEndpoint *pub,
+                              const CgRtcpReportBlock *b, gint64 now)
+{
+    for (guint k = 0; k < LEAN_N_KINDS; k++) {
+        const LeanStream *s = &pub->streams[k];
+        if (!s->present || !s->seen || s->ssrc != b->ssrc)
+            continue;
+        receiver->out_loss_sum += b->fraction_lost * 100.0 / 256.0;
+        receiver->out_loss_n++;
+        receiver->out_jitter_sum_ms += b->jitter * 1000.0 / s->clock_rate;
+        receiver->out_jitter_n++;
+        if (b->lsr && b->lsr == s->sr_lsr) {
+            gint64 rtt = now - s->sr_arrival_us - (gint64)b->dlsr * G_USEC_PER_SEC / 65536;
+            if (rtt >= 0) {
+                receiver->rtt_sum_ms += rtt / 1000.0;
+                receiver->rtt_n++;
+            }
+        }
+    }
+}
+
+static void note_receiver_report(LeanPc *sub, LeanEndpoint *pub, const CgRtcpPacket *p)
+{
+    CgRtcpReceiverReport rr;
+    CgRtcpSenderReport sr;
+    const CgRtcpReportBlock *blocks = NULL;
+    guint n = 0;
+    if (p->type == CG_RTCP_TYPE_RR && cg_rtcp_parse_rr(p, &rr))
+        blocks = rr.blocks, n = rr.n_blocks;
+    else if (p->type == CG_RTCP_TYPE_SR && cg_rtcp_parse_sr(p, &sr))
+        blocks = sr.blocks, n = sr.n_blocks;
+    gint64 now = g_get_monotonic_time();
+    for (guint i = 0; i < n; i++)
+        note_report_block(sub->ep, pub, &blocks[i], now);
+}
+
 void cg_lean_forward_sub_rtcp(gpointer user, guint8 *packet, gsize len, gsize capacity)
 {
     (void)capacity;
@@ -210,6 +269,8 @@ void cg_lean_forward_sub_rtcp(gpointer user, guint8 *packet, gsize len, gsize ca
                 pub->remb_min = remb.bitrate;
             break;
         default:
+            if (p.type == CG_RTCP_TYPE_RR || p.type == CG_RTCP_TYPE_SR)
+                note_receiver_report(sub, pub, &p);
             break;
         }
     }
@@ -231,6 +292,8 @@ static void report_to(LeanEndpoint *ep, gint64 now)
             continue;
         guint32 dlsr = s->sr_lsr ? cg_rtcp_dlsr_from_us((guint64)(now - s->sr_arrival_us)) : 0;
         cg_rtp_recv_stats_report(&s->stats, s->ssrc, s->sr_lsr, dlsr, &blocks[n_blocks]);
+        s->fraction_lost = blocks[n_blocks].fraction_lost;
+        s->jitter = blocks[n_blocks].jitter;
         ssrcs[n_blocks++] = s->ssrc;
     }
     if (n_blocks == 0)
@@ -252,4 +315,103 @@ void cg_lean_forward_reports(CgLeanRelay *relay)
     g_hash_table_iter_init(&it, relay->endpoints);
     while (g_hash_table_iter_next(&it, NULL, &value))
         report_to(value, now);
+}
+
+/* ---- speech and statistics for the caller ------------------------------- */
+
+void cg_lean_forward_speech(CgLeanRelay *relay)
+{
+    GArray *spoke = g_array_new(FALSE, FALSE, sizeof(CgEndpointId));
+    GArray *levels = g_array_new(FALSE, FALSE, sizeof(guint));
+    GHashTableIter it;
+    gpointer value;
+    g_hash_table_iter_init(&it, relay->endpoints);
+    while (g_hash_table_iter_next(&it, NULL, &value)) {
+        LeanEndpoint *ep = value;
+        if (ep->spoke && !ep->audio_muted && !ep->bad && !ep->stopped) {
+            guint level = ep->loudest;
+            g_array_append_val(spoke, ep->id);
+            g_array_append_val(levels, level);
+        }
+        ep->spoke = FALSE;
+    }
+    /* events last: a handler may remove endpoints */
+    for (guint i = 0; i < spoke->len && relay->events.endpoint_speaking; i++)
+        relay->events.endpoint_speaking(relay->user, g_array_index(spoke, CgEndpointId, i),
+                                        g_array_index(levels, guint, i));
+    g_array_unref(spoke);
+    g_array_unref(levels);
+}
+
+static double mean_or_unknown(double sum, guint n)
+{
+    return n ? sum / n : -1.0;
+}
+
+static gboolean endpoint_stats(LeanEndpoint *ep, gint64 now, CgMediaStats *out)
+{
+    CgLeanConnCounters c;
+    guint64 in = 0, out_bytes = 0;
+    gboolean up = ep->pub && ep->pub->up;
+    if (ep->pub) {
+        cg_lean_conn_counters(ep->pub->conn, &c);
+        in = c.bytes_in;
+    }
+    GHashTableIter it;
+    gpointer value;
+    g_hash_table_iter_init(&it, ep->subs);
+    while (g_hash_table_iter_next(&it, NULL, &value)) {
+        LeanPc *sub = value;
+        cg_lean_conn_counters(sub->conn, &c);
+        out_bytes += c.bytes_out;
+        up |= sub->up;
+    }
+    double seconds = ep->stats_at_us ? (now - ep->stats_at_us) / (double)G_USEC_PER_SEC : 0;
+    gboolean report = up && seconds > 0 && !ep->bad && !ep->stopped;
+    if (report) {
+        const LeanStream *a = &ep->streams[LEAN_AUDIO], *v = &ep->streams[LEAN_VIDEO];
+        const LeanStream *j = a->present && a->seen ? a : v;
+        guint n = (a->present && a->seen) + (v->present && v->seen);
+        *out = (CgMediaStats){
+            .in_kbps = (in - ep->stats_bytes_in) * 8.0 / 1000.0 / seconds,
+            .in_loss_pct = n ? ((a->seen ? a->fraction_lost : 0) + (v->seen ? v->fraction_lost : 0)) *
+                                   100.0 / 256.0 / n
+                             : -1.0,
+            .in_jitter_ms = j->present && j->seen ? j->jitter * 1000.0 / j->clock_rate : -1.0,
+            .out_kbps = (out_bytes - ep->stats_bytes_out) * 8.0 / 1000.0 / seconds,
+            .out_loss_pct = mean_or_unknown(ep->out_loss_sum, ep->out_loss_n),
+            .out_jitter_ms = mean_or_unknown(ep->out_jitter_sum_ms, ep->out_jitter_n),
+            .rtt_ms = mean_or_unknown(ep->rtt_sum_ms, ep->rtt_n),
+        };
+    }
+    ep->stats_bytes_in = in;
+    ep->stats_bytes_out = out_bytes;
+    ep->stats_at_us = now;
+    ep->out_loss_sum = ep->out_jitter_sum_ms = ep->rtt_sum_ms = 0;
+    ep->out_loss_n = ep->out_jitter_n = ep->rtt_n = 0;
+    return report;
+}
+
+typedef struct {
+    CgEndpointId ep;
+    CgMediaStats stats;
+} LeanStatsOut;
+
+void cg_lean_forward_stats(CgLeanRelay *relay)
+{
+    gint64 now = g_get_monotonic_time();
+    GArray *out = g_array_new(FALSE, FALSE, sizeof(LeanStatsOut));
+    GHashTableIter it;
+    gpointer value;
+    g_hash_table_iter_init(&it, relay->endpoints);
+    while (g_hash_table_iter_next(&it, NULL, &value)) {
+        LeanStatsOut s = {.ep = ((LeanEndpoint *)value)->id};
+        if (endpoint_stats(value, now, &s.stats))
+            g_array_append_val(out, s);
+    }
+    for (guint i = 0; i < out->len && relay->events.endpoint_stats; i++) {
+        LeanStatsOut *s = &g_array_index(out, LeanStatsOut, i);
+        relay->events.endpoint_stats(relay->user, s->ep, &s->stats);
+    }
+    g_array_unref(out);
 }

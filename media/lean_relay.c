@@ -375,6 +375,8 @@ static void take_streams(LeanEndpoint *ep)
         s->rtx_pt = m->codec.rtx_pt;
         s->clock_rate = m->codec.clock_rate ? m->codec.clock_rate : 90000;
         s->feedback = m->codec.feedback;
+        s->audio_level_ext =
+            k == LEAN_AUDIO ? cg_lean_sdp_media_extmap_id(m, CG_LEAN_SDP_EXT_AUDIO_LEVEL) : 0;
         s->ssrc = m->fid_media ? m->fid_media : m->n_ssrcs ? m->ssrcs[0].ssrc : 0;
     }
 }
@@ -679,11 +681,19 @@ void cg_lean_relay_set_clock(CgLeanRelay *relay, gint64 (*now)(gpointer user), g
         ((LeanEndpoint *)value)->last_alive = 0; /* silence restarts on the new clock */
 }
 
-static gboolean on_report_timer(gpointer user)
+/* Every CG_MEDIA_SPEECH_INTERVAL_MS; reports and liveness on every second
+ * tick, statistics on every fourth. */
+static gboolean on_tick(gpointer user)
 {
     CgLeanRelay *relay = user;
-    cg_lean_forward_reports(relay);
-    cg_lean_relay_check_liveness(relay);
+    guint tick = ++relay->ticks;
+    cg_lean_forward_speech(relay);
+    if (tick % (CG_LEAN_REPORT_MS / CG_MEDIA_SPEECH_INTERVAL_MS) == 0) {
+        cg_lean_forward_reports(relay);
+        cg_lean_relay_check_liveness(relay);
+    }
+    if (tick % (CG_MEDIA_STATS_INTERVAL_MS / CG_MEDIA_SPEECH_INTERVAL_MS) == 0)
+        cg_lean_forward_stats(relay);
     return G_SOURCE_CONTINUE;
 }
 
@@ -734,8 +744,8 @@ CgLeanRelay *cg_lean_relay_new(const CgMediaConfig *config, const CgMediaEvents 
     relay->endpoints = g_hash_table_new_full(g_int64_hash, g_int64_equal, g_free, endpoint_free);
     g_queue_init(&relay->pending_failures);
     cg_lean_relay_set_clock(relay, NULL, NULL);
-    relay->report_timer = g_timeout_source_new(CG_LEAN_REPORT_MS);
-    g_source_set_callback(relay->report_timer, on_report_timer, relay, NULL);
+    relay->report_timer = g_timeout_source_new(CG_MEDIA_SPEECH_INTERVAL_MS);
+    g_source_set_callback(relay->report_timer, on_tick, relay, NULL);
     g_source_attach(relay->report_timer, relay->ctx);
     g_info("media: lean relay (libnice, DTLS and SRTP on OpenSSL)");
     return relay;

@@ -60,6 +60,22 @@ typedef struct {
     gboolean ice_tcp; /* also gather ICE-TCP candidates (for networks without UDP) */
 } CgMediaConfig;
 
+#define CG_MEDIA_STATS_INTERVAL_MS 2000u
+#define CG_MEDIA_SPEECH_INTERVAL_MS 500u
+
+/* One endpoint's link as consultd sees it. -1 where nothing is known yet. */
+typedef struct {
+    /* what the endpoint sends (its publish connection), as consultd receives it */
+    double in_kbps;
+    double in_loss_pct;  /* packets lost on the way in, last report interval */
+    double in_jitter_ms; /* interarrival jitter of its audio (video if none) */
+    /* what consultd sends it (its subscribe connections), from its receiver reports */
+    double out_kbps;
+    double out_loss_pct;
+    double out_jitter_ms;
+    double rtt_ms; /* consultd <-> endpoint round trip */
+} CgMediaStats;
+
 typedef struct {
     /* Send a session description to endpoint @ep for connection @pc.
      * @publisher is the endpoint whose media the connection carries (for a
@@ -76,7 +92,16 @@ typedef struct {
      * Delivered at most once per endpoint. */
     void (*endpoint_failed)(gpointer user, CgEndpointId ep, CgMediaError code,
                             const char *message);
+    /* Optional, lean relay only. Every CG_MEDIA_STATS_INTERVAL_MS, per endpoint
+     * with a connection up: how its link looks from consultd. */
+    void (*endpoint_stats)(gpointer user, CgEndpointId ep, const CgMediaStats *stats);
+    /* Optional, lean relay only. Every CG_MEDIA_SPEECH_INTERVAL_MS, for each
+     * endpoint whose audio carried voice in that interval (RFC 6464 audio
+     * level extension, V flag): its loudest level, in -dBov (0 loudest, 127
+     * silence). Muted endpoints are not reported. */
+    void (*endpoint_speaking)(gpointer user, CgEndpointId ep, guint level_dbov);
 } CgMediaEvents;
+
 
 /* Returns (transfer full) a relay, or NULL with @error set. @config and
  * @events are copied. */

@@ -257,7 +257,8 @@ static void set_string(json_t *obj, const char *key, const char *s)
 
 char *cg_json_take_text(json_t *obj)
 {
-    char *text = json_dumps(obj, JSON_COMPACT | JSON_PRESERVE_ORDER);
+    /* measurements are rounded to 0.1: six significant digits print them exactly */
+    char *text = json_dumps(obj, JSON_COMPACT | JSON_PRESERVE_ORDER | JSON_REAL_PRECISION(6));
     json_decref(obj);
     if (text == NULL)
         g_error("cannot serialise a protocol message"); /* out of memory */
@@ -344,5 +345,40 @@ char *cg_protocol_muted(const char *type, const char *by_id, const char *by_name
     json_object_set_new(obj, "by", by);
     if (g_str_equal(type, "muted"))
         json_object_set_new(obj, "may_unmute", json_boolean(may_unmute));
+    return cg_json_take_text(obj);
+}
+
+/* A measured value rounded to 0.1, or null when unknown (negative). */
+static json_t *measure(double value)
+{
+    return value < 0 ? json_null() : json_real(((gint64)(value * 10 + 0.5)) / 10.0);
+}
+
+static json_t *direction(double kbps, double loss_pct, double jitter_ms)
+{
+    json_t *d = json_object();
+    json_object_set_new(d, "kbps", measure(kbps));
+    json_object_set_new(d, "loss_pct", measure(loss_pct));
+    json_object_set_new(d, "jitter_ms", measure(jitter_ms));
+    return d;
+}
+
+char *cg_protocol_stats(const CgProtocolStats *s)
+{
+    g_return_val_if_fail(s != NULL, NULL);
+    json_t *obj = message("stats");
+    json_object_set_new(obj, "interval_ms", json_integer(s->interval_ms));
+    set_string(obj, "quality", s->quality);
+    json_object_set_new(obj, "rtt_ms", measure(s->rtt_ms));
+    json_object_set_new(obj, "sent", direction(s->sent_kbps, s->sent_loss_pct, s->sent_jitter_ms));
+    json_object_set_new(obj, "received",
+                        direction(s->received_kbps, s->received_loss_pct, s->received_jitter_ms));
+    return cg_json_take_text(obj);
+}
+
+char *cg_protocol_active_speaker(const char *participant)
+{
+    json_t *obj = message("active_speaker");
+    set_string(obj, "participant", participant);
     return cg_json_take_text(obj);
 }

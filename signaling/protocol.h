@@ -103,4 +103,20 @@ char *cg_protocol_consult_ended(const char *reason);
 char *cg_protocol_muted(const char *type, const char *by_id, const char *by_name,
                         const char *by_role, gboolean may_unmute);
 
+/* One endpoint's link, for its own client. "sent" is what the endpoint sends
+ * (as consultd receives it), "received" what consultd sends it (from its
+ * receiver reports). Negative values are unknown and written as null. */
+typedef struct {
+    guint interval_ms;
+    const char *quality; /* "good", "fair", "poor", "unknown" */
+    double rtt_ms;
+    double sent_kbps, sent_loss_pct, sent_jitter_ms;
+    double received_kbps, received_loss_pct, received_jitter_ms;
+} CgProtocolStats;
+/* {"type":"stats","interval_ms":2000,"quality":...,"rtt_ms":...,
+ *  "sent":{"kbps","loss_pct","jitter_ms"},"received":{...}} */
+char *cg_protocol_stats(const CgProtocolStats *stats);
+/* {"type":"active_speaker","participant":...} to everyone in the consult. */
+char *cg_protocol_active_speaker(const char *participant);
+
 G_END_DECLS

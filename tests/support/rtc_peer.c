@@ -12,6 +12,7 @@
 
 #include <agent.h>
 #include <gst/app/app.h>
+#include <gst/rtp/rtp.h>
 #include <gst/video/video.h>
 #include <gst/gst.h>
 #include <gst/sdp/sdp.h>
@@ -669,7 +670,7 @@ void cg_rtc_peer_publish(CgRtcPeer *peer)
             o->keyframe_max_dist ? o->keyframe_max_dist : 30);
     desc = g_strdup_printf(
         "webrtcbin name=w %s audiotestsrc is-live=true wave=sine freq=%u ! audioconvert ! "
-        "audioresample ! queue ! opusenc ! rtpopuspay ! "
+        "audioresample ! level audio-level-meta=true ! queue ! opusenc ! rtpopuspay name=apay ! "
         "application/x-rtp,media=audio,encoding-name=OPUS,payload=111 ! w.",
         video ? video : "", peer->opt.tone_hz);
     g_autoptr(GError) err = NULL;
@@ -680,6 +681,15 @@ void cg_rtc_peer_publish(CgRtcPeer *peer)
     }
     gst_object_set_name(GST_OBJECT(bin), "pub-bin");
     GstElement *webrtc = gst_bin_get_by_name(GST_BIN(bin), "w");
+    /* RFC 6464 audio levels in every audio packet, as browsers send them */
+    g_autoptr(GstElement) apay = gst_bin_get_by_name(GST_BIN(bin), "apay");
+    GstRTPHeaderExtension *level =
+        gst_rtp_header_extension_create_from_uri("urn:ietf:params:rtp-hdrext:ssrc-audio-level");
+    if (apay && level) {
+        gst_rtp_header_extension_set_id(level, 1);
+        g_signal_emit_by_name(apay, "add-extension", level);
+    }
+    g_clear_object(&level);
     g_autoptr(GstElement) venc = gst_bin_get_by_name(GST_BIN(bin), "venc");
     if (venc) {
         g_autoptr(GstPad) vsrc = gst_element_get_static_pad(venc, "src");

@@ -18,6 +18,9 @@ struct _CgTestEndpoint {
     GHashTable *seen_joined; /* participant ids from participant_joined */
     guint n_pc_closed;
     char *bye_reason;
+    json_t *last_stats;      /* the last "stats" message */
+    guint n_stats;
+    char *active_speaker;    /* from the last "active_speaker" */
 };
 
 /* ---- media -> server -------------------------------------------------- */
@@ -143,6 +146,14 @@ static void on_message(CgWssClient *wss, json_t *msg, gpointer user)
         g_ptr_array_add(ep->errors, g_strdup(str(msg, "code") ? str(msg, "code") : "?"));
     } else if (strcmp(type, "waiting_list") == 0) {
         admit_everyone(ep, msg);
+    } else if (strcmp(type, "stats") == 0) {
+        if (ep->last_stats)
+            json_decref(ep->last_stats);
+        ep->last_stats = json_incref(msg);
+        ep->n_stats++;
+    } else if (strcmp(type, "active_speaker") == 0) {
+        g_free(ep->active_speaker);
+        ep->active_speaker = g_strdup(str(msg, "participant"));
     } else if (strcmp(type, "bye") == 0) {
         g_free(ep->bye_reason);
         ep->bye_reason = g_strdup(str(msg, "reason") ? str(msg, "reason") : "");
@@ -180,6 +191,18 @@ CgTestEndpoint *cg_test_endpoint_new(guint16 port, GTlsCertificate *cert, const 
     return ep;
 }
 
+json_t *cg_test_endpoint_last_stats(const CgTestEndpoint *ep, guint *n_stats)
+{
+    if (n_stats)
+        *n_stats = ep->n_stats;
+    return ep->last_stats;
+}
+
+const char *cg_test_endpoint_active_speaker(const CgTestEndpoint *ep)
+{
+    return ep->active_speaker;
+}
+
 void cg_test_endpoint_free(CgTestEndpoint *ep)
 {
     if (!ep)
@@ -193,6 +216,9 @@ void cg_test_endpoint_free(CgTestEndpoint *ep)
     g_hash_table_unref(ep->left);
     g_hash_table_unref(ep->seen_joined);
     g_free(ep->bye_reason);
+    if (ep->last_stats)
+        json_decref(ep->last_stats);
+    g_free(ep->active_speaker);
     g_free(ep->token);
     g_free(ep->turn_server);
     g_free(ep);

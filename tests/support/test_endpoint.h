@@ -71,4 +71,10 @@ const char *cg_test_endpoint_bye_reason(const CgTestEndpoint *ep);
 /* Sends "leave". */
 void cg_test_endpoint_leave(CgTestEndpoint *ep);
 
+/* (transfer none) the last "stats" message (NULL if none) and, in @n_stats
+ * (nullable), how many arrived. */
+json_t *cg_test_endpoint_last_stats(const CgTestEndpoint *ep, guint *n_stats);
+/* (transfer none) the participant of the last "active_speaker", or NULL. */
+const char *cg_test_endpoint_active_speaker(const CgTestEndpoint *ep);
+
 G_END_DECLS

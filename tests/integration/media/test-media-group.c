@@ -119,7 +119,10 @@ static void setup(Fixture *fx, gconstpointer data)
                                       : CG_MEDIA_RELAY_LEAN,
                          .ice_addresses = addrs,
                          .allowed_remote_networks = loopback};
-    CgMediaEvents ev = {m_description, m_candidate, m_pc_closed, m_failed};
+    CgMediaEvents ev = {.description = m_description,
+                        .candidate = m_candidate,
+                        .pc_closed = m_pc_closed,
+                        .endpoint_failed = m_failed};
     g_autoptr(GError) error = NULL;
     fx->media = cg_media_new(&cfg, &ev, fx, &error);
     g_assert_no_error(error);

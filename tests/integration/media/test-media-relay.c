@@ -26,6 +26,10 @@ typedef struct {
     GHashTable *pc_label; /* pc -> label of its publisher */
     guint sdps;           /* descriptions consultd sent to this party */
     guint sdps_resilient; /* of which ask for Opus in-band FEC and DTX */
+    guint spoke;          /* endpoint_speaking events */
+    guint loudest;        /* lowest -dBov reported */
+    guint stats;          /* endpoint_stats events */
+    CgMediaStats last_stats;
     guint pub_answers;    /* answers consultd sent on "pub" */
     char *pub_ufrag;      /* the a=ice-ufrag of the last of them */
 } Party;
@@ -94,6 +98,23 @@ static void m_failed(gpointer user, CgEndpointId ep, CgMediaError code, const ch
     }
 }
 
+static void m_speaking(gpointer user, CgEndpointId ep, guint level_dbov)
+{
+    Party *p = party_of(user, ep);
+    if (p) {
+        p->loudest = p->spoke++ ? MIN(p->loudest, level_dbov) : level_dbov;
+    }
+}
+
+static void m_stats(gpointer user, CgEndpointId ep, const CgMediaStats *stats)
+{
+    Party *p = party_of(user, ep);
+    if (p) {
+        p->stats++;
+        p->last_stats = *stats;
+    }
+}
+
 /* ---- peer -> CgMedia ---- */
 static void p_description(gpointer user, const char *pc, const char *type, const char *sdp)
 {
@@ -123,7 +144,12 @@ static void setup(Fixture *fx, gconstpointer data)
                                       : CG_MEDIA_RELAY_LEAN,
                          .ice_addresses = addrs,
                          .allowed_remote_networks = loopback};
-    CgMediaEvents ev = {m_description, m_candidate, m_pc_closed, m_failed};
+    CgMediaEvents ev = {.description = m_description,
+                        .candidate = m_candidate,
+                        .pc_closed = m_pc_closed,
+                        .endpoint_failed = m_failed,
+                        .endpoint_stats = m_stats,
+                        .endpoint_speaking = m_speaking};
     g_autoptr(GError) error = NULL;
     fx->media = cg_media_new(&cfg, &ev, fx, &error);
     g_assert_no_error(error);
@@ -299,6 +325,65 @@ static void test_ice_restart(Fixture *fx, gconstpointer data)
         g_assert_cmpuint(fx->party[i].failed, ==, 0);
 }
 
+/* everyone got a second statistics report (the first may precede any RR) */
+static gboolean stats_seen(Fixture *fx, gconstpointer arg)
+{
+    (void)arg;
+    for (guint i = 0; i < N_PEERS; i++)
+        if (fx->party[i].stats < 2 || fx->party[i].last_stats.rtt_ms < 0)
+            return FALSE;
+    return TRUE;
+}
+
+static gboolean stats_moved(Fixture *fx, gconstpointer arg)
+{
+    return fx->party[0].stats >= GPOINTER_TO_UINT(arg);
+}
+
+/* Statistics every 2 s per endpoint: what it sends and receives, loss,
+ * jitter, and the round trip from its receiver reports; who speaks, from the
+ * audio level extension (lean relay). */
+static void test_stats(Fixture *fx, gconstpointer data)
+{
+    (void)data;
+    for (guint i = 0; i < N_PEERS; i++)
+        start_peer(fx, i, FALSE);
+    route_all(fx);
+    g_assert_true(wait_for(fx, all_media_ok, NULL, WAIT_US));
+    g_assert_true(wait_for(fx, stats_seen, NULL, WAIT_US));
+    for (guint i = 0; i < N_PEERS; i++) {
+        const CgMediaStats *s = &fx->party[i].last_stats;
+        g_test_message("%s: in %.0f kbps loss %.1f %% jitter %.1f ms; out %.0f kbps loss %.1f %% "
+                       "jitter %.1f ms; rtt %.1f ms",
+                       fx->party[i].label, s->in_kbps, s->in_loss_pct, s->in_jitter_ms, s->out_kbps,
+                       s->out_loss_pct, s->out_jitter_ms, s->rtt_ms);
+        /* one publisher's audio + video in, two publishers' out */
+        g_assert_cmpfloat(s->in_kbps, >, 20);
+        g_assert_cmpfloat(s->out_kbps, >, 1.5 * s->in_kbps);
+        g_assert_cmpfloat(s->in_loss_pct, >=, 0);
+        g_assert_cmpfloat(s->in_loss_pct, <, 5); /* loopback */
+        g_assert_cmpfloat(s->out_loss_pct, >=, 0);
+        g_assert_cmpfloat(s->out_loss_pct, <, 5);
+        g_assert_cmpfloat(s->in_jitter_ms, >=, 0);
+        g_assert_cmpfloat(s->rtt_ms, >=, 0);
+        g_assert_cmpfloat(s->rtt_ms, <, 500);
+        /* every party plays a loud tone: heard as speech (RFC 6464 levels) */
+        g_test_message("%s: speaking reported %u times, loudest %u -dBov", fx->party[i].label,
+                       fx->party[i].spoke, fx->party[i].loudest);
+        g_assert_cmpuint(fx->party[i].spoke, >, 2);
+        g_assert_cmpuint(fx->party[i].loudest, <, 30);
+    }
+    /* a muted endpoint is not reported as speaking */
+    g_autoptr(GError) error = NULL;
+    g_assert_true(cg_media_endpoint_set_audio_muted(fx->media, fx->party[1].id, TRUE, &error));
+    guint stats_then = fx->party[0].stats;
+    g_assert_true(wait_for(fx, stats_moved, GUINT_TO_POINTER(stats_then + 1), WAIT_US));
+    guint spoke_then = fx->party[1].spoke;
+    g_assert_true(wait_for(fx, stats_moved, GUINT_TO_POINTER(stats_then + 2), WAIT_US));
+    g_assert_cmpuint(fx->party[1].spoke, ==, spoke_then);
+    g_assert_cmpuint(fx->party[0].spoke, >, 0);
+}
+
 static gboolean failed_seen(Fixture *fx, gconstpointer arg)
 {
     return fx->party[GPOINTER_TO_UINT(arg)].failed > 0;
@@ -366,5 +451,6 @@ int main(int argc, char **argv)
     g_test_add("/media/fingerprint", Fixture, NULL, setup, test_fingerprint, teardown);
     g_test_add("/media/remove", Fixture, NULL, setup, test_remove, teardown);
     g_test_add("/media/ice-restart", Fixture, NULL, setup, test_ice_restart, teardown);
+    g_test_add("/media/stats", Fixture, NULL, setup, test_stats, teardown);
     return g_test_run();
 }

@@ -1,4 +1,5 @@
-/* test-main.c — entry point of test-daemon-util (daemon/log, notify, bootstrap). */
+/* test-main.c — entry point of test-daemon-util (daemon/log, notify, bootstrap,
+ * active_speaker, link_quality). */
 #include "log.h"
 #include "test-daemon-util.h"
 
@@ -43,5 +44,6 @@ int main(int argc, char **argv)
     cg_test_add_log_tests();
     cg_test_add_notify_tests();
     cg_test_add_bootstrap_tests();
+    cg_test_add_speaker_tests();
     return g_test_run();
 }

@@ -476,6 +476,29 @@ static void test_build_small(void)
     json_decref(load(bye));
 }
 
+static void test_build_stats(void)
+{
+    CgProtocolStats s = {
+        .interval_ms = 2000,
+        .quality = "fair",
+        .rtt_ms = 123.456,
+        .sent_kbps = 512.04,
+        .sent_loss_pct = 2.25,
+        .sent_jitter_ms = -1, /* unknown: null */
+        .received_kbps = 1000,
+        .received_loss_pct = 0,
+        .received_jitter_ms = 3.96,
+    };
+    g_autofree char *text = cg_protocol_stats(&s);
+    g_assert_cmpstr(text, ==,
+                    "{\"type\":\"stats\",\"interval_ms\":2000,\"quality\":\"fair\",\"rtt_ms\":123.5,"
+                    "\"sent\":{\"kbps\":512.0,\"loss_pct\":2.3,\"jitter_ms\":null},"
+                    "\"received\":{\"kbps\":1000.0,\"loss_pct\":0.0,\"jitter_ms\":4.0}}");
+    json_decref(load(text));
+    g_autofree char *speaker = cg_protocol_active_speaker("p-2f6c1a");
+    g_assert_cmpstr(speaker, ==, "{\"type\":\"active_speaker\",\"participant\":\"p-2f6c1a\"}");
+}
+
 /* ---- specialist controls ---- */
 
 static void test_controls(void)
@@ -571,6 +594,7 @@ int main(int argc, char **argv)
     g_test_add_func("/protocol/build/error", test_build_error);
     g_test_add_func("/protocol/build/description", test_build_description);
     g_test_add_func("/protocol/build/candidate", test_build_candidate);
+    g_test_add_func("/protocol/build/stats", test_build_stats);
     g_test_add_func("/protocol/build/small", test_build_small);
     g_test_add_func("/protocol/parse/controls", test_controls);
     g_test_add_func("/protocol/build/lifecycle", test_build_lifecycle);

@@ -78,6 +78,7 @@ struct _LeanEndpoint {
     guint keyframe_requests;
     /* REMB from subscribers: the lowest in the current interval */
     guint64 remb_min;
+    guint video_cap_kbps;  /* 0: none */
     /* voice in the current speech interval (RFC 6464) */
     gboolean spoke;
     guint8 loudest;        /* lowest -dBov heard */

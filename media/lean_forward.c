@@ -300,9 +300,13 @@ static void report_to(LeanEndpoint *ep, gint64 now)
         return;
     guint8 buf[RTCP_BUF];
     gsize n = cg_rtcp_build_rr(buf, sizeof buf, pc->rtcp_ssrc, blocks, n_blocks);
-    if (ep->remb_min > 0) /* the slowest subscriber's estimate */
-        n += cg_rtcp_build_remb(buf + n, sizeof buf - n, pc->rtcp_ssrc, ep->remb_min, ssrcs,
-                                n_blocks);
+    /* the slowest subscriber's estimate, never above the consult's cap */
+    guint64 remb = ep->remb_min;
+    guint64 cap = (guint64)ep->video_cap_kbps * 1000;
+    if (cap && (!remb || remb > cap))
+        remb = cap;
+    if (remb > 0)
+        n += cg_rtcp_build_remb(buf + n, sizeof buf - n, pc->rtcp_ssrc, remb, ssrcs, n_blocks);
     ep->remb_min = 0;
     cg_lean_conn_send_rtcp(pc->conn, buf, n, sizeof buf);
 }

@@ -617,6 +617,18 @@ gboolean cg_lean_relay_set_receive_video(CgLeanRelay *relay, CgEndpointId id, gb
     return TRUE;
 }
 
+gboolean cg_lean_relay_set_video_bitrate_cap(CgLeanRelay *relay, CgEndpointId id, guint kbps,
+                                             GError **error)
+{
+    LeanEndpoint *ep = endpoint_or_error(relay, id, error);
+    if (!ep)
+        return FALSE;
+    if (ep->video_cap_kbps != kbps)
+        g_info("%s video bitrate cap %u kbps", ep->tag, kbps);
+    ep->video_cap_kbps = kbps;
+    return TRUE; /* the next receiver report carries it */
+}
+
 /* ---- liveness ----------------------------------------------------------- */
 
 static gboolean pc_rx(LeanPc *pc, guint64 *rx)

@@ -139,6 +139,14 @@ gboolean cg_media_endpoint_set_audio_muted(CgMedia *media, CgEndpointId ep, gboo
 gboolean cg_media_endpoint_set_receive_video(CgMedia *media, CgEndpointId ep, gboolean receive,
                                              GError **error);
 
+/* Caps the video bitrate @ep publishes at @kbps (0: no cap; per-consult
+ * bitrate cap). The lean relay's REMB to the publisher never asks for more
+ * (browsers honour REMB as their sending limit); without a cap, REMB carries
+ * the slowest subscriber's estimate. The webrtcbin relay ignores it. Unknown
+ * @ep is an error. */
+gboolean cg_media_endpoint_set_video_bitrate_cap(CgMedia *media, CgEndpointId ep, guint kbps,
+                                                 GError **error);
+
 /* Relay everything @publisher publishes to @subscriber. May be called before
  * the publisher has published: the subscribe connection is offered as soon as
  * the publisher's publish connection is negotiated. Idempotent. */

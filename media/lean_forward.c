@@ -63,6 +63,37 @@ static void keyframe_watch(LeanEndpoint *ep, const CgRtpHeader *h)
         send_keyframe_request(ep, now);
 }
 
+/* ---- fan-out ------------------------------------------------------------ */
+
+/* Sends @packet (RTP, or RTCP if @rtcp) to each of @ep's subscribe
+ * connections open to @kind (-1: to either kind). Protect works in place:
+ * every receiver but the last gets a copy. */
+static void fan_out(LeanEndpoint *ep, guint8 *packet, gsize len, gsize capacity, gboolean rtcp,
+                    gint kind, gboolean rtx)
+{
+    CgLeanRelay *relay = ep->relay;
+    LeanPc *last = NULL;
+    for (guint i = 0; i < ep->fanout->len; i++) {
+        LeanPc *sub = g_ptr_array_index(ep->fanout, i);
+        gboolean open = kind >= 0 ? sub_open(sub, (guint)kind, rtx)
+                                  : sub_open(sub, LEAN_AUDIO, FALSE) || sub_open(sub, LEAN_VIDEO, FALSE);
+        if (!open)
+            continue;
+        if (last) {
+            memcpy(relay->scratch, packet, len);
+            if (rtcp)
+                cg_lean_conn_send_rtcp(last->conn, relay->scratch, len, sizeof relay->scratch);
+            else
+                cg_lean_conn_send_rtp(last->conn, relay->scratch, len, sizeof relay->scratch);
+        }
+        last = sub;
+    }
+    if (last && rtcp)
+        cg_lean_conn_send_rtcp(last->conn, packet, len, capacity);
+    else if (last)
+        cg_lean_conn_send_rtp(last->conn, packet, len, capacity);
+}
+
 /* ---- RTP from a publisher ----------------------------------------------- */
 
 static gboolean classify(const LeanEndpoint *ep, guint8 pt, guint *kind, gboolean *rtx)
@@ -126,21 +157,7 @@ void cg_lean_forward_pub_rtp(gpointer user, guint8 *packet, gsize len, gsize cap
     }
     if (kind == LEAN_AUDIO && ep->audio_muted)
         return;
-    /* Protect works in place: every receiver but the last gets a copy. */
-    CgLeanRelay *relay = pc->relay;
-    LeanPc *last = NULL;
-    for (guint i = 0; i < ep->fanout->len; i++) {
-        LeanPc *sub = g_ptr_array_index(ep->fanout, i);
-        if (!sub_open(sub, kind, rtx))
-            continue;
-        if (last) {
-            memcpy(relay->scratch, packet, len);
-            cg_lean_conn_send_rtp(last->conn, relay->scratch, len, sizeof relay->scratch);
-        }
-        last = sub;
-    }
-    if (last)
-        cg_lean_conn_send_rtp(last->conn, packet, len, capacity);
+    fan_out(ep, packet, len, capacity, FALSE, (gint)kind, rtx);
 }
 
 /* ---- RTCP from a publisher ---------------------------------------------- */
@@ -168,22 +185,8 @@ void cg_lean_forward_pub_rtcp(gpointer user, guint8 *packet, gsize len, gsize ca
                 ep->streams[k].sr_arrival_us = g_get_monotonic_time();
             }
     }
-    if (!has_sr)
-        return;
-    CgLeanRelay *relay = pc->relay;
-    LeanPc *last = NULL;
-    for (guint i = 0; i < ep->fanout->len; i++) {
-        LeanPc *sub = g_ptr_array_index(ep->fanout, i);
-        if (!sub_open(sub, LEAN_AUDIO, FALSE) && !sub_open(sub, LEAN_VIDEO, FALSE))
-            continue;
-        if (last) {
-            memcpy(relay->scratch, packet, len);
-            cg_lean_conn_send_rtcp(last->conn, relay->scratch, len, sizeof relay->scratch);
-        }
-        last = sub;
-    }
-    if (last)
-        cg_lean_conn_send_rtcp(last->conn, packet, len, capacity);
+    if (has_sr)
+        fan_out(ep, packet, len, capacity, TRUE, -1, FALSE);
 }
 
 /* ---- feedback from a subscriber ----------------------------------------- */

@@ -257,6 +257,16 @@ static void report(Fixture *fx)
         }
 }
 
+/* All three honest parties publish, everyone routed to everyone, until every
+ * one decodes every other. */
+static void start_call(Fixture *fx)
+{
+    for (guint i = 0; i < N_PEERS; i++)
+        start_peer(fx, i, FALSE);
+    route_all(fx);
+    g_assert_true(wait_for(fx, all_media_ok, NULL, WAIT_US));
+}
+
 static void test_relay(Fixture *fx, gconstpointer data)
 {
     (void)data;
@@ -307,10 +317,7 @@ static gboolean all_moved_on(Fixture *fx, gconstpointer arg)
 static void test_ice_restart(Fixture *fx, gconstpointer data)
 {
     (void)data;
-    for (guint i = 0; i < N_PEERS; i++)
-        start_peer(fx, i, FALSE);
-    route_all(fx);
-    g_assert_true(wait_for(fx, all_media_ok, NULL, WAIT_US));
+    start_call(fx);
     g_assert_cmpuint(fx->party[0].pub_answers, ==, 1);
     g_autofree char *first_ufrag = g_strdup(fx->party[0].pub_ufrag);
     guint sdps_before = fx->party[0].sdps;
@@ -346,10 +353,7 @@ static gboolean stats_moved(Fixture *fx, gconstpointer arg)
 static void test_stats(Fixture *fx, gconstpointer data)
 {
     (void)data;
-    for (guint i = 0; i < N_PEERS; i++)
-        start_peer(fx, i, FALSE);
-    route_all(fx);
-    g_assert_true(wait_for(fx, all_media_ok, NULL, WAIT_US));
+    start_call(fx);
     g_assert_true(wait_for(fx, stats_seen, NULL, WAIT_US));
     for (guint i = 0; i < N_PEERS; i++) {
         const CgMediaStats *s = &fx->party[i].last_stats;
@@ -423,10 +427,7 @@ static void test_remove(Fixture *fx, gconstpointer data)
 {
     (void)data;
     guint empty = cg_media_element_count(fx->media) ; /* three idle pub conns */
-    for (guint i = 0; i < N_PEERS; i++)
-        start_peer(fx, i, FALSE);
-    route_all(fx);
-    g_assert_true(wait_for(fx, all_media_ok, NULL, WAIT_US));
+    start_call(fx);
     guint full = cg_media_element_count(fx->media);
     g_assert_cmpuint(full, >, empty);
     /* p0 leaves: p1 and p2 each lose the sub carrying p0 */

@@ -134,6 +134,11 @@ static gboolean on_peer_joined(gpointer user, CgPeerId peer, GError **error)
     const CgPeerInfo *info = cg_signaling_peer_info(session->signaling, peer);
     if (!cg_media_endpoint_add(session->media, peer, info->log_tag, error))
         return to_peer_error(error);
+    /* imaging and records are shared by clinicians, never by patients */
+    gboolean clinician = g_strcmp0(info->role, "specialist") == 0 ||
+                         g_strcmp0(info->role, "provider") == 0;
+    if (!cg_media_endpoint_set_screen_share_allowed(session->media, peer, clinician, error))
+        return to_peer_error(error);
     g_autoptr(GArray) others = cg_signaling_consult_peers(session->signaling, info->consult_id);
     for (guint i = 0; i < others->len; i++) {
         CgPeerId other = g_array_index(others, CgPeerId, i);

@@ -14,7 +14,9 @@
 #include "media-limits.h"
 #include "rtp_packet.h"
 
-enum { LEAN_AUDIO, LEAN_VIDEO, LEAN_N_KINDS };
+/* What a publisher sends: its microphone, its camera, and (clinicians) a
+ * screen share: its second sending VP8 m-line. */
+enum { LEAN_AUDIO, LEAN_VIDEO, LEAN_SCREEN, LEAN_N_KINDS };
 
 typedef struct _LeanEndpoint LeanEndpoint;
 
@@ -34,7 +36,9 @@ typedef struct {
     guint32 rtcp_ssrc;      /* the SSRC consultd's own RTCP on this connection uses */
     /* sub: what the endpoint accepted, by kind */
     gboolean accepts[LEAN_N_KINDS];
-    gboolean accepts_rtx;
+    gboolean accepts_rtx[LEAN_N_KINDS];
+    gboolean screen_slot;   /* an offer of ours had the screen m-line ... */
+    char *screen_mid;       /* ... with this mid (kept while sharing stops) */
 } LeanPc;
 
 /* What one publisher sends, per kind (from its offer, SSRCs also learnt from
@@ -43,8 +47,13 @@ typedef struct {
     gboolean present;
     guint8 pt;
     gint rtx_pt; /* -1: none */
-    guint32 ssrc;
+    guint32 ssrc;           /* signalled (a=ssrc) or learnt from its packets */
+    gboolean ssrc_signalled;
+    guint32 rtx_ssrc;       /* a=ssrc-group:FID, 0: none */
     guint clock_rate;
+    /* key frames (video kinds) */
+    gboolean keyframe_wanted;
+    gint64 keyframe_asked_us;
     guint feedback;         /* CgLeanSdpFeedback the publisher offered */
     guint audio_level_ext;  /* RFC 6464 extension id, 0: none */
     guint8 fraction_lost;   /* of our last receiver report */
@@ -72,10 +81,8 @@ struct _LeanEndpoint {
     gboolean stopped;      /* liveness expired */
     gboolean audio_muted;
     gboolean video_paused;
-    /* key frames (this endpoint as publisher) */
-    gboolean keyframe_wanted;
-    gint64 keyframe_asked_us;
-    guint keyframe_requests;
+    guint keyframe_requests; /* sent to this endpoint as publisher, all kinds */
+    gboolean screen_allowed; /* clinicians may share their screen */
     /* REMB from subscribers: the lowest in the current interval */
     guint64 remb_min;
     guint video_cap_kbps;  /* 0: none */
@@ -121,7 +128,7 @@ void cg_lean_relay_fail(CgLeanRelay *relay, LeanEndpoint *ep, CgMediaError code,
 void cg_lean_forward_pub_rtp(gpointer user, guint8 *packet, gsize len, gsize capacity);
 void cg_lean_forward_pub_rtcp(gpointer user, guint8 *packet, gsize len, gsize capacity);
 void cg_lean_forward_sub_rtcp(gpointer user, guint8 *packet, gsize len, gsize capacity);
-/* Asks @pub for a key frame (coalesced). */
+/* Asks @pub for a key frame of each video it sends (coalesced). */
 void cg_lean_forward_ask_keyframe(LeanEndpoint *pub);
 /* Every CG_LEAN_REPORT_MS: receiver reports and REMB to each publisher. */
 void cg_lean_forward_reports(CgLeanRelay *relay);

@@ -334,7 +334,7 @@ char *cg_lean_conn_answer(CgLeanConn *conn, const CgLeanSdp *offer, GError **err
  * same certificate as before. */
 static gboolean same_fingerprint(CgLeanConn *conn, const CgSdpFingerprint *fp, GError **error)
 {
-    if (g_strcmp0(fp->hash_func, conn->remote_fp.hash_func) == 0 &&
+    if (conn->remote_fp.value && g_strcmp0(fp->hash_func, conn->remote_fp.hash_func) == 0 &&
         g_ascii_strcasecmp(fp->value ? fp->value : "", conn->remote_fp.value) == 0)
         return TRUE;
     g_set_error(error, CG_MEDIA_ERROR, CG_MEDIA_ERROR_BAD_SDP,
@@ -357,7 +357,8 @@ static gboolean restart_ice(CgLeanConn *conn, GError **error)
     return TRUE;
 }
 
-char *cg_lean_conn_restart_answer(CgLeanConn *conn, const CgLeanSdp *offer, GError **error)
+/* A later answer of ours: the offer's transport, our DTLS role as it was. */
+static char *answer_again(CgLeanConn *conn, const CgLeanSdp *offer, gboolean restart, GError **error)
 {
     g_return_val_if_fail(conn && offer && conn->kind == CG_LEAN_CONN_PUBLISH, NULL);
     const CgLeanSdpMedia *m = first_usable(offer);
@@ -365,8 +366,10 @@ char *cg_lean_conn_restart_answer(CgLeanConn *conn, const CgLeanSdp *offer, GErr
         g_set_error(error, CG_MEDIA_ERROR, CG_MEDIA_ERROR_BAD_SDP, "nothing usable in the offer");
         return NULL;
     }
-    if (!same_fingerprint(conn, &offer->fingerprint, error) || !restart_ice(conn, error))
+    if (!same_fingerprint(conn, &offer->fingerprint, error) || (restart && !restart_ice(conn, error)))
         return NULL;
+    if (!restart)
+        conn->described = FALSE; /* the same credentials, set again */
     CgLeanSdpLocal local;
     CgSdpFingerprint fp;
     local_description(conn, &local, &fp);
@@ -379,14 +382,43 @@ char *cg_lean_conn_restart_answer(CgLeanConn *conn, const CgLeanSdp *offer, GErr
     return answer;
 }
 
+char *cg_lean_conn_restart_answer(CgLeanConn *conn, const CgLeanSdp *offer, GError **error)
+{
+    return answer_again(conn, offer, TRUE, error);
+}
+
+char *cg_lean_conn_renegotiate_answer(CgLeanConn *conn, const CgLeanSdp *offer, GError **error)
+{
+    return answer_again(conn, offer, FALSE, error);
+}
+
+static char *offer_again(CgLeanConn *conn, const CgLeanSdp *publisher, const CgLeanSdpRelay *relay,
+                         gboolean restart, GError **error)
+{
+    g_return_val_if_fail(conn && publisher && relay && conn->kind == CG_LEAN_CONN_SUBSCRIBE, NULL);
+    if (!conn->dtls) {
+        g_set_error(error, CG_MEDIA_ERROR, CG_MEDIA_ERROR_FAILED,
+                    "the connection was never negotiated");
+        return NULL;
+    }
+    if (restart && !restart_ice(conn, error))
+        return NULL;
+    if (!restart)
+        conn->described = FALSE; /* the answer sets the same credentials again */
+    g_clear_pointer(&conn->own_offer, cg_lean_sdp_free);
+    return cg_lean_conn_offer(conn, publisher, relay, error);
+}
+
 char *cg_lean_conn_restart_offer(CgLeanConn *conn, const CgLeanSdp *publisher,
                                  const CgLeanSdpRelay *relay, GError **error)
 {
-    g_return_val_if_fail(conn && publisher && relay && conn->kind == CG_LEAN_CONN_SUBSCRIBE, NULL);
-    if (!restart_ice(conn, error))
-        return NULL;
-    g_clear_pointer(&conn->own_offer, cg_lean_sdp_free);
-    return cg_lean_conn_offer(conn, publisher, relay, error);
+    return offer_again(conn, publisher, relay, TRUE, error);
+}
+
+char *cg_lean_conn_renegotiate_offer(CgLeanConn *conn, const CgLeanSdp *publisher,
+                                     const CgLeanSdpRelay *relay, GError **error)
+{
+    return offer_again(conn, publisher, relay, FALSE, error);
 }
 
 char *cg_lean_conn_offer(CgLeanConn *conn, const CgLeanSdp *publisher, const CgLeanSdpRelay *relay,

@@ -117,6 +117,14 @@ char *cg_lean_conn_restart_answer(CgLeanConn *conn, const CgLeanSdp *offer, GErr
 char *cg_lean_conn_restart_offer(CgLeanConn *conn, const CgLeanSdp *publisher,
                                  const CgLeanSdpRelay *relay, GError **error);
 
+/* Renegotiation without an ICE restart (media added or stopped, e.g. a
+ * screen share): the same as the two above with the ICE agent, its
+ * credentials and its pair untouched. The publish side needs the offer's ICE
+ * credentials unchanged (the caller tells a restart from a renegotiation). */
+char *cg_lean_conn_renegotiate_answer(CgLeanConn *conn, const CgLeanSdp *offer, GError **error);
+char *cg_lean_conn_renegotiate_offer(CgLeanConn *conn, const CgLeanSdp *publisher,
+                                     const CgLeanSdpRelay *relay, GError **error);
+
 /* A trickled remote candidate; "" = end of candidates. Before the remote
  * description they are kept (up to CG_MEDIA_MAX_REMOTE_CANDIDATES) and added
  * with it. FALSE with @error (LIMIT, BAD_SDP for a malformed or refused line). */

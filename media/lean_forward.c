@@ -12,9 +12,9 @@
 static gboolean sub_open(const LeanPc *sub, guint kind, gboolean rtx)
 {
     const LeanEndpoint *se = sub->ep;
-    if (!sub->up || !sub->accepts[kind] || (rtx && !sub->accepts_rtx))
+    if (!sub->up || !sub->accepts[kind] || (rtx && !sub->accepts_rtx[kind]))
         return FALSE;
-    if (se->bad || se->stopped || (kind == LEAN_VIDEO && se->video_paused))
+    if (se->bad || se->stopped || (kind != LEAN_AUDIO && se->video_paused))
         return FALSE;
     /* an endpoint whose own publish connection is offered but not verified
      * receives nothing either */
@@ -23,9 +23,8 @@ static gboolean sub_open(const LeanPc *sub, guint kind, gboolean rtx)
 
 /* ---- key frames --------------------------------------------------------- */
 
-static void send_keyframe_request(LeanEndpoint *pub, gint64 now)
+static void send_keyframe_request(LeanEndpoint *pub, LeanStream *v, gint64 now)
 {
-    LeanStream *v = &pub->streams[LEAN_VIDEO];
     LeanPc *pc = pub->pub;
     if (!pc || !pc->up || !v->present || !v->ssrc)
         return; /* asked again when its first video packet arrives */
@@ -37,30 +36,38 @@ static void send_keyframe_request(LeanEndpoint *pub, gint64 now)
     else
         n += cg_rtcp_build_pli(buf + n, sizeof buf - n, pc->rtcp_ssrc, v->ssrc);
     if (cg_lean_conn_send_rtcp(pc->conn, buf, n, sizeof buf)) {
-        pub->keyframe_asked_us = now;
+        v->keyframe_asked_us = now;
         pub->keyframe_requests++;
     }
+}
+
+static void ask_stream_keyframe(LeanEndpoint *pub, LeanStream *v, gint64 now)
+{
+    if (!v->present)
+        return;
+    v->keyframe_wanted = TRUE;
+    if (now - v->keyframe_asked_us >= KEYFRAME_RETRY_US) /* coalesced */
+        send_keyframe_request(pub, v, now);
 }
 
 void cg_lean_forward_ask_keyframe(LeanEndpoint *pub)
 {
     gint64 now = g_get_monotonic_time();
-    pub->keyframe_wanted = TRUE;
-    if (now - pub->keyframe_asked_us >= KEYFRAME_RETRY_US) /* coalesced */
-        send_keyframe_request(pub, now);
+    ask_stream_keyframe(pub, &pub->streams[LEAN_VIDEO], now);
+    ask_stream_keyframe(pub, &pub->streams[LEAN_SCREEN], now);
 }
 
 /* Each video packet of a publisher while a key frame is wanted: did it come,
  * or is it time to ask again? */
-static void keyframe_watch(LeanEndpoint *ep, const CgRtpHeader *h)
+static void keyframe_watch(LeanEndpoint *ep, LeanStream *v, const CgRtpHeader *h)
 {
     if (cg_rtp_vp8_is_keyframe_start(h->data + h->payload_offset, h->payload_length)) {
-        ep->keyframe_wanted = FALSE;
+        v->keyframe_wanted = FALSE;
         return;
     }
     gint64 now = g_get_monotonic_time();
-    if (now - ep->keyframe_asked_us >= KEYFRAME_RETRY_US)
-        send_keyframe_request(ep, now);
+    if (now - v->keyframe_asked_us >= KEYFRAME_RETRY_US)
+        send_keyframe_request(ep, v, now);
 }
 
 /* ---- fan-out ------------------------------------------------------------ */
@@ -76,7 +83,8 @@ static void fan_out(LeanEndpoint *ep, guint8 *packet, gsize len, gsize capacity,
     for (guint i = 0; i < ep->fanout->len; i++) {
         LeanPc *sub = g_ptr_array_index(ep->fanout, i);
         gboolean open = kind >= 0 ? sub_open(sub, (guint)kind, rtx)
-                                  : sub_open(sub, LEAN_AUDIO, FALSE) || sub_open(sub, LEAN_VIDEO, FALSE);
+                                  : sub_open(sub, LEAN_AUDIO, FALSE) || sub_open(sub, LEAN_VIDEO, FALSE) ||
+                                        sub_open(sub, LEAN_SCREEN, FALSE);
         if (!open)
             continue;
         if (last) {
@@ -96,19 +104,33 @@ static void fan_out(LeanEndpoint *ep, guint8 *packet, gsize len, gsize capacity,
 
 /* ---- RTP from a publisher ----------------------------------------------- */
 
-static gboolean classify(const LeanEndpoint *ep, guint8 pt, guint *kind, gboolean *rtx)
+/* Which of the publisher's streams a packet belongs to: by the SSRCs its
+ * offer signalled (camera and screen share the VP8 payload type), else by
+ * payload type among the streams whose SSRC was not signalled. */
+static gboolean classify(const LeanEndpoint *ep, const CgRtpHeader *h, guint *kind, gboolean *rtx)
 {
-    const LeanStream *a = &ep->streams[LEAN_AUDIO], *v = &ep->streams[LEAN_VIDEO];
-    *rtx = FALSE;
-    if (a->present && pt == a->pt)
-        *kind = LEAN_AUDIO;
-    else if (v->present && pt == v->pt)
-        *kind = LEAN_VIDEO;
-    else if (v->present && v->rtx_pt >= 0 && pt == (guint)v->rtx_pt)
-        *kind = LEAN_VIDEO, *rtx = TRUE;
-    else
-        return FALSE;
-    return TRUE;
+    for (guint k = 0; k < LEAN_N_KINDS; k++) {
+        const LeanStream *s = &ep->streams[k];
+        if (!s->present || !s->ssrc_signalled)
+            continue;
+        if (h->ssrc == s->ssrc || (s->rtx_ssrc && h->ssrc == s->rtx_ssrc)) {
+            *kind = k;
+            *rtx = h->ssrc != s->ssrc;
+            return *rtx ? s->rtx_pt >= 0 && h->payload_type == (guint)s->rtx_pt
+                        : h->payload_type == s->pt;
+        }
+    }
+    for (guint k = 0; k < LEAN_N_KINDS; k++) {
+        const LeanStream *s = &ep->streams[k];
+        if (!s->present || s->ssrc_signalled)
+            continue;
+        if (h->payload_type == s->pt || (s->rtx_pt >= 0 && h->payload_type == (guint)s->rtx_pt)) {
+            *kind = k;
+            *rtx = h->payload_type != s->pt;
+            return TRUE;
+        }
+    }
+    return FALSE;
 }
 
 static void account(LeanStream *s, const CgRtpHeader *h)
@@ -145,13 +167,13 @@ void cg_lean_forward_pub_rtp(gpointer user, guint8 *packet, gsize len, gsize cap
     CgRtpHeader h;
     guint kind;
     gboolean rtx;
-    if (ep->bad || ep->stopped || !cg_rtp_parse(packet, len, &h) ||
-        !classify(ep, h.payload_type, &kind, &rtx))
+    if (ep->bad || ep->stopped || !cg_rtp_parse(packet, len, &h) || !classify(ep, &h, &kind, &rtx))
         return;
+    LeanStream *s = &ep->streams[kind];
     if (!rtx) {
-        account(&ep->streams[kind], &h);
-        if (kind == LEAN_VIDEO && ep->keyframe_wanted)
-            keyframe_watch(ep, &h);
+        account(s, &h);
+        if (kind != LEAN_AUDIO && s->keyframe_wanted)
+            keyframe_watch(ep, s, &h);
         else if (kind == LEAN_AUDIO)
             note_voice(ep, &h);
     }
@@ -191,13 +213,38 @@ void cg_lean_forward_pub_rtcp(gpointer user, guint8 *packet, gsize len, gsize ca
 
 /* ---- feedback from a subscriber ----------------------------------------- */
 
+/* The video stream of @pub that @media_ssrc names: the screen share's, or
+ * the camera's (also for an SSRC we do not know). */
+static guint video_kind_of(const LeanEndpoint *pub, guint32 media_ssrc)
+{
+    const LeanStream *screen = &pub->streams[LEAN_SCREEN];
+    return screen->present && media_ssrc && media_ssrc == screen->ssrc ? LEAN_SCREEN : LEAN_VIDEO;
+}
+
+/* A subscriber's PLI or FIR: a key frame of the stream it names. */
+static void keyframe_asked_by(LeanEndpoint *pub, const CgRtcpPacket *p)
+{
+    guint32 sender = 0, media_ssrc = 0;
+    CgRtcpFir fir;
+    if (!cg_rtcp_parse_pli(p, &sender, &media_ssrc)) {
+        if (!cg_rtcp_parse_fir(p, &fir) || fir.n_entries == 0)
+            return;
+        media_ssrc = fir.entries[0].ssrc;
+    }
+    ask_stream_keyframe(pub, &pub->streams[video_kind_of(pub, media_ssrc)], g_get_monotonic_time());
+}
+
 /* A NACK goes to the publisher as it is, behind an empty RR of ours. Only
  * with RTX: a retransmission on the media SSRC would repeat an SRTP index,
  * which the outbound contexts refuse. */
 static void forward_nack(LeanPc *sub, LeanEndpoint *pub, const CgRtcpPacket *p)
 {
     LeanPc *pc = pub->pub;
-    if (!sub->accepts_rtx || pub->streams[LEAN_VIDEO].rtx_pt < 0 || !pc->up ||
+    CgRtcpNack nack;
+    if (!cg_rtcp_parse_nack(p, &nack))
+        return;
+    guint kind = video_kind_of(pub, nack.media_ssrc);
+    if (!sub->accepts_rtx[kind] || pub->streams[kind].rtx_pt < 0 || !pc->up ||
         p->packet_len > RTCP_BUF - CG_LEAN_CONN_SEND_OVERHEAD - 8)
         return;
     guint8 buf[RTCP_BUF];
@@ -264,7 +311,7 @@ void cg_lean_forward_sub_rtcp(gpointer user, guint8 *packet, gsize len, gsize ca
         case CG_RTCP_FB_PLI:
         case CG_RTCP_FB_FIR:
             if (!sub->ep->video_paused)
-                cg_lean_forward_ask_keyframe(pub);
+                keyframe_asked_by(pub, &p);
             break;
         case CG_RTCP_FB_REMB:
             if (cg_rtcp_parse_remb(&p, &remb) && remb.bitrate > 0 &&

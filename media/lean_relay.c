@@ -185,6 +185,7 @@ static void pc_free(gpointer p)
     }
     g_free(pc->description_type);
     g_free(pc->description);
+    g_free(pc->screen_mid);
     cg_lean_conn_free(pc->conn);
     g_ptr_array_unref(pc->held_candidates);
     g_free(pc->name);
@@ -318,56 +319,75 @@ static LeanPc *find_pc(CgLeanRelay *relay, CgEndpointId id, const char *name, GE
 
 /* ---- negotiation -------------------------------------------------------- */
 
-/* The publisher's first usable m-line of @kind that sends: what a subscribe
- * offer relays (cg_lean_sdp_build_sub_offer picks the same). */
-static const CgLeanSdpMedia *sending_media(const CgLeanSdp *sdp, CgLeanSdpKind kind)
-{
-    for (guint i = 0; i < sdp->n_media; i++) {
-        const CgLeanSdpMedia *m = &sdp->media[i];
-        if (m->kind == kind && cg_lean_sdp_media_usable(m) &&
-            (m->direction == CG_LEAN_SDP_SENDRECV || m->direction == CG_LEAN_SDP_SENDONLY))
-            return m;
-    }
-    return NULL;
-}
-
 /* How a subscribe connection names @pub's media. */
 typedef struct {
-    char stream[32], audio[40], video[40];
-    const char *mids[3];
+    char stream[32], audio[40], video[40], screen[40];
+    const char *mids[4];
     CgLeanSdpRelay relay;
 } LeanNames;
 
-static void names_for(const LeanEndpoint *pub, LeanNames *n)
+/* @sub: the subscribe connection the offer is for (its screen slot), or
+ * NULL for a new one. */
+static void names_for(const LeanEndpoint *pub, const LeanPc *sub, LeanNames *n)
 {
     memset(n, 0, sizeof *n);
     g_snprintf(n->stream, sizeof n->stream, "cg-%" G_GUINT64_FORMAT, pub->id);
     g_snprintf(n->audio, sizeof n->audio, "%s-audio", n->stream);
     g_snprintf(n->video, sizeof n->video, "%s-video", n->stream);
-    const CgLeanSdpMedia *am = sending_media(pub->offer, CG_LEAN_SDP_KIND_AUDIO);
-    const CgLeanSdpMedia *vm = sending_media(pub->offer, CG_LEAN_SDP_KIND_VIDEO);
+    g_snprintf(n->screen, sizeof n->screen, "%s-screen", n->stream);
+    const CgLeanSdpMedia *am = cg_lean_sdp_sending(pub->offer, CG_LEAN_SDP_KIND_AUDIO, 0);
+    const CgLeanSdpMedia *vm = cg_lean_sdp_sending(pub->offer, CG_LEAN_SDP_KIND_VIDEO, 0);
+    const CgLeanSdpMedia *sm = cg_lean_sdp_sending(pub->offer, CG_LEAN_SDP_KIND_VIDEO, 1);
     /* the publisher's own mids, so the mid header extension it writes is right */
     guint i = 0;
     if (am)
         n->mids[i++] = am->mid ? am->mid : "0";
     if (vm)
         n->mids[i++] = vm->mid ? vm->mid : "1";
+    gboolean slot = sub && sub->screen_slot;
+    if (vm && (sm || slot))
+        n->mids[i++] = sm && sm->mid ? sm->mid : slot ? sub->screen_mid : "2";
     n->relay = (CgLeanSdpRelay){
         .stream_id = n->stream,
         .audio_track_id = n->audio,
         .video_track_id = n->video,
         .mids = n->mids,
+        .screen_track_id = n->screen,
+        .screen_slot = slot,
     };
 }
 
+/* After an offer of ours on @sub: remember its screen m-line, which later
+ * offers must keep. */
+static void note_screen_slot(LeanPc *sub, const LeanNames *n)
+{
+    const CgLeanSdp *offer = cg_lean_conn_own_offer(sub->conn);
+    if (!offer || sub->screen_slot)
+        return;
+    guint videos = 0;
+    for (guint i = 0; i < offer->n_media; i++)
+        if (offer->media[i].kind == CG_LEAN_SDP_KIND_VIDEO && ++videos == 2) {
+            sub->screen_slot = TRUE;
+            sub->screen_mid = g_strdup(offer->media[i].mid);
+        }
+    (void)n;
+}
+
+/* The publisher's streams from its (new) offer; a stream whose SSRC did not
+ * change keeps its statistics and key frame state. */
 static void take_streams(LeanEndpoint *ep)
 {
     for (guint k = 0; k < LEAN_N_KINDS; k++) {
         const CgLeanSdpMedia *m =
-            sending_media(ep->offer, k == LEAN_AUDIO ? CG_LEAN_SDP_KIND_AUDIO : CG_LEAN_SDP_KIND_VIDEO);
+            k == LEAN_AUDIO ? cg_lean_sdp_sending(ep->offer, CG_LEAN_SDP_KIND_AUDIO, 0)
+                            : cg_lean_sdp_sending(ep->offer, CG_LEAN_SDP_KIND_VIDEO,
+                                                  k == LEAN_VIDEO ? 0 : 1);
         LeanStream *s = &ep->streams[k];
-        memset(s, 0, sizeof *s);
-        s->rtx_pt = -1;
+        guint32 ssrc = m ? (m->fid_media ? m->fid_media : m->n_ssrcs ? m->ssrcs[0].ssrc : 0) : 0;
+        if (!m || !s->present || !ssrc || ssrc != s->ssrc) {
+            memset(s, 0, sizeof *s);
+            s->rtx_pt = -1;
+        }
         if (!m)
             continue;
         s->present = TRUE;
@@ -377,25 +397,40 @@ static void take_streams(LeanEndpoint *ep)
         s->feedback = m->codec.feedback;
         s->audio_level_ext =
             k == LEAN_AUDIO ? cg_lean_sdp_media_extmap_id(m, CG_LEAN_SDP_EXT_AUDIO_LEVEL) : 0;
-        s->ssrc = m->fid_media ? m->fid_media : m->n_ssrcs ? m->ssrcs[0].ssrc : 0;
+        s->ssrc = ssrc;
+        s->ssrc_signalled = ssrc != 0;
+        s->rtx_ssrc = m->fid_media ? m->fid_rtx : 0;
     }
 }
 
 static void offer_sub(CgLeanRelay *relay, LeanEndpoint *pub, LeanEndpoint *sub);
 
-/* Does @offer carry the same media as @before (kinds, mids, codecs)? */
-static gboolean same_media(const CgLeanSdp *before, const CgLeanSdp *offer)
+/* Does @offer keep what @before had (m-lines may only be added; each keeps
+ * its kind and mid), with the same microphone and camera (mid, codec)? What
+ * may change is the screen share: added, stopped (inactive) or restarted. */
+static gboolean keeps_media(const CgLeanSdp *before, const CgLeanSdp *offer, GError **error)
 {
-    if (before->n_media != offer->n_media)
-        return FALSE;
-    for (guint i = 0; i < offer->n_media; i++) {
-        const CgLeanSdpMedia *a = &before->media[i], *b = &offer->media[i];
-        if (a->kind != b->kind || g_strcmp0(a->mid, b->mid) != 0 ||
-            cg_lean_sdp_media_usable(a) != cg_lean_sdp_media_usable(b) ||
-            a->codec.pt != b->codec.pt || a->codec.rtx_pt != b->codec.rtx_pt)
-            return FALSE;
+    const char *why = NULL;
+    if (offer->n_media < before->n_media)
+        why = "m-lines may not be removed (set them inactive)";
+    for (guint i = 0; !why && i < before->n_media; i++)
+        if (before->media[i].kind != offer->media[i].kind ||
+            g_strcmp0(before->media[i].mid, offer->media[i].mid) != 0)
+            why = "an m-line changed its kind or mid";
+    for (guint k = 0; !why && k < 2; k++) {
+        CgLeanSdpKind kind = k == 0 ? CG_LEAN_SDP_KIND_AUDIO : CG_LEAN_SDP_KIND_VIDEO;
+        const CgLeanSdpMedia *a = cg_lean_sdp_sending(before, kind, 0);
+        const CgLeanSdpMedia *b = cg_lean_sdp_sending(offer, kind, 0);
+        if ((a == NULL) != (b == NULL) ||
+            (a && (g_strcmp0(a->mid, b->mid) != 0 || a->codec.pt != b->codec.pt ||
+                   a->codec.rtx_pt != b->codec.rtx_pt)))
+            why = k == 0 ? "the microphone's m-line changed" : "the camera's m-line changed";
     }
-    return TRUE;
+    if (why)
+        g_set_error(error, CG_MEDIA_ERROR, CG_MEDIA_ERROR_BAD_SDP,
+                    "a new publish offer may restart ICE or start/stop a screen share only: %s",
+                    why);
+    return why == NULL;
 }
 
 static const char *first_ufrag(const CgLeanSdp *sdp)
@@ -406,52 +441,77 @@ static const char *first_ufrag(const CgLeanSdp *sdp)
     return NULL;
 }
 
-/* A subscribe connection's half of an ICE restart: a new offer. */
-static void restart_sub(CgLeanRelay *relay, LeanPc *sub)
+/* A new offer of ours on a subscribe connection: its half of an ICE
+ * restart, or the publisher's screen share started or stopped. */
+static void reoffer_sub(CgLeanRelay *relay, LeanPc *sub, gboolean restart)
 {
     LeanEndpoint *pub = cg_lean_relay_lookup(relay, sub->publisher);
     if (!pub || !pub->offer)
         return;
     LeanNames names;
-    names_for(pub, &names);
+    names_for(pub, sub, &names);
     g_autoptr(GError) error = NULL;
-    g_autofree char *offer = cg_lean_conn_restart_offer(sub->conn, pub->offer, &names.relay, &error);
+    g_autofree char *offer =
+        restart ? cg_lean_conn_restart_offer(sub->conn, pub->offer, &names.relay, &error)
+                : cg_lean_conn_renegotiate_offer(sub->conn, pub->offer, &names.relay, &error);
     if (!offer) {
         cg_lean_relay_fail(relay, sub->ep, CG_MEDIA_ERROR_FAILED, error->message);
         return;
     }
+    note_screen_slot(sub, &names);
     sub->described = FALSE; /* its answer is awaited again */
     pc_announce(sub, "offer", offer);
 }
 
-/* A new offer on a negotiated "pub": an ICE restart (new credentials, same
- * media) restarts every connection of the endpoint; anything else is
- * refused. */
+/* A new offer on a negotiated "pub": new ICE credentials restart every
+ * connection of the endpoint (same media); the same credentials with a
+ * screen share started or stopped renegotiate the publish connection and
+ * every subscribe connection carrying it. */
 static gboolean take_publish_reoffer(LeanPc *pc, CgLeanSdp *offer, GError **error)
 {
     LeanEndpoint *ep = pc->ep;
-    if (!same_media(ep->offer, offer)) {
+    if (!keeps_media(ep->offer, offer, error))
+        return FALSE;
+    gboolean restart = g_strcmp0(first_ufrag(ep->offer), first_ufrag(offer)) != 0;
+    gboolean screen_before = cg_lean_sdp_sending(ep->offer, CG_LEAN_SDP_KIND_VIDEO, 1) != NULL;
+    gboolean screen_now = cg_lean_sdp_sending(offer, CG_LEAN_SDP_KIND_VIDEO, 1) != NULL;
+    if (screen_now && !ep->screen_allowed) {
         g_set_error(error, CG_MEDIA_ERROR, CG_MEDIA_ERROR_BAD_SDP,
-                    "a new publish offer may only restart ICE: its media must not change");
+                    "screen sharing is for clinicians: this participant may not share a screen");
         return FALSE;
     }
-    if (g_strcmp0(first_ufrag(ep->offer), first_ufrag(offer)) == 0) {
+    if (restart && offer->n_media != ep->offer->n_media) {
         g_set_error(error, CG_MEDIA_ERROR, CG_MEDIA_ERROR_BAD_SDP,
-                    "a new publish offer must restart ICE (new a=ice-ufrag and a=ice-pwd)");
+                    "an ICE restart may not change the media as well");
         return FALSE;
     }
-    g_autofree char *answer = cg_lean_conn_restart_answer(pc->conn, offer, error);
+    g_autofree char *answer = restart ? cg_lean_conn_restart_answer(pc->conn, offer, error)
+                                      : cg_lean_conn_renegotiate_answer(pc->conn, offer, error);
     if (!answer)
         return FALSE;
-    g_message("%s ICE restart: the endpoint's connections reconnect on the same seat", ep->tag);
+    if (restart)
+        g_message("%s ICE restart: the endpoint's connections reconnect on the same seat", ep->tag);
+    else if (screen_before != screen_now)
+        g_info("%s screen share %s", ep->tag, screen_now ? "started" : "stopped");
     cg_lean_sdp_free(ep->offer);
     ep->offer = offer;
+    take_streams(ep);
     pc_announce(pc, "answer", answer);
-    GHashTableIter it;
-    gpointer value;
-    g_hash_table_iter_init(&it, ep->subs);
-    while (g_hash_table_iter_next(&it, NULL, &value))
-        restart_sub(pc->relay, value);
+    if (restart) {
+        GHashTableIter it;
+        gpointer value;
+        g_hash_table_iter_init(&it, ep->subs);
+        while (g_hash_table_iter_next(&it, NULL, &value))
+            reoffer_sub(pc->relay, value, TRUE);
+    }
+    if (screen_before != screen_now) {
+        /* a copy: a failure may remove subscribers while we go */
+        g_autoptr(GPtrArray) carrying = g_ptr_array_copy(ep->fanout, NULL, NULL);
+        for (guint i = 0; i < carrying->len; i++)
+            reoffer_sub(pc->relay, g_ptr_array_index(carrying, i), FALSE);
+        if (screen_now)
+            cg_lean_forward_ask_keyframe(ep);
+    }
     return TRUE;
 }
 
@@ -502,12 +562,17 @@ static gboolean take_subscribe_answer(LeanPc *pc, const char *sdp, GError **erro
     CgLeanSdpAccepted accepted[CG_MEDIA_MAX_MLINES];
     if (!answer || !cg_lean_conn_accept_answer(pc->conn, answer, accepted, error))
         return FALSE;
+    /* our offer's m-lines: the microphone, the camera, then the screen */
     const CgLeanSdp *offer = cg_lean_conn_own_offer(pc->conn);
+    guint videos = 0;
+    memset(pc->accepts, 0, sizeof pc->accepts);
+    memset(pc->accepts_rtx, 0, sizeof pc->accepts_rtx);
     for (guint i = 0; i < offer->n_media; i++) {
-        guint k = offer->media[i].kind == CG_LEAN_SDP_KIND_AUDIO ? LEAN_AUDIO : LEAN_VIDEO;
+        guint k = offer->media[i].kind == CG_LEAN_SDP_KIND_AUDIO ? LEAN_AUDIO
+                  : videos++ == 0                                ? LEAN_VIDEO
+                                                                 : LEAN_SCREEN;
         pc->accepts[k] = accepted[i].active;
-        if (k == LEAN_VIDEO)
-            pc->accepts_rtx = accepted[i].active && accepted[i].rtx_pt >= 0;
+        pc->accepts_rtx[k] = accepted[i].active && accepted[i].rtx_pt >= 0;
     }
     pc->described = TRUE;
     return TRUE;
@@ -552,7 +617,7 @@ static void offer_sub(CgLeanRelay *relay, LeanEndpoint *pub, LeanEndpoint *sub)
     g_autoptr(GError) error = NULL;
     LeanPc *pc = pc_new(sub, name, pub->id, &error);
     LeanNames names;
-    names_for(pub, &names);
+    names_for(pub, NULL, &names);
     g_autofree char *offer =
         pc ? cg_lean_conn_offer(pc->conn, pub->offer, &names.relay, &error) : NULL;
     if (!offer) {
@@ -561,6 +626,7 @@ static void offer_sub(CgLeanRelay *relay, LeanEndpoint *pub, LeanEndpoint *sub)
         cg_lean_relay_fail(relay, sub, CG_MEDIA_ERROR_FAILED, "cannot subscribe");
         return;
     }
+    note_screen_slot(pc, &names);
     g_hash_table_insert(sub->subs, id_dup(pub->id), pc);
     g_ptr_array_add(pub->fanout, pc);
     pc_announce(pc, "offer", offer);
@@ -615,6 +681,15 @@ gboolean cg_lean_relay_set_receive_video(CgLeanRelay *relay, CgEndpointId id, gb
         }
     }
     return TRUE;
+}
+
+gboolean cg_lean_relay_set_screen_share_allowed(CgLeanRelay *relay, CgEndpointId id,
+                                               gboolean allowed, GError **error)
+{
+    LeanEndpoint *ep = endpoint_or_error(relay, id, error);
+    if (ep)
+        ep->screen_allowed = allowed;
+    return ep != NULL;
 }
 
 gboolean cg_lean_relay_set_video_bitrate_cap(CgLeanRelay *relay, CgEndpointId id, guint kbps,

@@ -44,6 +44,8 @@ gboolean cg_lean_relay_set_audio_muted(CgLeanRelay *relay, CgEndpointId ep, gboo
                                        GError **error);
 gboolean cg_lean_relay_set_receive_video(CgLeanRelay *relay, CgEndpointId ep, gboolean receive,
                                          GError **error);
+gboolean cg_lean_relay_set_screen_share_allowed(CgLeanRelay *relay, CgEndpointId ep,
+                                               gboolean allowed, GError **error);
 gboolean cg_lean_relay_set_video_bitrate_cap(CgLeanRelay *relay, CgEndpointId ep, guint kbps,
                                              GError **error);
 gboolean cg_lean_relay_route(CgLeanRelay *relay, CgEndpointId publisher, CgEndpointId subscriber,

@@ -694,12 +694,11 @@ char *cg_lean_sdp_build_answer(const CgLeanSdp *offer, const CgLeanSdpLocal *loc
     return finish(msg);
 }
 
-/* The publisher's first usable m-line of @kind that it sends on, or NULL. */
-static const CgLeanSdpMedia *sending(const CgLeanSdp *pub, CgLeanSdpKind kind)
+const CgLeanSdpMedia *cg_lean_sdp_sending(const CgLeanSdp *sdp, CgLeanSdpKind kind, guint nth)
 {
-    for (guint i = 0; i < pub->n_media; i++) {
-        const CgLeanSdpMedia *m = &pub->media[i];
-        if (m->kind == kind && cg_lean_sdp_media_usable(m) && sends(m->direction))
+    for (guint i = 0; i < sdp->n_media; i++) {
+        const CgLeanSdpMedia *m = &sdp->media[i];
+        if (m->kind == kind && cg_lean_sdp_media_usable(m) && sends(m->direction) && nth-- == 0)
             return m;
     }
     return NULL;
@@ -726,13 +725,14 @@ static void add_ssrcs(GstSDPMedia *m, const CgLeanSdpMedia *src, const CgLeanSdp
 }
 
 static gboolean relay_valid(const CgLeanSdpRelay *relay, const CgLeanSdpMedia *const src[2],
-                            GError **error)
+                            gboolean screen_line, GError **error)
 {
     gboolean ok = relay && is_token(relay->stream_id, 64) &&
                   (!src[0] || is_token(relay->audio_track_id, 64)) &&
                   (!src[1] || is_token(relay->video_track_id, 64)) &&
+                  (!screen_line || is_token(relay->screen_track_id, 64)) &&
                   (!relay->cname || is_token(relay->cname, 255));
-    guint needed = (src[0] ? 1 : 0) + (src[1] ? 1 : 0);
+    guint needed = (src[0] ? 1 : 0) + (src[1] ? 1 : 0) + (screen_line ? 1 : 0);
     for (guint i = 0; ok && relay->mids && i < needed; i++)
         ok = is_token(relay->mids[i], 32);
     if (!ok)
@@ -745,20 +745,24 @@ char *cg_lean_sdp_build_sub_offer(const CgLeanSdp *publisher, const CgLeanSdpLoc
                                   const CgLeanSdpRelay *relay, GError **error)
 {
     g_return_val_if_fail(publisher != NULL, NULL);
-    const CgLeanSdpMedia *src[2] = {sending(publisher, CG_LEAN_SDP_KIND_AUDIO),
-                                    sending(publisher, CG_LEAN_SDP_KIND_VIDEO)};
+    const CgLeanSdpMedia *src[3] = {cg_lean_sdp_sending(publisher, CG_LEAN_SDP_KIND_AUDIO, 0),
+                                    cg_lean_sdp_sending(publisher, CG_LEAN_SDP_KIND_VIDEO, 0), NULL};
     if (!src[0] && !src[1]) {
         g_set_error(error, CG_MEDIA_ERROR, CG_MEDIA_ERROR_BAD_SDP,
                     "the publisher sends neither Opus audio nor VP8 video");
         return NULL;
     }
-    if (!local_valid(local, error) || !relay_valid(relay, src, error))
+    src[2] = relay && relay->screen_track_id
+                 ? cg_lean_sdp_sending(publisher, CG_LEAN_SDP_KIND_VIDEO, 1)
+                 : NULL;
+    gboolean screen_line = src[1] && relay && relay->screen_track_id && (src[2] || relay->screen_slot);
+    if (!local_valid(local, error) || !relay_valid(relay, src, screen_line, error))
         return NULL;
-    static const char *const default_mids[] = {"0", "1"};
-    const char *mids[2];
+    static const char *const default_mids[] = {"0", "1", "2"};
+    const char *mids[3];
     guint n = 0;
-    for (guint k = 0; k < 2; k++)
-        if (src[k]) {
+    for (guint k = 0; k < 3; k++)
+        if (k < 2 ? src[k] != NULL : screen_line) {
             mids[n] = relay->mids ? relay->mids[n] : default_mids[n];
             n++;
         }
@@ -769,18 +773,31 @@ char *cg_lean_sdp_build_sub_offer(const CgLeanSdp *publisher, const CgLeanSdpLoc
     add_group(msg, bundle);
     g_autofree char *wms = g_strdup_printf(" WMS %s", relay->stream_id);
     gst_sdp_message_add_attribute(msg, "msid-semantic", wms);
-    for (guint k = 0, i = 0; k < 2; k++) {
-        if (!src[k])
+    for (guint k = 0, i = 0; k < 3; k++) {
+        if (k < 2 ? !src[k] : !screen_line)
             continue;
         gboolean audio = k == 0;
         GstSDPMedia m;
         begin_media(&m, audio ? "audio" : "video", "UDP/TLS/RTP/SAVPF", mids[i], local,
                     CG_LEAN_SDP_SETUP_ACTPASS, i == 0);
+        if (k == 2 && !src[2]) {
+            /* the slot of a stopped screen share: inactive, the camera's codec */
+            gst_sdp_media_add_attribute(&m, "inactive", NULL);
+            gst_sdp_media_add_attribute(&m, "content", "slides");
+            add_codec(&m, src[1], src[1]->codec.fmtp);
+            gst_sdp_message_add_media(msg, &m);
+            i++;
+            continue;
+        }
         gst_sdp_media_add_attribute(&m, "sendonly", NULL);
+        if (k == 2)
+            gst_sdp_media_add_attribute(&m, "content", "slides"); /* RFC 4796 */
         add_extmaps(&m, src[k]);
         /* the publisher's parameters describe the stream as it is encoded */
         add_codec(&m, src[k], src[k]->codec.fmtp);
-        add_ssrcs(&m, src[k], relay, audio ? relay->audio_track_id : relay->video_track_id);
+        add_ssrcs(&m, src[k], relay,
+                  k == 0 ? relay->audio_track_id
+                         : k == 1 ? relay->video_track_id : relay->screen_track_id);
         gst_sdp_message_add_media(msg, &m);
         i++;
     }

@@ -152,6 +152,9 @@ G_DEFINE_AUTOPTR_CLEANUP_FUNC(CgLeanSdp, cg_lean_sdp_free)
 
 /* Not rejected, audio or video, and with a codec consultd relays. */
 gboolean cg_lean_sdp_media_usable(const CgLeanSdpMedia *m);
+/* The publisher's @nth (0: first) usable m-line of @kind that it sends on, or
+ * NULL. The second sending video m-line is a screen share. (transfer none) */
+const CgLeanSdpMedia *cg_lean_sdp_sending(const CgLeanSdp *sdp, CgLeanSdpKind kind, guint nth);
 /* The id @m gives the extension @uri, or 0. */
 guint cg_lean_sdp_media_extmap_id(const CgLeanSdpMedia *m, const char *uri);
 
@@ -190,7 +193,14 @@ typedef struct {
     const char *audio_track_id; /* required if the publisher sends audio */
     const char *video_track_id; /* required if the publisher sends video */
     const char *cname;          /* NULL: the publisher's own (its RTCP is relayed) */
-    const char *const *mids;    /* NULL-terminated, one per m-line; NULL: "0", "1" */
+    const char *const *mids;    /* NULL-terminated, one per m-line; NULL: "0", "1", "2" */
+    /* Screen share: the publisher's second sending VP8 m-line is relayed on a
+     * third m-line (a=content:slides, this track id); NULL: never relayed. */
+    const char *screen_track_id;
+    /* An earlier offer of this connection had the screen m-line: keep it
+     * (inactive) while the publisher does not share, as an offer may not drop
+     * an m-line (RFC 3264 8). */
+    gboolean screen_slot;
 } CgLeanSdpRelay;
 
 /* consultd's offer for a subscribe connection carrying @publisher (a parsed
@@ -199,7 +209,8 @@ typedef struct {
  * that order), sendonly, BUNDLEd, rtcp-mux, actpass; the publisher's payload
  * types, RTX, SSRCs and ssrc-group:FID; the mid and audio-level extensions with
  * the publisher's ids (the mid extension's value is the subscriber's mid: the
- * relay rewrites it when the mids differ). Returns (transfer full) the SDP
+ * relay rewrites it when the mids differ); then the screen share m-line if
+ * @relay asks for one (see CgLeanSdpRelay). Returns (transfer full) the SDP
  * text, or NULL with @error (BAD_SDP: the publisher sends nothing usable;
  * FAILED: bad @local or @relay). */
 char *cg_lean_sdp_build_sub_offer(const CgLeanSdp *publisher, const CgLeanSdpLocal *local,

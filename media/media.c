@@ -355,6 +355,15 @@ gboolean cg_media_endpoint_set_receive_video(CgMedia *media, CgEndpointId id, gb
     return TRUE;
 }
 
+gboolean cg_media_endpoint_set_screen_share_allowed(CgMedia *media, CgEndpointId id,
+                                                    gboolean allowed, GError **error)
+{
+    g_return_val_if_fail(media != NULL, FALSE);
+    if (media->lean)
+        return cg_lean_relay_set_screen_share_allowed(media->lean, id, allowed, error);
+    return endpoint_or_error(media, id, error) != NULL; /* not on this relay */
+}
+
 gboolean cg_media_endpoint_set_video_bitrate_cap(CgMedia *media, CgEndpointId id, guint kbps,
                                                  GError **error)
 {

@@ -139,6 +139,14 @@ gboolean cg_media_endpoint_set_audio_muted(CgMedia *media, CgEndpointId ep, gboo
 gboolean cg_media_endpoint_set_receive_video(CgMedia *media, CgEndpointId ep, gboolean receive,
                                              GError **error);
 
+/* Screen share: may @ep publish a second video (its publish offer's second
+ * sending VP8 m-line, relayed as a separate track "cg-<id>-screen" on an
+ * a=content:slides m-line)? FALSE by default: clinicians only, the caller
+ * decides. An offer that shares without it is refused (bad_sdp). The
+ * webrtcbin relay never relays a second video. */
+gboolean cg_media_endpoint_set_screen_share_allowed(CgMedia *media, CgEndpointId ep,
+                                                    gboolean allowed, GError **error);
+
 /* Caps the video bitrate @ep publishes at @kbps (0: no cap; per-consult
  * bitrate cap). The lean relay's REMB to the publisher never asks for more
  * (browsers honour REMB as their sending limit); without a cap, REMB carries

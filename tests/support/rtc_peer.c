@@ -120,6 +120,8 @@ static PcShared *pcs_copy(const PcShared *sh)
     return pcs_new(sh->ps, sh->pc, sh->label, sh->serial);
 }
 
+G_DEFINE_AUTOPTR_CLEANUP_FUNC(PcShared, pcs_free)
+
 static void pcs_closure_free(gpointer data, GClosure *c)
 {
     (void)c;
@@ -342,11 +344,28 @@ static GstPadProbeReturn count_key_requests(GstPad *pad, GstPadProbeInfo *info, 
     return GST_PAD_PROBE_OK;
 }
 
+/* A subscribe connection's third m-line is its publisher's screen share
+ * (consultd's offers: microphone, camera, screen): recorded under
+ * "LABEL/screen". (transfer full) */
+static PcShared *decode_target(GstPad *pad, const PcShared *sh)
+{
+    GObject *trans = NULL;
+    guint mline = 0;
+    g_object_get(pad, "transceiver", &trans, NULL);
+    if (trans)
+        g_object_get(trans, "mlineindex", &mline, NULL);
+    g_clear_object(&trans);
+    if (mline < 2)
+        return pcs_copy(sh);
+    g_autofree char *label = g_strdup_printf("%s/screen", sh->label);
+    return pcs_new(sh->ps, sh->pc, label, sh->serial);
+}
+
 static void decode_pad(GstElement *webrtc, GstPad *pad, gpointer data)
 {
-    PcShared *sh = data;
     if (GST_PAD_DIRECTION(pad) != GST_PAD_SRC)
         return;
+    g_autoptr(PcShared) sh = decode_target(pad, data);
     g_autoptr(GstCaps) caps = gst_pad_get_current_caps(pad);
     const GstStructure *s = caps ? gst_caps_get_structure(caps, 0) : NULL;
     const char *enc = s ? gst_structure_get_string(s, "encoding-name") : NULL;
@@ -750,6 +769,69 @@ void cg_rtc_peer_remote_description(CgRtcPeer *peer, const char *pc_name, const 
     gst_bin_add(GST_BIN(peer->pipeline), webrtc);
     gst_element_sync_state_with_parent(webrtc);
     set_remote(pc, GST_WEBRTC_SDP_TYPE_OFFER, sdp);
+}
+
+/* The screen share: a second VP8 stream (payload type 98, the colour given)
+ * on a new sendonly transceiver of "pub", then a new offer. */
+void cg_rtc_peer_start_screen(CgRtcPeer *peer, guint32 color_rgb)
+{
+    PeerPc *pc = g_hash_table_lookup(peer->pcs, "pub");
+    g_autoptr(GstElement) pubbin = gst_bin_get_by_name(GST_BIN(peer->pipeline), "pub-bin");
+    if (!pc || !pubbin || peer->frozen)
+        return;
+    /* its SSRC goes into the offer (a=ssrc): webrtcbin 1.22 receivers put a
+     * BUNDLEd stream whose SSRC nobody signalled on the wrong transceiver */
+    guint32 ssrc = g_random_int();
+    g_autofree char *desc = g_strdup_printf(
+        "videotestsrc is-live=true pattern=solid-color foreground-color=0x%08x ! "
+        "video/x-raw,width=320,height=240,framerate=10/1 ! videoconvert ! queue ! "
+        "vp8enc deadline=1 keyframe-max-dist=30 target-bitrate=100000 ! rtpvp8pay pt=98 ssrc=%u",
+        0xff000000u | (color_rgb & 0xffffffu), ssrc);
+    g_autoptr(GError) err = NULL;
+    GstElement *bin = gst_parse_bin_from_description(desc, TRUE, &err);
+    if (!bin) {
+        g_message("rtc_peer: cannot build the screen share: %s", err->message);
+        return;
+    }
+    gst_object_set_name(GST_OBJECT(bin), "screen-bin");
+    gst_bin_add(GST_BIN(pubbin), bin);
+    GstPad *sink = gst_element_request_pad_simple(pc->webrtc, "sink_%u");
+    g_autoptr(GstPad) src = gst_element_get_static_pad(bin, "src");
+    gst_pad_link(src, sink);
+    GObject *trans = NULL;
+    g_object_get(sink, "transceiver", &trans, NULL);
+    /* codec preferences: the offer is made before the first buffer sets caps */
+    g_autofree char *caps_text = g_strdup_printf(
+        "application/x-rtp,media=video,encoding-name=VP8,payload=98,clock-rate=90000,ssrc=(uint)%u",
+        ssrc);
+    g_autoptr(GstCaps) caps = gst_caps_from_string(caps_text);
+    if (trans)
+        g_object_set(trans, "direction", GST_WEBRTC_RTP_TRANSCEIVER_DIRECTION_SENDONLY,
+                     "codec-preferences", caps, NULL);
+    g_clear_object(&trans);
+    gst_object_unref(sink);
+    gst_element_sync_state_with_parent(bin);
+    create_local(pc, "create-offer");
+}
+
+/* Stops the screen share: its transceiver becomes inactive, then a new offer. */
+void cg_rtc_peer_stop_screen(CgRtcPeer *peer)
+{
+    PeerPc *pc = g_hash_table_lookup(peer->pcs, "pub");
+    if (!pc || peer->frozen)
+        return;
+    GArray *transceivers = NULL;
+    g_signal_emit_by_name(pc->webrtc, "get-transceivers", &transceivers);
+    for (guint i = 0; transceivers && i < transceivers->len; i++) {
+        GstWebRTCRTPTransceiver *t = g_array_index(transceivers, GstWebRTCRTPTransceiver *, i);
+        guint mline = 0;
+        g_object_get(t, "mlineindex", &mline, NULL);
+        if (mline == 2)
+            g_object_set(t, "direction", GST_WEBRTC_RTP_TRANSCEIVER_DIRECTION_INACTIVE, NULL);
+    }
+    if (transceivers)
+        g_array_unref(transceivers);
+    create_local(pc, "create-offer");
 }
 
 void cg_rtc_peer_restart_ice(CgRtcPeer *peer)

@@ -62,6 +62,11 @@ void cg_rtc_peer_remote_candidate(CgRtcPeer *peer, const char *pc, guint mline_i
  * agent takes the new credentials and keeps its pair, so this proves the
  * server's side of a restart.) */
 void cg_rtc_peer_restart_ice(CgRtcPeer *peer);
+/* Screen share: starts publishing a second video (solid @color_rgb) on
+ * "pub" with a new offer; receivers record it under "LABEL/screen".
+ * cg_rtc_peer_stop_screen() makes it inactive, with a new offer. */
+void cg_rtc_peer_start_screen(CgRtcPeer *peer, guint32 color_rgb);
+void cg_rtc_peer_stop_screen(CgRtcPeer *peer);
 /* The server closed @pc (pc_closed). */
 void cg_rtc_peer_close_pc(CgRtcPeer *peer, const char *pc);
 

@@ -30,6 +30,8 @@ typedef struct {
     guint loudest;        /* lowest -dBov reported */
     guint stats;          /* endpoint_stats events */
     CgMediaStats last_stats;
+    guint refusals;       /* descriptions of its that consultd refused */
+    guint slides_offers;  /* sub offers with a screen share m-line */
     guint pub_answers;    /* answers consultd sent on "pub" */
     char *pub_ufrag;      /* the a=ice-ufrag of the last of them */
 } Party;
@@ -59,6 +61,7 @@ static void m_description(gpointer user, CgEndpointId ep, const char *pc, CgEndp
     if (p) {
         p->sdps++;
         p->sdps_resilient += strstr(sdp, "useinbandfec=1;usedtx=1") != NULL;
+        p->slides_offers += g_str_has_prefix(pc, "sub") && strstr(sdp, "a=content:slides") != NULL;
         const char *ufrag = strstr(sdp, "a=ice-ufrag:");
         if (g_strcmp0(pc, "pub") == 0 && ufrag) {
             p->pub_answers++;
@@ -120,8 +123,10 @@ static void p_description(gpointer user, const char *pc, const char *type, const
 {
     Party *p = user;
     g_autoptr(GError) error = NULL;
-    if (!cg_media_remote_description(p->fx->media, p->id, pc, type, sdp, &error))
+    if (!cg_media_remote_description(p->fx->media, p->id, pc, type, sdp, &error)) {
+        p->refusals++;
         g_test_message("%s %s refused: %s\n%s", p->label, pc, error->message, sdp);
+    }
 }
 
 static void p_candidate(gpointer user, const char *pc, guint mline, const char *cand)
@@ -388,6 +393,78 @@ static void test_stats(Fixture *fx, gconstpointer data)
     g_assert_cmpuint(fx->party[0].spoke, >, 0);
 }
 
+typedef struct {
+    guint receiver;
+    char label[16];
+    guint frames;
+} FramesAt;
+
+static gboolean frames_reach(Fixture *fx, gconstpointer arg)
+{
+    const FramesAt *f = arg;
+    return cg_rtc_peer_video_frames(fx->party[f->receiver].peer, f->label) >= f->frames;
+}
+
+/* @receiver decodes @n more frames of @label than now */
+static gboolean wait_more_frames(Fixture *fx, guint receiver, const char *label, guint n)
+{
+    FramesAt f = {.receiver = receiver,
+                  .frames = cg_rtc_peer_video_frames(fx->party[receiver].peer, label) + n};
+    g_strlcpy(f.label, label, sizeof f.label);
+    return wait_for(fx, frames_reach, &f, WAIT_US);
+}
+
+static gboolean refused(Fixture *fx, gconstpointer arg)
+{
+    return fx->party[GPOINTER_TO_UINT(arg)].refusals > 0;
+}
+
+/* A clinician (p0) shares a screen: the others receive it as a separate
+ * stream ("p0/screen", on an a=content:slides m-line) while the camera goes
+ * on; when it stops, it stops everywhere. p1 is not allowed to share (a
+ * patient): its offer is refused and nobody receives anything of it. */
+static void test_screen_share(Fixture *fx, gconstpointer data)
+{
+    (void)data;
+    start_call(fx);
+    g_autoptr(GError) error = NULL;
+    g_assert_true(cg_media_endpoint_set_screen_share_allowed(fx->media, fx->party[0].id, TRUE,
+                                                             &error));
+    cg_rtc_peer_start_screen(fx->party[0].peer, 0xffff00);
+    for (guint r = 1; r < N_PEERS; r++) {
+        if (!wait_more_frames(fx, r, "p0/screen", 10)) {
+            g_autofree char *d = cg_rtc_peer_describe_label(fx->party[r].peer, "p0");
+            g_error("p%u decodes no screen share from p0: %s", r, d);
+        }
+        guint32 rgb = 0;
+        g_assert_true(cg_rtc_peer_video_color(fx->party[r].peer, "p0/screen", &rgb));
+        g_assert_true(color_close(rgb, 0xffff00));
+        g_assert_true(cg_rtc_peer_video_color(fx->party[r].peer, "p0", &rgb));
+        g_assert_true(color_close(rgb, colors[0])); /* the camera, unchanged */
+        g_assert_true(wait_more_frames(fx, r, "p0", 10));
+        g_assert_cmpuint(fx->party[r].slides_offers, >=, 1);
+    }
+    g_assert_cmpuint(fx->party[0].refusals, ==, 0);
+
+    /* not allowed */
+    cg_rtc_peer_start_screen(fx->party[1].peer, 0x00ffff);
+    g_assert_true(wait_for(fx, refused, GUINT_TO_POINTER(1), WAIT_US));
+    g_assert_true(wait_more_frames(fx, 0, "p1", 15));
+    g_assert_cmpuint(cg_rtc_peer_video_frames(fx->party[0].peer, "p1/screen"), ==, 0);
+    g_assert_cmpuint(cg_rtc_peer_video_frames(fx->party[2].peer, "p1/screen"), ==, 0);
+
+    /* stop: the screen stops at every receiver, the camera goes on */
+    guint offers_before = fx->party[2].slides_offers;
+    cg_rtc_peer_stop_screen(fx->party[0].peer);
+    g_assert_true(wait_more_frames(fx, 2, "p0", 15)); /* the renegotiation settles */
+    g_assert_cmpuint(fx->party[2].slides_offers, >, offers_before); /* inactive slot */
+    guint screen_then = cg_rtc_peer_video_frames(fx->party[2].peer, "p0/screen");
+    g_assert_true(wait_more_frames(fx, 2, "p0", 15));
+    g_assert_cmpuint(cg_rtc_peer_video_frames(fx->party[2].peer, "p0/screen"), ==, screen_then);
+    for (guint i = 0; i < N_PEERS; i++)
+        g_assert_cmpuint(fx->party[i].failed, ==, 0);
+}
+
 static gboolean failed_seen(Fixture *fx, gconstpointer arg)
 {
     return fx->party[GPOINTER_TO_UINT(arg)].failed > 0;
@@ -453,5 +530,6 @@ int main(int argc, char **argv)
     g_test_add("/media/remove", Fixture, NULL, setup, test_remove, teardown);
     g_test_add("/media/ice-restart", Fixture, NULL, setup, test_ice_restart, teardown);
     g_test_add("/media/stats", Fixture, NULL, setup, test_stats, teardown);
+    g_test_add("/media/screen-share", Fixture, NULL, setup, test_screen_share, teardown);
     return g_test_run();
 }

@@ -25,6 +25,8 @@
 
 typedef struct {
     guint frames;
+    guint video_ssrc, audio_ssrc; /* from the decoded pads' caps */
+    guint64 audio_samples; /* decoded, concealment included */
     guint64 audio_packets; /* RTP packets of this label's audio, before decoding */
     guint64 video_packets; /* and of its video */
     gboolean have_color;
@@ -43,6 +45,7 @@ typedef struct {
     GHashTable *by_label; /* label -> PeerStats */
     guint64 packets;      /* under lock */
     gint kf_requests;     /* atomic */
+    gboolean repair_loss; /* options.repair_loss; set before any thread starts */
     gboolean alive;       /* under lock: FALSE once the peer is freed */
     CgRtcPeer *peer;      /* under lock, main context use only via hops */
     GMainContext *ctx;
@@ -262,6 +265,7 @@ static GstFlowReturn on_audio_sample(GstAppSink *sink, gpointer data)
     gsize count = map.size / sizeof(float);
     g_mutex_lock(&sh->ps->lock);
     PeerStats *s = stats_for(sh->ps, sh->label);
+    s->audio_samples += count;
     for (gsize i = 0; i < count; i++) {
         s->ring[s->ring_pos] = f[i];
         s->ring_pos = (s->ring_pos + 1) % PEER_TONE_WINDOW;
@@ -344,6 +348,50 @@ static GstPadProbeReturn count_key_requests(GstPad *pad, GstPadProbeInfo *info, 
     return GST_PAD_PROBE_OK;
 }
 
+/* ---- finding webrtcbin's elements ----------------------------------------- */
+
+/* Does @el's sink pad carry @ssrc (its caps say so)? 0: any. */
+static gboolean element_ssrc_is(GstElement *el, guint ssrc)
+{
+    if (!ssrc)
+        return TRUE;
+    g_autoptr(GstPad) pad = gst_element_get_static_pad(el, "sink");
+    g_autoptr(GstCaps) caps = pad ? gst_pad_get_current_caps(pad) : NULL;
+    const GstStructure *s = caps ? gst_caps_get_structure(caps, 0) : NULL;
+    guint have = 0;
+    return s && gst_structure_get_uint(s, "ssrc", &have) && have == ssrc;
+}
+
+/* (transfer full) every element made by @factory inside @bin (recursively)
+ * whose sink pad carries @ssrc (0: any). */
+static GList *find_elements(GstBin *bin, const char *factory, guint ssrc)
+{
+    GList *found = NULL;
+    GstIterator *els = gst_bin_iterate_recurse(bin);
+    GValue v = G_VALUE_INIT;
+    while (gst_iterator_next(els, &v) == GST_ITERATOR_OK) {
+        GstElement *el = g_value_get_object(&v);
+        GstElementFactory *f = gst_element_get_factory(el);
+        if (f && g_str_equal(GST_OBJECT_NAME(f), factory) && element_ssrc_is(el, ssrc))
+            found = g_list_prepend(found, gst_object_ref(el));
+        g_value_reset(&v);
+    }
+    g_value_unset(&v);
+    gst_iterator_free(els);
+    return found;
+}
+
+/* repair_loss: webrtcbin 1.22 gives every jitter buffer of a bundle the
+ * retransmission setting of any of its transceivers, so audio would be
+ * NACKed too (and no RTX answers it); browsers leave audio to FEC and PLC. */
+static void audio_without_nack(GstElement *webrtc, guint ssrc)
+{
+    GList *jb = find_elements(GST_BIN(webrtc), "rtpjitterbuffer", ssrc);
+    for (GList *l = jb; l; l = l->next)
+        g_object_set(l->data, "do-retransmission", FALSE, NULL);
+    g_list_free_full(jb, gst_object_unref);
+}
+
 /* A subscribe connection's third m-line is its publisher's screen share
  * (consultd's offers: microphone, camera, screen): recorded under
  * "LABEL/screen". (transfer full) */
@@ -370,18 +418,34 @@ static void decode_pad(GstElement *webrtc, GstPad *pad, gpointer data)
     const GstStructure *s = caps ? gst_caps_get_structure(caps, 0) : NULL;
     const char *enc = s ? gst_structure_get_string(s, "encoding-name") : NULL;
     gboolean video = g_strcmp0(enc, "VP8") == 0;
+    guint ssrc = 0;
+    if (s && gst_structure_get_uint(s, "ssrc", &ssrc) && (video || g_strcmp0(enc, "OPUS") == 0)) {
+        g_mutex_lock(&sh->ps->lock);
+        PeerStats *st = stats_for(sh->ps, sh->label);
+        *(video ? &st->video_ssrc : &st->audio_ssrc) = ssrc;
+        g_mutex_unlock(&sh->ps->lock);
+        if (!video && sh->ps->repair_loss)
+            audio_without_nack(webrtc, ssrc);
+    }
     /* async=false: a sink added to a playing pipeline otherwise waits in
      * PAUSED for a preroll that the pipeline may never complete; the branch
      * then blocks and its queue fills (seen: 1 s of audio and video pushed,
-     * then nothing, under load in the 8-party test). */
-    const char *desc =
-        video ? "queue ! rtpvp8depay ! vp8dec ! videoconvert ! video/x-raw,format=RGB ! "
-                "appsink name=sink sync=false async=false max-buffers=2 drop=true"
+     * then nothing, under load in the 8-party test). With repair_loss, a
+     * broken frame stops the picture until a key frame (requested upstream,
+     * which the RTP session sends as a PLI), and Opus conceals or uses FEC. */
+    gboolean repair = sh->ps->repair_loss;
+    g_autofree char *desc =
+        video ? g_strdup_printf("queue ! rtpvp8depay wait-for-keyframe=%d request-keyframe=%d ! "
+                                "vp8dec ! videoconvert ! video/x-raw,format=RGB ! appsink "
+                                "name=sink sync=false async=false max-buffers=2 drop=true",
+                                repair, repair)
         : g_strcmp0(enc, "OPUS") == 0
-            ? "queue ! rtpopusdepay ! opusdec ! audioconvert ! audioresample ! "
-              "audio/x-raw,format=F32LE,channels=1,rate=48000 ! "
-              "appsink name=sink sync=false async=false max-buffers=20 drop=true"
-            : "fakesink sync=false async=false";
+            ? g_strdup_printf("queue ! rtpopusdepay ! opusdec plc=%d use-inband-fec=%d ! "
+                              "audioconvert ! audioresample ! "
+                              "audio/x-raw,format=F32LE,channels=1,rate=48000 ! "
+                              "appsink name=sink sync=false async=false max-buffers=20 drop=true",
+                              repair, repair)
+            : g_strdup("fakesink sync=false async=false");
     g_autoptr(GError) err = NULL;
     GstElement *bin = gst_parse_bin_from_description(desc, TRUE, &err);
     if (!bin) {
@@ -565,6 +629,40 @@ static void on_negotiation_needed(GstElement *w, gpointer data)
     hop(data, main_negotiate, NULL, NULL);
 }
 
+/* repair_loss: NACK (and RTX, when offered) on video transceivers. webrtcbin
+ * 1.22 makes a sub connection's transceivers while it creates the answer
+ * (not at set-remote-description), and emits this from there, on its own
+ * thread, before it writes the answer and before any jitter buffer, which
+ * takes its do-retransmission from the transceiver, exists. Audio is left to
+ * FEC and PLC, as browsers do. */
+static void on_new_transceiver(GstElement *w, GstWebRTCRTPTransceiver *t, gpointer data)
+{
+    (void)w;
+    (void)data;
+    GstWebRTCKind kind = GST_WEBRTC_KIND_UNKNOWN;
+    g_object_get(t, "kind", &kind, NULL);
+    if (kind == GST_WEBRTC_KIND_VIDEO)
+        g_object_set(t, "do-nack", TRUE, NULL);
+}
+
+/* repair_loss: webrtcbin's RTP session sizes its RTCP interval from the
+ * session bandwidth, which a receive-only connection estimates near zero:
+ * its RTCP then goes every ~0.7 s, and so may a NACK or PLI that missed its
+ * one early packet per interval. A browser sends feedback at once; a bandwidth
+ * worth of the media brings the interval down to ~0.1 s. Emitted on a
+ * streaming thread, without the session's lock. */
+#define PEER_RECEIVER_SESSION_BANDWIDTH 1000000.0
+static void on_new_ssrc(GstElement *rtpbin, guint session, guint ssrc, gpointer data)
+{
+    (void)ssrc;
+    (void)data;
+    GObject *internal = NULL;
+    g_signal_emit_by_name(rtpbin, "get-internal-session", session, &internal);
+    if (internal)
+        g_object_set(internal, "bandwidth", PEER_RECEIVER_SESSION_BANDWIDTH, NULL);
+    g_clear_object(&internal);
+}
+
 static void main_answer(CgRtcPeer *peer, PeerPc *pc, gpointer data)
 {
     (void)peer;
@@ -634,6 +732,7 @@ CgRtcPeer *cg_rtc_peer_new(const CgRtcPeerOptions *options, const CgRtcPeerEvent
     g_mutex_init(&peer->ps->lock);
     peer->ps->by_label = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, g_free);
     peer->ps->alive = TRUE;
+    peer->ps->repair_loss = options->repair_loss;
     peer->ps->peer = peer;
     peer->ps->ctx = g_main_context_ref(peer->ctx);
     peer->pipeline = gst_pipeline_new(NULL);
@@ -673,6 +772,15 @@ void cg_rtc_peer_free(CgRtcPeer *peer)
     g_free(peer);
 }
 
+/* Is what is linked to webrtcbin's sink @pad video (its caps filter says so)? */
+static gboolean pad_is_video(GstPad *pad)
+{
+    g_autoptr(GstCaps) caps = gst_pad_peer_query_caps(pad, NULL);
+    const GstStructure *s =
+        caps && !gst_caps_is_empty(caps) ? gst_caps_get_structure(caps, 0) : NULL;
+    return s && g_strcmp0(gst_structure_get_string(s, "media"), "video") == 0;
+}
+
 void cg_rtc_peer_publish(CgRtcPeer *peer)
 {
     g_autofree char *desc = NULL;
@@ -687,11 +795,13 @@ void cg_rtc_peer_publish(CgRtcPeer *peer)
             0xff000000u | (o->color_rgb & 0xffffffu), o->width ? o->width : 320,
             o->height ? o->height : 240, o->fps ? o->fps : 15,
             o->keyframe_max_dist ? o->keyframe_max_dist : 30);
+    /* FEC: libopus adds it only when told to expect loss */
     desc = g_strdup_printf(
         "webrtcbin name=w %s audiotestsrc is-live=true wave=sine freq=%u ! audioconvert ! "
-        "audioresample ! level audio-level-meta=true ! queue ! opusenc ! rtpopuspay name=apay ! "
+        "audioresample ! level audio-level-meta=true ! queue ! opusenc %s ! rtpopuspay name=apay ! "
         "application/x-rtp,media=audio,encoding-name=OPUS,payload=111 ! w.",
-        video ? video : "", peer->opt.tone_hz);
+        video ? video : "", peer->opt.tone_hz,
+        o->repair_loss ? "inband-fec=true packet-loss-percentage=10" : "");
     g_autoptr(GError) err = NULL;
     GstElement *bin = gst_parse_bin_from_description(desc, FALSE, &err);
     if (!bin) {
@@ -719,9 +829,12 @@ void cg_rtc_peer_publish(CgRtcPeer *peer)
     GValue v = G_VALUE_INIT;
     while (gst_iterator_next(it, &v) == GST_ITERATOR_OK) {
         GObject *trans = NULL;
-        g_object_get(g_value_get_object(&v), "transceiver", &trans, NULL);
+        GstPad *sinkpad = g_value_get_object(&v);
+        g_object_get(sinkpad, "transceiver", &trans, NULL);
         if (trans)
             g_object_set(trans, "direction", GST_WEBRTC_RTP_TRANSCEIVER_DIRECTION_SENDONLY, NULL);
+        if (trans && o->repair_loss && pad_is_video(sinkpad))
+            g_object_set(trans, "do-nack", TRUE, NULL); /* offers RTX, answers NACKs */
         g_clear_object(&trans);
         g_value_reset(&v);
     }
@@ -765,6 +878,16 @@ void cg_rtc_peer_remote_description(CgRtcPeer *peer, const char *pc_name, const 
     }
     g_autofree char *ename = g_strdup_printf("%s-webrtc", pc_name);
     GstElement *webrtc = gst_element_factory_make("webrtcbin", ename);
+    if (peer->opt.jitter_latency_ms)
+        g_object_set(webrtc, "latency", peer->opt.jitter_latency_ms, NULL);
+    if (peer->opt.repair_loss)
+        g_signal_connect(webrtc, "on-new-transceiver", G_CALLBACK(on_new_transceiver), NULL);
+    g_autoptr(GstElement) rtpbin =
+        peer->opt.repair_loss ? gst_bin_get_by_name(GST_BIN(webrtc), "rtpbin") : NULL;
+    if (rtpbin)
+        g_signal_connect(rtpbin, "on-new-ssrc", G_CALLBACK(on_new_ssrc), NULL);
+    else if (peer->opt.repair_loss)
+        g_warning("rtc_peer: no rtpbin in webrtcbin: RTCP keeps its default interval");
     pc = pc_add(peer, pc_name, label ? label : pc_name, webrtc);
     gst_bin_add(GST_BIN(peer->pipeline), webrtc);
     gst_element_sync_state_with_parent(webrtc);
@@ -955,6 +1078,118 @@ guint64 cg_rtc_peer_packets_received(CgRtcPeer *peer)
     return n;
 }
 
+guint64 cg_rtc_peer_audio_samples(CgRtcPeer *peer, const char *label)
+{
+    g_mutex_lock(&peer->ps->lock);
+    PeerStats *s = g_hash_table_lookup(peer->ps->by_label, label);
+    guint64 n = s ? s->audio_samples : 0;
+    g_mutex_unlock(&peer->ps->lock);
+    return n;
+}
+
+/* The connection carrying @label, or NULL. */
+static PeerPc *pc_for_label(CgRtcPeer *peer, const char *label)
+{
+    GHashTableIter it;
+    gpointer value;
+    g_hash_table_iter_init(&it, peer->pcs);
+    while (g_hash_table_iter_next(&it, NULL, &value))
+        if (g_strcmp0(((PeerPc *)value)->sh->label, label) == 0)
+            return value;
+    return NULL;
+}
+
+static guint64 structure_u64(const GstStructure *s, const char *field)
+{
+    guint64 u64 = 0;
+    guint u = 0;
+    if (gst_structure_get_uint64(s, field, &u64))
+        return u64;
+    return gst_structure_get_uint(s, field, &u) ? u : 0;
+}
+
+/* Sum of @field of the "stats" structure of @elements. */
+static guint64 sum_stats(GList *elements, const char *field)
+{
+    guint64 sum = 0;
+    for (GList *l = elements; l; l = l->next) {
+        GstStructure *stats = NULL;
+        g_object_get(l->data, "stats", &stats, NULL);
+        if (stats) {
+            sum += structure_u64(stats, field);
+            gst_structure_free(stats);
+        }
+    }
+    return sum;
+}
+
+static guint64 sum_uint_property(GList *elements, const char *prop)
+{
+    guint64 sum = 0;
+    for (GList *l = elements; l; l = l->next) {
+        guint n = 0;
+        g_object_get(l->data, prop, &n, NULL);
+        sum += n;
+    }
+    return sum;
+}
+
+guint64 cg_rtc_peer_audio_concealed(CgRtcPeer *peer, const char *label)
+{
+    PeerPc *pc = pc_for_label(peer, label);
+    if (!pc)
+        return 0;
+    /* the decoders live in "<pc>-dec-N" bins beside the connection's webrtcbin */
+    g_autofree char *prefix = g_strdup_printf("%s-dec-", pc->name);
+    GList *decoders = find_elements(GST_BIN(peer->pipeline), "opusdec", 0), *mine = NULL;
+    for (GList *l = decoders; l; l = l->next) {
+        g_autoptr(GstObject) parent = gst_object_get_parent(l->data);
+        if (parent && g_str_has_prefix(GST_OBJECT_NAME(parent), prefix))
+            mine = g_list_prepend(mine, gst_object_ref(l->data));
+    }
+    guint64 n = sum_stats(mine, "plc-num-samples");
+    g_list_free_full(decoders, gst_object_unref);
+    g_list_free_full(mine, gst_object_unref);
+    return n;
+}
+
+gboolean cg_rtc_peer_receive_repair(CgRtcPeer *peer, const char *label, gboolean video,
+                                    CgRtcPeerReceiveRepair *out)
+{
+    memset(out, 0, sizeof *out);
+    PeerPc *pc = pc_for_label(peer, label);
+    if (!pc)
+        return FALSE;
+    g_mutex_lock(&peer->ps->lock);
+    PeerStats *s = g_hash_table_lookup(peer->ps->by_label, label);
+    guint ssrc = s ? (video ? s->video_ssrc : s->audio_ssrc) : 0;
+    g_mutex_unlock(&peer->ps->lock);
+    if (!ssrc)
+        return FALSE;
+    GList *jb = find_elements(GST_BIN(pc->webrtc), "rtpjitterbuffer", ssrc);
+    out->lost = sum_stats(jb, "num-lost");
+    out->rtx_requests = sum_stats(jb, "rtx-count");
+    out->rtx_repaired = sum_stats(jb, "rtx-success-count");
+    gboolean found = jb != NULL;
+    g_list_free_full(jb, gst_object_unref);
+    return found;
+}
+
+void cg_rtc_peer_send_repair(CgRtcPeer *peer, CgRtcPeerSendRepair *out)
+{
+    memset(out, 0, sizeof *out);
+    PeerPc *pc = g_hash_table_lookup(peer->pcs, "pub");
+    if (!pc)
+        return;
+    GList *sessions = find_elements(GST_BIN(pc->webrtc), "rtpsession", 0);
+    GList *rtx = find_elements(GST_BIN(pc->webrtc), "rtprtxsend", 0);
+    out->nacks = sum_stats(sessions, "recv-nack-count");
+    out->rtx_requests = sum_uint_property(rtx, "num-rtx-requests");
+    out->rtx_sent = sum_uint_property(rtx, "num-rtx-packets");
+    g_list_free_full(sessions, gst_object_unref);
+    g_list_free_full(rtx, gst_object_unref);
+}
+
 guint cg_rtc_peer_keyframe_requests(CgRtcPeer *peer)
 {
     return (guint)g_atomic_int_get(&peer->ps->kf_requests);
@@ -965,6 +1200,15 @@ gint64 cg_rtc_peer_connected_time(CgRtcPeer *peer, const char *label)
     g_mutex_lock(&peer->ps->lock);
     PeerStats *s = g_hash_table_lookup(peer->ps->by_label, label);
     gint64 t = s ? s->connected : 0;
+    g_mutex_unlock(&peer->ps->lock);
+    return t;
+}
+
+gint64 cg_rtc_peer_last_frame_time(CgRtcPeer *peer, const char *label)
+{
+    g_mutex_lock(&peer->ps->lock);
+    PeerStats *s = g_hash_table_lookup(peer->ps->by_label, label);
+    gint64 t = s ? s->last_frame : 0;
     g_mutex_unlock(&peer->ps->lock);
     return t;
 }

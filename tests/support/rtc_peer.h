@@ -36,6 +36,18 @@ typedef struct {
      * must outlive the peer. With relay_only, every path goes through it. */
     const char *turn_server;
     gboolean relay_only;
+    /* On a lossy network, repair loss as a browser does. Publishing: the video
+     * transceiver offers RTX and retransmits what is NACKed; Opus carries
+     * in-band FEC. Receiving: answers accept NACK and RTX for video, the video
+     * jitter buffer asks for retransmissions (audio's does not) and waits
+     * jitter_latency_ms for them (0 = webrtcbin's 200 ms); a video packet
+     * still missing then stops the picture until the next key frame, which
+     * the depayloader asks for (a PLI from the RTP session); Opus conceals
+     * lost packets (PLC) or rebuilds them from FEC; the RTP session's RTCP
+     * interval is cut to ~0.1 s so that feedback goes out at once. Without
+     * it, lost packets are only skipped. */
+    gboolean repair_loss;
+    guint jitter_latency_ms;
 } CgRtcPeerOptions;
 
 typedef struct {
@@ -88,12 +100,38 @@ gint64 cg_rtc_peer_first_frame_time(CgRtcPeer *peer, const char *label);
 /* Number of media packets (RTP, audio+video) that reached any sub connection. */
 guint64 cg_rtc_peer_packets_received(CgRtcPeer *peer);
 
+/* Decoded audio from @label (48 kHz mono samples out of the decoder, including
+ * concealment), and how many of them the decoder made up for lost packets. */
+guint64 cg_rtc_peer_audio_samples(CgRtcPeer *peer, const char *label);
+guint64 cg_rtc_peer_audio_concealed(CgRtcPeer *peer, const char *label);
+
+/* What the jitter buffer of @label's video (@video) or audio saw so far. */
+typedef struct {
+    guint64 lost;         /* packets given up on (num-lost) */
+    guint64 rtx_requests; /* retransmissions asked for (rtx-count) */
+    guint64 rtx_repaired; /* of which arrived in time (rtx-success-count) */
+} CgRtcPeerReceiveRepair;
+gboolean cg_rtc_peer_receive_repair(CgRtcPeer *peer, const char *label, gboolean video,
+                                    CgRtcPeerReceiveRepair *out);
+/* What the "pub" connection was asked to repair so far: NACK feedback its RTP
+ * session received (recv-nack-count), the packets those asked for that
+ * reached the retransmitter, and the retransmissions it sent. */
+typedef struct {
+    guint64 nacks;
+    guint64 rtx_requests;
+    guint64 rtx_sent;
+} CgRtcPeerSendRepair;
+void cg_rtc_peer_send_repair(CgRtcPeer *peer, CgRtcPeerSendRepair *out);
+
 /* Key frame requests (PLI/FIR turned into force-key-unit events by the pub
  * connection's RTP session) that reached the video encoder so far. */
 guint cg_rtc_peer_keyframe_requests(CgRtcPeer *peer);
 /* Monotonic time the sub connection carrying @label reached "connected"; 0 if
  * not (yet). */
 gint64 cg_rtc_peer_connected_time(CgRtcPeer *peer, const char *label);
+/* Monotonic time of the last decoded frame from @label since the last
+ * cg_rtc_peer_reset_frame_gaps(); 0 if none since. */
+gint64 cg_rtc_peer_last_frame_time(CgRtcPeer *peer, const char *label);
 /* Longest interval between two decoded video frames from @label since the
  * last cg_rtc_peer_reset_frame_gaps() (0 if fewer than two frames since). */
 gint64 cg_rtc_peer_max_frame_gap_us(CgRtcPeer *peer, const char *label);

@@ -8,7 +8,8 @@ guint cg_resume_hold_seconds(const CgSocketDrop *drop, guint grace_s, gint64 now
 {
     if (!drop->joined || drop->left || drop->closed_by_server || drop->shutting_down)
         return 0;
-    gint64 token_left = token_exp + (gint64)clock_skew_s - now;
+    /* the token verifies through the whole second exp + skew (jwt.h) */
+    gint64 token_left = token_exp + (gint64)clock_skew_s + 1 - now;
     if (token_left <= 0)
         return 0;
     return (guint)MIN((gint64)grace_s, token_left);

@@ -44,12 +44,14 @@ static void test_hold_grace(void)
 static void test_hold_ends_with_the_token(void)
 {
     g_assert_cmpuint(cg_resume_hold_seconds(&dropped, 20, NOW, NOW + 5, SKEW), ==, 20);
-    g_assert_cmpuint(cg_resume_hold_seconds(&dropped, 20, NOW, NOW - 25, SKEW), ==, 5);
-    g_assert_cmpuint(cg_resume_hold_seconds(&dropped, 20, NOW, NOW - 29, SKEW), ==, 1);
-    g_assert_cmpuint(cg_resume_hold_seconds(&dropped, 20, NOW, NOW - 30, SKEW), ==, 0);
+    /* valid through the second exp + skew: held until that second ends */
+    g_assert_cmpuint(cg_resume_hold_seconds(&dropped, 20, NOW, NOW - 25, SKEW), ==, 6);
+    g_assert_cmpuint(cg_resume_hold_seconds(&dropped, 20, NOW, NOW - 30, SKEW), ==, 1);
+    g_assert_cmpuint(cg_resume_hold_seconds(&dropped, 20, NOW, NOW - 31, SKEW), ==, 0);
     g_assert_cmpuint(cg_resume_hold_seconds(&dropped, 20, NOW, NOW - 3600, SKEW), ==, 0);
     g_assert_cmpuint(cg_resume_hold_seconds(&dropped, 20, NOW, NOW - 1, 0), ==, 0);
-    g_assert_cmpuint(cg_resume_hold_seconds(&dropped, 20, NOW, NOW + 1, 0), ==, 1);
+    g_assert_cmpuint(cg_resume_hold_seconds(&dropped, 20, NOW, NOW, 0), ==, 1);
+    g_assert_cmpuint(cg_resume_hold_seconds(&dropped, 20, NOW, NOW + 1, 0), ==, 2);
     /* far-off or absurd expiries do not overflow */
     g_assert_cmpuint(cg_resume_hold_seconds(&dropped, 20, NOW, G_MAXINT32 * G_GINT64_CONSTANT(4),
                                             SKEW), ==, 20);

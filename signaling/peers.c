@@ -374,8 +374,7 @@ static void make_room(CgPeer *peer, JoinAttempt *a)
 static void resume_seat(CgPeer *peer, JoinAttempt *a, const char *resume_id)
 {
     CgPeer *seat = cg_peers_find(peer->s, a->claims.consult, a->claims.sub);
-    CgResumeVerdict v =
-        cg_resume_check(seat && seat->joined ? seat->resume_id : NULL, resume_id);
+    CgResumeVerdict v = cg_resume_check(seat && seat->joined ? seat->resume_id : NULL, resume_id);
     if (v != CG_RESUME_OK) {
         refuse(a, "resume_refused", g_strdup(cg_resume_refusal_message(v)));
         return;

@@ -3,8 +3,8 @@
 
 #include <string.h>
 
-guint cg_resume_hold_seconds(const CgSocketDrop *drop, guint grace_s, gint64 now,
-                             gint64 token_exp, guint clock_skew_s)
+guint cg_resume_hold_seconds(const CgSocketDrop *drop, guint grace_s, gint64 now, gint64 token_exp,
+                             guint clock_skew_s)
 {
     if (!drop->joined || drop->left || drop->closed_by_server || drop->shutting_down)
         return 0;

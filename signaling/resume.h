@@ -34,8 +34,8 @@ typedef struct {
  * 0 means the endpoint departs at once. The hold lasts @grace_s but never
  * past the last second the token verifies in (@token_exp + @clock_skew_s,
  * as jwt.h checks it), after which a resume would be refused anyway. */
-guint cg_resume_hold_seconds(const CgSocketDrop *drop, guint grace_s, gint64 now,
-                             gint64 token_exp, guint clock_skew_s);
+guint cg_resume_hold_seconds(const CgSocketDrop *drop, guint grace_s, gint64 now, gint64 token_exp,
+                             guint clock_skew_s);
 
 typedef enum {
     CG_RESUME_OK,       /* take the seat back */

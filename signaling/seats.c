@@ -42,8 +42,8 @@ gboolean cg_seat_hold(CgPeer *peer)
         .closed_by_server = peer->closing,
         .shutting_down = s->shutting_down,
     };
-    guint hold = cg_resume_hold_seconds(&drop, s->config->resume_grace_s, now_s(),
-                                        peer->token_exp, s->config->clock_skew_s);
+    guint hold = cg_resume_hold_seconds(&drop, s->config->resume_grace_s, now_s(), peer->token_exp,
+                                        s->config->clock_skew_s);
     if (!hold)
         return FALSE;
     peer->wsi = NULL;
@@ -91,8 +91,7 @@ static void give_socket(CgPeer *to, struct lws *wsi, const char *remote)
     g_strlcpy(to->remote, remote, sizeof to->remote);
 }
 
-void cg_seat_resume(CgPeer *peer, CgPeer *seat, const CgConsultRecord *consult,
-                    gint64 token_exp)
+void cg_seat_resume(CgPeer *peer, CgPeer *seat, const CgConsultRecord *consult, gint64 token_exp)
 {
     struct lws *old = seat->wsi;
     char old_remote[sizeof seat->remote];

@@ -138,8 +138,7 @@ void cg_seat_give_up(CgPeer *peer);
  * "joined" (resumed), then what was queued for it. @seat's old socket, if
  * still open, is closed with session_replaced; else @peer is left without a
  * socket and the caller removes it once its message is handled. */
-void cg_seat_resume(CgPeer *peer, CgPeer *seat, const CgConsultRecord *consult,
-                    gint64 token_exp);
+void cg_seat_resume(CgPeer *peer, CgPeer *seat, const CgConsultRecord *consult, gint64 token_exp);
 
 /* lifecycle.c */
 /* Appends an audit record (every member but @action and @outcome nullable);

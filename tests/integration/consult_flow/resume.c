@@ -19,15 +19,24 @@ static const char *str(json_t *m, const char *key)
     return json_string_value(json_object_get(m, key));
 }
 
-static CgTestDaemon *start_daemon(const char *auth_extra)
+static CgTestDaemon *start_daemon(const char *auth_extra, guint grace_s)
 {
-    CgTestDaemonOptions o = {.n_tenants = 1,
-                             .auth_extra = auth_extra,
-                             .consults_extra = "resume_grace_s = " G_STRINGIFY(GRACE_S) ";"};
+    g_autofree char *consults = g_strdup_printf("resume_grace_s = %u;", grace_s);
+    CgTestDaemonOptions o = {.n_tenants = 1, .auth_extra = auth_extra, .consults_extra = consults};
     g_autoptr(GError) error = NULL;
     CgTestDaemon *d = cg_test_daemon_start(&o, &error);
     g_assert_no_error(error);
     return d;
+}
+
+/* SIGTERM: a clean exit (under ASan also: no leak) with seats held or not. */
+static void stop_cleanly(CgTestDaemon *d)
+{
+    g_autoptr(GError) error = NULL;
+    int status = -1;
+    g_assert_true(cg_test_daemon_stop(d, 10000, &status, &error));
+    g_assert_no_error(error);
+    g_assert_cmpint(status, ==, 0);
 }
 
 static gboolean lists(json_t *joined, const char *id)
@@ -41,8 +50,7 @@ static gboolean lists(json_t *joined, const char *id)
 
 /* The resumed "joined": same seat, told it is a resume, with a new resume id,
  * listing the others of c->ids[0..n_in). */
-static void expect_resumed(FlowEp *ep, FlowConsult *c, guint n_in, guint me,
-                           const char *old_resume)
+static void expect_resumed(FlowEp *ep, FlowConsult *c, guint n_in, guint me, const char *old_resume)
 {
     json_t *joined = flow_ep_wait(ep, "joined", FLOW_TIMEOUT_MS);
     if (!joined) {
@@ -91,10 +99,10 @@ static void expect_refused(CgTestDaemon *d, FlowConsult *c, guint who, const cha
 
 static void test_drop_and_resume(void)
 {
-    g_autoptr(CgTestDaemon) d = start_daemon(NULL);
-    g_autoptr(FlowConsult) c = flow_create(d, "virtual_consult", 0, 30,
-                                           (const char *const[]){"specialist", "provider",
-                                                                 "patient", NULL});
+    g_autoptr(CgTestDaemon) d = start_daemon(NULL, GRACE_S);
+    g_autoptr(FlowConsult) c =
+        flow_create(d, "virtual_consult", 0, 30,
+                    (const char *const[]){"specialist", "provider", "patient", NULL});
     g_autoptr(FlowEp) spec = flow_ep_new(PORT(d), c->tokens[0], 0xff4020, 440);
     g_autoptr(FlowEp) provider = flow_ep_new(PORT(d), c->tokens[1], 0x20ff40, 550);
     g_assert_nonnull(flow_ep_wait(spec, "joined", FLOW_TIMEOUT_MS));
@@ -156,6 +164,7 @@ static void test_drop_and_resume(void)
     expect_refused(d, c, 0, resume_id2);
     /* the others go on without it */
     expect_media_goes_on(provider, c->ids[1], patient, c->ids[2]);
+    stop_cleanly(d);
 }
 
 /* A resume while the old socket still looks open (a half-dead connection):
@@ -163,10 +172,10 @@ static void test_drop_and_resume(void)
  * waiting endpoint holds no seat: its drop empties the waiting list at once. */
 static void test_resume_replaces_open_socket(void)
 {
-    g_autoptr(CgTestDaemon) d = start_daemon(NULL);
-    g_autoptr(FlowConsult) c = flow_create(d, "virtual_consult", 0, 30,
-                                           (const char *const[]){"specialist", "provider",
-                                                                 "patient", NULL});
+    g_autoptr(CgTestDaemon) d = start_daemon(NULL, GRACE_S);
+    g_autoptr(FlowConsult) c =
+        flow_create(d, "virtual_consult", 0, 30,
+                    (const char *const[]){"specialist", "provider", "patient", NULL});
     g_autoptr(FlowEp) spec = flow_ep_new(PORT(d), c->tokens[0], 0, 0);
     g_autoptr(FlowEp) provider = flow_ep_new(PORT(d), c->tokens[1], 0, 0);
     g_assert_nonnull(flow_ep_wait(spec, "joined", FLOW_TIMEOUT_MS));
@@ -188,32 +197,37 @@ static void test_resume_replaces_open_socket(void)
     g_assert_null(json_object_get(flow_ep_last(patient, "waiting"), "resume"));
     flow_ep_drop(patient);
     flow_ep_expect_waiting_list(spec, (const char *const[]){NULL});
+    /* a seat still held when consultd stops goes with it */
+    flow_ep_drop(again);
+    g_assert_true(cg_test_daemon_wait_log(d, "seat held", FLOW_TIMEOUT_MS));
+    stop_cleanly(d);
 }
 
 /* The seat is not held past the token's exp: resuming then is token_expired. */
 static void test_not_past_the_token(void)
 {
-    g_autoptr(CgTestDaemon) d = start_daemon("clock_skew_s = 0;");
+    /* a long grace, a token with ~3 s left: the token decides */
+    g_autoptr(CgTestDaemon) d = start_daemon("clock_skew_s = 0;", 3 * GRACE_S);
     g_autoptr(FlowConsult) c = flow_create(d, "virtual_consult", 0, 30,
-                                           (const char *const[]){"specialist", "provider",
-                                                                 NULL});
+                                           (const char *const[]){"specialist", "provider", NULL});
     gint64 now = g_get_real_time() / G_USEC_PER_SEC;
-    g_autofree char *token = flow_mint(cg_test_daemon_secret(d, 0), "HS256", c->tenant,
-                                       c->ids[1], c->id, "provider", now - 60, now + 1);
+    g_autofree char *token = flow_mint(cg_test_daemon_secret(d, 0), "HS256", c->tenant, c->ids[1],
+                                       c->id, "provider", now - 60, now + 3);
     g_autoptr(FlowEp) spec = flow_ep_new(PORT(d), c->tokens[0], 0, 0);
     g_autoptr(FlowEp) provider = flow_ep_new(PORT(d), token, 0, 0);
     g_assert_nonnull(flow_ep_wait(spec, "joined", FLOW_TIMEOUT_MS));
     g_assert_nonnull(flow_ep_wait(provider, "joined", FLOW_TIMEOUT_MS));
     g_autofree char *resume_id = g_strdup(flow_ep_resume_id(provider));
     flow_ep_drop(provider);
-    /* held for the ~2 s the token has left (it verifies through the second
-     * exp), not the 4 s grace */
-    json_t *left = flow_ep_wait(spec, "participant_left", (GRACE_S - 1) * 1000);
+    /* held for the <= 4 s the token has left (it verifies through the
+     * second exp), not the 12 s grace */
+    json_t *left = flow_ep_wait(spec, "participant_left", 2 * GRACE_S * 1000);
     g_assert_nonnull(left);
     g_assert_cmpstr(str(left, "reason"), ==, "connection_lost");
     g_autoptr(FlowEp) late = flow_ep_new_resuming(PORT(d), token, resume_id);
     flow_ep_expect_error(late, "token_expired");
     flow_ep_expect_closed(late, 1008, "token_expired");
+    stop_cleanly(d);
 }
 
 int main(int argc, char **argv)

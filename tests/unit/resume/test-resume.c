@@ -53,8 +53,8 @@ static void test_hold_ends_with_the_token(void)
     g_assert_cmpuint(cg_resume_hold_seconds(&dropped, 20, NOW, NOW, 0), ==, 1);
     g_assert_cmpuint(cg_resume_hold_seconds(&dropped, 20, NOW, NOW + 1, 0), ==, 2);
     /* far-off or absurd expiries do not overflow */
-    g_assert_cmpuint(cg_resume_hold_seconds(&dropped, 20, NOW, G_MAXINT32 * G_GINT64_CONSTANT(4),
-                                            SKEW), ==, 20);
+    g_assert_cmpuint(
+        cg_resume_hold_seconds(&dropped, 20, NOW, G_MAXINT32 * G_GINT64_CONSTANT(4), SKEW), ==, 20);
     g_assert_cmpuint(cg_resume_hold_seconds(&dropped, 20, NOW, G_MININT32, SKEW), ==, 0);
 }
 
@@ -65,12 +65,10 @@ static void test_check(void)
     g_assert_cmpint(cg_resume_check(NULL, held), ==, CG_RESUME_NO_SEAT);
     g_assert_cmpint(cg_resume_check(held, "r-abcdefghijklmnopqrstuvwxy2"), ==, CG_RESUME_WRONG_ID);
     g_assert_cmpint(cg_resume_check(held, "r-abcdefghijklmnopqrstuvwxy"), ==, CG_RESUME_WRONG_ID);
-    g_assert_cmpint(cg_resume_check(held, "r-abcdefghijklmnopqrstuvwxyzz"), ==,
-                    CG_RESUME_WRONG_ID);
+    g_assert_cmpint(cg_resume_check(held, "r-abcdefghijklmnopqrstuvwxyzz"), ==, CG_RESUME_WRONG_ID);
     g_assert_cmpint(cg_resume_check(held, ""), ==, CG_RESUME_WRONG_ID);
     g_assert_cmpint(cg_resume_check(held, NULL), ==, CG_RESUME_WRONG_ID);
-    g_assert_cmpint(cg_resume_check(held, "R-ABCDEFGHIJKLMNOPQRSTUVWXYZ"), ==,
-                    CG_RESUME_WRONG_ID);
+    g_assert_cmpint(cg_resume_check(held, "R-ABCDEFGHIJKLMNOPQRSTUVWXYZ"), ==, CG_RESUME_WRONG_ID);
 }
 
 static void test_refusal_messages(void)

@@ -104,8 +104,9 @@ static void test_drop_and_resume(void)
         flow_create(d, "virtual_consult", 0, 30,
                     (const char *const[]){"specialist", "provider", "patient", NULL});
     g_autoptr(FlowEp) spec = flow_ep_new(PORT(d), c->tokens[0], 0xff4020, 440);
-    g_autoptr(FlowEp) provider = flow_ep_new(PORT(d), c->tokens[1], 0x20ff40, 550);
+    /* the specialist first, so nobody was ever told participant_joined of it */
     g_assert_nonnull(flow_ep_wait(spec, "joined", FLOW_TIMEOUT_MS));
+    g_autoptr(FlowEp) provider = flow_ep_new(PORT(d), c->tokens[1], 0x20ff40, 550);
     g_autoptr(FlowEp) patient = flow_ep_new(PORT(d), c->tokens[2], 0x2080ff, 660);
     flow_ep_expect_waiting_list(spec, (const char *const[]){c->ids[2], NULL});
     flow_ep_send(spec, "admit", c->ids[2]);

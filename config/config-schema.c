@@ -159,6 +159,9 @@ static const CgConfigKey schema[] = {
     INT("consults.max_participants", max_participants, 2, 64, 16),
     INT("consults.open_before_min", open_before_min, 0, 1440, 15),
     INT("consults.grace_min", grace_min, 0, 1440, 15),
+    /* Below media's 30 s liveness timeout: beyond it, an endpoint whose media
+     * dropped with its socket is removed (media_failed) before its grace ends. */
+    INT("consults.resume_grace_s", resume_grace_s, 0, 29, 20),
 
     GROUP("media"),
     STRING("media.relay", relay, "lean", check_relay),

@@ -59,6 +59,7 @@ typedef struct {
     guint max_participants; /* per consult */
     guint open_before_min;  /* joins open this long before starts_at */
     guint grace_min;        /* consult ends this long after starts_at + duration */
+    guint resume_grace_s;   /* a dropped socket's seat is held this long; 0 = never */
 
     /* media */
     char *relay;          /* "lean" or "webrtcbin" (media.h CgMediaRelayKind) */

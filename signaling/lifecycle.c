@@ -181,7 +181,20 @@ static void tell_waiting_presence(CgSignaling *s, const char *consult_id)
 
 /* ---- admission ---------------------------------------------------------------- */
 
-static void send_joined(CgPeer *peer, const CgConsultRecord *consult)
+/* joined's "resume": a fresh secret with every joined, so an id that
+ * resumed once (or leaked) never resumes again. Absent when resuming is off. */
+static json_t *resume_json(CgPeer *peer)
+{
+    guint grace_s = peer->s->config->resume_grace_s;
+    g_clear_pointer(&peer->resume_id, g_free);
+    if (!grace_s)
+        return NULL;
+    peer->resume_id = cg_secret_id_new("r");
+    return json_pack("{s:s, s:i}", "id", peer->resume_id, "grace_s", (int)grace_s);
+}
+
+/* @resumed: the answer to a join that took a held seat back. */
+static void send_joined(CgPeer *peer, const CgConsultRecord *consult, gboolean resumed)
 {
     CgSignaling *s = peer->s;
     json_t *others = json_array();
@@ -202,7 +215,20 @@ static void send_joined(CgPeer *peer, const CgConsultRecord *consult)
                             cg_peer_json(peer), "consult", consult_json(s, consult),
                             "participants", others, "ice_servers", ice_servers, "limits",
                             "max_message_bytes", (int)c->max_message_bytes);
+    json_t *resume = resume_json(peer);
+    if (resume)
+        json_object_set_new(msg, "resume", resume);
+    if (resumed)
+        json_object_set_new(msg, "resumed", json_true());
     cg_peer_send(peer, cg_json_take_text(msg));
+}
+
+void cg_lifecycle_resumed(CgPeer *peer, const CgConsultRecord *consult)
+{
+    cg_lifecycle_track(peer->s, consult);
+    send_joined(peer, consult, TRUE);
+    if (cg_role_may_moderate(peer->info.role))
+        send_waiting_list(peer->s, peer->info.consult_id, peer);
 }
 
 void cg_lifecycle_admit(CgPeer *peer, const CgConsultRecord *consult)
@@ -220,7 +246,7 @@ void cg_lifecycle_admit(CgPeer *peer, const CgConsultRecord *consult)
         g_warning("%s cannot record the admission: %s", i->log_tag, error->message);
         g_clear_error(&error);
     }
-    send_joined(peer, consult);
+    send_joined(peer, consult, FALSE);
     cg_peer_broadcast(peer, json_pack("{s:s, s:o}", "type", "participant_joined", "participant",
                                       cg_peer_json(peer)));
     if (cg_role_may_moderate(i->role)) {

@@ -5,8 +5,11 @@
  * connected. Its functions share the server's private state and are declared
  * in server-private.h; this header only names the module.
  *
- * Every join, refusal, admission, decline, removal, mute and end is written to
- * the audit log (audit.h). Main thread only.
+ * A seat taken back after a dropped socket (seats.c) is told "joined" again
+ * from here (cg_lifecycle_resumed), with the same participant and role.
+ *
+ * Every join, resume, refusal, admission, decline, removal, mute and end is
+ * written to the audit log (audit.h). Main thread only.
  */
 #pragma once
 

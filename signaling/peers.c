@@ -4,7 +4,9 @@
  * specialist controls, end) is lifecycle.c's.
  *
  * A peer closes by queuing its last messages and a close status; the close
- * frame goes out once the outbox is drained. */
+ * frame goes out once the outbox is drained. A joined peer whose socket
+ * drops keeps its seat for a while (seats.c); a join with its resume id
+ * takes it back. */
 #include "server-private.h"
 
 #include <jansson.h>
@@ -12,6 +14,7 @@
 
 #include "jwt.h"
 #include "rate_limit.h"
+#include "resume.h"
 
 /* How each protocol error ends: status 0 keeps the socket open. */
 static const struct {
@@ -41,6 +44,7 @@ static const struct {
     {"declined", LWS_CLOSE_STATUS_POLICY_VIOLATION},
     {"consult_full", LWS_CLOSE_STATUS_POLICY_VIOLATION},
     {"session_replaced", LWS_CLOSE_STATUS_POLICY_VIOLATION},
+    {"resume_refused", LWS_CLOSE_STATUS_POLICY_VIOLATION},
     {"too_many_failures", LWS_CLOSE_STATUS_POLICY_VIOLATION},
     {"join_timeout", LWS_CLOSE_STATUS_POLICY_VIOLATION},
     {"dtls_fingerprint_mismatch", LWS_CLOSE_STATUS_POLICY_VIOLATION},
@@ -62,6 +66,8 @@ void cg_peer_send(CgPeer *peer, char *json)
         g_free(json);
         return;
     }
+    if (!peer->wsi)
+        return cg_seat_queue(peer, json);
     g_queue_push_tail(&peer->outbox, json);
     lws_callback_on_writable(peer->wsi);
 }
@@ -70,6 +76,8 @@ void cg_peer_close(CgPeer *peer, enum lws_close_status status, const char *reaso
 {
     if (peer->closing)
         return;
+    if (!peer->wsi)
+        return cg_seat_give_up(peer);
     peer->closing = TRUE;
     peer->close_status = status;
     g_strlcpy(peer->close_reason, reason, sizeof peer->close_reason);
@@ -310,12 +318,13 @@ static gboolean is_auth_failure(const char *code)
     return FALSE;
 }
 
-static void refuse_join(CgPeer *peer, JoinAttempt *a)
+/* @action: "join", or "resume" for a join that names a held seat. */
+static void refuse_join(CgPeer *peer, JoinAttempt *a, const char *action)
 {
     CgSignaling *s = peer->s;
     gboolean v = a->verified;
     cg_lifecycle_audit(s, peer->remote, a->audit_tenant, v ? a->claims.consult : NULL,
-                       v ? a->claims.sub : NULL, v ? a->claims.role : NULL, "join", a->code);
+                       v ? a->claims.sub : NULL, v ? a->claims.role : NULL, action, a->code);
     if (is_auth_failure(a->code))
         cg_peers_note_auth_failure(s, peer->remote);
     if (!a->opens_at)
@@ -332,44 +341,85 @@ static void take_identity(CgPeer *peer, JoinAttempt *a)
     peer->info.tenant_id = g_steal_pointer(&a->claims.iss);
     peer->info.role = g_steal_pointer(&a->claims.role);
     peer->info.name = g_steal_pointer(&a->claims.name);
+    peer->token_exp = a->claims.exp;
     peer->info.log_tag = g_strdup_printf("[consult|%s][peer|%" G_GUINT64_FORMAT "]",
                                          peer->info.consult_id, peer->id);
     g_clear_handle_id(&peer->join_timeout_id, g_source_remove);
 }
 
-static void handle_join(CgPeer *peer, const char *token)
+/* A participant joins again while its old connection (or held seat) is
+ * still there: the old one departs first, so the others hear its
+ * participant_left before the new participant_joined, never after it. */
+static void replace_previous(CgPeer *previous)
+{
+    CgSignaling *s = previous->s;
+    cg_peer_error(previous, "session_replaced", "you joined again from another connection");
+    cg_peer_depart(previous, "replaced");
+    if (!previous->wsi) /* a held seat: no socket will close to remove it */
+        g_hash_table_remove(s->peers, &previous->id);
+}
+
+/* A new seat: room for it, and the old connection of the same participant goes. */
+static void make_room(CgPeer *peer, JoinAttempt *a)
 {
     CgSignaling *s = peer->s;
+    CgPeer *previous = cg_peers_find(s, a->claims.consult, a->claims.sub);
+    if (!previous && consult_peer_count(s, a->claims.consult) >= s->config->max_participants)
+        refuse(a, "consult_full", g_strdup("the consult has the most participants it allows"));
+    else if (previous)
+        replace_previous(previous);
+}
+
+/* A join naming a held seat: the seat takes this socket, or the join is refused. */
+static void resume_seat(CgPeer *peer, JoinAttempt *a, const char *resume_id)
+{
+    CgPeer *seat = cg_peers_find(peer->s, a->claims.consult, a->claims.sub);
+    CgResumeVerdict v = cg_resume_check(seat && seat->joined ? seat->resume_id : NULL, resume_id);
+    if (v != CG_RESUME_OK) {
+        refuse(a, "resume_refused", g_strdup(cg_resume_refusal_message(v)));
+        return;
+    }
+    g_clear_handle_id(&peer->join_timeout_id, g_source_remove);
+    cg_seat_resume(peer, seat, &a->consult, a->claims.exp);
+}
+
+static void admit_or_wait(CgPeer *peer, JoinAttempt *a)
+{
+    CgSignaling *s = peer->s;
+    take_identity(peer, a);
+    g_log_structured(G_LOG_DOMAIN, G_LOG_LEVEL_INFO, "REMOTE", peer->remote, "MESSAGE",
+                     "%s joined as %s%s", peer->info.log_tag, peer->info.role,
+                     a->verdict == CG_JOIN_WAIT ? " (waiting room)" : "");
+    cg_lifecycle_track(s, &a->consult);
+    cg_lifecycle_audit_peer(peer, "join", a->verdict == CG_JOIN_WAIT ? "waiting" : "ok");
+    if (a->verdict == CG_JOIN_WAIT)
+        cg_lifecycle_wait(peer, &a->consult);
+    else
+        cg_lifecycle_admit(peer, &a->consult);
+}
+
+static void handle_join(CgPeer *peer, const CgClientMessage *msg)
+{
+    CgSignaling *s = peer->s;
+    const char *action = msg->resume ? "resume" : "join";
     if (peer->joined || peer->waiting)
         return cg_peer_error(peer, "already_joined", "this connection has joined already");
     if (cg_peers_over_failure_limit(s, peer->remote)) {
-        cg_lifecycle_audit(s, peer->remote, NULL, NULL, NULL, NULL, "join", "too_many_failures");
+        cg_lifecycle_audit(s, peer->remote, NULL, NULL, NULL, NULL, action, "too_many_failures");
         return cg_peer_error(peer, "too_many_failures",
                              "too many failed joins from this address; try again later");
     }
     JoinAttempt a = {0};
-    if (!authorise_join(s, token, &a)) {
-        CgPeer *previous = cg_peers_find(s, a.claims.consult, a.claims.sub);
-        if (!previous && consult_peer_count(s, a.claims.consult) >= s->config->max_participants)
-            refuse(&a, "consult_full", g_strdup("the consult has the most participants it allows"));
-        else if (previous)
-            cg_peer_error(previous, "session_replaced", "you joined again from another connection");
+    if (!authorise_join(s, msg->token, &a)) {
+        if (msg->resume)
+            resume_seat(peer, &a, msg->resume);
+        else
+            make_room(peer, &a);
     }
-    if (a.code) {
-        refuse_join(peer, &a);
-        join_attempt_clear(&a);
-        return;
-    }
-    take_identity(peer, &a);
-    g_log_structured(G_LOG_DOMAIN, G_LOG_LEVEL_INFO, "REMOTE", peer->remote, "MESSAGE",
-                     "%s joined as %s%s", peer->info.log_tag, peer->info.role,
-                     a.verdict == CG_JOIN_WAIT ? " (waiting room)" : "");
-    cg_lifecycle_track(s, &a.consult);
-    cg_lifecycle_audit_peer(peer, "join", a.verdict == CG_JOIN_WAIT ? "waiting" : "ok");
-    if (a.verdict == CG_JOIN_WAIT)
-        cg_lifecycle_wait(peer, &a.consult);
-    else
-        cg_lifecycle_admit(peer, &a.consult);
+    if (a.code)
+        refuse_join(peer, &a, action);
+    else if (!msg->resume)
+        admit_or_wait(peer, &a);
     join_attempt_clear(&a);
 }
 
@@ -390,7 +440,7 @@ static void handle_message(CgPeer *peer, const guint8 *data, gsize len)
         return cg_peer_error(peer, cg_protocol_error_code(error), error->message);
     gboolean ok = TRUE;
     if (msg.type == CG_CLIENT_JOIN)
-        handle_join(peer, msg.token);
+        handle_join(peer, &msg);
     else if (!peer->joined && !peer->waiting)
         cg_peer_error(peer, "not_joined", "send join with your token first");
     else if (msg.type == CG_CLIENT_LEAVE) {
@@ -442,6 +492,8 @@ static int on_receive(CgPeer *peer, const void *in, size_t len)
         handle_message(peer, peer->rx->data, peer->rx->len);
     g_byte_array_set_size(peer->rx, 0);
     peer->rx_binary = FALSE;
+    if (!peer->wsi) /* it resumed a held seat, which took its socket */
+        g_hash_table_remove(peer->s->peers, &peer->id);
     return 0;
 }
 
@@ -467,12 +519,12 @@ static int on_writeable(CgPeer *peer)
     return 0;
 }
 
-static void on_closed(CgSignaling *s, CgPeer *peer)
+void cg_peer_depart(CgPeer *peer, const char *reason)
 {
+    CgSignaling *s = peer->s;
     gboolean was_in = peer->joined || peer->waiting;
-    peer->closing = TRUE; /* no more sends to it */
+    peer->closing = TRUE; /* no more sends to it; no longer present for anyone */
     if (peer->joined) {
-        const char *reason = peer->left_reason ? peer->left_reason : "disconnected";
         g_info("%s left (%s)", peer->info.log_tag, reason);
         cg_peer_broadcast(peer, json_pack("{s:s, s:s, s:s}", "type", "participant_left",
                                           "participant", peer->info.participant_id, "reason",
@@ -481,6 +533,15 @@ static void on_closed(CgSignaling *s, CgPeer *peer)
     }
     if (was_in)
         cg_lifecycle_peer_gone(s, peer);
+    peer->joined = FALSE;
+    peer->waiting = FALSE;
+}
+
+static void on_closed(CgSignaling *s, CgPeer *peer)
+{
+    if (cg_seat_hold(peer))
+        return; /* it may come back; seats.c gives the seat up otherwise */
+    cg_peer_depart(peer, peer->left_reason ? peer->left_reason : "disconnected");
     g_hash_table_remove(s->peers, &peer->id);
     cg_signaling_check_shutdown_done(s);
 }
@@ -488,6 +549,8 @@ static void on_closed(CgSignaling *s, CgPeer *peer)
 void cg_peer_free(CgPeer *peer)
 {
     g_clear_handle_id(&peer->join_timeout_id, g_source_remove);
+    g_clear_handle_id(&peer->seat_timer, g_source_remove);
+    g_free(peer->resume_id);
     g_byte_array_unref(peer->rx);
     g_queue_clear_full(&peer->outbox, g_free);
     g_free((char *)peer->info.participant_id);

@@ -23,6 +23,7 @@ void cg_client_message_clear(CgClientMessage *msg)
     g_clear_pointer(&msg->sdp, g_free);
     g_clear_pointer(&msg->candidate, g_free);
     g_clear_pointer(&msg->participant, g_free);
+    g_clear_pointer(&msg->resume, g_free);
     memset(msg, 0, sizeof *msg);
 }
 
@@ -135,16 +136,36 @@ static gboolean parse_candidate(json_t *root, CgClientMessage *out, GError **err
     return TRUE;
 }
 
+/* Participant and resume ids: 1..CG_PROTOCOL_MAX_ID_CHARS printable ASCII. */
+static gboolean id_ok(const char *id)
+{
+    gsize n = strlen(id);
+    gboolean ok = n > 0 && n <= CG_PROTOCOL_MAX_ID_CHARS;
+    for (gsize i = 0; ok && i < n; i++)
+        ok = id[i] > 0x20 && id[i] < 0x7f;
+    return ok;
+}
+
 static gboolean parse_participant(json_t *root, CgClientMessage *out, GError **error)
 {
     if (!get_string(root, "participant", &out->participant, error))
         return FALSE;
-    gsize n = strlen(out->participant);
-    gboolean ok = n > 0 && n <= CG_PROTOCOL_MAX_ID_CHARS;
-    for (gsize i = 0; ok && i < n; i++)
-        ok = out->participant[i] > 0x20 && out->participant[i] < 0x7f;
-    if (!ok)
+    if (!id_ok(out->participant))
         return malformed(error, "participant", "1 to 64 printable ASCII characters");
+    return TRUE;
+}
+
+/* join: the token, and the resume id of a seat to take back (optional). */
+static gboolean parse_join(json_t *root, CgClientMessage *out, GError **error)
+{
+    if (!get_string(root, "token", &out->token, error))
+        return FALSE;
+    if (!json_object_get(root, "resume"))
+        return TRUE;
+    if (!json_is_string(json_object_get(root, "resume")) ||
+        !id_ok(json_string_value(json_object_get(root, "resume"))))
+        return malformed(error, "resume", "1 to 64 printable ASCII characters");
+    out->resume = g_strdup(json_string_value(json_object_get(root, "resume")));
     return TRUE;
 }
 
@@ -167,7 +188,7 @@ static gboolean parse_members(json_t *root, CgClientMessage *out, GError **error
     const char *t = json_string_value(type);
     if (strcmp(t, "join") == 0) {
         out->type = CG_CLIENT_JOIN;
-        return get_string(root, "token", &out->token, error);
+        return parse_join(root, out, error);
     } else if (strcmp(t, "offer") == 0) {
         out->type = CG_CLIENT_OFFER;
         return parse_description(root, out, error);

@@ -22,7 +22,7 @@ G_BEGIN_DECLS
 #define CG_PROTOCOL_MAX_CANDIDATE_BYTES 1024 /* "candidate" member */
 #define CG_PROTOCOL_MAX_PC_CHARS 32          /* "pc": 1..32 of [a-z0-9-] */
 #define CG_PROTOCOL_MAX_MLINE_INDEX 63       /* "sdpMLineIndex": 0..63 */
-#define CG_PROTOCOL_MAX_ID_CHARS 64          /* "participant": 1..64 printable ASCII */
+#define CG_PROTOCOL_MAX_ID_CHARS 64          /* "participant", "resume": 1..64 printable ASCII */
 
 typedef enum {
     CG_CLIENT_JOIN,
@@ -45,6 +45,7 @@ typedef enum {
 typedef struct {
     CgClientMessageType type;
     char *token;       /* join */
+    char *resume;      /* join: the resume id of a held seat, or NULL for a new seat */
     char *pc;          /* offer, answer, candidate */
     char *sdp;         /* offer, answer */
     char *candidate;   /* candidate ("" = end of candidates) */

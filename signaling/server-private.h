@@ -6,7 +6,10 @@
  * A peer is in one of three states: pending (connected, no accepted join
  * yet; closed after CG_JOIN_TIMEOUT_S), waiting (in the waiting room: its
  * info is set, media knows nothing of it) or joined (admitted: media was told
- * through events.peer_joined). */
+ * through events.peer_joined). A joined peer whose socket dropped without
+ * "leave" is held (wsi NULL) for consults.resume_grace_s: still a member of
+ * its consult for everyone, media included, until it resumes on a new socket
+ * or its seat is given up (seats.c, rules in resume.h). */
 #pragma once
 
 #include <libwebsockets.h>
@@ -33,7 +36,7 @@ typedef struct {
 
 typedef struct _CgPeer {
     struct _CgSignaling *s;
-    struct lws *wsi;
+    struct lws *wsi; /* NULL while its seat is held after the socket dropped */
     CgPeerId id;
     char remote[64];
     GByteArray *rx;
@@ -49,6 +52,10 @@ typedef struct _CgPeer {
     enum lws_close_status close_status;
     char close_reason[64];
     guint join_timeout_id;
+    gint64 token_exp;   /* the token's exp: a held seat is not kept past it */
+    char *resume_id;    /* set with each "joined": the secret that takes the seat back */
+    guint seat_timer;   /* a held seat is given up when it fires */
+    gsize queued_bytes; /* outbox bytes while held (bounded, resume.h) */
 } CgPeer;
 
 /* A consult with at least one peer joined or waiting. */
@@ -91,7 +98,8 @@ int cg_peers_callback(CgSignaling *s, struct lws *wsi, CgConnData *conn,
                       enum lws_callback_reasons reason, void *in, size_t len);
 void cg_peers_say_goodbye(CgSignaling *s);
 void cg_peer_free(CgPeer *peer);
-/* Queues @json (transfer full); dropped once the peer is closing. */
+/* Queues @json (transfer full); dropped once the peer is closing. A held
+ * seat keeps it (bounded) for when it resumes. */
 void cg_peer_send(CgPeer *peer, char *json);
 void cg_peer_close(CgPeer *peer, enum lws_close_status status, const char *reason);
 /* Sends error @code; closes when the code's ending (docs/protocol.md) says so. */
@@ -109,6 +117,28 @@ gboolean cg_peers_over_failure_limit(CgSignaling *s, const char *remote);
 void cg_peers_note_auth_failure(CgSignaling *s, const char *remote);
 /* (transfer none) the live peer of @participant_id in @consult_id, or NULL. */
 CgPeer *cg_peers_find(CgSignaling *s, const char *consult_id, const char *participant_id);
+/* @peer (joined or waiting) leaves its consult now: the others get
+ * participant_left with @reason, media forgets it, the waiting room hears of
+ * it. It stays in s->peers (the caller removes it, or its socket's close
+ * does). Does nothing the second time. */
+void cg_peer_depart(CgPeer *peer, const char *reason);
+
+/* seats.c: a joined peer's seat across a dropped socket (resume.h). */
+/* @peer's socket closed: TRUE if its seat is now held (it stays in s->peers
+ * with wsi NULL), FALSE if it departs as before. */
+gboolean cg_seat_hold(CgPeer *peer);
+/* Queues @json (transfer full) for the held @peer, or gives the seat up when
+ * the queue is full. */
+void cg_seat_queue(CgPeer *peer, char *json);
+/* The server ends the held @peer (removal, end, media failure, shutdown): it
+ * departs from the main loop with its left_reason (default connection_lost). */
+void cg_seat_give_up(CgPeer *peer);
+/* The pending @peer's join (authorised: @consult, the token's @token_exp)
+ * named @seat's resume id: @seat takes over @peer's socket and is told
+ * "joined" (resumed), then what was queued for it. @seat's old socket, if
+ * still open, is closed with session_replaced; else @peer is left without a
+ * socket and the caller removes it once its message is handled. */
+void cg_seat_resume(CgPeer *peer, CgPeer *seat, const CgConsultRecord *consult, gint64 token_exp);
 
 /* lifecycle.c */
 /* Appends an audit record (every member but @action and @outcome nullable);
@@ -125,6 +155,9 @@ void cg_lifecycle_track(CgSignaling *s, const CgConsultRecord *consult);
 void cg_lifecycle_rearm(CgSignaling *s);
 /* Admits @peer (waiting or just authorised): store, "joined", the others, media. */
 void cg_lifecycle_admit(CgPeer *peer, const CgConsultRecord *consult);
+/* @peer took its seat back on a new socket: "joined" (resumed) and, for a
+ * specialist, the waiting list. */
+void cg_lifecycle_resumed(CgPeer *peer, const CgConsultRecord *consult);
 /* Puts @peer in the waiting room. */
 void cg_lifecycle_wait(CgPeer *peer, const CgConsultRecord *consult);
 /* A specialist's admit/decline/remove/mute/unmute/end. */

@@ -121,7 +121,9 @@ void cg_signaling_free(CgSignaling *s)
     if (!s)
         return;
     g_clear_handle_id(&s->shutdown_timeout_id, g_source_remove);
-    /* Destroying the context closes every socket; peers are freed on CLOSED. */
+    /* Destroying the context closes every socket; peers are freed on CLOSED
+     * (none is held for a resume: nobody could come back). */
+    s->shutting_down = TRUE;
     g_clear_pointer(&s->context, lws_context_destroy);
     g_hash_table_destroy(s->peers);
     g_hash_table_destroy(s->consults);

@@ -5,6 +5,11 @@
 //   sendonly); one "sub-N" RTCPeerConnection per other publisher that the server
 //   offers and we answer (its audio + video shown in a labelled tile).
 // ICE candidates trickle both ways, each tagged with its pc name and sdpMLineIndex.
+// Reconnecting (docs/protocol.md "Reconnecting"): a socket that drops while joined is
+// reopened with backoff and resumes the seat (join + resume id) within its grace
+// period, keeping every RTCPeerConnection; a "pub" that loses its ICE path is
+// restarted with a new offer (iceRestart), and the server re-offers each "sub-N".
+// "Reconnecting…" shows meanwhile.
 //
 // The token lives only in memory: it is read from the URL fragment and removed from
 // the address bar at once, so it is not kept in the browser history.
@@ -78,6 +83,14 @@ const ERRORS = {
     fatal: true,
   },
   join_timeout: { text: 'Joining took too long. Select Rejoin to try again.', fatal: true, rejoin: true },
+  resume_refused: {
+    text: 'Connection lost, and the consult could not be resumed in time. Select Rejoin to join again.',
+    fatal: true, rejoin: true,
+  },
+  session_replaced: {
+    text: 'You joined this consult from another window or device, so this page was disconnected. Select Rejoin to continue here.',
+    fatal: true, rejoin: true,
+  },
   not_allowed: { text: 'Only the specialist can do that.' },
   not_admitted: null, // a racing message while still in the waiting room: harmless
   unknown_participant: null, // that person already left or was let in: the list updates itself
@@ -106,6 +119,7 @@ const ui = {
   meta: $('consult-meta'),
   you: $('you'),
   status: $('status'),
+  reconnecting: $('reconnecting'),
   notice: $('notice'),
   stage: $('stage'),
   waiting: $('waiting'),
@@ -139,7 +153,27 @@ const state = {
   firstFrameMarked: false,
   opensAt: null, // from consult_not_open_yet
   mutedBySpecialist: false,
+  resume: null, // {id, grace_s} of the last joined: takes the seat back after a drop
+  reconnect: null, // while the socket is being resumed: {attempt, deadline, timers}
+  outbox: [], // media messages held while reconnecting, sent once resumed
+  ice: { timer: null, answerTimer: null, restarting: false, pending: false, inFlight: false, tries: 0 },
 };
+
+// Backoff between resume attempts (ms): 0.5, 1, 2, 4, 4, ... s.
+const RECONNECT_FIRST_MS = 500;
+const RECONNECT_MAX_MS = 4000;
+// A resume attempt that neither opens nor fails in this long is abandoned (a dead
+// network can leave a TCP connect hanging for minutes).
+const RECONNECT_ATTEMPT_MS = 5000;
+// "pub" disconnected this long (ms) is restarted; "failed" is restarted at once.
+const ICE_DISCONNECTED_MS = 3000;
+// ICE restarts without reaching "connected" before giving up with pub_failed.
+const ICE_MAX_TRIES = 3;
+// A restart offer unanswered this long (ms) no longer blocks the next one.
+const ICE_ANSWER_MS = 10000;
+// Held while reconnecting: at most this many, only what media needs.
+const OUTBOX_MAX = 256;
+const OUTBOX_TYPES = new Set(['offer', 'answer', 'candidate', 'media_state', 'receive']);
 
 // ---------- small helpers ----------
 
@@ -222,6 +256,11 @@ function showError(code) {
 }
 
 function send(msg) {
+  if (state.reconnect) {
+    // The seat is being resumed: keep what media needs, in order, for afterwards.
+    if (OUTBOX_TYPES.has(msg.type) && state.outbox.length < OUTBOX_MAX) state.outbox.push(msg);
+    return;
+  }
   const ws = state.ws;
   if (ws && ws.readyState === WebSocket.OPEN) ws.send(JSON.stringify(msg));
 }
@@ -435,7 +474,9 @@ function closePc(name) {
   entry.pc.onicecandidate = null;
   entry.pc.ontrack = null;
   entry.pc.onconnectionstatechange = null;
+  entry.pc.oniceconnectionstatechange = null;
   entry.pc.close();
+  if (name === 'pub') resetIce();
   if (entry.participant) {
     const tile = tileFor(entry.participant);
     if (tile && tile.dataset.pc === name) removeTile(entry.participant);
@@ -488,14 +529,12 @@ async function startPublishing() {
   if (!stream || !state.joined) return;
   const entry = newPc('pub', null);
   entry.pc.onconnectionstatechange = () => {
-    const cs = entry.pc.connectionState;
-    if (cs === 'connected') {
-      if (ui.status.dataset.code === 'pub_failed') clearError();
-      setNotice('Your camera and microphone are connected.');
-    } else if (cs === 'failed' && !state.fatal) {
-      showError('pub_failed');
-    }
+    if (entry.pc.connectionState !== 'connected') return;
+    if (ui.status.dataset.code === 'pub_failed') clearError();
+    setNotice('Your camera and microphone are connected.');
   };
+  // A lost path is mended by an ICE restart, not reported as an error at once.
+  entry.pc.oniceconnectionstatechange = () => onPubIceState(entry);
   // Audio first, then video: m-line 0 is audio when both are present.
   const tracks = [...stream.getAudioTracks(), ...stream.getVideoTracks()];
   for (const track of tracks) {
@@ -508,8 +547,12 @@ async function startPublishing() {
   });
 }
 
+// An offer for a new sub-N opens it; one for an existing sub-N renegotiates that
+// RTCPeerConnection (after an ICE restart the server re-offers each with new ICE
+// credentials): same pc, same tile, a new answer.
 function onServerOffer(msg) {
   const name = msg.pc;
+  if (name === 'pub') return; // we are the offerer on pub
   const participantId = typeof msg.participant === 'string' ? msg.participant : name;
   let entry = state.pcs.get(name);
   if (!entry) {
@@ -546,6 +589,11 @@ function onServerAnswer(msg) {
   onPc(entry, async () => {
     await entry.pc.setRemoteDescription({ type: 'answer', sdp: msg.sdp });
     await flushCandidates(entry);
+    if (msg.pc !== 'pub') return;
+    state.ice.inFlight = false;
+    clearTimeout(state.ice.answerTimer);
+    // A restart wanted while this offer was out goes now.
+    if (state.ice.pending) restartIce();
   });
 }
 
@@ -661,6 +709,12 @@ function onConsultEnded(msg) {
 }
 
 function onJoined(msg) {
+  state.resume = msg.resume && typeof msg.resume.id === 'string' && Number.isFinite(msg.resume.grace_s)
+    ? { id: msg.resume.id, grace_s: msg.resume.grace_s } : null;
+  if (msg.resumed === true && state.reconnect) {
+    onResumed(msg);
+    return;
+  }
   state.joined = true;
   ui.waitingRoom.hidden = true;
   ui.stage.hidden = false;
@@ -727,7 +781,7 @@ function onParticipantLeft(msg) {
   }
   removeTile(id);
   updateLayout();
-  const why = msg.reason === 'disconnected' ? ' (connection lost)'
+  const why = msg.reason === 'disconnected' || msg.reason === 'connection_lost' ? ' (connection lost)'
     : msg.reason === 'media_failed' ? ' (their video connection failed)' : '';
   setNotice(`${who} left${why}.`);
 }
@@ -769,15 +823,46 @@ function onMessage(ev) {
 function onClose(ev) {
   const wasOurs = state.closedByUs;
   state.ws = null;
+  // The server names the error code as the close reason when it closes on an error.
+  const code = ev && ev.reason && ev.reason in ERRORS && ERRORS[ev.reason] ? ev.reason : null;
+  if (!wasOurs && !state.fatal && !(code && ERRORS[code].fatal) && mayResume()) {
+    keepReconnecting(); // the seat is held for us: keep the calls, reopen the socket
+    return;
+  }
+  stopReconnecting();
   state.joined = false;
   closeAllPcs();
   ui.leaveBtn.disabled = true;
   if (wasOurs) return;
-  if (!state.fatal) {
-    // The server names the error code as the close reason when it closes on an error.
-    showError(ev && ev.reason && ev.reason in ERRORS && ERRORS[ev.reason] ? ev.reason : 'connection_lost');
-  }
+  if (!state.fatal) showError(code || 'connection_lost');
   updateLayout();
+}
+
+// Opens the socket and sends @join once it is open; null if the browser refuses
+// to open one at all.
+function openSocket(join) {
+  let ws;
+  try {
+    ws = new WebSocket(`wss://${location.host}/ws`);
+  } catch (err) {
+    console.warn('cannot open the consult socket', err);
+    return null;
+  }
+  state.ws = ws;
+  ws.onopen = () => { if (state.ws === ws) ws.send(JSON.stringify(join)); };
+  ws.onmessage = (ev) => { if (state.ws === ws) onMessage(ev); };
+  ws.onclose = (ev) => { if (state.ws === ws) onClose(ev); };
+  ws.onerror = () => { /* onclose follows and reports it */ };
+  return ws;
+}
+
+// Forgets @ws without running its handlers, and closes it.
+function dropSocket(ws) {
+  if (!ws) return;
+  ws.onopen = null;
+  ws.onmessage = null;
+  ws.onclose = null;
+  try { ws.close(1000); } catch { /* already closed */ }
 }
 
 function connect() {
@@ -785,30 +870,206 @@ function connect() {
     showError('no_websocket');
     return;
   }
+  stopReconnecting();
   state.closedByUs = false;
   state.fatal = false;
   state.joined = false;
+  state.resume = null;
   ui.rejoinBtn.hidden = true;
   setNotice('Connecting to the consult\u2026');
-  const ws = new WebSocket(`wss://${location.host}/ws`);
-  state.ws = ws;
-  ws.onopen = () => send({ type: 'join', token: state.token });
-  ws.onmessage = (ev) => { if (state.ws === ws) onMessage(ev); };
-  ws.onclose = (ev) => { if (state.ws === ws) onClose(ev); };
-  ws.onerror = () => { /* onclose follows and reports it */ };
+  if (!openSocket({ type: 'join', token: state.token })) showError('connection_lost');
 }
 
 function disconnect() {
+  stopReconnecting();
   state.closedByUs = true;
   const ws = state.ws;
   state.ws = null;
   state.joined = false;
   closeAllPcs();
-  if (ws) {
-    ws.onmessage = null;
-    ws.onclose = null;
-    try { ws.close(1000); } catch { /* already closed */ }
+  dropSocket(ws);
+}
+
+// ---------- reconnecting ----------
+
+// "Reconnecting…" while the socket is resumed or pub's ICE is restarted.
+function updateReconnecting() {
+  const on = !state.fatal && (!!state.reconnect || state.ice.restarting);
+  ui.reconnecting.hidden = !on;
+  if (on) document.body.dataset.connection = 'reconnecting';
+  else delete document.body.dataset.connection;
+}
+
+// A joined seat with a resume id, and (once reconnecting) its grace not over.
+function mayResume() {
+  if (!state.resume || !state.joined) return false;
+  return !state.reconnect || Date.now() < state.reconnect.deadline;
+}
+
+// The socket dropped (or a resume attempt failed): try again after the backoff,
+// as long as the server holds the seat.
+function keepReconnecting() {
+  if (!state.reconnect) {
+    const deadline = Date.now() + state.resume.grace_s * 1000;
+    state.reconnect = { attempt: 0, deadline, timer: null, attemptTimer: null, deadlineTimer: null };
+    state.reconnect.deadlineTimer = setTimeout(giveUpReconnecting, state.resume.grace_s * 1000);
+    setNotice('');
+    updateReconnecting();
   }
+  const r = state.reconnect;
+  clearTimeout(r.attemptTimer);
+  const delay = Math.min(RECONNECT_FIRST_MS * 2 ** r.attempt, RECONNECT_MAX_MS);
+  r.attempt += 1;
+  // The last try still lands inside the grace period; after it, the deadline
+  // timer gives up.
+  const left = r.deadline - Date.now() - 250;
+  if (left <= 0) return;
+  r.timer = setTimeout(resumeAttempt, Math.min(delay, left));
+}
+
+function resumeAttempt() {
+  const r = state.reconnect;
+  if (!r) return;
+  r.timer = null;
+  const ws = openSocket({ type: 'join', token: state.token, resume: state.resume.id });
+  if (!ws) {
+    keepReconnecting();
+    return;
+  }
+  // A connect that hangs on a dead network: give up on this one and try again.
+  r.attemptTimer = setTimeout(() => {
+    if (state.ws !== ws || state.reconnect !== r) return;
+    state.ws = null;
+    dropSocket(ws);
+    keepReconnecting();
+  }, RECONNECT_ATTEMPT_MS);
+}
+
+function stopReconnecting() {
+  const r = state.reconnect;
+  if (!r) return;
+  clearTimeout(r.timer);
+  clearTimeout(r.attemptTimer);
+  clearTimeout(r.deadlineTimer);
+  state.reconnect = null;
+  state.outbox = [];
+  updateReconnecting();
+}
+
+// The grace period is over: the server has given the seat up.
+function giveUpReconnecting() {
+  if (!state.reconnect) return;
+  const ws = state.ws;
+  state.ws = null;
+  dropSocket(ws);
+  stopReconnecting();
+  state.joined = false;
+  closeAllPcs();
+  ui.leaveBtn.disabled = true;
+  showError('connection_lost');
+  updateLayout();
+}
+
+// The seat is ours again: same participant, same calls. Re-sync who is here,
+// send what waited, and restart ICE if the path went meanwhile.
+function onResumed(msg) {
+  const outbox = state.outbox;
+  stopReconnecting();
+  state.joined = true;
+  state.iceServers = Array.isArray(msg.ice_servers) ? msg.ice_servers : state.iceServers;
+  for (const entry of state.pcs.values()) {
+    try {
+      entry.pc.setConfiguration({ ...entry.pc.getConfiguration(), iceServers: state.iceServers });
+    } catch (err) {
+      console.warn(`[${entry.name}] new ICE servers refused`, err);
+    }
+  }
+  const now = new Map();
+  for (const p of Array.isArray(msg.participants) ? msg.participants : []) {
+    if (p && typeof p.id === 'string') now.set(p.id, p);
+  }
+  for (const id of Array.from(state.participants.keys())) {
+    if (!now.has(id)) onParticipantLeft({ participant: id, reason: 'left' });
+  }
+  state.participants = now;
+  for (const p of now.values()) {
+    const tile = tileFor(p.id);
+    if (tile) labelTile(tile, p);
+  }
+  for (const m of outbox) send(m);
+  setNotice('Reconnected.');
+  updateLayout();
+  const pub = state.pcs.get('pub');
+  const ice = pub ? pub.pc.iceConnectionState : 'new';
+  if (state.ice.pending || ice === 'failed' || ice === 'disconnected') restartIce();
+  updateReconnecting();
+}
+
+// ---------- ICE restart of pub ----------
+
+function resetIce() {
+  clearTimeout(state.ice.timer);
+  clearTimeout(state.ice.answerTimer);
+  state.ice = { timer: null, answerTimer: null, restarting: false, pending: false, inFlight: false, tries: 0 };
+  updateReconnecting();
+}
+
+function onPubIceState(entry) {
+  const ice = entry.pc.iceConnectionState;
+  clearTimeout(state.ice.timer);
+  state.ice.timer = null;
+  if (ice === 'connected' || ice === 'completed') {
+    state.ice.restarting = false;
+    state.ice.tries = 0;
+    updateReconnecting();
+  } else if (ice === 'failed') {
+    restartIce();
+  } else if (ice === 'disconnected') {
+    // Often a blip that heals by itself; a restart only if it lasts.
+    state.ice.timer = setTimeout(() => {
+      state.ice.timer = null;
+      if (entry.pc.iceConnectionState === 'disconnected') restartIce();
+    }, ICE_DISCONNECTED_MS);
+  }
+}
+
+// A new offer on pub with new ICE credentials; the server answers and re-offers
+// every sub-N (docs/protocol.md "Reconnecting").
+function restartIce() {
+  const entry = state.pcs.get('pub');
+  if (!entry || state.fatal) return;
+  state.ice.restarting = true;
+  updateReconnecting();
+  const ws = state.ws;
+  if (state.reconnect || !ws || ws.readyState !== WebSocket.OPEN || state.ice.inFlight) {
+    state.ice.pending = true; // after the resume, or after the answer in flight
+    return;
+  }
+  if (state.ice.tries >= ICE_MAX_TRIES) {
+    state.ice.restarting = false;
+    updateReconnecting();
+    showError('pub_failed');
+    return;
+  }
+  state.ice.pending = false;
+  state.ice.inFlight = true;
+  state.ice.tries += 1;
+  clearTimeout(state.ice.answerTimer);
+  state.ice.answerTimer = setTimeout(() => {
+    state.ice.inFlight = false;
+    const ice = entry.pc.iceConnectionState;
+    if (state.ice.pending || ice === 'failed' || ice === 'disconnected') restartIce();
+  }, ICE_ANSWER_MS);
+  onPc(entry, async () => {
+    if (entry.pc.signalingState !== 'stable') {
+      state.ice.inFlight = false;
+      state.ice.pending = true;
+      return;
+    }
+    const offer = await entry.pc.createOffer({ iceRestart: true });
+    await entry.pc.setLocalDescription(offer);
+    send({ type: 'offer', pc: 'pub', sdp: entry.pc.localDescription.sdp });
+  });
 }
 
 // ---------- controls ----------
@@ -824,6 +1085,7 @@ function stopLocalMedia() {
 }
 
 function leave() {
+  stopReconnecting(); // a socket being resumed has nobody to tell; the seat expires
   send({ type: 'leave' });
   disconnect();
   stopLocalMedia();

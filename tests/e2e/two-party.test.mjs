@@ -16,6 +16,7 @@ import path from 'node:path';
 import {
   Daemon, TestFailure, fail, launchBrowser, loadPlaywright, newPage, waitFor,
 } from './lib/harness.mjs';
+import { expectRemoteVideo } from './lib/media.mjs';
 
 const ARTIFACTS = process.env.CG_E2E_ARTIFACTS || path.join(os.tmpdir(), 'cg-e2e-artifacts');
 const BAD_TOKEN_TEXT = 'This join link is not valid. Ask the clinic for a new link.';
@@ -26,30 +27,6 @@ function tamper(token) {
   const i = Math.floor(p.length / 2);
   const c = p[i] === 'A' ? 'B' : 'A';
   return `${h}.${p.slice(0, i)}${c}${p.slice(i + 1)}.${s}`;
-}
-
-// Resolves when the page shows the remote participant's video with decoded
-// frames and its playback time moving on.
-async function expectRemoteVideo(page, who, otherId) {
-  await waitFor(page, `${who}: a tile for ${otherId}`, (id) =>
-    !!document.querySelector(`figure.tile[data-participant="${id}"] video[data-participant="${id}"]`),
-  otherId, 30000);
-  await waitFor(page, `${who}: remote video of ${otherId} has frames (videoWidth > 0)`, (id) => {
-    const v = document.querySelector(`video[data-participant="${id}"]`);
-    return v && v.videoWidth > 0 && v.readyState >= 2;
-  }, otherId, 30000);
-  const t0 = await page.evaluate((id) => document.querySelector(`video[data-participant="${id}"]`).currentTime, otherId);
-  await waitFor(page, `${who}: remote video of ${otherId} keeps playing (currentTime advances from ${t0})`,
-    ([id, t]) => {
-      const v = document.querySelector(`video[data-participant="${id}"]`);
-      return v && !v.paused && v.currentTime > t + 0.5;
-    }, [otherId, t0], 15000);
-  const info = await page.evaluate((id) => {
-    const v = document.querySelector(`video[data-participant="${id}"]`);
-    return { w: v.videoWidth, h: v.videoHeight, muted: v.muted };
-  }, otherId);
-  if (info.muted) fail(`${who}: the remote <video> of ${otherId} is muted, so its audio is not heard`);
-  return info;
 }
 
 // Peak RMS of the remote stream's audio over a window, via WebAudio.

@@ -46,7 +46,8 @@ function b64url(bytes) {
   return Buffer.from(bytes).toString('base64url');
 }
 
-function configText(dir, webRoot, tenant) {
+function configText(dir, webRoot, tenant, resumeGraceS) {
+  const resume = resumeGraceS === undefined ? '' : ` resume_grace_s = ${resumeGraceS};`;
   return `# written by tests/e2e/lib/harness.mjs
 server: {
   listen_address = "127.0.0.1";
@@ -60,7 +61,7 @@ server: {
 };
 store: { path = "${dir}/consultd.db"; };
 auth: { clock_skew_s = 30; };
-consults: { max_participants = 16; open_before_min = 15; grace_min = 15; };
+consults: { max_participants = 16; open_before_min = 15; grace_min = 15;${resume} };
 media: { ice_addresses = [ "127.0.0.1" ]; };
 tenants: {
   generate_keys = false;
@@ -90,7 +91,8 @@ export class Daemon {
     return this.logLines.slice(-n).join('\n');
   }
 
-  async start({ timeoutMs = 20000 } = {}) {
+  // resumeGraceS: consults.resume_grace_s (default: the daemon's).
+  async start({ timeoutMs = 20000, resumeGraceS } = {}) {
     const binary = requiredPath('CONSULTD', process.env.CG_CONSULTD, 'the consultd binary');
     try {
       accessSync(binary, constants.X_OK);
@@ -110,7 +112,7 @@ export class Daemon {
     writeFileSync(this.tenant.apiKeyFile, this.tenant.apiKey + '\n', { mode: 0o600 });
     writeFileSync(this.tenant.secretFile, this.tenant.secret + '\n', { mode: 0o600 });
     const conf = path.join(this.dir, 'consultd.conf');
-    writeFileSync(conf, configText(this.dir, webRoot, this.tenant), { mode: 0o600 });
+    writeFileSync(conf, configText(this.dir, webRoot, this.tenant, resumeGraceS), { mode: 0o600 });
 
     this.proc = spawn(binary, ['--config', conf], {
       cwd: this.dir,

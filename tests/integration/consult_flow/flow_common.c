@@ -96,6 +96,7 @@ struct _FlowEp {
     CgWssClient *wss;
     CgRtcPeer *peer;
     char *token;
+    char *resume; /* sent with join when set */
     guint32 rgb;
     guint tone_hz;
     gboolean joined;
@@ -159,9 +160,20 @@ static void on_message(CgWssClient *wss, json_t *msg, gpointer user)
 static void on_open(CgWssClient *wss, gboolean opened, gpointer user)
 {
     FlowEp *ep = user;
-    if (opened)
-        send_json(ep, json_pack("{s:s, s:s}", "type", "join", "token", ep->token));
+    if (!opened)
+        return;
+    json_t *join = json_pack("{s:s, s:s}", "type", "join", "token", ep->token);
+    if (ep->resume)
+        json_object_set_new(join, "resume", json_string(ep->resume));
+    send_json(ep, join);
     (void)wss;
+}
+
+static void connect_wss(FlowEp *ep, guint16 port, GTlsCertificate *cert)
+{
+    ep->wss = cg_wss_client_new(port, "/ws", cert);
+    cg_wss_client_set_handler(ep->wss, on_message, ep);
+    cg_wss_client_set_open_handler(ep->wss, on_open, ep);
 }
 
 FlowEp *flow_ep_new(guint16 port, GTlsCertificate *cert, const char *token, guint32 rgb,
@@ -172,10 +184,42 @@ FlowEp *flow_ep_new(guint16 port, GTlsCertificate *cert, const char *token, guin
     ep->rgb = rgb;
     ep->tone_hz = tone_hz;
     ep->messages = g_ptr_array_new_with_free_func((GDestroyNotify)json_decref);
-    ep->wss = cg_wss_client_new(port, "/ws", cert);
-    cg_wss_client_set_handler(ep->wss, on_message, ep);
-    cg_wss_client_set_open_handler(ep->wss, on_open, ep);
+    connect_wss(ep, port, cert);
     return ep;
+}
+
+FlowEp *flow_ep_new_resuming(guint16 port, GTlsCertificate *cert, const char *token,
+                             const char *resume)
+{
+    FlowEp *ep = g_new0(FlowEp, 1);
+    ep->token = g_strdup(token);
+    ep->resume = g_strdup(resume);
+    ep->messages = g_ptr_array_new_with_free_func((GDestroyNotify)json_decref);
+    connect_wss(ep, port, cert);
+    return ep;
+}
+
+const char *flow_ep_resume_id(FlowEp *ep)
+{
+    json_t *joined = flow_ep_last(ep, "joined");
+    return json_string_value(json_object_get(json_object_get(joined, "resume"), "id"));
+}
+
+void flow_ep_drop(FlowEp *ep)
+{
+    /* Freeing the client cancels its reads and writes and unrefs the TLS
+     * connection, which closes the TCP socket: no close frame, no leave. */
+    g_clear_pointer(&ep->wss, cg_wss_client_free);
+    cg_test_run_for(50);
+}
+
+void flow_ep_reconnect(FlowEp *ep, guint16 port, GTlsCertificate *cert, const char *resume)
+{
+    g_clear_pointer(&ep->wss, cg_wss_client_free);
+    g_free(ep->resume);
+    ep->resume = g_strdup(resume);
+    g_ptr_array_set_size(ep->messages, 0);
+    connect_wss(ep, port, cert);
 }
 
 void flow_ep_free(FlowEp *ep)
@@ -186,6 +230,7 @@ void flow_ep_free(FlowEp *ep)
     g_clear_pointer(&ep->wss, cg_wss_client_free);
     g_ptr_array_unref(ep->messages);
     g_free(ep->token);
+    g_free(ep->resume);
     g_free(ep);
 }
 
@@ -212,6 +257,18 @@ json_t *flow_ep_last(FlowEp *ep, const char *type)
             return m;
     }
     return NULL;
+}
+
+guint flow_ep_count_about(FlowEp *ep, const char *type, const char *participant)
+{
+    guint n = 0;
+    for (guint i = 0; i < ep->messages->len; i++) {
+        json_t *m = ep->messages->pdata[i];
+        json_t *p = json_object_get(m, "participant");
+        const char *id = json_is_object(p) ? str(p, "id") : json_string_value(p);
+        n += g_strcmp0(str(m, "type"), type) == 0 && g_strcmp0(id, participant) == 0;
+    }
+    return n;
 }
 
 typedef struct {
@@ -324,6 +381,38 @@ void flow_ep_expect_frames(FlowEp *ep, const char *id, guint n)
         g_error("decoded %u of %u frames from %s in %d ms",
                 ep->peer ? cg_rtc_peer_video_frames(ep->peer, id) : 0, n, id,
                 FLOW_MEDIA_TIMEOUT_MS);
+}
+
+guint flow_ep_frames(FlowEp *ep, const char *id)
+{
+    return ep->peer ? cg_rtc_peer_video_frames(ep->peer, id) : 0;
+}
+
+json_t *flow_audit(CgTestDaemon *d, FlowConsult *c)
+{
+    g_autofree char *path = g_strdup_printf("/api/v1/consults/%s/audit", c->id);
+    guint status = 0;
+    json_t *resp = NULL;
+    g_autoptr(GError) error = NULL;
+    cg_test_admin_request(d, "GET", path, cg_test_daemon_api_key(d, 0), NULL, &status, &resp,
+                          &error);
+    g_assert_no_error(error);
+    g_assert_cmpuint(status, ==, 200);
+    json_t *records = json_incref(json_object_get(resp, "records"));
+    json_decref(resp);
+    g_assert_true(json_is_array(records));
+    return records;
+}
+
+guint flow_audit_count(json_t *audit, const char *action, const char *participant)
+{
+    guint n = 0;
+    for (gsize i = 0; i < json_array_size(audit); i++) {
+        json_t *r = json_array_get(audit, i);
+        n += g_strcmp0(str(r, "action"), action) == 0 &&
+             g_strcmp0(str(r, "participant"), participant) == 0;
+    }
+    return n;
 }
 
 /* ---- a daemon on an existing dir ------------------------------------------- */

@@ -56,6 +56,9 @@ gboolean flow_ep_joined(FlowEp *ep);
 json_t *flow_ep_wait(FlowEp *ep, const char *type, guint timeout_ms);
 /* (transfer none) the newest message of @type received so far, or NULL. */
 json_t *flow_ep_last(FlowEp *ep, const char *type);
+/* Messages of @type about @participant received so far ("participant" is
+ * the id, or an object with that "id"). */
+guint flow_ep_count_about(FlowEp *ep, const char *type, const char *participant);
 /* Waits for an error with @code; asserts it came. */
 void flow_ep_expect_error(FlowEp *ep, const char *code);
 /* Waits for a waiting_list whose ids are exactly @ids (NULL-terminated). */
@@ -66,6 +69,25 @@ void flow_ep_send(FlowEp *ep, const char *type, const char *participant);
 void flow_ep_expect_closed(FlowEp *ep, guint status, const char *reason);
 /* Waits until @ep decoded @n frames from @id. */
 void flow_ep_expect_frames(FlowEp *ep, const char *id, guint n);
+/* Video frames @ep decoded from @id so far (0 without media). */
+guint flow_ep_frames(FlowEp *ep, const char *id);
+
+/* Resuming (docs/protocol.md "Reconnecting"). */
+/* Connects and sends join with @token and the resume id @resume; never publishes. */
+FlowEp *flow_ep_new_resuming(guint16 port, GTlsCertificate *cert, const char *token,
+                             const char *resume);
+/* (transfer none) the resume id of @ep's newest "joined", or NULL. */
+const char *flow_ep_resume_id(FlowEp *ep);
+/* Drops the WebSocket as a broken network would: the TCP connection ends
+ * without "leave" or a close frame. The media peer stays as it is. */
+void flow_ep_drop(FlowEp *ep);
+/* A new WebSocket that joins with the token and @resume; every message
+ * received so far is forgotten, so waits see only the new socket's. */
+void flow_ep_reconnect(FlowEp *ep, guint16 port, GTlsCertificate *cert, const char *resume);
+/* (transfer full) the audit records of @c (its "records" array). */
+json_t *flow_audit(CgTestDaemon *d, FlowConsult *c);
+/* Records of @audit with @action by @participant. */
+guint flow_audit_count(json_t *audit, const char *action, const char *participant);
 
 /* (transfer full) the temp dir of a RUNNING daemon (its working directory):
  * config, keys, certificate and consultd.db. */

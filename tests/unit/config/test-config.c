@@ -46,6 +46,7 @@ static void test_default_values(void)
     g_assert_cmpuint(c->max_participants, ==, 16);
     g_assert_cmpuint(c->open_before_min, ==, 15);
     g_assert_cmpuint(c->grace_min, ==, 15);
+    g_assert_cmpuint(c->resume_grace_s, ==, 20);
     g_assert_cmpuint(g_strv_length(c->ice_addresses), ==, 1);
     g_assert_cmpstr(c->ice_addresses[0], ==, "127.0.0.1");
     g_assert_cmpuint(c->rtp_port_min, ==, 0);
@@ -87,6 +88,7 @@ static void test_defaults_match_shipped_file(void)
     g_assert_cmpuint(c->max_participants, ==, d->max_participants);
     g_assert_cmpuint(c->open_before_min, ==, d->open_before_min);
     g_assert_cmpuint(c->grace_min, ==, d->grace_min);
+    g_assert_cmpuint(c->resume_grace_s, ==, d->resume_grace_s);
     g_assert_true(g_strv_equal((const char *const *)c->ice_addresses,
                                (const char *const *)d->ice_addresses));
     g_assert_true(g_strv_equal((const char *const *)c->allowed_remote_networks,
@@ -210,6 +212,9 @@ static const ErrorCase error_cases[] = {
     {"out-of-range-low", "consults: {\n  max_participants = 1;\n};\n" TENANTS,
      CG_CONFIG_ERROR_INVALID,
      "x.conf:2: consults.max_participants must be an integer from 2 to 64, got 1"},
+    {"resume-grace-over-liveness", "consults: {\n  resume_grace_s = 30;\n};\n" TENANTS,
+     CG_CONFIG_ERROR_INVALID,
+     "x.conf:2: consults.resume_grace_s must be an integer from 0 to 29, got 30"},
     /* libconfig 1.5 wraps this to 256, which must not slip through. */
     {"out-of-range-wrapped", "server: {\n  max_connections = 4294967552;\n};\n" TENANTS,
      CG_CONFIG_ERROR_INVALID,

@@ -55,8 +55,39 @@ static void test_join(void)
     g_assert_cmpstr(msg.token, ==, "eyJhbGciOiJIUzI1NiJ9.e30.sig");
     g_assert_null(msg.pc);
     g_assert_null(msg.sdp);
+    g_assert_null(msg.resume); /* a new seat */
     cg_client_message_clear(&msg);
     g_assert_null(msg.token);
+}
+
+/* A join that takes back a held seat carries its resume id. */
+static void test_join_resume(void)
+{
+    CgClientMessage msg;
+    parse_ok("{\"type\":\"join\",\"token\":\"a.b.c\",\"resume\":\"r-abc234\"}", &msg);
+    g_assert_cmpint(msg.type, ==, CG_CLIENT_JOIN);
+    g_assert_cmpstr(msg.token, ==, "a.b.c");
+    g_assert_cmpstr(msg.resume, ==, "r-abc234");
+    cg_client_message_clear(&msg);
+    g_assert_null(msg.resume);
+
+    const char *what = "member 'resume' must be 1 to 64 printable ASCII characters";
+    const gint M = CG_PROTOCOL_ERROR_MALFORMED;
+    check_fail("{\"type\":\"join\",\"token\":\"t\",\"resume\":\"\"}", M, what);
+    check_fail("{\"type\":\"join\",\"token\":\"t\",\"resume\":null}", M, what);
+    check_fail("{\"type\":\"join\",\"token\":\"t\",\"resume\":7}", M, what);
+    check_fail("{\"type\":\"join\",\"token\":\"t\",\"resume\":\"r 1\"}", M, what);
+    check_fail("{\"type\":\"join\",\"token\":\"t\",\"resume\":\"r-\u00e9\"}", M, what);
+    g_autofree char *long_id = g_strnfill(CG_PROTOCOL_MAX_ID_CHARS + 1, 'r');
+    g_autofree char *too_long =
+        g_strdup_printf("{\"type\":\"join\",\"token\":\"t\",\"resume\":\"%s\"}", long_id);
+    check_fail(too_long, M, what);
+    long_id[CG_PROTOCOL_MAX_ID_CHARS] = '\0';
+    g_autofree char *longest =
+        g_strdup_printf("{\"type\":\"join\",\"token\":\"t\",\"resume\":\"%s\"}", long_id);
+    parse_ok(longest, &msg);
+    g_assert_cmpuint(strlen(msg.resume), ==, CG_PROTOCOL_MAX_ID_CHARS);
+    cg_client_message_clear(&msg);
 }
 
 static void test_offer_answer(void)
@@ -576,6 +607,7 @@ int main(int argc, char **argv)
 {
     g_test_init(&argc, &argv, NULL);
     g_test_add_func("/protocol/parse/join", test_join);
+    g_test_add_func("/protocol/parse/join-resume", test_join_resume);
     g_test_add_func("/protocol/parse/offer-answer", test_offer_answer);
     g_test_add_func("/protocol/parse/candidate", test_candidate);
     g_test_add_func("/protocol/parse/leave", test_leave);

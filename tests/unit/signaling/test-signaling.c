@@ -94,6 +94,14 @@ static void test_ids(void)
     g_assert_cmpstr(a, !=, b);
     g_assert_false(cg_id_is_valid("c-ABC", "c"));
     g_assert_false(cg_id_is_valid("c-aaaaaaaaaaa1", "c")); /* '1' is not base32 */
+
+    /* Secret ids: prefix, dash, 26 base32 characters; never two alike. */
+    g_autofree char *r = cg_secret_id_new("r");
+    g_autofree char *r2 = cg_secret_id_new("r");
+    g_assert_cmpuint(strlen(r), ==, 28);
+    g_assert_true(g_str_has_prefix(r, "r-"));
+    g_assert_cmpuint(strspn(r + 2, "abcdefghijklmnopqrstuvwxyz234567"), ==, 26);
+    g_assert_cmpstr(r, !=, r2);
 }
 
 static void test_roles(void)

@@ -59,9 +59,13 @@ void cg_lean_forward_ask_keyframe(LeanEndpoint *pub)
 
 /* Each video packet of a publisher while a key frame is wanted: did it come,
  * or is it time to ask again? */
-static void keyframe_watch(LeanEndpoint *ep, LeanStream *v, const CgRtpHeader *h)
+static void keyframe_watch(LeanEndpoint *ep, LeanStream *v, const CgRtpHeader *h, gboolean rtx)
 {
-    if (cg_rtp_vp8_is_keyframe_start(h->data + h->payload_offset, h->payload_length)) {
+    /* an RTX payload is the original sequence number, then the original
+     * payload (RFC 4588 4): a key frame may come back as a retransmission */
+    gsize skip = rtx ? 2 : 0;
+    if (h->payload_length >= skip &&
+        cg_rtp_vp8_is_keyframe_start(h->data + h->payload_offset + skip, h->payload_length - skip)) {
         v->keyframe_wanted = FALSE;
         return;
     }
@@ -170,13 +174,12 @@ void cg_lean_forward_pub_rtp(gpointer user, guint8 *packet, gsize len, gsize cap
     if (ep->bad || ep->stopped || !cg_rtp_parse(packet, len, &h) || !classify(ep, &h, &kind, &rtx))
         return;
     LeanStream *s = &ep->streams[kind];
-    if (!rtx) {
+    if (!rtx)
         account(s, &h);
-        if (kind != LEAN_AUDIO && s->keyframe_wanted)
-            keyframe_watch(ep, s, &h);
-        else if (kind == LEAN_AUDIO)
-            note_voice(ep, &h);
-    }
+    if (kind != LEAN_AUDIO && s->keyframe_wanted)
+        keyframe_watch(ep, s, &h, rtx);
+    else if (kind == LEAN_AUDIO)
+        note_voice(ep, &h);
     if (kind == LEAN_AUDIO && ep->audio_muted)
         return;
     fan_out(ep, packet, len, capacity, FALSE, (gint)kind, rtx);
@@ -244,6 +247,10 @@ static void forward_nack(LeanPc *sub, LeanEndpoint *pub, const CgRtcpPacket *p)
     if (!cg_rtcp_parse_nack(p, &nack))
         return;
     guint kind = video_kind_of(pub, nack.media_ssrc);
+    /* only the video streams can be repaired (audio has FEC, no RTX): a NACK
+     * for any other SSRC would make the publisher work for nothing */
+    if (!pub->streams[kind].ssrc || nack.media_ssrc != pub->streams[kind].ssrc)
+        return;
     if (!sub->accepts_rtx[kind] || pub->streams[kind].rtx_pt < 0 || !pc->up ||
         p->packet_len > RTCP_BUF - CG_LEAN_CONN_SEND_OVERHEAD - 8)
         return;

@@ -159,6 +159,9 @@ static const CgConfigKey schema[] = {
     INT("consults.max_participants", max_participants, 2, 64, 16),
     INT("consults.open_before_min", open_before_min, 0, 1440, 15),
     INT("consults.grace_min", grace_min, 0, 1440, 15),
+    {.path = "consults.video_bitrate_kbps", .kind = CG_CONFIG_KEY_INT,
+     .min = CG_VIDEO_BITRATE_MIN_KBPS, .max = CG_VIDEO_BITRATE_MAX_KBPS, .zero_is_off = TRUE,
+     .default_int = 1000, .offset = OFF(video_bitrate_kbps)},
 
     GROUP("media"),
     STRING("media.relay", relay, "lean", check_relay),

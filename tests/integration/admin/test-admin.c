@@ -371,6 +371,43 @@ static void test_consultctl(Fixture *f, gconstpointer data)
     json_decref(shown);
     run_clear(&r);
 
+    /* The video bitrate cap: on create, changed, back to the server's default. */
+    const char *capped_args[] = {"consult", "create", "--kind", "virtual_consult",
+                                 "--specialty", "dermatology", "--title", "Poor link",
+                                 "--starts-at", at, "--duration", "30",
+                                 "--participant", "Dr A:specialist", "--video-bitrate", "300",
+                                 NULL};
+    r = ctl(f, capped_args);
+    g_assert_cmpint(r.exit_code, ==, 0);
+    json_t *capped = json_loads(r.out, 0, NULL);
+    g_assert_cmpint(json_integer_value(json_object_get(capped, "video_bitrate_kbps")), ==, 300);
+    g_autofree char *capped_id = g_strdup(sget(capped, "id"));
+    json_decref(capped);
+    run_clear(&r);
+    const char *lower_args[] = {"consult", "video-bitrate", capped_id, "150", NULL};
+    r = ctl(f, lower_args);
+    g_assert_cmpint(r.exit_code, ==, 0);
+    capped = json_loads(r.out, 0, NULL);
+    g_assert_cmpint(json_integer_value(json_object_get(capped, "video_bitrate_kbps")), ==, 150);
+    json_decref(capped);
+    run_clear(&r);
+    const char *default_args[] = {"consult", "video-bitrate", capped_id, "default", NULL};
+    r = ctl(f, default_args);
+    g_assert_cmpint(r.exit_code, ==, 0);
+    capped = json_loads(r.out, 0, NULL);
+    g_assert_true(json_is_null(json_object_get(capped, "video_bitrate_kbps")));
+    json_decref(capped);
+    run_clear(&r);
+    const char *low_args[] = {"consult", "video-bitrate", capped_id, "20", NULL};
+    r = ctl(f, low_args); /* the server refuses, naming the field */
+    g_assert_cmpint(r.exit_code, ==, 1);
+    g_assert_nonnull(strstr(r.err, "video_bitrate_kbps"));
+    run_clear(&r);
+    const char *word_args[] = {"consult", "video-bitrate", capped_id, "fast", NULL};
+    r = ctl(f, word_args);
+    g_assert_cmpint(r.exit_code, ==, 2);
+    run_clear(&r);
+
     const char *mint_args[] = {"token", "mint", id, pid, NULL};
     r = ctl(f, mint_args);
     g_assert_cmpint(r.exit_code, ==, 0);

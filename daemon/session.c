@@ -205,8 +205,7 @@ static void on_consult_video_bitrate_changed(gpointer user, const char *consult_
         CgPeerId peer = g_array_index(peers, CgPeerId, i);
         g_autoptr(GError) error = NULL;
         if (!cg_media_endpoint_set_video_bitrate_cap(session->media, peer, kbps, &error))
-            g_warning("video bitrate cap for peer %" G_GUINT64_FORMAT ": %s", peer,
-                      error->message);
+            g_warning("video bitrate cap for peer %" G_GUINT64_FORMAT ": %s", peer, error->message);
     }
 }
 

@@ -440,8 +440,8 @@ static void apply_video_bitrate(CgSignaling *s, const CgConsultRecord *consult)
     }
     if (!changed)
         return;
-    g_info("[consult|%s] video bitrate cap now %u kbps (0 = none) for %u endpoint(s)",
-           consult->id, kbps, changed);
+    g_info("[consult|%s] video bitrate cap now %u kbps (0 = none) for %u endpoint(s)", consult->id,
+           kbps, changed);
     if (s->events.consult_video_bitrate_changed)
         s->events.consult_video_bitrate_changed(s->user, consult->id, kbps);
 }

@@ -361,8 +361,8 @@ static gint remb_bitrate(GstBuffer *fci)
     gint bps = -1;
     if (map.size >= 8 && memcmp(map.data, "REMB", 4) == 0) {
         guint exp = map.data[5] >> 2;
-        guint64 mantissa = ((guint64)(map.data[5] & 3) << 16) | (guint64)map.data[6] << 8 |
-                           map.data[7];
+        guint64 mantissa =
+            ((guint64)(map.data[5] & 3) << 16) | (guint64)map.data[6] << 8 | map.data[7];
         bps = exp > 30 || (mantissa << exp) > G_MAXINT ? G_MAXINT : (gint)(mantissa << exp);
     }
     gst_buffer_unmap(fci, &map);
@@ -378,9 +378,8 @@ static void on_pub_feedback(GObject *session, guint type, guint fbtype, guint se
     (void)sender_ssrc;
     (void)media_ssrc;
     PeerShared *ps = data;
-    gint bps = type == GST_RTCP_TYPE_PSFB && fbtype == GST_RTCP_PSFB_TYPE_AFB
-                   ? remb_bitrate(fci)
-                   : -1;
+    gint bps =
+        type == GST_RTCP_TYPE_PSFB && fbtype == GST_RTCP_PSFB_TYPE_AFB ? remb_bitrate(fci) : -1;
     if (bps < 0)
         return;
     g_atomic_int_inc(&ps->rembs);

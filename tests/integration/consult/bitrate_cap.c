@@ -30,8 +30,8 @@ static guint wait_rembs(CgTestEndpoint *ep, guint n)
     RembWait w = {cg_test_endpoint_peer(ep), n};
     guint max_bps = 0;
     if (!cg_test_wait_until(has_rembs, &w, REMB_TIMEOUT_MS))
-        g_error("%s: %u of %u REMB on its publish connection within %d ms",
-                cg_test_endpoint_id(ep), cg_rtc_peer_rembs(w.peer, NULL), n, REMB_TIMEOUT_MS);
+        g_error("%s: %u of %u REMB on its publish connection within %d ms", cg_test_endpoint_id(ep),
+                cg_rtc_peer_rembs(w.peer, NULL), n, REMB_TIMEOUT_MS);
     cg_rtc_peer_rembs(w.peer, &max_bps);
     return max_bps / 1000;
 }
@@ -53,9 +53,8 @@ static void patch_cap(CgTestDaemon *daemon, const char *consult_id, const char *
     guint status = 0;
     json_t *resp = NULL;
     g_autoptr(GError) error = NULL;
-    g_assert_true(cg_test_admin_request(daemon, "PATCH", path,
-                                        cg_test_daemon_api_key(daemon, 0), body, &status, &resp,
-                                        &error));
+    g_assert_true(cg_test_admin_request(daemon, "PATCH", path, cg_test_daemon_api_key(daemon, 0),
+                                        body, &status, &resp, &error));
     g_assert_no_error(error);
     g_assert_cmpuint(status, ==, 200);
     json_decref(resp);

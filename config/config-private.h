@@ -33,6 +33,7 @@ typedef struct {
     CgConfigKeyKind kind;
     gboolean required;
     gint64 min, max;           /* INT */
+    gboolean zero_is_off;      /* INT: 0 (off) is valid too, besides min..max */
     gint64 default_int;        /* INT, BOOL */
     const char *default_str;   /* STRING; STRING_ARRAY: its one default element */
     gboolean empty_is_null;    /* STRING: "" is stored as NULL */

@@ -162,6 +162,9 @@ static const CgConfigKey schema[] = {
     /* Below media's 30 s liveness timeout: beyond it, an endpoint whose media
      * dropped with its socket is removed (media_failed) before its grace ends. */
     INT("consults.resume_grace_s", resume_grace_s, 0, 29, 20),
+    {.path = "consults.video_bitrate_kbps", .kind = CG_CONFIG_KEY_INT,
+     .min = CG_VIDEO_BITRATE_MIN_KBPS, .max = CG_VIDEO_BITRATE_MAX_KBPS, .zero_is_off = TRUE,
+     .default_int = 1000, .offset = OFF(video_bitrate_kbps)},
 
     GROUP("media"),
     STRING("media.relay", relay, "lean", check_relay),

@@ -253,13 +253,14 @@ static gboolean store_int(const Walk *w, const CgConfigKey *key, const config_se
     Literal lit = find_literal(w, setting, value);
     if (lit.found)
         value = lit.value;
-    if ((lit.found && lit.too_big) || value < key->min || value > key->max) {
+    gboolean off = key->zero_is_off && value == 0;
+    if ((lit.found && lit.too_big) || (!off && (value < key->min || value > key->max))) {
         g_autofree char *shown =
             lit.found ? g_strdup(lit.text) : g_strdup_printf("%" G_GINT64_FORMAT, value);
-        return cg_config_fail_at(error, setting, w->source_name,
-                                 "%s must be an integer from %" G_GINT64_FORMAT
-                                 " to %" G_GINT64_FORMAT ", got %s",
-                                 path, key->min, key->max, shown);
+        return cg_config_fail_at(
+            error, setting, w->source_name,
+            "%s must be %san integer from %" G_GINT64_FORMAT " to %" G_GINT64_FORMAT ", got %s",
+            path, key->zero_is_off ? "0 (off) or " : "", key->min, key->max, shown);
     }
     *(guint *)field(base, key->offset) = (guint)value;
     return TRUE;

@@ -25,6 +25,12 @@ typedef enum {
     CG_CONFIG_ERROR_INVALID, /* unknown key, wrong type, out of range, missing */
 } CgConfigError;
 
+/* A video bitrate cap (consults.video_bitrate_kbps, the admin API's
+ * video_bitrate_kbps) is 0 (no cap) or in this range, in kbps: below 64 VP8
+ * cannot carry a moving picture at all; no webcam needs more than 10 Mbps. */
+#define CG_VIDEO_BITRATE_MIN_KBPS 64
+#define CG_VIDEO_BITRATE_MAX_KBPS 10000
+
 typedef struct {
     char *id;           /* tenant id; also the JWT "iss" */
     char *name;         /* display name of the hospital */
@@ -60,6 +66,7 @@ typedef struct {
     guint open_before_min;  /* joins open this long before starts_at */
     guint grace_min;        /* consult ends this long after starts_at + duration */
     guint resume_grace_s;   /* a dropped socket's seat is held this long; 0 = never */
+    guint video_bitrate_kbps; /* default cap on each endpoint's published video; 0 = none */
 
     /* media */
     char *relay;          /* "lean" or "webrtcbin" (media.h CgMediaRelayKind) */

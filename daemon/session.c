@@ -132,7 +132,9 @@ static gboolean on_peer_joined(gpointer user, CgPeerId peer, GError **error)
 {
     CgSession *session = user;
     const CgPeerInfo *info = cg_signaling_peer_info(session->signaling, peer);
-    if (!cg_media_endpoint_add(session->media, peer, info->log_tag, error))
+    if (!cg_media_endpoint_add(session->media, peer, info->log_tag, error) ||
+        !cg_media_endpoint_set_video_bitrate_cap(session->media, peer, info->video_bitrate_kbps,
+                                                 error))
         return to_peer_error(error);
     /* imaging and records are shared by clinicians, never by patients */
     gboolean clinician = g_strcmp0(info->role, "specialist") == 0 ||
@@ -198,6 +200,20 @@ static void on_peer_audio_muted(gpointer user, CgPeerId peer, gboolean muted)
                   peer, error->message);
 }
 
+/* The admin API changed a live consult's cap: every joined endpoint of it
+ * publishes under the new one from the next REMB on. */
+static void on_consult_video_bitrate_changed(gpointer user, const char *consult_id, guint kbps)
+{
+    CgSession *session = user;
+    g_autoptr(GArray) peers = cg_signaling_consult_peers(session->signaling, consult_id);
+    for (guint i = 0; i < peers->len; i++) {
+        CgPeerId peer = g_array_index(peers, CgPeerId, i);
+        g_autoptr(GError) error = NULL;
+        if (!cg_media_endpoint_set_video_bitrate_cap(session->media, peer, kbps, &error))
+            g_warning("video bitrate cap for peer %" G_GUINT64_FORMAT ": %s", peer, error->message);
+    }
+}
+
 CgSession *cg_session_new(const CgConfig *config, GMainLoop *loop, GError **error)
 {
     static const CgMediaEvents media_events = {
@@ -215,6 +231,7 @@ CgSession *cg_session_new(const CgConfig *config, GMainLoop *loop, GError **erro
         .peer_left = on_peer_left,
         .peer_audio_muted = on_peer_audio_muted,
         .peer_receive_video = on_peer_receive_video,
+        .consult_video_bitrate_changed = on_consult_video_bitrate_changed,
     };
     CgSession *session = g_new0(CgSession, 1);
     session->speakers = g_hash_table_new_full(g_str_hash, g_str_equal, g_free,

@@ -82,6 +82,10 @@ gboolean cg_admin_get_int(Call *call, json_t *obj, const char *key, const char *
                           gint64 hi, gboolean required, guint *out);
 gboolean cg_admin_get_time(Call *call, json_t *obj, const char *field, gboolean required,
                            gint64 *out);
+/* "video_bitrate_kbps": absent leaves @set and @kbps alone; null clears @set
+ * (the config default applies); 0 (no cap) or CG_VIDEO_BITRATE_MIN_KBPS..
+ * CG_VIDEO_BITRATE_MAX_KBPS sets both. */
+gboolean cg_admin_get_video_bitrate(Call *call, json_t *obj, gboolean *set, guint *kbps);
 gboolean cg_admin_parse_rfc3339(const char *text, gint64 *out);
 gboolean cg_admin_only_known_members(Call *call, json_t *obj, const char *prefix,
                                      const char *const *known);

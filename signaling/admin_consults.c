@@ -9,6 +9,8 @@ typedef struct {
     gint64 starts_at;
     guint duration_min;
     gboolean providers_wait;
+    gboolean video_bitrate_set; /* else consults.video_bitrate_kbps applies */
+    guint video_bitrate_kbps;
     guint every_weeks, count; /* count 0 = not recurring */
     json_t *participants;     /* borrowed */
 } CreateRequest;
@@ -93,9 +95,11 @@ static gboolean parse_recurrence(Call *call, json_t *body, CreateRequest *req)
 
 static gboolean parse_create(Call *call, CreateRequest *req)
 {
-    static const char *const known[] = {"kind",           "specialty",    "title",
-                                        "starts_at",      "duration_min", "participants",
-                                        "providers_wait", "recurrence",   NULL};
+    static const char *const known[] = {"kind",           "specialty",
+                                        "title",          "starts_at",
+                                        "duration_min",   "participants",
+                                        "providers_wait", "video_bitrate_kbps",
+                                        "recurrence",     NULL};
     json_t *body = call->body;
     if (!cg_admin_get_string(call, body, "kind", "kind", 32, TRUE, &req->kind))
         return FALSE;
@@ -118,6 +122,8 @@ static gboolean parse_create(Call *call, CreateRequest *req)
         return FALSE;
     }
     req->providers_wait = json_is_true(wait);
+    if (!cg_admin_get_video_bitrate(call, body, &req->video_bitrate_set, &req->video_bitrate_kbps))
+        return FALSE;
     req->participants = json_object_get(body, "participants");
     if (!req->participants) {
         cg_admin_reply_error(call, 400, "missing_field", "participants",
@@ -173,7 +179,9 @@ static void build_creation(Call *call, const CreateRequest *req, Creation *cr)
                                  .duration_min = req->duration_min,
                                  .state = "scheduled",
                                  .providers_wait = req->providers_wait,
-                                 .series_id = cr->series_id};
+                                 .series_id = cr->series_id,
+                                 .video_bitrate_set = req->video_bitrate_set,
+                                 .video_bitrate_kbps = req->video_bitrate_kbps};
         for (guint i = 0; i < cr->n_per; i++) {
             json_t *p = json_array_get(req->participants, i);
             cr->parts[c * cr->n_per + i] = (CgParticipantRecord){
@@ -371,13 +379,15 @@ void cg_admin_route_get(Call *call)
 
 static gboolean parse_patch(Call *call, CgConsultRecord *c)
 {
-    static const char *const known[] = {"starts_at", "duration_min", "title", "specialty", NULL};
+    static const char *const known[] = {"starts_at", "duration_min",       "title",
+                                        "specialty", "video_bitrate_kbps", NULL};
     const char *title = NULL, *specialty = NULL;
     if (!cg_admin_only_known_members(call, call->body, "", known))
         return FALSE;
     if (json_object_size(call->body) == 0) {
         cg_admin_reply_error(call, 400, "missing_field", "starts_at",
-                             "send at least one of starts_at, duration_min, title, specialty");
+                             "send at least one of starts_at, duration_min, title, specialty, "
+                             "video_bitrate_kbps");
         return FALSE;
     }
     if (!cg_admin_get_time(call, call->body, "starts_at", FALSE, &c->starts_at) ||
@@ -385,7 +395,9 @@ static gboolean parse_patch(Call *call, CgConsultRecord *c)
                           DURATION_MAX_MIN, FALSE, &c->duration_min) ||
         !cg_admin_get_string(call, call->body, "title", "title", TITLE_MAX, FALSE, &title) ||
         !cg_admin_get_string(call, call->body, "specialty", "specialty", SPECIALTY_MAX, FALSE,
-                             &specialty))
+                             &specialty) ||
+        !cg_admin_get_video_bitrate(call, call->body, &c->video_bitrate_set,
+                                    &c->video_bitrate_kbps))
         return FALSE;
     if (title) {
         g_free(c->title);

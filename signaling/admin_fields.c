@@ -78,6 +78,36 @@ gboolean cg_admin_get_int(Call *call, json_t *obj, const char *key, const char *
     return TRUE;
 }
 
+static gboolean is_video_bitrate(json_t *value)
+{
+    if (!json_is_integer(value))
+        return FALSE;
+    json_int_t kbps = json_integer_value(value);
+    return kbps == 0 || (kbps >= CG_VIDEO_BITRATE_MIN_KBPS && kbps <= CG_VIDEO_BITRATE_MAX_KBPS);
+}
+
+gboolean cg_admin_get_video_bitrate(Call *call, json_t *obj, gboolean *set, guint *kbps)
+{
+    json_t *value = json_object_get(obj, "video_bitrate_kbps");
+    if (!value)
+        return TRUE;
+    if (json_is_null(value)) {
+        *set = FALSE;
+        *kbps = 0;
+        return TRUE;
+    }
+    if (!is_video_bitrate(value)) {
+        cg_admin_reply_error(call, 400, "invalid_field", "video_bitrate_kbps",
+                             "video_bitrate_kbps must be 0 (no cap), an integer from %d to %d "
+                             "(kbps), or null (the server's default)",
+                             CG_VIDEO_BITRATE_MIN_KBPS, CG_VIDEO_BITRATE_MAX_KBPS);
+        return FALSE;
+    }
+    *set = TRUE;
+    *kbps = (guint)json_integer_value(value);
+    return TRUE;
+}
+
 /* Refuses members not in @known (NULL-terminated), naming the first. */
 gboolean cg_admin_only_known_members(Call *call, json_t *obj, const char *prefix,
                                      const char *const *known)
@@ -149,6 +179,8 @@ json_t *cg_admin_consult_json(const CgAdminApi *api, const CgConsultRecord *c, g
     json_object_set_new(j, "live_since", time_or_null(c->live_since));
     json_object_set_new(j, "ended_at", time_or_null(c->ended_at));
     json_object_set_new(j, "end_reason", string_or_null(c->end_reason));
+    json_object_set_new(j, "video_bitrate_kbps",
+                        c->video_bitrate_set ? json_integer(c->video_bitrate_kbps) : json_null());
     return j;
 }
 

@@ -63,6 +63,11 @@ CgJoinDecision cg_consult_join_decision(const CgConsultRecord *c, const CgPartic
     return (CgJoinDecision){waits && !p->admitted ? CG_JOIN_WAIT : CG_JOIN_ADMIT, NULL, 0};
 }
 
+guint cg_consult_video_bitrate_kbps(const CgConsultRecord *c, guint config_default)
+{
+    return c->video_bitrate_set ? c->video_bitrate_kbps : config_default;
+}
+
 gboolean cg_role_may_moderate(const char *role)
 {
     return role && g_str_equal(role, "specialist");

@@ -66,6 +66,10 @@ CgJoinDecision cg_consult_join_decision(const CgConsultRecord *consult,
                                         const CgParticipantRecord *participant,
                                         const CgConsultWindow *window, gint64 now);
 
+/* The cap (kbps, 0 = none) on each endpoint's published video in @consult:
+ * its own when set, else @config_default (consults.video_bitrate_kbps). */
+guint cg_consult_video_bitrate_kbps(const CgConsultRecord *consult, guint config_default);
+
 /* Only specialists admit, decline, remove, mute and end. */
 gboolean cg_role_may_moderate(const char *role);
 /* After a specialist muted them: clinicians (specialist, provider,

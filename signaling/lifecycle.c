@@ -238,6 +238,9 @@ void cg_lifecycle_admit(CgPeer *peer, const CgConsultRecord *consult)
     gboolean was_waiting = peer->waiting;
     peer->waiting = FALSE;
     peer->joined = TRUE;
+    /* From the record read for this admission: a change while it waited counts. */
+    peer->info.video_bitrate_kbps =
+        cg_consult_video_bitrate_kbps(consult, s->config->video_bitrate_kbps);
     g_autoptr(GError) error = NULL;
     if (!cg_store_set_participant_admitted(s->store, i->tenant_id, i->consult_id,
                                            i->participant_id, &error) ||
@@ -443,6 +446,32 @@ static void consult_ended(gpointer user, const char *tenant, const char *consult
         end_consult(s, consult_id, reason);
 }
 
+/* The joined peers of @consult get its (maybe new) video bitrate cap; media
+ * is told once, if it changed for any of them. Waiting peers get it when
+ * admitted. */
+static void apply_video_bitrate(CgSignaling *s, const CgConsultRecord *consult)
+{
+    guint kbps = cg_consult_video_bitrate_kbps(consult, s->config->video_bitrate_kbps);
+    guint changed = 0;
+    GHashTableIter it;
+    gpointer value;
+    g_hash_table_iter_init(&it, s->peers);
+    while (g_hash_table_iter_next(&it, NULL, &value)) {
+        CgPeer *p = value;
+        if (!p->joined || !cg_peer_in_consult(p, consult->id) ||
+            !g_str_equal(p->info.tenant_id, consult->tenant) || p->info.video_bitrate_kbps == kbps)
+            continue;
+        p->info.video_bitrate_kbps = kbps;
+        changed++;
+    }
+    if (!changed)
+        return;
+    g_info("[consult|%s] video bitrate cap now %u kbps (0 = none) for %u endpoint(s)", consult->id,
+           kbps, changed);
+    if (s->events.consult_video_bitrate_changed)
+        s->events.consult_video_bitrate_changed(s->user, consult->id, kbps);
+}
+
 /* Only consults someone is tracking (connected, or re-armed at start) have a
  * timer to move; the others are judged by their times at the next join. */
 static void consult_changed(gpointer user, const CgConsultRecord *consult)
@@ -450,6 +479,7 @@ static void consult_changed(gpointer user, const CgConsultRecord *consult)
     CgSignaling *s = user;
     if (g_hash_table_contains(s->consults, consult->id))
         cg_lifecycle_track(s, consult);
+    apply_video_bitrate(s, consult);
 }
 
 void cg_lifecycle_rearm(CgSignaling *s)

@@ -27,6 +27,9 @@ typedef struct {
     const char *role;
     const char *name;
     const char *log_tag; /* "[consult|c-…][peer|7]" */
+    /* The consult's cap on the video this peer publishes, kbps (0 = none):
+     * set when it is admitted, kept current by consult_video_bitrate_changed. */
+    guint video_bitrate_kbps;
 } CgPeerInfo;
 
 /* Failures of a peer's request, mapped 1:1 onto protocol error codes. */
@@ -57,6 +60,10 @@ typedef struct {
     void (*peer_audio_muted)(gpointer user, CgPeerId peer, gboolean muted);
     /* Audio-only mode: the peer asks to receive no video (or video again). */
     void (*peer_receive_video)(gpointer user, CgPeerId peer, gboolean receive);
+    /* The admin API changed the video bitrate cap of @consult_id while peers
+     * are joined: each joined peer's info says @kbps (0 = none) already, and
+     * its publishing must be held to it from now on. Optional. */
+    void (*consult_video_bitrate_changed)(gpointer user, const char *consult_id, guint kbps);
 } CgSignalingEvents;
 
 /* Starts listening on @loop's context. @config and @events are borrowed and

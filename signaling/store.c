@@ -60,6 +60,8 @@ static const char *const migrations[] = {
     "  prev_hash TEXT NOT NULL,"
     "  hash TEXT NOT NULL);"
     "CREATE INDEX audit_consult ON audit(tenant, consult, id);",
+    /* 3: per-consult video bitrate cap in kbps (0 = none); NULL = the config default */
+    "ALTER TABLE consults ADD COLUMN video_bitrate_kbps INTEGER;",
 };
 
 gboolean cg_store_fail(CgStore *store, const char *job, GError **error)
@@ -157,6 +159,15 @@ static gboolean prepare(CgStore *store, const char *sql, sqlite3_stmt **stmt, co
     return cg_store_fail(store, job, error);
 }
 
+/* The cap column: NULL when the consult has none of its own. */
+static void bind_video_bitrate(sqlite3_stmt *stmt, int index, const CgConsultRecord *c)
+{
+    if (c->video_bitrate_set)
+        sqlite3_bind_int(stmt, index, (int)c->video_bitrate_kbps);
+    else
+        sqlite3_bind_null(stmt, index);
+}
+
 static gboolean insert_participant(CgStore *store, const CgParticipantRecord *p, GError **error)
 {
     sqlite3_stmt *stmt = NULL;
@@ -184,7 +195,7 @@ static gboolean insert_consult(CgStore *store, const CgConsultRecord *c, GError 
     if (!prepare(store,
                  "INSERT INTO consults(id, tenant, kind, specialty, title, starts_at, "
                  "duration_min, state, ended_at, end_reason, live_since, providers_wait, "
-                 "series_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                 "series_id, video_bitrate_kbps) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                  &stmt, "prepare consult insert", error))
         return FALSE;
     bind_text(stmt, 1, c->id);
@@ -200,6 +211,7 @@ static gboolean insert_consult(CgStore *store, const CgConsultRecord *c, GError 
     sqlite3_bind_int64(stmt, 11, c->live_since);
     sqlite3_bind_int(stmt, 12, c->providers_wait ? 1 : 0);
     bind_text(stmt, 13, c->series_id);
+    bind_video_bitrate(stmt, 14, c);
     gboolean ok = sqlite3_step(stmt) == SQLITE_DONE || cg_store_fail(store, "insert consult", error);
     sqlite3_finalize(stmt);
     return ok;
@@ -249,7 +261,7 @@ static gboolean step_one(CgStore *store, sqlite3_stmt *stmt, const char *what, G
 
 #define CONSULT_COLUMNS                                                                        \
     "id, tenant, kind, specialty, title, starts_at, duration_min, state, ended_at, "           \
-    "end_reason, live_since, providers_wait, series_id"
+    "end_reason, live_since, providers_wait, series_id, video_bitrate_kbps"
 
 static void read_consult(sqlite3_stmt *stmt, CgConsultRecord *out)
 {
@@ -266,6 +278,8 @@ static void read_consult(sqlite3_stmt *stmt, CgConsultRecord *out)
     out->live_since = sqlite3_column_int64(stmt, 10);
     out->providers_wait = sqlite3_column_int(stmt, 11) != 0;
     out->series_id = column_text(stmt, 12);
+    out->video_bitrate_set = sqlite3_column_type(stmt, 13) != SQLITE_NULL;
+    out->video_bitrate_kbps = out->video_bitrate_set ? (guint)sqlite3_column_int(stmt, 13) : 0;
 }
 
 gboolean cg_store_get_consult(CgStore *store, const char *tenant, const char *consult_id,
@@ -404,16 +418,17 @@ gboolean cg_store_update_consult(CgStore *store, const CgConsultRecord *consult,
 {
     sqlite3_stmt *stmt = NULL;
     if (!prepare(store,
-                 "UPDATE consults SET starts_at = ?, duration_min = ?, title = ?, specialty = ? "
-                 "WHERE tenant = ? AND id = ?",
+                 "UPDATE consults SET starts_at = ?, duration_min = ?, title = ?, specialty = ?, "
+                 "video_bitrate_kbps = ? WHERE tenant = ? AND id = ?",
                  &stmt, "update consult", error))
         return FALSE;
     sqlite3_bind_int64(stmt, 1, consult->starts_at);
     sqlite3_bind_int(stmt, 2, (int)consult->duration_min);
     bind_text(stmt, 3, consult->title);
     bind_text(stmt, 4, consult->specialty);
-    bind_text(stmt, 5, consult->tenant);
-    bind_text(stmt, 6, consult->id);
+    bind_video_bitrate(stmt, 5, consult);
+    bind_text(stmt, 6, consult->tenant);
+    bind_text(stmt, 7, consult->id);
     return update_done(store, stmt, "update consult", error);
 }
 

@@ -36,6 +36,11 @@ typedef struct {
     gint64 live_since; /* first admitted media; 0 = never live */
     gboolean providers_wait; /* providers also wait in the waiting room */
     char *series_id;  /* recurring conferences: shared by every occurrence; NULL otherwise */
+    /* The consult's own cap on each endpoint's published video, when
+     * video_bitrate_set (0 = no cap); unset, consults.video_bitrate_kbps
+     * applies (consult_rules.h cg_consult_video_bitrate_kbps). */
+    gboolean video_bitrate_set;
+    guint video_bitrate_kbps;
 } CgConsultRecord;
 
 typedef struct {
@@ -97,8 +102,8 @@ GPtrArray *cg_store_open_consults(CgStore *store, gint64 now, guint open_before_
 
 /* Admin API. The UPDATE-style calls fail with CG_STORE_ERROR_NOT_FOUND when no
  * row of @tenant matches. */
-/* Sets starts_at, duration_min, title and specialty of consult->id in
- * consult->tenant. */
+/* Sets starts_at, duration_min, title, specialty and the video bitrate cap
+ * of consult->id in consult->tenant. */
 gboolean cg_store_update_consult(CgStore *store, const CgConsultRecord *consult, GError **error);
 gboolean cg_store_add_participant(CgStore *store, const CgParticipantRecord *participant,
                                   GError **error);

@@ -46,6 +46,9 @@ typedef struct {
     guint64 packets;      /* under lock */
     gint kf_requests;     /* atomic */
     gboolean repair_loss; /* options.repair_loss; set before any thread starts */
+    gint rembs;           /* atomic: REMB received on "pub" */
+    gint remb_max_bps;    /* atomic: the highest bitrate one of them asked for */
+    gint remb_watching;   /* atomic: the pub RTP session's feedback is watched */
     gboolean alive;       /* under lock: FALSE once the peer is freed */
     CgRtcPeer *peer;      /* under lock, main context use only via hops */
     GMainContext *ctx;
@@ -97,6 +100,12 @@ static void ps_unref(PeerShared *ps)
     g_mutex_clear(&ps->lock);
     g_main_context_unref(ps->ctx);
     g_free(ps);
+}
+
+static void ps_closure_unref(gpointer data, GClosure *c)
+{
+    (void)c;
+    ps_unref(data);
 }
 
 static PcShared *pcs_new(PeerShared *ps, const char *pc, const char *label, guint64 serial)
@@ -407,6 +416,63 @@ static PcShared *decode_target(GstPad *pad, const PcShared *sh)
         return pcs_copy(sh);
     g_autofree char *label = g_strdup_printf("%s/screen", sh->label);
     return pcs_new(sh->ps, sh->pc, label, sh->serial);
+}
+
+/* The bitrate (bits/s) of a REMB's FCI ("REMB", count, exp:6 mantissa:18),
+ * or -1 when it is not one. Clamped to G_MAXINT. */
+static gint remb_bitrate(GstBuffer *fci)
+{
+    GstMapInfo map;
+    if (!fci || !gst_buffer_map(fci, &map, GST_MAP_READ))
+        return -1;
+    gint bps = -1;
+    if (map.size >= 8 && memcmp(map.data, "REMB", 4) == 0) {
+        guint exp = map.data[5] >> 2;
+        guint64 mantissa =
+            ((guint64)(map.data[5] & 3) << 16) | (guint64)map.data[6] << 8 | map.data[7];
+        bps = exp > 30 || (mantissa << exp) > G_MAXINT ? G_MAXINT : (gint)(mantissa << exp);
+    }
+    gst_buffer_unmap(fci, &map);
+    return bps;
+}
+
+/* RTPSession "on-feedback-rtcp" of the pub connection (an RTCP receiving
+ * thread): counts REMB and keeps the highest bitrate asked for. */
+static void on_pub_feedback(GObject *session, guint type, guint fbtype, guint sender_ssrc,
+                            guint media_ssrc, GstBuffer *fci, gpointer data)
+{
+    (void)session;
+    (void)sender_ssrc;
+    (void)media_ssrc;
+    PeerShared *ps = data;
+    gint bps =
+        type == GST_RTCP_TYPE_PSFB && fbtype == GST_RTCP_PSFB_TYPE_AFB ? remb_bitrate(fci) : -1;
+    if (bps < 0)
+        return;
+    g_atomic_int_inc(&ps->rembs);
+    gint old;
+    do
+        old = g_atomic_int_get(&ps->remb_max_bps);
+    while (bps > old && !g_atomic_int_compare_and_exchange(&ps->remb_max_bps, old, bps));
+}
+
+/* rtpbin "on-new-sender-ssrc" of the pub webrtcbin (a streaming thread): the
+ * first time we send, the (bundled) session exists; watch its feedback. */
+static void watch_pub_feedback(GstElement *rtpbin, guint session_id, guint ssrc, gpointer data)
+{
+    (void)ssrc;
+    PeerShared *ps = data;
+    if (!g_atomic_int_compare_and_exchange(&ps->remb_watching, 0, 1))
+        return;
+    GObject *session = NULL;
+    g_signal_emit_by_name(rtpbin, "get-internal-session", session_id, &session);
+    if (!session) {
+        g_atomic_int_set(&ps->remb_watching, 0);
+        return;
+    }
+    g_signal_connect_data(session, "on-feedback-rtcp", G_CALLBACK(on_pub_feedback), ps_ref(ps),
+                          ps_closure_unref, 0);
+    g_object_unref(session);
 }
 
 static void decode_pad(GstElement *webrtc, GstPad *pad, gpointer data)
@@ -825,6 +891,12 @@ void cg_rtc_peer_publish(CgRtcPeer *peer)
         gst_pad_add_probe(vsrc, GST_PAD_PROBE_TYPE_EVENT_UPSTREAM, count_key_requests,
                           ps_ref(peer->ps), (GDestroyNotify)ps_unref);
     }
+    g_autoptr(GstElement) rtpbin = gst_bin_get_by_name(GST_BIN(webrtc), "rtpbin");
+    if (rtpbin)
+        g_signal_connect_data(rtpbin, "on-new-sender-ssrc", G_CALLBACK(watch_pub_feedback),
+                              ps_ref(peer->ps), ps_closure_unref, 0);
+    else
+        g_warning("rtc_peer: no rtpbin in webrtcbin: REMB will not be counted");
     GstIterator *it = gst_element_iterate_sink_pads(webrtc);
     GValue v = G_VALUE_INIT;
     while (gst_iterator_next(it, &v) == GST_ITERATOR_OK) {
@@ -1193,6 +1265,19 @@ void cg_rtc_peer_send_repair(CgRtcPeer *peer, CgRtcPeerSendRepair *out)
 guint cg_rtc_peer_keyframe_requests(CgRtcPeer *peer)
 {
     return (guint)g_atomic_int_get(&peer->ps->kf_requests);
+}
+
+guint cg_rtc_peer_rembs(CgRtcPeer *peer, guint *max_bps)
+{
+    if (max_bps)
+        *max_bps = (guint)g_atomic_int_get(&peer->ps->remb_max_bps);
+    return (guint)g_atomic_int_get(&peer->ps->rembs);
+}
+
+void cg_rtc_peer_reset_rembs(CgRtcPeer *peer)
+{
+    g_atomic_int_set(&peer->ps->rembs, 0);
+    g_atomic_int_set(&peer->ps->remb_max_bps, 0);
 }
 
 gint64 cg_rtc_peer_connected_time(CgRtcPeer *peer, const char *label)

@@ -126,6 +126,11 @@ void cg_rtc_peer_send_repair(CgRtcPeer *peer, CgRtcPeerSendRepair *out);
 /* Key frame requests (PLI/FIR turned into force-key-unit events by the pub
  * connection's RTP session) that reached the video encoder so far. */
 guint cg_rtc_peer_keyframe_requests(CgRtcPeer *peer);
+/* REMB (receiver estimated maximum bitrate) messages the "pub" connection
+ * received since the start or the last cg_rtc_peer_reset_rembs(), and in
+ * @max_bps (nullable) the highest bitrate in bits/s any of them asked for. */
+guint cg_rtc_peer_rembs(CgRtcPeer *peer, guint *max_bps);
+void cg_rtc_peer_reset_rembs(CgRtcPeer *peer);
 /* Monotonic time the sub connection carrying @label reached "connected"; 0 if
  * not (yet). */
 gint64 cg_rtc_peer_connected_time(CgRtcPeer *peer, const char *label);

@@ -28,9 +28,10 @@ static const char usage_text[] =
     "Commands:\n"
     "  consult create --kind KIND --specialty S --title T --starts-at RFC3339\n"
     "                 --duration MIN --participant \"Name:role\" [--participant ...]\n"
-    "                 [--providers-wait] [--every-weeks N --count M]\n"
+    "                 [--providers-wait] [--every-weeks N --count M] [--video-bitrate KBPS]\n"
     "  consult list [--from RFC3339] [--to RFC3339] [--state STATE]\n"
     "  consult show CONSULT_ID\n"
+    "  consult video-bitrate CONSULT_ID KBPS|default   (at once for everyone connected)\n"
     "  consult cancel CONSULT_ID\n"
     "  token mint CONSULT_ID PARTICIPANT_ID\n"
     "  audit verify --db PATH        (reads the SQLite file; no server needed)\n"
@@ -44,6 +45,8 @@ static const char usage_text[] =
     "\n"
     "KIND is virtual_consult or case_conference; role is specialist, provider, patient,\n"
     "interpreter or observer; STATE is scheduled, open, live, ended or cancelled.\n"
+    "KBPS caps the video each participant publishes: 0 (no cap) or 64..10000; default\n"
+    "(or no --video-bitrate) takes the server's consults.video_bitrate_kbps.\n"
     "\n"
     "Exit codes:\n"
     "  0  success (audit verify: the chain is intact)\n"
@@ -226,6 +229,12 @@ static int build_create(GHashTable *v, GPtrArray *specs, json_t *body)
         json_object_set_new(body, "recurrence",
                             json_pack("{s:i, s:i}", "every_weeks", every, "count", count));
     }
+    if (g_hash_table_contains(v, "video-bitrate")) {
+        guint kbps = 0;
+        if (!parse_uint(g_hash_table_lookup(v, "video-bitrate"), &kbps))
+            return usage_error("--video-bitrate wants a number of kbps");
+        json_object_set_new(body, "video_bitrate_kbps", json_integer(kbps));
+    }
     json_t *list = json_array();
     json_object_set_new(body, "participants", list);
     if (specs->len == 0)
@@ -235,8 +244,9 @@ static int build_create(GHashTable *v, GPtrArray *specs, json_t *body)
 
 static int cmd_consult_create(Cli *cli)
 {
-    static const char *const names[] = {"kind",     "specialty",   "title", "starts-at",
-                                        "duration", "participant", "every-weeks", "count",
+    static const char *const names[] = {"kind",        "specialty",   "title",
+                                        "starts-at",   "duration",    "participant",
+                                        "every-weeks", "count",       "video-bitrate",
                                         NULL};
     static const char *const flags[] = {"providers-wait", NULL};
     g_autoptr(GHashTable) v = g_hash_table_new(g_str_hash, g_str_equal);
@@ -332,6 +342,27 @@ static int cmd_consult_show(Cli *cli)
     return request_and_print(cli, "GET", path, NULL);
 }
 
+/* PATCH video_bitrate_kbps: a number (the server checks its range) or
+ * "default" (null: the server's consults.video_bitrate_kbps). */
+static int cmd_consult_video_bitrate(Cli *cli)
+{
+    const char *args[2] = {NULL, NULL};
+    int rc = positional_ids(cli, 2, args);
+    if (rc != EXIT_OK)
+        return rc;
+    guint kbps = 0;
+    gboolean is_default = g_str_equal(args[1], "default");
+    if (!is_default && !parse_uint(args[1], &kbps))
+        return usage_error("consult video-bitrate wants a number of kbps or 'default', got '%s'",
+                           args[1]);
+    g_autofree char *path = g_strdup_printf("/api/v1/consults/%s", args[0]);
+    json_t *body = json_pack("{s:o}", "video_bitrate_kbps",
+                             is_default ? json_null() : json_integer(kbps));
+    rc = request_and_print(cli, "PATCH", path, body);
+    json_decref(body);
+    return rc;
+}
+
 static int cmd_consult_cancel(Cli *cli)
 {
     const char *id = NULL;
@@ -401,6 +432,7 @@ static const struct {
 } commands[] = {
     {"consult", "create", cmd_consult_create}, {"consult", "list", cmd_consult_list},
     {"consult", "show", cmd_consult_show},     {"consult", "cancel", cmd_consult_cancel},
+    {"consult", "video-bitrate", cmd_consult_video_bitrate},
     {"token", "mint", cmd_token_mint},         {"audit", "verify", cmd_audit_verify},
 };
 

@@ -202,11 +202,12 @@ export class Daemon {
     });
   }
 
-  // Creates a consult starting now; returns the 201 body.
-  async createConsult({ kind = 'virtual_consult', specialty = 'dermatology', title, participants }) {
+  // Creates a consult starting now; returns the 201 body. Other members of
+  // the argument (e.g. video_bitrate_kbps) go into the request as they are.
+  async createConsult({ kind = 'virtual_consult', specialty = 'dermatology', title, participants, ...extra }) {
     const startsAt = new Date(Math.floor(Date.now() / 1000) * 1000).toISOString().replace('.000Z', 'Z');
     const res = await this.request('POST', '/api/v1/consults', {
-      kind, specialty, title, starts_at: startsAt, duration_min: 30, participants,
+      kind, specialty, title, starts_at: startsAt, duration_min: 30, participants, ...extra,
     });
     if (res.status !== 201 || !res.json || !Array.isArray(res.json.participants) ||
         res.json.participants.length !== participants.length) {

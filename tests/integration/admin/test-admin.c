@@ -212,6 +212,70 @@ static void test_crud_flow(Fixture *f, gconstpointer data)
     json_decref(c);
 }
 
+/* The consult's video_bitrate_kbps over HTTPS: set on create, refused when
+ * out of range (the field named), changed, reset to null, read back. */
+static void test_video_bitrate(Fixture *f, gconstpointer data)
+{
+    (void)data;
+    g_autofree char *at = iso_in(3600);
+    g_autofree char *body = g_strdup_printf(
+        "{\"kind\":\"virtual_consult\",\"specialty\":\"dermatology\",\"title\":\"Poor link\","
+        "\"starts_at\":\"%s\",\"duration_min\":30,\"video_bitrate_kbps\":150,\"participants\":["
+        "{\"name\":\"Dr Spec\",\"role\":\"specialist\"}]}",
+        at);
+    json_t *c = req(f, 0, "POST", "/api/v1/consults", body, 201);
+    g_assert_cmpint(json_integer_value(json_object_get(c, "video_bitrate_kbps")), ==, 150);
+    g_autofree char *one = g_strdup_printf("/api/v1/consults/%s", sget(c, "id"));
+    json_decref(c);
+
+    static const char *const bad[] = {"{\"video_bitrate_kbps\":32}",
+                                      "{\"video_bitrate_kbps\":20000}",
+                                      "{\"video_bitrate_kbps\":\"150kbps\"}"};
+    for (gsize i = 0; i < G_N_ELEMENTS(bad); i++) {
+        json_t *r = req(f, 0, "PATCH", one, bad[i], 400);
+        json_t *e = json_object_get(r, "error");
+        g_assert_cmpstr(sget(e, "code"), ==, "invalid_field");
+        g_assert_cmpstr(sget(e, "field"), ==, "video_bitrate_kbps");
+        g_assert_nonnull(strstr(sget(e, "message"), "64 to 10000"));
+        json_decref(r);
+    }
+    g_autofree char *bad_create = g_strdup_printf(
+        "{\"kind\":\"virtual_consult\",\"specialty\":\"dermatology\",\"title\":\"T\","
+        "\"starts_at\":\"%s\",\"duration_min\":30,\"video_bitrate_kbps\":-5,\"participants\":["
+        "{\"name\":\"Dr Spec\",\"role\":\"specialist\"}]}",
+        at);
+    json_t *r = req(f, 0, "POST", "/api/v1/consults", bad_create, 400);
+    g_assert_cmpstr(sget(json_object_get(r, "error"), "field"), ==, "video_bitrate_kbps");
+    json_decref(r);
+    req_error(f, 1, "PATCH", one, "{\"video_bitrate_kbps\":300}", 404, "not_found");
+
+    r = req(f, 0, "GET", one, NULL, 200);
+    g_assert_cmpint(json_integer_value(json_object_get(r, "video_bitrate_kbps")), ==, 150);
+    json_decref(r);
+    r = req(f, 0, "PATCH", one, "{\"video_bitrate_kbps\":2500}", 200);
+    g_assert_cmpint(json_integer_value(json_object_get(r, "video_bitrate_kbps")), ==, 2500);
+    json_decref(r);
+    r = req(f, 0, "GET", one, NULL, 200);
+    g_assert_cmpint(json_integer_value(json_object_get(r, "video_bitrate_kbps")), ==, 2500);
+    json_decref(r);
+    r = req(f, 0, "PATCH", one, "{\"video_bitrate_kbps\":null}", 200);
+    g_assert_true(json_is_null(json_object_get(r, "video_bitrate_kbps")));
+    json_decref(r);
+    r = req(f, 0, "GET", "/api/v1/consults", NULL, 200);
+    json_t *listed;
+    gsize i;
+    gboolean seen = FALSE;
+    json_array_foreach(json_object_get(r, "consults"), i, listed)
+    {
+        if (g_str_has_suffix(one, sget(listed, "id"))) {
+            seen = TRUE;
+            g_assert_true(json_is_null(json_object_get(listed, "video_bitrate_kbps")));
+        }
+    }
+    g_assert_true(seen);
+    json_decref(r);
+}
+
 static void test_auth_failures_limited(Fixture *f, gconstpointer data)
 {
     (void)data;
@@ -307,6 +371,43 @@ static void test_consultctl(Fixture *f, gconstpointer data)
     json_decref(shown);
     run_clear(&r);
 
+    /* The video bitrate cap: on create, changed, back to the server's default. */
+    const char *capped_args[] = {"consult", "create", "--kind", "virtual_consult",
+                                 "--specialty", "dermatology", "--title", "Poor link",
+                                 "--starts-at", at, "--duration", "30",
+                                 "--participant", "Dr A:specialist", "--video-bitrate", "300",
+                                 NULL};
+    r = ctl(f, capped_args);
+    g_assert_cmpint(r.exit_code, ==, 0);
+    json_t *capped = json_loads(r.out, 0, NULL);
+    g_assert_cmpint(json_integer_value(json_object_get(capped, "video_bitrate_kbps")), ==, 300);
+    g_autofree char *capped_id = g_strdup(sget(capped, "id"));
+    json_decref(capped);
+    run_clear(&r);
+    const char *lower_args[] = {"consult", "video-bitrate", capped_id, "150", NULL};
+    r = ctl(f, lower_args);
+    g_assert_cmpint(r.exit_code, ==, 0);
+    capped = json_loads(r.out, 0, NULL);
+    g_assert_cmpint(json_integer_value(json_object_get(capped, "video_bitrate_kbps")), ==, 150);
+    json_decref(capped);
+    run_clear(&r);
+    const char *default_args[] = {"consult", "video-bitrate", capped_id, "default", NULL};
+    r = ctl(f, default_args);
+    g_assert_cmpint(r.exit_code, ==, 0);
+    capped = json_loads(r.out, 0, NULL);
+    g_assert_true(json_is_null(json_object_get(capped, "video_bitrate_kbps")));
+    json_decref(capped);
+    run_clear(&r);
+    const char *low_args[] = {"consult", "video-bitrate", capped_id, "20", NULL};
+    r = ctl(f, low_args); /* the server refuses, naming the field */
+    g_assert_cmpint(r.exit_code, ==, 1);
+    g_assert_nonnull(strstr(r.err, "video_bitrate_kbps"));
+    run_clear(&r);
+    const char *word_args[] = {"consult", "video-bitrate", capped_id, "fast", NULL};
+    r = ctl(f, word_args);
+    g_assert_cmpint(r.exit_code, ==, 2);
+    run_clear(&r);
+
     const char *mint_args[] = {"token", "mint", id, pid, NULL};
     r = ctl(f, mint_args);
     g_assert_cmpint(r.exit_code, ==, 0);
@@ -357,6 +458,7 @@ int main(int argc, char **argv)
     g_test_init(&argc, &argv, NULL);
     g_test_add("/admin/tenant-isolation", Fixture, NULL, setup, test_tenant_isolation, teardown);
     g_test_add("/admin/crud-flow", Fixture, NULL, setup, test_crud_flow, teardown);
+    g_test_add("/admin/video-bitrate", Fixture, NULL, setup, test_video_bitrate, teardown);
     g_test_add("/admin/auth-failures-limited", Fixture,
                "max_auth_failures = 2; auth_failure_window_s = 600;", setup,
                test_auth_failures_limited, teardown);

@@ -47,6 +47,7 @@ static void test_default_values(void)
     g_assert_cmpuint(c->open_before_min, ==, 15);
     g_assert_cmpuint(c->grace_min, ==, 15);
     g_assert_cmpuint(c->resume_grace_s, ==, 20);
+    g_assert_cmpuint(c->video_bitrate_kbps, ==, 1000);
     g_assert_cmpuint(g_strv_length(c->ice_addresses), ==, 1);
     g_assert_cmpstr(c->ice_addresses[0], ==, "127.0.0.1");
     g_assert_cmpuint(c->rtp_port_min, ==, 0);
@@ -89,6 +90,7 @@ static void test_defaults_match_shipped_file(void)
     g_assert_cmpuint(c->open_before_min, ==, d->open_before_min);
     g_assert_cmpuint(c->grace_min, ==, d->grace_min);
     g_assert_cmpuint(c->resume_grace_s, ==, d->resume_grace_s);
+    g_assert_cmpuint(c->video_bitrate_kbps, ==, d->video_bitrate_kbps);
     g_assert_true(g_strv_equal((const char *const *)c->ice_addresses,
                                (const char *const *)d->ice_addresses));
     g_assert_true(g_strv_equal((const char *const *)c->allowed_remote_networks,
@@ -122,6 +124,7 @@ static void test_valid_variations(void)
                        "  stun_server = \"[::1]:3478\";\n"
                        "  allowed_remote_networks = [];\n"
                        "};\n"
+                       "consults: { video_bitrate_kbps = 0; };\n"
                        "log: { level = \"debug\"; };\n"
                        "tenants: { generate_keys = false; list = (\n"
                        "  { id = \"a-1\"; name = \"A\"; api_key_file = \"a\"; secret_file = \"b\"; },\n"
@@ -142,11 +145,26 @@ static void test_valid_variations(void)
     g_assert_cmpuint(c->rtp_port_max, ==, 40100);
     g_assert_cmpstr(c->stun_server, ==, "[::1]:3478");
     g_assert_cmpstr(c->log_level, ==, "debug");
+    g_assert_cmpuint(c->video_bitrate_kbps, ==, 0); /* no cap */
     g_assert_false(c->generate_tenant_keys);
     g_assert_cmpuint(c->n_tenants, ==, 2);
     g_assert_cmpstr(c->tenants[0].id, ==, "a-1");
     g_assert_cmpstr(c->tenants[1].name, ==, "B");
     g_assert_cmpstr(c->tenants[1].secret_file, ==, "d");
+}
+
+/* The cap's range is 0 (off) or 64..10000: both ends load. */
+static void test_video_bitrate_bounds(void)
+{
+    static const guint valid[] = {0, 64, 1000, 10000};
+    for (gsize i = 0; i < G_N_ELEMENTS(valid); i++) {
+        g_autofree char *text =
+            g_strdup_printf("consults: { video_bitrate_kbps = %u; };\n" TENANTS, valid[i]);
+        g_autoptr(GError) error = NULL;
+        g_autoptr(CgConfig) c = cg_config_load_string(text, "b.conf", &error);
+        g_assert_no_error(error);
+        g_assert_cmpuint(c->video_bitrate_kbps, ==, valid[i]);
+    }
 }
 
 /* ---- errors: exact code and "FILE:LINE: message" ------------------------ */
@@ -215,6 +233,26 @@ static const ErrorCase error_cases[] = {
     {"resume-grace-over-liveness", "consults: {\n  resume_grace_s = 30;\n};\n" TENANTS,
      CG_CONFIG_ERROR_INVALID,
      "x.conf:2: consults.resume_grace_s must be an integer from 0 to 29, got 30"},
+    {"video-bitrate-below-range", "consults: {\n  video_bitrate_kbps = 63;\n};\n" TENANTS,
+     CG_CONFIG_ERROR_INVALID,
+     "x.conf:2: consults.video_bitrate_kbps must be 0 (off) or an integer from 64 to 10000, got "
+     "63"},
+    {"video-bitrate-above-range", "consults: {\n\n  video_bitrate_kbps = 10001;\n};\n" TENANTS,
+     CG_CONFIG_ERROR_INVALID,
+     "x.conf:3: consults.video_bitrate_kbps must be 0 (off) or an integer from 64 to 10000, got "
+     "10001"},
+    {"video-bitrate-negative", "consults: { video_bitrate_kbps = -1; };\n" TENANTS,
+     CG_CONFIG_ERROR_INVALID,
+     "x.conf:1: consults.video_bitrate_kbps must be 0 (off) or an integer from 64 to 10000, got "
+     "-1"},
+    /* libconfig wraps this to 0, which would read as "no cap". */
+    {"video-bitrate-wrapped-to-zero", "consults: {\n  video_bitrate_kbps = 4294967296;\n};\n" TENANTS,
+     CG_CONFIG_ERROR_INVALID,
+     "x.conf:2: consults.video_bitrate_kbps must be 0 (off) or an integer from 64 to 10000, got "
+     "4294967296"},
+    {"video-bitrate-not-int", "consults: {\n  video_bitrate_kbps = \"1500k\";\n};\n" TENANTS,
+     CG_CONFIG_ERROR_INVALID,
+     "x.conf:2: consults.video_bitrate_kbps must be an integer, got a string"},
     /* libconfig 1.5 wraps this to 256, which must not slip through. */
     {"out-of-range-wrapped", "server: {\n  max_connections = 4294967552;\n};\n" TENANTS,
      CG_CONFIG_ERROR_INVALID,
@@ -366,6 +404,7 @@ int main(int argc, char **argv)
     g_test_add_func("/config/default/defaults-match-shipped-file",
                     test_defaults_match_shipped_file);
     g_test_add_func("/config/valid-variations", test_valid_variations);
+    g_test_add_func("/config/video-bitrate-bounds", test_video_bitrate_bounds);
     for (gsize i = 0; i < G_N_ELEMENTS(error_cases); i++) {
         g_autofree char *path = g_strdup_printf("/config/error/%s", error_cases[i].name);
         g_test_add_data_func(path, &error_cases[i], test_error_case);

@@ -205,6 +205,19 @@ static void test_role_powers(void)
     g_assert_false(cg_role_may_unmute_self("observer"));
 }
 
+/* Unset takes the config default; set, even to 0 (no cap), wins over it. */
+static void test_video_bitrate(void)
+{
+    CgConsultRecord c = consult("virtual_consult", "scheduled", 0);
+    g_assert_cmpuint(cg_consult_video_bitrate_kbps(&c, 1000), ==, 1000);
+    g_assert_cmpuint(cg_consult_video_bitrate_kbps(&c, 0), ==, 0);
+    c.video_bitrate_set = TRUE;
+    c.video_bitrate_kbps = 150;
+    g_assert_cmpuint(cg_consult_video_bitrate_kbps(&c, 1000), ==, 150);
+    c.video_bitrate_kbps = 0;
+    g_assert_cmpuint(cg_consult_video_bitrate_kbps(&c, 1000), ==, 0);
+}
+
 static void test_rfc3339(void)
 {
     g_autofree char *a = cg_rfc3339(T0);
@@ -223,6 +236,7 @@ int main(int argc, char **argv)
     g_test_add_func("/consult-rules/providers-wait", test_providers_wait);
     g_test_add_func("/consult-rules/unknown-role", test_unknown_role_refused);
     g_test_add_func("/consult-rules/role-powers", test_role_powers);
+    g_test_add_func("/consult-rules/video-bitrate", test_video_bitrate);
     g_test_add_func("/consult-rules/rfc3339", test_rfc3339);
     return g_test_run();
 }

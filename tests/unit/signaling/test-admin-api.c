@@ -30,6 +30,7 @@ typedef struct {
     GPtrArray *kicked;  /* "consult/participant" */
     GPtrArray *ended;   /* "consult:reason" */
     GPtrArray *changed; /* "consult:duration_min" */
+    GPtrArray *caps;    /* "consult:video_bitrate_kbps" ("default" when unset), per change */
     gint64 retry_after; /* of the last response */
 } Fixture;
 
@@ -60,6 +61,9 @@ static void fake_changed(gpointer user, const CgConsultRecord *consult)
 {
     Fixture *f = user;
     g_ptr_array_add(f->changed, g_strdup_printf("%s:%u", consult->id, consult->duration_min));
+    g_ptr_array_add(f->caps, consult->video_bitrate_set
+                                 ? g_strdup_printf("%s:%u", consult->id, consult->video_bitrate_kbps)
+                                 : g_strdup_printf("%s:default", consult->id));
 }
 
 static const CgAdminLive fake_live = {fake_live_participants, fake_kick, fake_ended,
@@ -96,6 +100,7 @@ static void fixture_set_up(Fixture *f, gconstpointer data)
     f->kicked = g_ptr_array_new_with_free_func(g_free);
     f->ended = g_ptr_array_new_with_free_func(g_free);
     f->changed = g_ptr_array_new_with_free_func(g_free);
+    f->caps = g_ptr_array_new_with_free_func(g_free);
     f->api = cg_admin_api_new(f->config, f->store, &fake_live, f);
 }
 
@@ -109,6 +114,7 @@ static void fixture_tear_down(Fixture *f, gconstpointer data)
     g_ptr_array_unref(f->kicked);
     g_ptr_array_unref(f->ended);
     g_ptr_array_unref(f->changed);
+    g_ptr_array_unref(f->caps);
     g_autofree char *cmd = g_strdup_printf("rm -rf '%s'", f->dir);
     g_assert_cmpint(system(cmd), ==, 0);
     g_free(f->dir);
@@ -455,6 +461,134 @@ static void test_patch(Fixture *f, gconstpointer data)
     expect_error(f, KEY_A, "PATCH", path, "{\"title\":\"x\"}", 409, "consult_ended", NULL);
 }
 
+/* The consult's video_bitrate_kbps as the API shows it: -1 for null. */
+static gint64 shown_cap(json_t *consult)
+{
+    json_t *cap = json_object_get(consult, "video_bitrate_kbps");
+    g_assert_true(json_is_null(cap) || json_is_integer(cap)); /* always present */
+    return json_is_null(cap) ? -1 : json_integer_value(cap);
+}
+
+static gint64 stored_cap(Fixture *f, const char *id)
+{
+    CgConsultRecord c = {0};
+    g_assert_true(cg_store_get_consult(f->store, "a", id, &c, NULL));
+    gint64 cap = c.video_bitrate_set ? (gint64)c.video_bitrate_kbps : -1;
+    cg_consult_record_clear(&c);
+    return cap;
+}
+
+/* Creates a consult with @extra in the body; returns the answer. */
+static json_t *create_with(Fixture *f, const char *kind, const char *extra)
+{
+    g_autofree char *body = body_at(kind, NOW + 600, extra);
+    guint status = 0;
+    json_t *json = call(f, KEY_A, "POST", "/api/v1/consults", body, &status);
+    g_assert_cmpuint(status, ==, 201);
+    return json;
+}
+
+static void test_video_bitrate_create(Fixture *f, gconstpointer data)
+{
+    (void)data;
+    static const struct {
+        const char *extra;
+        gint64 want; /* -1: null, the config default */
+    } ok[] = {
+        {"", -1},
+        {",\"video_bitrate_kbps\":null", -1},
+        {",\"video_bitrate_kbps\":0", 0},
+        {",\"video_bitrate_kbps\":64", 64},
+        {",\"video_bitrate_kbps\":150", 150},
+        {",\"video_bitrate_kbps\":10000", 10000},
+    };
+    for (gsize i = 0; i < G_N_ELEMENTS(ok); i++) {
+        json_t *json = create_with(f, "virtual_consult", ok[i].extra);
+        g_assert_cmpint(shown_cap(json), ==, ok[i].want);
+        g_assert_cmpint(stored_cap(f, json_string_value(json_object_get(json, "id"))), ==,
+                        ok[i].want);
+        json_decref(json);
+    }
+    /* Every occurrence of a series carries it. */
+    json_t *series = create_with(f, "case_conference",
+                                 ",\"video_bitrate_kbps\":300,"
+                                 "\"recurrence\":{\"every_weeks\":1,\"count\":2}");
+    json_t *list = json_object_get(series, "consults");
+    g_assert_cmpuint(json_array_size(list), ==, 2);
+    for (gsize i = 0; i < 2; i++) {
+        json_t *c = json_array_get(list, i);
+        g_assert_cmpint(shown_cap(c), ==, 300);
+        g_assert_cmpint(stored_cap(f, json_string_value(json_object_get(c, "id"))), ==, 300);
+    }
+    json_decref(series);
+
+    static const char *const bad[] = {
+        "1", "63", "10001", "-1", "-150", "4294967446", "150.5", "\"150\"", "true", "{}", "[150]",
+    };
+    for (gsize i = 0; i < G_N_ELEMENTS(bad); i++) {
+        g_autofree char *extra = g_strdup_printf(",\"video_bitrate_kbps\":%s", bad[i]);
+        g_autofree char *body = body_at("virtual_consult", NOW + 600, extra);
+        expect_error(f, KEY_A, "POST", "/api/v1/consults", body, 400, "invalid_field",
+                     "video_bitrate_kbps");
+    }
+    /* The message says what is allowed. */
+    g_autofree char *body = body_at("virtual_consult", NOW + 600, ",\"video_bitrate_kbps\":20");
+    guint status = 0;
+    json_t *json = call(f, KEY_A, "POST", "/api/v1/consults", body, &status);
+    g_assert_cmpstr(
+        json_string_value(json_object_get(json_object_get(json, "error"), "message")), ==,
+        "video_bitrate_kbps must be 0 (no cap), an integer from 64 to 10000 (kbps), or null (the "
+        "server's default)");
+    json_decref(json);
+}
+
+static void test_video_bitrate_patch(Fixture *f, gconstpointer data)
+{
+    (void)data;
+    json_t *created = create_with(f, "virtual_consult", ",\"video_bitrate_kbps\":150");
+    g_autofree char *id = g_strdup(json_string_value(json_object_get(created, "id")));
+    json_decref(created);
+    g_autofree char *path = path_of(id, "");
+
+    static const char *const bad[] = {"63", "10001", "-1", "\"none\"", "false", "1e3"};
+    for (gsize i = 0; i < G_N_ELEMENTS(bad); i++) {
+        g_autofree char *body = g_strdup_printf("{\"video_bitrate_kbps\":%s}", bad[i]);
+        expect_error(f, KEY_A, "PATCH", path, body, 400, "invalid_field", "video_bitrate_kbps");
+    }
+    /* A refused change touches nothing, even the fields before it. */
+    expect_error(f, KEY_A, "PATCH", path, "{\"title\":\"New\",\"video_bitrate_kbps\":5}", 400,
+                 "invalid_field", "video_bitrate_kbps");
+    g_assert_cmpint(stored_cap(f, id), ==, 150);
+    g_assert_cmpuint(f->caps->len, ==, 0);
+    expect_error(f, KEY_B, "PATCH", path, "{\"video_bitrate_kbps\":300}", 404, "not_found", NULL);
+
+    static const struct {
+        const char *body;
+        gint64 want;
+        const char *told;
+    } steps[] = {
+        {"{\"video_bitrate_kbps\":300}", 300, "300"},
+        {"{\"title\":\"Other\"}", 300, "300"}, /* absent: unchanged */
+        {"{\"video_bitrate_kbps\":0}", 0, "0"},
+        {"{\"video_bitrate_kbps\":null}", -1, "default"},
+    };
+    guint status = 0;
+    for (gsize i = 0; i < G_N_ELEMENTS(steps); i++) {
+        json_t *json = call(f, KEY_A, "PATCH", path, steps[i].body, &status);
+        g_assert_cmpuint(status, ==, 200);
+        g_assert_cmpint(shown_cap(json), ==, steps[i].want);
+        json_decref(json);
+        json = call(f, KEY_A, "GET", path, NULL, &status);
+        g_assert_cmpint(shown_cap(json), ==, steps[i].want);
+        json_decref(json);
+        g_assert_cmpint(stored_cap(f, id), ==, steps[i].want);
+        /* The live side is told, so connected endpoints get the new cap at once. */
+        g_assert_cmpuint(f->caps->len, ==, i + 1);
+        g_autofree char *told = g_strdup_printf("%s:%s", id, steps[i].told);
+        g_assert_cmpstr(g_ptr_array_index(f->caps, i), ==, told);
+    }
+}
+
 static void test_cancel(Fixture *f, gconstpointer data)
 {
     (void)data;
@@ -671,6 +805,8 @@ int main(int argc, char **argv)
     ADD("/admin/list/by-phase", test_list_by_phase);
     ADD("/admin/get", test_get);
     ADD("/admin/patch", test_patch);
+    ADD("/admin/video-bitrate/create", test_video_bitrate_create);
+    ADD("/admin/video-bitrate/patch", test_video_bitrate_patch);
     ADD("/admin/cancel", test_cancel);
     ADD("/admin/participants/add", test_add_participant);
     ADD("/admin/participants/mint-and-kick", test_mint_and_kick);

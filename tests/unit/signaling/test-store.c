@@ -75,7 +75,7 @@ static void test_migrate_from_v1(Fixture *f, gconstpointer data)
     g_assert_cmpint(g_mkdir_with_parents(dir, 0700), ==, 0);
     sql(f->path, v1_schema);
     open_store(f);
-    g_assert_cmpint(cg_store_schema_version(f->store), ==, 2);
+    g_assert_cmpint(cg_store_schema_version(f->store), ==, 3);
 
     CgConsultRecord c = {0};
     g_autoptr(GError) error = NULL;
@@ -87,6 +87,7 @@ static void test_migrate_from_v1(Fixture *f, gconstpointer data)
     g_assert_cmpint(c.live_since, ==, 0);
     g_assert_false(c.providers_wait);
     g_assert_null(c.series_id);
+    g_assert_false(c.video_bitrate_set); /* an old consult takes the config default */
     cg_consult_record_clear(&c);
 
     CgParticipantRecord p = {0};
@@ -103,7 +104,7 @@ static void test_migrate_from_v1(Fixture *f, gconstpointer data)
     cg_store_close(f->store);
     f->store = NULL;
     open_store(f); /* reopening an up-to-date database applies nothing */
-    g_assert_cmpint(cg_store_schema_version(f->store), ==, 2);
+    g_assert_cmpint(cg_store_schema_version(f->store), ==, 3);
     g_assert_true(cg_store_get_consult(f->store, "a", "c_old", &c, &error));
     g_assert_cmpstr(c.state, ==, "ended");
     g_assert_cmpstr(c.end_reason, ==, "time_up");
@@ -175,6 +176,45 @@ static void test_lifecycle_fields(Fixture *f, gconstpointer data)
     g_assert_false(cg_store_set_participant_admitted(f->store, "b", "c1", "p_c1", &error));
     g_assert_error(error, CG_STORE_ERROR, CG_STORE_ERROR_NOT_FOUND);
     g_clear_error(&error);
+}
+
+/* The cap column: NULL (the config default), 0 (no cap) or kbps, on insert
+ * and update alike. */
+static void test_video_bitrate(Fixture *f, gconstpointer data)
+{
+    (void)data;
+    open_store(f);
+    CgConsultRecord in = {.id = "c_cap", .tenant = "a", .kind = "virtual_consult",
+                          .specialty = "dermatology", .title = "T", .starts_at = 10000,
+                          .duration_min = 30, .state = "scheduled", .video_bitrate_set = TRUE,
+                          .video_bitrate_kbps = 150};
+    CgParticipantRecord p = {.id = "p_cap", .consult_id = "c_cap", .tenant = "a",
+                             .name = "Dr S", .role = "specialist"};
+    g_autoptr(GError) error = NULL;
+    g_assert_true(cg_store_create_consult(f->store, &in, &p, 1, &error));
+    create_one(f, "a", "c_default", 10000, NULL);
+
+    CgConsultRecord c = {0};
+    g_assert_true(cg_store_get_consult(f->store, "a", "c_cap", &c, &error));
+    g_assert_true(c.video_bitrate_set);
+    g_assert_cmpuint(c.video_bitrate_kbps, ==, 150);
+    c.video_bitrate_kbps = 0; /* explicitly no cap: not the same as unset */
+    g_assert_true(cg_store_update_consult(f->store, &c, &error));
+    cg_consult_record_clear(&c);
+    g_assert_true(cg_store_get_consult(f->store, "a", "c_cap", &c, &error));
+    g_assert_true(c.video_bitrate_set);
+    g_assert_cmpuint(c.video_bitrate_kbps, ==, 0);
+    c.video_bitrate_set = FALSE; /* back to the config default */
+    g_assert_true(cg_store_update_consult(f->store, &c, &error));
+    cg_consult_record_clear(&c);
+    g_assert_true(cg_store_get_consult(f->store, "a", "c_cap", &c, &error));
+    g_assert_false(c.video_bitrate_set);
+    cg_consult_record_clear(&c);
+
+    g_assert_true(cg_store_get_consult(f->store, "a", "c_default", &c, &error));
+    g_assert_false(c.video_bitrate_set);
+    g_assert_cmpuint(c.video_bitrate_kbps, ==, 0);
+    cg_consult_record_clear(&c);
 }
 
 static gboolean contains(GPtrArray *consults, const char *id)
@@ -327,6 +367,7 @@ int main(int argc, char **argv)
     ADD("/store/migrate-from-v1", test_migrate_from_v1);
     ADD("/store/newer-schema-refused", test_newer_schema_refused);
     ADD("/store/lifecycle-fields", test_lifecycle_fields);
+    ADD("/store/video-bitrate", test_video_bitrate);
     ADD("/store/open-consults", test_open_consults);
     ADD("/audit/chain", test_audit_chain);
     ADD("/audit/tamper-update", test_audit_tamper_update);

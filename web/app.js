@@ -13,9 +13,11 @@
 //
 // The token lives only in memory: it is read from the URL fragment and removed from
 // the address bar at once, so it is not kept in the browser history.
-// Beside this file, one module per feature: errors.js (what each error says). Plain
-// ES2020 modules, no dependencies, no build step.
+// Beside this file, one module per feature: quality.js (the network-quality
+// indicator, from `stats`), errors.js (what each error says). Plain ES2020 modules,
+// no dependencies, no build step.
 
+import { createQualityIndicator } from './quality.js';
 import { ERRORS } from './errors.js';
 
 const ROLE_LABELS = {
@@ -49,6 +51,7 @@ const ui = {
   rejoinBtn: $('rejoin-btn'),
   leaveBtn: $('leave-btn'),
   audioOnlyBtn: $('audio-only-btn'),
+  quality: $('quality'),
   endBtn: $('end-btn'),
   waitingRoom: $('waiting-room'),
   waitingNote: $('waiting-room-note'),
@@ -92,6 +95,10 @@ const ICE_ANSWER_MS = 10000;
 // Held while reconnecting: at most this many, only what media needs.
 const OUTBOX_MAX = 256;
 const OUTBOX_TYPES = new Set(['offer', 'answer', 'candidate', 'media_state', 'receive']);
+
+// ---------- feature modules ----------
+
+const quality = createQualityIndicator(ui.quality, (text) => setNotice(text));
 
 // ---------- small helpers ----------
 
@@ -403,6 +410,7 @@ function closePc(name) {
 
 function closeAllPcs() {
   for (const name of Array.from(state.pcs.keys())) closePc(name);
+  quality.stop();
   for (const tile of ui.stage.querySelectorAll('figure.tile.remote')) {
     removeTile(tile.dataset.participant);
   }
@@ -664,6 +672,7 @@ function onJoined(msg) {
   }
   ui.leaveBtn.disabled = false;
   ui.endBtn.hidden = !isSpecialist();
+  quality.start();
   for (const tile of ui.stage.querySelectorAll('figure.tile.remote')) addSpecialistControls(tile);
   ui.rejoinBtn.hidden = true;
   setNotice(state.participants.size > 0 ? 'Connected. Starting video\u2026' : 'Connected.');
@@ -721,6 +730,7 @@ function onMessage(ev) {
     case 'participant_left': onParticipantLeft(msg); break;
     case 'participant_media_state': if (typeof msg.participant === 'string') onParticipantMediaState(msg); break;
     case 'pc_closed': if (typeof msg.pc === 'string') closePc(msg.pc); break;
+    case 'stats': if (state.joined) quality.update(msg); break;
     case 'error':
       if (typeof msg.code === 'string') {
         if (typeof msg.opens_at === 'string') state.opensAt = msg.opens_at;

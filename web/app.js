@@ -14,10 +14,11 @@
 // The token lives only in memory: it is read from the URL fragment and removed from
 // the address bar at once, so it is not kept in the browser history.
 // Beside this file, one module per feature: quality.js (the network-quality
-// indicator, from `stats`), errors.js (what each error says). Plain ES2020 modules,
-// no dependencies, no build step.
+// indicator, from `stats`), speaker.js (the active-speaker highlight), errors.js
+// (what each error says). Plain ES2020 modules, no dependencies, no build step.
 
 import { createQualityIndicator } from './quality.js';
+import { createSpeakerHighlight } from './speaker.js';
 import { ERRORS } from './errors.js';
 
 const ROLE_LABELS = {
@@ -99,6 +100,7 @@ const OUTBOX_TYPES = new Set(['offer', 'answer', 'candidate', 'media_state', 're
 // ---------- feature modules ----------
 
 const quality = createQualityIndicator(ui.quality, (text) => setNotice(text));
+const speaker = createSpeakerHighlight(ui.stage, ui.selfTile);
 
 // ---------- small helpers ----------
 
@@ -316,6 +318,7 @@ function removeTile(participantId) {
 function updateLayout() {
   const remotes = ui.stage.querySelectorAll('figure.tile.remote').length;
   ui.stage.dataset.count = String(remotes + 1);
+  speaker.refresh();
   ui.waiting.hidden = !state.joined || remotes > 0 || state.participants.size > 0 || state.fatal;
 }
 
@@ -411,6 +414,7 @@ function closePc(name) {
 function closeAllPcs() {
   for (const name of Array.from(state.pcs.keys())) closePc(name);
   quality.stop();
+  speaker.forget();
   for (const tile of ui.stage.querySelectorAll('figure.tile.remote')) {
     removeTile(tile.dataset.participant);
   }
@@ -673,6 +677,7 @@ function onJoined(msg) {
   ui.leaveBtn.disabled = false;
   ui.endBtn.hidden = !isSpecialist();
   quality.start();
+  speaker.setSelf(state.you && state.you.id);
   for (const tile of ui.stage.querySelectorAll('figure.tile.remote')) addSpecialistControls(tile);
   ui.rejoinBtn.hidden = true;
   setNotice(state.participants.size > 0 ? 'Connected. Starting video\u2026' : 'Connected.');
@@ -707,6 +712,7 @@ function onParticipantLeft(msg) {
     if (entry.participant === id) closePc(entry.name);
   }
   removeTile(id);
+  speaker.forget(id);
   updateLayout();
   const why = msg.reason === 'disconnected' || msg.reason === 'connection_lost' ? ' (connection lost)'
     : msg.reason === 'media_failed' ? ' (their video connection failed)' : '';
@@ -731,6 +737,7 @@ function onMessage(ev) {
     case 'participant_media_state': if (typeof msg.participant === 'string') onParticipantMediaState(msg); break;
     case 'pc_closed': if (typeof msg.pc === 'string') closePc(msg.pc); break;
     case 'stats': if (state.joined) quality.update(msg); break;
+    case 'active_speaker': speaker.set(msg.participant); break;
     case 'error':
       if (typeof msg.code === 'string') {
         if (typeof msg.opens_at === 'string') state.opensAt = msg.opens_at;

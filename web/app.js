@@ -14,11 +14,15 @@
 // The token lives only in memory: it is read from the URL fragment and removed from
 // the address bar at once, so it is not kept in the browser history.
 // Beside this file, one module per feature: quality.js (the network-quality
-// indicator, from `stats`), speaker.js (the active-speaker highlight), errors.js
-// (what each error says). Plain ES2020 modules, no dependencies, no build step.
+// indicator, from `stats`), speaker.js (the active-speaker highlight), screen-
+// share.js (sharing our screen on "pub"), screen-tiles.js (the others' screens),
+// errors.js (what each error says). Plain ES2020 modules, no dependencies, no build
+// step.
 
 import { createQualityIndicator } from './quality.js';
 import { createSpeakerHighlight } from './speaker.js';
+import { createScreenShare } from './screen-share.js';
+import { createScreenTiles } from './screen-tiles.js';
 import { ERRORS } from './errors.js';
 
 const ROLE_LABELS = {
@@ -52,6 +56,7 @@ const ui = {
   rejoinBtn: $('rejoin-btn'),
   leaveBtn: $('leave-btn'),
   audioOnlyBtn: $('audio-only-btn'),
+  shareBtn: $('share-btn'),
   quality: $('quality'),
   endBtn: $('end-btn'),
   waitingRoom: $('waiting-room'),
@@ -101,6 +106,22 @@ const OUTBOX_TYPES = new Set(['offer', 'answer', 'candidate', 'media_state', 're
 
 const quality = createQualityIndicator(ui.quality, (text) => setNotice(text));
 const speaker = createSpeakerHighlight(ui.stage, ui.selfTile);
+const screens = createScreenTiles({
+  stage: ui.stage,
+  cameraTileOf: (id) => tileFor(id),
+  nameOf: (id) => state.participants.get(id)?.name,
+  onChange: () => updateLayout(),
+});
+const screenShare = createScreenShare({
+  button: ui.shareBtn,
+  stage: ui.stage,
+  getPub: () => state.pcs.get('pub') || null,
+  queue: (entry, fn) => onPcStrict(entry, fn),
+  send: (msg) => send(msg),
+  notice: (text) => setNotice(text),
+  alert: () => showError('screen_refused'),
+  afterRollback: () => { if (state.ice.pending) restartIce(); },
+});
 
 // ---------- small helpers ----------
 
@@ -372,6 +393,15 @@ function onPc(entry, fn) {
   return entry.chain;
 }
 
+// As onPc, but the caller sees fn's error too.
+function onPcStrict(entry, fn) {
+  const run = entry.chain.then(fn);
+  entry.chain = run.catch((err) => {
+    if (state.pcs.get(entry.name) === entry) console.warn(`[${entry.name}]`, err);
+  });
+  return run;
+}
+
 async function flushCandidates(entry) {
   const queued = entry.pending;
   entry.pending = [];
@@ -404,7 +434,11 @@ function closePc(name) {
   entry.pc.onconnectionstatechange = null;
   entry.pc.oniceconnectionstatechange = null;
   entry.pc.close();
-  if (name === 'pub') resetIce();
+  screens.close(name);
+  if (name === 'pub') {
+    resetIce();
+    screenShare.reset();
+  }
   if (entry.participant) {
     const tile = tileFor(entry.participant);
     if (tile && tile.dataset.pc === name) removeTile(entry.participant);
@@ -413,6 +447,7 @@ function closePc(name) {
 
 function closeAllPcs() {
   for (const name of Array.from(state.pcs.keys())) closePc(name);
+  screens.clear();
   quality.stop();
   speaker.forget();
   for (const tile of ui.stage.querySelectorAll('figure.tile.remote')) {
@@ -465,6 +500,7 @@ async function startPublishing() {
   };
   // A lost path is mended by an ICE restart, not reported as an error at once.
   entry.pc.oniceconnectionstatechange = () => onPubIceState(entry);
+  screenShare.render();
   // Audio first, then video: m-line 0 is audio when both are present.
   const tracks = [...stream.getAudioTracks(), ...stream.getVideoTracks()];
   for (const track of tracks) {
@@ -495,6 +531,11 @@ function onServerOffer(msg) {
     const video = tile.querySelector('video');
     video.srcObject = stream;
     entry.pc.ontrack = (ev) => {
+      // A screen share of theirs goes to its own tile (screen-tiles.js).
+      if (screens.isScreen(entry, ev.transceiver)) {
+        screens.onTrack(entry, ev.track, ev.transceiver);
+        return;
+      }
       if (!stream.getTracks().includes(ev.track)) stream.addTrack(ev.track);
       // Re-attach so every browser picks up a track added after the first.
       if (video.srcObject !== stream) video.srcObject = stream;
@@ -505,11 +546,14 @@ function onServerOffer(msg) {
     };
   }
   onPc(entry, async () => {
-    await entry.pc.setRemoteDescription({ type: 'offer', sdp: msg.sdp });
+    // Which m-lines are a screen share, known before ontrack (screen-tiles.js).
+    const sdp = screens.prepareOffer(entry, msg.sdp);
+    await entry.pc.setRemoteDescription({ type: 'offer', sdp });
     await flushCandidates(entry);
     const answer = await entry.pc.createAnswer();
     await entry.pc.setLocalDescription(answer);
     send({ type: 'answer', pc: name, sdp: entry.pc.localDescription.sdp });
+    screens.applied(entry);
   });
 }
 
@@ -520,6 +564,7 @@ function onServerAnswer(msg) {
     await entry.pc.setRemoteDescription({ type: 'answer', sdp: msg.sdp });
     await flushCandidates(entry);
     if (msg.pc !== 'pub') return;
+    screenShare.onAnswer();
     state.ice.inFlight = false;
     clearTimeout(state.ice.answerTimer);
     // A restart wanted while this offer was out goes now.
@@ -678,6 +723,7 @@ function onJoined(msg) {
   ui.endBtn.hidden = !isSpecialist();
   quality.start();
   speaker.setSelf(state.you && state.you.id);
+  screenShare.setRole(state.you && state.you.role);
   for (const tile of ui.stage.querySelectorAll('figure.tile.remote')) addSpecialistControls(tile);
   ui.rejoinBtn.hidden = true;
   setNotice(state.participants.size > 0 ? 'Connected. Starting video\u2026' : 'Connected.');
@@ -698,6 +744,7 @@ function onParticipantJoined(msg) {
   state.participants.set(p.id, p);
   const tile = tileFor(p.id);
   if (tile) labelTile(tile, p);
+  screens.relabel(p.id);
   setNotice(`${p.name || 'Someone'}${p.role ? ` (${roleLabel(p.role)})` : ''} joined.`);
   updateLayout();
 }
@@ -741,6 +788,8 @@ function onMessage(ev) {
     case 'error':
       if (typeof msg.code === 'string') {
         if (typeof msg.opens_at === 'string') state.opensAt = msg.opens_at;
+        // A refused screen-share offer is the share's to undo, not a broken browser.
+        if (msg.code === 'bad_sdp' && screenShare.onRefused()) break;
         showError(msg.code);
       }
       break;
@@ -1061,6 +1110,7 @@ ui.audioOnlyBtn.addEventListener('click', () => {
 
 ui.micBtn.addEventListener('click', () => toggleTrack('audio', ui.micBtn, 'Mute microphone', 'Unmute microphone'));
 ui.camBtn.addEventListener('click', () => toggleTrack('video', ui.camBtn, 'Turn camera off', 'Turn camera on'));
+ui.shareBtn.addEventListener('click', () => screenShare.toggle());
 ui.leaveBtn.addEventListener('click', leave);
 ui.endBtn.addEventListener('click', () => {
   if (window.confirm('End this consult for everyone? Nobody will be able to rejoin it.')) send({ type: 'end' });
@@ -1085,6 +1135,12 @@ function readToken() {
   }
   return token && token.trim() ? token.trim() : null;
 }
+
+// For the browser tests (and support staff): share a screen by hand.
+window.consultgw = Object.freeze({
+  shareScreen: () => screenShare.start(true), // consultd refuses it for roles that may not
+  stopScreenShare: () => screenShare.stop(),
+});
 
 state.token = readToken();
 ui.selfVideo.muted = true; // never play our own microphone back

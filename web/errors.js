@@ -95,6 +95,9 @@ export const ERRORS = {
   no_camera: {
     text: 'No camera or microphone could be started, so the others cannot see or hear you. You can still see and hear them.',
   },
+  screen_refused: {
+    text: 'The consult server did not accept your screen share, so nothing was shared. Your camera and microphone are not affected.',
+  },
   no_media_api: {
     text: 'This browser cannot use your camera or microphone here. You can still see and hear the others.',
   },

@@ -14,15 +14,16 @@
 // The token lives only in memory: it is read from the URL fragment and removed from
 // the address bar at once, so it is not kept in the browser history.
 // Beside this file, one module per feature: quality.js (the network-quality
-// indicator, from `stats`), speaker.js (the active-speaker highlight), screen-
-// share.js (sharing our screen on "pub"), screen-tiles.js (the others' screens),
-// errors.js (what each error says). Plain ES2020 modules, no dependencies, no build
-// step.
+// indicator, from `stats`), speaker.js (the active-speaker highlight),
+// screen-share.js (sharing our screen on "pub"), screen-tiles.js (the others'
+// screens), ice-path.js (when an ICE restart is over), errors.js (what each
+// error says). Plain ES2020 modules, no dependencies, no build step.
 
 import { createQualityIndicator } from './quality.js';
 import { createSpeakerHighlight } from './speaker.js';
 import { createScreenShare } from './screen-share.js';
 import { createScreenTiles } from './screen-tiles.js';
+import { onNewIcePath } from './ice-path.js';
 import { ERRORS } from './errors.js';
 
 const ROLE_LABELS = {
@@ -565,10 +566,12 @@ function onServerAnswer(msg) {
     await flushCandidates(entry);
     if (msg.pc !== 'pub') return;
     screenShare.onAnswer();
+    const restarted = state.ice.inFlight;
     state.ice.inFlight = false;
     clearTimeout(state.ice.answerTimer);
     // A restart wanted while this offer was out goes now.
     if (state.ice.pending) restartIce();
+    else if (restarted) confirmIceRestart(entry);
   });
 }
 
@@ -1017,6 +1020,19 @@ function onPubIceState(entry) {
   }
 }
 
+// A path that never broke stays "connected" through a restart, with no event to
+// say it is done: the restart is over once media runs on the new credentials.
+function confirmIceRestart(entry) {
+  onNewIcePath(entry.pc, ICE_ANSWER_MS).then((ok) => {
+    if (!ok || state.pcs.get('pub') !== entry || state.ice.inFlight || state.ice.pending) return;
+    const ice = entry.pc.iceConnectionState;
+    if (ice !== 'connected' && ice !== 'completed') return; // onPubIceState decides
+    state.ice.restarting = false;
+    state.ice.tries = 0;
+    updateReconnecting();
+  });
+}
+
 // A new offer on pub with new ICE credentials; the server answers and re-offers
 // every sub-N (docs/protocol.md "Reconnecting").
 function restartIce() {
@@ -1136,8 +1152,10 @@ function readToken() {
   return token && token.trim() ? token.trim() : null;
 }
 
-// For the browser tests (and support staff): share a screen by hand.
+// For the browser tests (and support staff): mend the media path by hand, exactly
+// as the page does by itself when "pub" loses it.
 window.consultgw = Object.freeze({
+  restartIce: () => restartIce(),
   shareScreen: () => screenShare.start(true), // consultd refuses it for roles that may not
   stopScreenShare: () => screenShare.stop(),
 });

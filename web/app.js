@@ -547,12 +547,13 @@ function onServerOffer(msg) {
     };
   }
   onPc(entry, async () => {
-    // Which m-lines are a screen share, known before ontrack (screen-tiles.js).
-    const sdp = screens.prepareOffer(entry, msg.sdp);
-    await entry.pc.setRemoteDescription({ type: 'offer', sdp });
-    await flushCandidates(entry);
-    const answer = await entry.pc.createAnswer();
-    await entry.pc.setLocalDescription(answer);
+    // Which m-lines are a screen share, known before ontrack; a screen that
+    // comes back takes two steps (screen-tiles.js).
+    for (const sdp of screens.offersToApply(entry, msg.sdp)) {
+      await entry.pc.setRemoteDescription({ type: 'offer', sdp });
+      await flushCandidates(entry);
+      await entry.pc.setLocalDescription(await entry.pc.createAnswer());
+    }
     send({ type: 'answer', pc: name, sdp: entry.pc.localDescription.sdp });
     screens.applied(entry);
   });

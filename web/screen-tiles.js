@@ -4,8 +4,8 @@
 // them with one more video m-line (docs/protocol.md "offer (publish)"):
 // a=content:slides and a track id ending in "-screen"; the same m-line is
 // re-offered `inactive` once they stop (m-lines are never removed). Here:
-//   - noteOffer(entry, sdp) before the offer is applied: which mids of that
-//     connection are screen m-lines, and whether the server sends on them;
+//   - offersToApply(entry, sdp) before the offer is applied: which mids of
+//     that connection are screen m-lines, and whether the server sends on them;
 //   - isScreen(entry, transceiver) from ontrack: route the track here, away
 //     from the participant's camera stream;
 //   - a tile "<name> — screen" right after that participant's camera tile,
@@ -19,10 +19,12 @@
 // SSRC, VideoRtpReceiver sees "the same SSRC as before" and does not attach
 // its track to the new stream (pc/video_rtp_receiver.cc, `ssrc ==
 // signaled_ssrc_`), so frames are decoded and dropped. A publisher's second
-// share comes back with the same SSRC (same transceiver), so prepareOffer()
-// applies such a re-activation without its a=ssrc lines (as an unsignalled
-// stream, demultiplexed by its mid): a different set-up, so the track is
-// attached again. The answer is unchanged; consultd does not see it.
+// share comes back with the same SSRC (same transceiver). So a screen m-line
+// that comes back is applied in two steps (offersToApply): first the offer
+// with a stand-in SSRC, then the server's own; the receiver sees the SSRC
+// change (X, stand-in, X) and attaches its track to the new stream. Only the
+// last answer is sent: the steps' answers are the same (no SSRC of ours
+// changes), and consultd never sees the stand-in.
 
 const MSID_SCREEN = /^a=msid:\S+\s+\S+-screen\s*$/;
 const SSRC_MSID_SCREEN = /^a=ssrc:\d+\s+msid:\S+\s+\S+-screen\s*$/;
@@ -60,48 +62,67 @@ function screenSection(lines) {
   return { mid, sending: dir === 'sendonly' || dir === 'sendrecv', ssrc };
 }
 
+// @lines (one m-section) with every SSRC in a=ssrc and a=ssrc-group lines
+// replaced by another one, the same for each occurrence.
+function withStandInSsrcs(lines) {
+  const map = new Map();
+  const standIn = (x) => {
+    if (!map.has(x)) {
+      let y;
+      do {
+        y = String(1 + Math.floor(Math.random() * 0xfffffffe));
+      } while (y === x || [...map.values()].includes(y));
+      map.set(x, y);
+    }
+    return map.get(x);
+  };
+  return lines.map((l) => {
+    if (l.startsWith('a=ssrc:')) return l.replace(/^a=ssrc:(\d+)/, (_, x) => `a=ssrc:${standIn(x)}`);
+    if (l.startsWith('a=ssrc-group:')) {
+      const [head, ...ids] = l.split(' ');
+      return [head, ...ids.map(standIn)].join(' ');
+    }
+    return l;
+  });
+}
+
 // @stage: the tiles' container. @cameraTileOf(id): that participant's camera tile.
 // @nameOf(id): their display name. @onChange(): after a tile came or went.
 export function createScreenTiles({ stage, cameraTileOf, nameOf, onChange }) {
   // pc name -> {participant, mids: Map mid -> {sending, ssrc}, tracks: Map mid -> track,
-  // setups: Map mid -> {active, ssrc, stripped} (how the receiver was last set up), tile}
+  // active: Set of the mids last applied sending, tile}
   const byPc = new Map();
 
   function slot(entry) {
     let s = byPc.get(entry.name);
     if (!s) {
-      s = { participant: entry.participant, mids: new Map(), tracks: new Map(), setups: new Map(), tile: null };
+      s = { participant: entry.participant, mids: new Map(), tracks: new Map(), active: new Set(), tile: null };
       byPc.set(entry.name, s);
     }
     return s;
   }
 
-  // The offer to apply: the server's, with a re-activated screen m-line of an
-  // SSRC the receiver was last set up with made unsignalled (see above).
-  function prepareOffer(entry, sdp) {
+  // The offers to apply in turn for the server's @sdp: just it, or first a
+  // copy where each screen m-line that comes back sending has stand-in SSRCs.
+  function offersToApply(entry, sdp) {
     const s = slot(entry);
     const parts = splitSdp(String(sdp));
-    let changed = false;
+    let comeBack = false;
     s.mids = new Map();
+    const active = new Set();
     for (let i = 0; i < parts.sections.length; i++) {
       const m = screenSection(parts.sections[i]);
       if (!m) continue;
       s.mids.set(m.mid, m);
-      const was = s.setups.get(m.mid) || { active: false, ssrc: null, stripped: false };
-      if (!m.sending) {
-        s.setups.set(m.mid, { ...was, active: false });
-        continue;
-      }
-      // While it stays active, keep the form it was set up with.
-      const strip = was.active ? was.stripped : !was.stripped && m.ssrc !== null && m.ssrc === was.ssrc;
-      s.setups.set(m.mid, { active: true, ssrc: m.ssrc, stripped: strip });
-      if (strip) {
-        parts.sections[i] = parts.sections[i].filter((l) => !/^a=ssrc(-group)?:/.test(l));
-        changed = true;
-      }
+      if (!m.sending) continue;
+      active.add(m.mid);
+      if (s.active.has(m.mid) || m.ssrc === null || entry.pc.getTransceivers().every((t) => t.mid !== m.mid)) continue;
+      parts.sections[i] = withStandInSsrcs(parts.sections[i]);
+      comeBack = true;
     }
-    if (!changed) return sdp;
-    return [...parts.head, ...parts.sections.flat()].join(parts.eol);
+    s.active = active;
+    if (!comeBack) return [sdp];
+    return [[...parts.head, ...parts.sections.flat()].join(parts.eol), sdp];
   }
 
   function label(s) {
@@ -165,8 +186,8 @@ export function createScreenTiles({ stage, cameraTileOf, nameOf, onChange }) {
   }
 
   return {
-    // Before an offer on entry is applied: which m-lines are screens; returns the SDP to apply.
-    prepareOffer,
+    // Before an offer on entry is applied: which m-lines are screens; the SDPs to apply.
+    offersToApply,
     isScreen(entry, transceiver) {
       const s = byPc.get(entry.name);
       return !!(s && transceiver && transceiver.mid !== null && s.mids.has(transceiver.mid));

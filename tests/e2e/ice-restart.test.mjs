@@ -7,8 +7,10 @@
 // new credentials), which the page answers. "Reconnecting…" goes, both videos
 // keep playing (time advancing after the restart), and the provider's page
 // hears nothing of it: no participant_left, no tile removed, no new offer.
-// The provider shares a screen meanwhile: the re-offered sub keeps it, and the
-// specialist's page still shows it playing after the restart.
+// The provider shares a screen from before the specialist joins (the sub is
+// created with the screen m-line): the re-offered sub keeps it, the
+// specialist's page still shows it playing after the restart, and once the
+// provider stops and shares again it shows it again.
 //
 // Env: CONSULTD (consultd binary), CG_WEB_ROOT (the repo's web/),
 // CG_E2E_ARTIFACTS (where screenshots go on failure; default: a temp dir).
@@ -66,16 +68,20 @@ async function run(ctx) {
   await specPage.addInitScript(recordSockets);
   await provPage.addInitScript(recordSockets);
   await provPage.addInitScript(fakeDisplayMedia);
-  await Promise.all([
-    specPage.goto(daemon.joinUrl(consult.id, spec.token), { waitUntil: 'load', timeout: 20000 }),
-    provPage.goto(daemon.joinUrl(consult.id, prov.token), { waitUntil: 'load', timeout: 20000 }),
-  ]);
+  await provPage.goto(daemon.joinUrl(consult.id, prov.token), { waitUntil: 'load', timeout: 20000 });
+  const share = provPage.getByRole('button', { name: 'Share screen' });
+  await share.waitFor({ state: 'visible', timeout: 20000 });
+  await waitFor(provPage, 'provider: "Share screen" enabled', () => !document.getElementById('share-btn').disabled,
+    undefined, 20000);
+  await share.click();
+  await waitFor(provPage, 'provider: says it is sharing', () =>
+    document.getElementById('notice').textContent.includes('You are sharing your screen'), undefined, 10000);
+  await specPage.goto(daemon.joinUrl(consult.id, spec.token), { waitUntil: 'load', timeout: 20000 });
   await Promise.all([
     expectRemoteVideo(specPage, 'specialist', prov.id),
     expectRemoteVideo(provPage, 'provider', spec.id),
+    expectScreenTile(specPage, 'specialist (joined during the share)', prov.id, 'Dr. Osei'),
   ]);
-  await provPage.getByRole('button', { name: 'Share screen' }).click();
-  await expectScreenTile(specPage, 'specialist', prov.id, 'Dr. Osei');
   await watchPage(specPage, prov.id);
   await watchPage(provPage, spec.id);
 
@@ -148,6 +154,13 @@ async function run(ctx) {
   if (await provPage.evaluate(() => window.__cgSeen.tileRemoved)) fail('provider: the specialist\'s tile went away');
   if (await specPage.evaluate(() => window.__cgSeen.tileRemoved)) fail('specialist: the provider\'s tile went away');
   if (await provPage.evaluate(() => window.__cgSeen.reconnecting)) fail('provider: showed "Reconnecting…"');
+
+  // Stop and share again: the sub created with the screen m-line shows it again.
+  await provPage.getByRole('button', { name: 'Stop sharing' }).click();
+  await waitFor(specPage, 'specialist: the provider\'s screen tile is gone after "Stop sharing"',
+    (id) => !document.querySelector(`figure.tile.screen[data-screen-participant="${id}"]`), prov.id, 10000);
+  await provPage.getByRole('button', { name: 'Share screen' }).click();
+  await expectScreenTile(specPage, 'specialist (shared again)', prov.id, 'Dr. Osei');
 }
 
 await runTest('ice-restart', run);

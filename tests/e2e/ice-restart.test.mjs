@@ -74,8 +74,11 @@ async function run(ctx) {
   await waitFor(provPage, 'provider: "Share screen" enabled', () => !document.getElementById('share-btn').disabled,
     undefined, 20000);
   await share.click();
-  await waitFor(provPage, 'provider: says it is sharing', () =>
-    document.getElementById('notice').textContent.includes('You are sharing your screen'), undefined, 10000);
+  // Shared once consultd answered: the button turns into an enabled, pressed "Stop sharing".
+  await waitFor(provPage, 'provider: sharing ("Stop sharing" pressed)', () => {
+    const b = document.getElementById('share-btn');
+    return b.textContent === 'Stop sharing' && b.getAttribute('aria-pressed') === 'true' && !b.disabled;
+  }, undefined, 10000);
   await specPage.goto(daemon.joinUrl(consult.id, spec.token), { waitUntil: 'load', timeout: 20000 });
   await Promise.all([
     expectRemoteVideo(specPage, 'specialist', prov.id),

@@ -13,7 +13,18 @@
 //
 // The token lives only in memory: it is read from the URL fragment and removed from
 // the address bar at once, so it is not kept in the browser history.
-// Plain ES2020 module, no dependencies, no build step.
+// Beside this file, one module per feature: quality.js (the network-quality
+// indicator, from `stats`), speaker.js (the active-speaker highlight),
+// screen-share.js (sharing our screen on "pub"), screen-tiles.js (the others'
+// screens), ice-path.js (when an ICE restart is over), errors.js (what each
+// error says). Plain ES2020 modules, no dependencies, no build step.
+
+import { createQualityIndicator } from './quality.js';
+import { createSpeakerHighlight } from './speaker.js';
+import { createScreenShare } from './screen-share.js';
+import { createScreenTiles } from './screen-tiles.js';
+import { onNewIcePath } from './ice-path.js';
+import { ERRORS } from './errors.js';
 
 const ROLE_LABELS = {
   specialist: 'Specialist',
@@ -26,91 +37,6 @@ const ROLE_LABELS = {
 const KIND_LABELS = {
   virtual_consult: 'Virtual consult',
   case_conference: 'Case conference',
-};
-
-// Plain-words text for each error code of docs/protocol.md (plus local ones).
-// fatal: the server closes the socket after it; rejoin: offering "Rejoin" may help.
-const ERRORS = {
-  bad_token: { text: 'This join link is not valid. Ask the clinic for a new link.', fatal: true },
-  token_expired: { text: 'This join link has expired. Ask the clinic for a new link.', fatal: true },
-  token_not_yet_valid: { text: 'This consult is not open yet.', fatal: true },
-  consult_not_found: {
-    text: 'This consult could not be found. It may have been cancelled or ended. Ask the clinic for a new link.',
-    fatal: true,
-  },
-  role_not_allowed: {
-    text: 'This join link does not allow you to join this consult in that role. Ask the clinic for a new link.',
-    fatal: true,
-  },
-  consult_full: {
-    text: 'This consult is full right now. Please try again in a few minutes or contact the clinic.',
-    fatal: true, rejoin: true,
-  },
-  dtls_fingerprint_mismatch: {
-    text: 'The secure video connection could not be verified, so the call was stopped to protect your privacy. Select Rejoin to try again.',
-    fatal: true, rejoin: true,
-  },
-  dtls_required: {
-    text: 'Your browser did not offer an encrypted video connection, which this consult requires. Please try an up-to-date browser.',
-  },
-  media_failed: {
-    text: 'Your audio and video could not be connected. Check your network, then select Rejoin.',
-    fatal: true, rejoin: true,
-  },
-  internal: {
-    text: 'The consult server had a problem. Select Rejoin to try again.',
-    fatal: true, rejoin: true,
-  },
-  message_too_big: {
-    text: 'Your browser sent the consult server more data than it accepts. Select Rejoin to try again.',
-    fatal: true, rejoin: true,
-  },
-  bad_sdp: {
-    text: 'Your browser\u2019s video setup was not accepted by the consult server. Please try an up-to-date browser.',
-  },
-  malformed_message: { text: 'The consult server could not read a message from this page. Try reloading your link.' },
-  unknown_type: { text: 'The consult server did not understand a message from this page. Try reloading your link.' },
-  consult_not_open_yet: { text: 'This consult is not open yet.', fatal: true },
-  consult_ended: { text: 'This consult has ended. Thank you for joining.', fatal: true },
-  consult_cancelled: { text: 'This consult was cancelled. Please contact the clinic.', fatal: true },
-  participant_removed: { text: 'A specialist removed you from this consult.', fatal: true },
-  declined: {
-    text: 'The specialist could not let you in right now. Please contact the clinic, or select Rejoin to wait again.',
-    fatal: true, rejoin: true,
-  },
-  too_many_failures: {
-    text: 'Too many attempts to join failed from this network. Please wait a few minutes and open your link again.',
-    fatal: true,
-  },
-  join_timeout: { text: 'Joining took too long. Select Rejoin to try again.', fatal: true, rejoin: true },
-  resume_refused: {
-    text: 'Connection lost, and the consult could not be resumed in time. Select Rejoin to join again.',
-    fatal: true, rejoin: true,
-  },
-  session_replaced: {
-    text: 'You joined this consult from another window or device, so this page was disconnected. Select Rejoin to continue here.',
-    fatal: true, rejoin: true,
-  },
-  not_allowed: { text: 'Only the specialist can do that.' },
-  not_admitted: null, // a racing message while still in the waiting room: harmless
-  unknown_participant: null, // that person already left or was let in: the list updates itself
-  not_joined: { text: 'This page is not yet part of the consult. Select Rejoin to try again.', rejoin: true },
-  already_joined: null, // harmless: we are in already
-  unknown_pc: null, // a candidate racing a closed connection: harmless
-  server_shutdown: { text: 'The consult server is restarting. Select Rejoin in a moment.', fatal: true, rejoin: true },
-  connection_lost: {
-    text: 'Connection lost. Check your network, then select Rejoin.',
-    fatal: true, rejoin: true,
-  },
-  no_token: {
-    text: 'This page needs the full join link from your invitation. Please open that link again.',
-    fatal: true,
-  },
-  no_websocket: { text: 'This browser cannot join video consults. Please use an up-to-date browser.', fatal: true },
-  pub_failed: {
-    text: 'Your audio and video could not reach the consult server. Check your network, then select Rejoin.',
-    rejoin: true,
-  },
 };
 
 const $ = (id) => document.getElementById(id);
@@ -131,6 +57,8 @@ const ui = {
   rejoinBtn: $('rejoin-btn'),
   leaveBtn: $('leave-btn'),
   audioOnlyBtn: $('audio-only-btn'),
+  shareBtn: $('share-btn'),
+  quality: $('quality'),
   endBtn: $('end-btn'),
   waitingRoom: $('waiting-room'),
   waitingNote: $('waiting-room-note'),
@@ -174,6 +102,27 @@ const ICE_ANSWER_MS = 10000;
 // Held while reconnecting: at most this many, only what media needs.
 const OUTBOX_MAX = 256;
 const OUTBOX_TYPES = new Set(['offer', 'answer', 'candidate', 'media_state', 'receive']);
+
+// ---------- feature modules ----------
+
+const quality = createQualityIndicator(ui.quality, (text) => setNotice(text));
+const speaker = createSpeakerHighlight(ui.stage, ui.selfTile);
+const screens = createScreenTiles({
+  stage: ui.stage,
+  cameraTileOf: (id) => tileFor(id),
+  nameOf: (id) => state.participants.get(id)?.name,
+  onChange: () => updateLayout(),
+});
+const screenShare = createScreenShare({
+  button: ui.shareBtn,
+  stage: ui.stage,
+  getPub: () => state.pcs.get('pub') || null,
+  queue: (entry, fn) => onPcStrict(entry, fn),
+  send: (msg) => send(msg),
+  notice: (text) => setNotice(text),
+  alert: () => showError('screen_refused'),
+  afterRollback: () => { if (state.ice.pending) restartIce(); },
+});
 
 // ---------- small helpers ----------
 
@@ -391,6 +340,7 @@ function removeTile(participantId) {
 function updateLayout() {
   const remotes = ui.stage.querySelectorAll('figure.tile.remote').length;
   ui.stage.dataset.count = String(remotes + 1);
+  speaker.refresh();
   ui.waiting.hidden = !state.joined || remotes > 0 || state.participants.size > 0 || state.fatal;
 }
 
@@ -444,6 +394,15 @@ function onPc(entry, fn) {
   return entry.chain;
 }
 
+// As onPc, but the caller sees fn's error too.
+function onPcStrict(entry, fn) {
+  const run = entry.chain.then(fn);
+  entry.chain = run.catch((err) => {
+    if (state.pcs.get(entry.name) === entry) console.warn(`[${entry.name}]`, err);
+  });
+  return run;
+}
+
 async function flushCandidates(entry) {
   const queued = entry.pending;
   entry.pending = [];
@@ -476,7 +435,11 @@ function closePc(name) {
   entry.pc.onconnectionstatechange = null;
   entry.pc.oniceconnectionstatechange = null;
   entry.pc.close();
-  if (name === 'pub') resetIce();
+  screens.close(name);
+  if (name === 'pub') {
+    resetIce();
+    screenShare.reset();
+  }
   if (entry.participant) {
     const tile = tileFor(entry.participant);
     if (tile && tile.dataset.pc === name) removeTile(entry.participant);
@@ -485,6 +448,9 @@ function closePc(name) {
 
 function closeAllPcs() {
   for (const name of Array.from(state.pcs.keys())) closePc(name);
+  screens.clear();
+  quality.stop();
+  speaker.forget();
   for (const tile of ui.stage.querySelectorAll('figure.tile.remote')) {
     removeTile(tile.dataset.participant);
   }
@@ -535,6 +501,7 @@ async function startPublishing() {
   };
   // A lost path is mended by an ICE restart, not reported as an error at once.
   entry.pc.oniceconnectionstatechange = () => onPubIceState(entry);
+  screenShare.render();
   // Audio first, then video: m-line 0 is audio when both are present.
   const tracks = [...stream.getAudioTracks(), ...stream.getVideoTracks()];
   for (const track of tracks) {
@@ -565,6 +532,11 @@ function onServerOffer(msg) {
     const video = tile.querySelector('video');
     video.srcObject = stream;
     entry.pc.ontrack = (ev) => {
+      // A screen share of theirs goes to its own tile (screen-tiles.js).
+      if (screens.isScreen(entry, ev.transceiver)) {
+        screens.onTrack(entry, ev.track, ev.transceiver);
+        return;
+      }
       if (!stream.getTracks().includes(ev.track)) stream.addTrack(ev.track);
       // Re-attach so every browser picks up a track added after the first.
       if (video.srcObject !== stream) video.srcObject = stream;
@@ -575,11 +547,15 @@ function onServerOffer(msg) {
     };
   }
   onPc(entry, async () => {
-    await entry.pc.setRemoteDescription({ type: 'offer', sdp: msg.sdp });
-    await flushCandidates(entry);
-    const answer = await entry.pc.createAnswer();
-    await entry.pc.setLocalDescription(answer);
+    // Which m-lines are a screen share, known before ontrack; a screen that
+    // comes back takes two steps (screen-tiles.js).
+    for (const sdp of screens.offersToApply(entry, msg.sdp)) {
+      await entry.pc.setRemoteDescription({ type: 'offer', sdp });
+      await flushCandidates(entry);
+      await entry.pc.setLocalDescription(await entry.pc.createAnswer());
+    }
     send({ type: 'answer', pc: name, sdp: entry.pc.localDescription.sdp });
+    screens.applied(entry);
   });
 }
 
@@ -590,10 +566,13 @@ function onServerAnswer(msg) {
     await entry.pc.setRemoteDescription({ type: 'answer', sdp: msg.sdp });
     await flushCandidates(entry);
     if (msg.pc !== 'pub') return;
+    screenShare.onAnswer();
+    const restarted = state.ice.inFlight;
     state.ice.inFlight = false;
     clearTimeout(state.ice.answerTimer);
     // A restart wanted while this offer was out goes now.
     if (state.ice.pending) restartIce();
+    else if (restarted) confirmIceRestart(entry);
   });
 }
 
@@ -746,6 +725,9 @@ function onJoined(msg) {
   }
   ui.leaveBtn.disabled = false;
   ui.endBtn.hidden = !isSpecialist();
+  quality.start();
+  speaker.setSelf(state.you && state.you.id);
+  screenShare.setRole(state.you && state.you.role);
   for (const tile of ui.stage.querySelectorAll('figure.tile.remote')) addSpecialistControls(tile);
   ui.rejoinBtn.hidden = true;
   setNotice(state.participants.size > 0 ? 'Connected. Starting video\u2026' : 'Connected.');
@@ -766,6 +748,7 @@ function onParticipantJoined(msg) {
   state.participants.set(p.id, p);
   const tile = tileFor(p.id);
   if (tile) labelTile(tile, p);
+  screens.relabel(p.id);
   setNotice(`${p.name || 'Someone'}${p.role ? ` (${roleLabel(p.role)})` : ''} joined.`);
   updateLayout();
 }
@@ -780,6 +763,7 @@ function onParticipantLeft(msg) {
     if (entry.participant === id) closePc(entry.name);
   }
   removeTile(id);
+  speaker.forget(id);
   updateLayout();
   const why = msg.reason === 'disconnected' || msg.reason === 'connection_lost' ? ' (connection lost)'
     : msg.reason === 'media_failed' ? ' (their video connection failed)' : '';
@@ -803,9 +787,13 @@ function onMessage(ev) {
     case 'participant_left': onParticipantLeft(msg); break;
     case 'participant_media_state': if (typeof msg.participant === 'string') onParticipantMediaState(msg); break;
     case 'pc_closed': if (typeof msg.pc === 'string') closePc(msg.pc); break;
+    case 'stats': if (state.joined) quality.update(msg); break;
+    case 'active_speaker': speaker.set(msg.participant); break;
     case 'error':
       if (typeof msg.code === 'string') {
         if (typeof msg.opens_at === 'string') state.opensAt = msg.opens_at;
+        // A refused screen-share offer is the share's to undo, not a broken browser.
+        if (msg.code === 'bad_sdp' && screenShare.onRefused()) break;
         showError(msg.code);
       }
       break;
@@ -1033,6 +1021,19 @@ function onPubIceState(entry) {
   }
 }
 
+// A path that never broke stays "connected" through a restart, with no event to
+// say it is done: the restart is over once media runs on the new credentials.
+function confirmIceRestart(entry) {
+  onNewIcePath(entry.pc, ICE_ANSWER_MS).then((ok) => {
+    if (!ok || state.pcs.get('pub') !== entry || state.ice.inFlight || state.ice.pending) return;
+    const ice = entry.pc.iceConnectionState;
+    if (ice !== 'connected' && ice !== 'completed') return; // onPubIceState decides
+    state.ice.restarting = false;
+    state.ice.tries = 0;
+    updateReconnecting();
+  });
+}
+
 // A new offer on pub with new ICE credentials; the server answers and re-offers
 // every sub-N (docs/protocol.md "Reconnecting").
 function restartIce() {
@@ -1126,6 +1127,7 @@ ui.audioOnlyBtn.addEventListener('click', () => {
 
 ui.micBtn.addEventListener('click', () => toggleTrack('audio', ui.micBtn, 'Mute microphone', 'Unmute microphone'));
 ui.camBtn.addEventListener('click', () => toggleTrack('video', ui.camBtn, 'Turn camera off', 'Turn camera on'));
+ui.shareBtn.addEventListener('click', () => screenShare.toggle());
 ui.leaveBtn.addEventListener('click', leave);
 ui.endBtn.addEventListener('click', () => {
   if (window.confirm('End this consult for everyone? Nobody will be able to rejoin it.')) send({ type: 'end' });
@@ -1139,18 +1141,6 @@ window.addEventListener('pagehide', () => {
   if (state.ws) send({ type: 'leave' });
 });
 
-// Local-only error texts (not protocol codes).
-ERRORS.media_denied = {
-  text: 'Camera and microphone access was blocked, so the others cannot see or hear you. Allow access in your browser settings, then select Rejoin.',
-  rejoin: true,
-};
-ERRORS.no_camera = {
-  text: 'No camera or microphone could be started, so the others cannot see or hear you. You can still see and hear them.',
-};
-ERRORS.no_media_api = {
-  text: 'This browser cannot use your camera or microphone here. You can still see and hear the others.',
-};
-
 // ---------- start ----------
 
 function readToken() {
@@ -1162,6 +1152,14 @@ function readToken() {
   }
   return token && token.trim() ? token.trim() : null;
 }
+
+// For the browser tests (and support staff): mend the media path by hand, exactly
+// as the page does by itself when "pub" loses it.
+window.consultgw = Object.freeze({
+  restartIce: () => restartIce(),
+  shareScreen: () => screenShare.start(true), // consultd refuses it for roles that may not
+  stopScreenShare: () => screenShare.stop(),
+});
 
 state.token = readToken();
 ui.selfVideo.muted = true; // never play our own microphone back

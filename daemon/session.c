@@ -150,6 +150,11 @@ static gboolean on_peer_joined(gpointer user, CgPeerId peer, GError **error)
             !cg_media_route(session->media, peer, other, error))
             return to_peer_error(error);
     }
+    /* a newcomer learns who has the floor now, not only at the next change */
+    CgActiveSpeaker *speaker = g_hash_table_lookup(session->speakers, info->consult_id);
+    const char *current = cg_active_speaker_current(speaker);
+    if (current)
+        cg_signaling_send(session->signaling, peer, cg_protocol_active_speaker(current));
     return TRUE;
 }
 

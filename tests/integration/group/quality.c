@@ -61,9 +61,9 @@ static void send_control(CgTestEndpoint *ep, const char *type, const char *parti
 static void test_quality(void)
 {
     g_autoptr(CgTestDaemon) daemon = group_start_daemon(0);
-    g_autoptr(CgTestConsult) c = group_create_consult(daemon, 3);
+    g_autoptr(CgTestConsult) c = group_create_consult(daemon, 4);
     CgRtcPeerOptions media = {.width = 160, .height = 120, .fps = 15};
-    CgTestEndpoint *ep[3];
+    CgTestEndpoint *ep[4];
     for (guint i = 0; i < 3; i++)
         ep[i] = group_join(daemon, c, i, &media);
     /* the specialist (0) mutes the others: only its voice reaches anyone */
@@ -86,6 +86,12 @@ static void test_quality(void)
     /* the only unmuted voice is the active speaker, for everyone */
     SpeakerWait first = {&g, c->ids[0], NULL};
     g_assert_true(cg_test_wait_until(everyone_sees_speaker, &first, 10000));
+    /* a latecomer is told who has the floor when it joins, not at the next
+     * change (the specialist keeps it: it speaks on, nobody is louder) */
+    ep[3] = group_join(daemon, c, 3, &media);
+    Group late = {ep + 3, 1};
+    SpeakerWait told = {&late, c->ids[0], NULL};
+    g_assert_true(cg_test_wait_until(everyone_sees_speaker, &told, 10000));
     /* they unmute, the specialist leaves: one of the others takes the floor */
     send_control(ep[0], "unmute", c->ids[1]);
     send_control(ep[0], "unmute", c->ids[2]);
@@ -96,7 +102,7 @@ static void test_quality(void)
     g_assert_true(cg_test_wait_until(everyone_sees_speaker, &next, 10000));
     g_test_message("after the specialist left: %s speaks",
                    cg_test_endpoint_active_speaker(ep[1]));
-    for (guint i = 0; i < 3; i++)
+    for (guint i = 0; i < 4; i++)
         cg_test_endpoint_free(ep[i]);
 }
 

@@ -16,14 +16,13 @@
 //
 // Env: CONSULTD, CG_WEB_ROOT, CG_E2E_ARTIFACTS as for e2e-two-party.
 
+import { ARTIFACTS, runTest } from './lib/run.mjs';
 import { mkdirSync } from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
 import {
   Daemon, TestFailure, fail, launchBrowser, loadPlaywright, newPage, waitFor,
 } from './lib/harness.mjs';
 
-const ARTIFACTS = process.env.CG_E2E_ARTIFACTS || path.join(os.tmpdir(), 'cg-e2e-artifacts');
 const CAP_KBPS = 150;
 const CAP_TOLERANCE = 1.3; // encoders overshoot a little around their target
 const UNCAPPED_MIN_KBPS = 2.5 * CAP_KBPS; // "clearly higher" (it plateaus near 500 kbps here)
@@ -199,39 +198,4 @@ async function run(ctx) {
   await provPage.screenshot({ path: path.join(ARTIFACTS, 'bitrate-cap-provider.png') });
 }
 
-async function main() {
-  const ctx = { console: [], pages: {}, daemon: null, browser: null };
-  let ok = false;
-  try {
-    await run(ctx);
-    ok = true;
-  } catch (err) {
-    console.error(`FAIL: ${err instanceof TestFailure ? err.message : err.stack || err}`);
-    for (const [name, page] of Object.entries(ctx.pages)) {
-      try {
-        mkdirSync(ARTIFACTS, { recursive: true });
-        const p = path.join(ARTIFACTS, `bitrate-cap-failure-${name}.png`);
-        await page.screenshot({ path: p, timeout: 5000 });
-        console.error(`# ${name}: screenshot ${p}`);
-      } catch {
-        /* the page may be gone */
-      }
-    }
-    if (ctx.console.length) console.error(`# browser console:\n${ctx.console.slice(-60).join('\n')}`);
-    if (ctx.daemon) console.error(`# consultd log (last lines):\n${ctx.daemon.logTail(60)}`);
-  } finally {
-    if (ctx.browser) await ctx.browser.close().catch(() => {});
-    if (ctx.daemon) {
-      const exit = await ctx.daemon.stop().catch(() => null);
-      if (ok && exit && exit.code !== 0) {
-        console.error(`FAIL: consultd exited with code ${exit.code} signal ${exit.signal} on SIGTERM`);
-        ok = false;
-      }
-      ctx.daemon.cleanup();
-    }
-  }
-  console.log(ok ? '1 passed, 0 failed' : '0 passed, 1 failed');
-  process.exitCode = ok ? 0 : 1;
-}
-
-await main();
+await runTest('bitrate-cap', run);

@@ -10,15 +10,14 @@
 // Env: CONSULTD (consultd binary), CG_WEB_ROOT (the repo's web/),
 // CG_E2E_ARTIFACTS (where screenshots go; default: a temp dir).
 
+import { ARTIFACTS, runTest } from './lib/run.mjs';
 import { mkdirSync } from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
 import {
   Daemon, TestFailure, fail, launchBrowser, loadPlaywright, newPage, waitFor,
 } from './lib/harness.mjs';
 import { expectRemoteVideo } from './lib/media.mjs';
 
-const ARTIFACTS = process.env.CG_E2E_ARTIFACTS || path.join(os.tmpdir(), 'cg-e2e-artifacts');
 const BAD_TOKEN_TEXT = 'This join link is not valid. Ask the clinic for a new link.';
 
 function tamper(token) {
@@ -199,41 +198,4 @@ async function run(ctx) {
     () => document.getElementById('notice').textContent.includes('You have left'), undefined, 5000);
 }
 
-async function main() {
-  const ctx = { console: [], pages: {}, daemon: null, browser: null };
-  let ok = false;
-  try {
-    await run(ctx);
-    ok = true;
-  } catch (err) {
-    console.error(`FAIL: ${err instanceof TestFailure ? err.message : err.stack || err}`);
-    for (const [name, page] of Object.entries(ctx.pages)) {
-      try {
-        mkdirSync(ARTIFACTS, { recursive: true });
-        const p = path.join(ARTIFACTS, `failure-${name}.png`);
-        await page.screenshot({ path: p, timeout: 5000 });
-        const status = await page.evaluate(() => document.getElementById('status')?.textContent || '');
-        console.error(`# ${name}: status "${status}", screenshot ${p}`);
-      } catch {
-        /* the page may be gone */
-      }
-    }
-    if (ctx.console.length) console.error(`# browser console:\n${ctx.console.slice(-60).join('\n')}`);
-    if (ctx.daemon) console.error(`# consultd log (last lines):\n${ctx.daemon.logTail(60)}`);
-  } finally {
-    if (ctx.browser) await ctx.browser.close().catch(() => {});
-    if (ctx.daemon) {
-      const exit = await ctx.daemon.stop().catch(() => null);
-      if (ok && exit && exit.code !== 0) {
-        console.error(`FAIL: consultd exited with code ${exit.code} signal ${exit.signal} on SIGTERM`);
-        console.error(ctx.daemon.logTail(20));
-        ok = false;
-      }
-      ctx.daemon.cleanup();
-    }
-  }
-  console.log(ok ? '1 passed, 0 failed' : '0 passed, 1 failed');
-  process.exitCode = ok ? 0 : 1;
-}
-
-await main();
+await runTest('two-party', run);

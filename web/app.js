@@ -9,15 +9,17 @@
 // reopened with backoff and resumes the seat (join + resume id) within its grace
 // period, keeping every RTCPeerConnection; a "pub" that loses its ICE path is
 // restarted with a new offer (iceRestart), and the server re-offers each "sub-N".
-// "Reconnecting…" shows meanwhile.
+// "Reconnecting…" shows meanwhile. When the server no longer holds the seat (it
+// restarted: resume_refused) or says it is restarting (bye server_shutdown), the
+// page joins anew with its token by itself (rejoin.js).
 //
 // The token lives only in memory: it is read from the URL fragment and removed from
 // the address bar at once, so it is not kept in the browser history.
 // Beside this file, one module per feature: quality.js (the network-quality
 // indicator, from `stats`), speaker.js (the active-speaker highlight),
 // screen-share.js (sharing our screen on "pub"), screen-tiles.js (the others'
-// screens), ice-path.js (when an ICE restart is over), errors.js (what each
-// error says). Plain ES2020 modules, no dependencies, no build step.
+// screens), ice-path.js (when an ICE restart is over), rejoin.js (joining
+// again after a server restart), errors.js (what each error says). Plain ES2020 modules, no dependencies, no build step.
 
 import { createQualityIndicator } from './quality.js';
 import { createSpeakerHighlight } from './speaker.js';
@@ -25,6 +27,7 @@ import { createScreenShare } from './screen-share.js';
 import { createScreenTiles } from './screen-tiles.js';
 import { onNewIcePath } from './ice-path.js';
 import { ERRORS } from './errors.js';
+import { createRejoin } from './rejoin.js';
 
 const ROLE_LABELS = {
   specialist: 'Specialist',
@@ -602,6 +605,7 @@ function showIdentity(you) {
 
 // In the waiting room: nothing is published; only the waiting page shows.
 function onWaiting(msg) {
+  endAutoRejoin();
   clearError();
   if (msg.you) state.you = msg.you;
   showIdentity(state.you);
@@ -698,6 +702,7 @@ function onJoined(msg) {
   ui.waitingRoom.hidden = true;
   ui.stage.hidden = false;
   clearError();
+  endAutoRejoin();
   state.you = msg.you || null;
   state.iceServers = Array.isArray(msg.ice_servers) ? msg.ice_servers : [];
   state.participants.clear();
@@ -794,6 +799,11 @@ function onMessage(ev) {
         if (typeof msg.opens_at === 'string') state.opensAt = msg.opens_at;
         // A refused screen-share offer is the share's to undo, not a broken browser.
         if (msg.code === 'bad_sdp' && screenShare.onRefused()) break;
+        // The server restarted and forgot the seat: join anew, as a new seat.
+        if (msg.code === 'resume_refused' && state.reconnect) {
+          startAutoRejoin(0);
+          break;
+        }
         showError(msg.code);
       }
       break;
@@ -803,7 +813,11 @@ function onMessage(ev) {
     case 'muted': onMuted(msg, true); break;
     case 'unmuted': onMuted(msg, false); break;
     case 'consult_ended': onConsultEnded(msg); break;
-    case 'bye': showError(msg.reason === 'server_shutdown' ? 'server_shutdown' : 'connection_lost'); break;
+    case 'bye':
+      // A restart: give the server a moment, then join again by ourselves.
+      if (msg.reason === 'server_shutdown' && state.token && !state.fatal) startAutoRejoin(1000);
+      else showError(msg.reason === 'server_shutdown' ? 'server_shutdown' : 'connection_lost');
+      break;
     default: break;
   }
 }
@@ -813,6 +827,13 @@ function onClose(ev) {
   state.ws = null;
   // The server names the error code as the close reason when it closes on an error.
   const code = ev && ev.reason && ev.reason in ERRORS && ERRORS[ev.reason] ? ev.reason : null;
+  if (autoRejoin.active) {
+    if (!wasOurs && !state.fatal && !(code && ERRORS[code].fatal)) {
+      autoRejoin.failed(); // not up yet: the next attempt follows
+      return;
+    }
+    autoRejoin.stop();
+  }
   if (!wasOurs && !state.fatal && !(code && ERRORS[code].fatal) && mayResume()) {
     keepReconnecting(); // the seat is held for us: keep the calls, reopen the socket
     return;
@@ -858,6 +879,7 @@ function connect() {
     showError('no_websocket');
     return;
   }
+  autoRejoin.stop();
   stopReconnecting();
   state.closedByUs = false;
   state.fatal = false;
@@ -869,6 +891,7 @@ function connect() {
 }
 
 function disconnect() {
+  autoRejoin.stop();
   stopReconnecting();
   state.closedByUs = true;
   const ws = state.ws;
@@ -882,7 +905,7 @@ function disconnect() {
 
 // "Reconnecting…" while the socket is resumed or pub's ICE is restarted.
 function updateReconnecting() {
-  const on = !state.fatal && (!!state.reconnect || state.ice.restarting);
+  const on = !state.fatal && (!!state.reconnect || state.ice.restarting || autoRejoin.active);
   ui.reconnecting.hidden = !on;
   if (on) document.body.dataset.connection = 'reconnecting';
   else delete document.body.dataset.connection;
@@ -942,6 +965,56 @@ function stopReconnecting() {
   state.reconnect = null;
   state.outbox = [];
   updateReconnecting();
+}
+
+// ---------- joining again after a server restart (rejoin.js) ----------
+
+const autoRejoin = createRejoin({
+  attempt: autoRejoinAttempt,
+  giveUp: () => {
+    showError('connection_lost');
+    updateLayout();
+  },
+  onChange: () => updateReconnecting(),
+});
+
+// The server no longer holds our seat, or is going away: drop the calls and
+// join again as a new seat (an admitted patient is let straight in again).
+function startAutoRejoin(firstDelayMs) {
+  const ws = state.ws;
+  state.ws = null;
+  dropSocket(ws);
+  stopReconnecting();
+  state.joined = false;
+  state.resume = null;
+  closeAllPcs();
+  ui.leaveBtn.disabled = true;
+  setNotice('');
+  updateLayout();
+  autoRejoin.start(firstDelayMs);
+}
+
+function autoRejoinAttempt() {
+  state.closedByUs = false;
+  state.fatal = false;
+  const ws = openSocket({ type: 'join', token: state.token });
+  if (!ws) {
+    autoRejoin.failed();
+    return;
+  }
+  autoRejoin.watch(() => {
+    if (state.ws !== ws) return;
+    state.ws = null;
+    dropSocket(ws);
+    autoRejoin.failed();
+  });
+}
+
+// Answered: the attempts are over.
+function endAutoRejoin() {
+  if (!autoRejoin.active) return;
+  autoRejoin.stop();
+  setNotice('Reconnected.');
 }
 
 // The grace period is over: the server has given the seat up.

@@ -46,12 +46,12 @@ function b64url(bytes) {
   return Buffer.from(bytes).toString('base64url');
 }
 
-function configText(dir, webRoot, tenant, resumeGraceS) {
+function configText(dir, webRoot, tenant, resumeGraceS, port) {
   const resume = resumeGraceS === undefined ? '' : ` resume_grace_s = ${resumeGraceS};`;
   return `# written by tests/e2e/lib/harness.mjs
 server: {
   listen_address = "127.0.0.1";
-  port = 0;
+  port = ${port};
   public_url = "https://127.0.0.1:8443";
   cert_file = "${dir}/tls/cert.pem";
   key_file = "${dir}/tls/key.pem";
@@ -91,7 +91,8 @@ export class Daemon {
     return this.logLines.slice(-n).join('\n');
   }
 
-  // resumeGraceS: consults.resume_grace_s (default: the daemon's).
+  // resumeGraceS: consults.resume_grace_s (default: the daemon's). A second
+  // start (see restart()) keeps the directory, the tenant's keys and the port.
   async start({ timeoutMs = 20000, resumeGraceS } = {}) {
     const binary = requiredPath('CONSULTD', process.env.CG_CONSULTD, 'the consultd binary');
     try {
@@ -102,17 +103,20 @@ export class Daemon {
     const webRoot = requiredPath('CG_WEB_ROOT', path.join(REPO, 'web'), 'the web client folder');
     if (!existsSync(path.join(webRoot, 'index.html'))) fail(`${webRoot}/index.html is missing`);
 
-    this.tenant = {
-      id: 'e2e',
-      apiKey: b64url(randomBytes(32)),
-      secret: b64url(randomBytes(32)),
-      apiKeyFile: path.join(this.dir, 'e2e.api-key'),
-      secretFile: path.join(this.dir, 'e2e.secret'),
-    };
-    writeFileSync(this.tenant.apiKeyFile, this.tenant.apiKey + '\n', { mode: 0o600 });
-    writeFileSync(this.tenant.secretFile, this.tenant.secret + '\n', { mode: 0o600 });
+    if (!this.tenant) {
+      this.tenant = {
+        id: 'e2e',
+        apiKey: b64url(randomBytes(32)),
+        secret: b64url(randomBytes(32)),
+        apiKeyFile: path.join(this.dir, 'e2e.api-key'),
+        secretFile: path.join(this.dir, 'e2e.secret'),
+      };
+      writeFileSync(this.tenant.apiKeyFile, this.tenant.apiKey + '\n', { mode: 0o600 });
+      writeFileSync(this.tenant.secretFile, this.tenant.secret + '\n', { mode: 0o600 });
+    }
     const conf = path.join(this.dir, 'consultd.conf');
-    writeFileSync(conf, configText(this.dir, webRoot, this.tenant, resumeGraceS), { mode: 0o600 });
+    writeFileSync(conf, configText(this.dir, webRoot, this.tenant, resumeGraceS, this.port || 0), { mode: 0o600 });
+    this.exited = null;
 
     this.proc = spawn(binary, ['--config', conf], {
       cwd: this.dir,
@@ -239,6 +243,20 @@ export class Daemon {
       await exited;
     }
     return result;
+  }
+
+  // SIGKILL, as a crash would end it; resolves once it is gone.
+  async kill() {
+    if (!this.proc || this.exited) return;
+    const exited = new Promise((resolve) => this.proc.once('exit', resolve));
+    this.proc.kill('SIGKILL');
+    await exited;
+  }
+
+  // Starts consultd again on the same directory (database, certificate,
+  // tenant keys) and port, as systemd restarts it after a crash.
+  restart(options = {}) {
+    return this.start(options);
   }
 
   cleanup() {

@@ -26,9 +26,9 @@
 typedef struct {
     guint frames;
     guint video_ssrc, audio_ssrc; /* from the decoded pads' caps */
-    guint64 audio_samples; /* decoded, concealment included */
-    guint64 audio_packets; /* RTP packets of this label's audio, before decoding */
-    guint64 video_packets; /* and of its video */
+    guint64 audio_samples;        /* decoded, concealment included */
+    guint64 audio_packets;        /* RTP packets of this label's audio, before decoding */
+    guint64 video_packets;        /* and of its video */
     gboolean have_color;
     guint32 rgb;
     gint64 first_frame;
@@ -67,9 +67,10 @@ typedef struct {
     GstElement *webrtc;
     PcShared *sh;
     gboolean offered;
-    gboolean restarting; /* the next local offer gets new ICE credentials */
-    guint local_descriptions; /* set so far: more than one is a renegotiation */
-    GPtrArray *candidates; /* "candidate:..." lines sent (m-line 0), for restarts */
+    gboolean restarting;       /* the next local offer gets new ICE credentials */
+    char *ice_ufrag, *ice_pwd; /* the restart's, for every later offer too */
+    guint local_descriptions;  /* set so far: more than one is a renegotiation */
+    GPtrArray *candidates;     /* "candidate:..." lines sent (m-line 0), for restarts */
 } PeerPc;
 
 struct _CgRtcPeer {
@@ -525,8 +526,7 @@ static void decode_pad(GstElement *webrtc, GstPad *pad, gpointer data)
     if (sink) {
         GstAppSinkCallbacks cb = {0};
         cb.new_sample = video ? on_video_sample : on_audio_sample;
-        gst_app_sink_set_callbacks(GST_APP_SINK(sink), &cb, pcs_copy(sh),
-                                   (GDestroyNotify)pcs_free);
+        gst_app_sink_set_callbacks(GST_APP_SINK(sink), &cb, pcs_copy(sh), (GDestroyNotify)pcs_free);
         gst_object_unref(sink);
     }
     g_autoptr(GstObject) parent = gst_object_get_parent(GST_OBJECT(webrtc));
@@ -605,20 +605,36 @@ static char *corrupt_fingerprint(const char *sdp)
 
 /* webrtcbin 1.22 ignores create-offer's "ice-restart": new random
  * credentials go into the offer before set-local-description, which hands
- * them to its ICE agent; the agent keeps its pair, and answers the server's
- * checks under the new credentials, as a restarted browser would. */
-static void new_ice_credentials(GstSDPMessage *sdp)
+ * them to its ICE agent, and the agent itself is restarted (restart_agent):
+ * it checks the server's new candidates again and nominates a pair, as a
+ * restarted browser does. Without that restart it kept its old pair, answered
+ * the server's checks but never nominated, and the server's side of the
+ * restart failed ~5 s later. */
+static void restart_agent(GstElement *webrtc)
 {
-    g_autofree char *ufrag = g_strdup_printf("r%08x", g_random_int());
-    g_autofree char *pwd = g_strdup_printf("%08x%08x%08x", g_random_int(), g_random_int(),
-                                           g_random_int());
+    g_autoptr(GObject) ice = NULL;
+    g_object_get(webrtc, "ice-agent", &ice, NULL);
+    NiceAgent *agent = NULL;
+    if (ice && g_object_class_find_property(G_OBJECT_GET_CLASS(ice), "agent"))
+        g_object_get(ice, "agent", &agent, NULL);
+    if (!agent) {
+        g_warning("rtc_peer: no libnice agent in webrtcbin: the ICE restart is only signalled");
+        return;
+    }
+    /* It forgets the remote credentials; the server's answer sets them again. */
+    nice_agent_restart(agent);
+    g_object_unref(agent);
+}
+
+static void set_ice_credentials(GstSDPMessage *sdp, const char *ufrag, const char *pwd)
+{
     for (guint i = 0; i < gst_sdp_message_medias_len(sdp); i++) {
         GstSDPMedia *m = (GstSDPMedia *)gst_sdp_message_get_media(sdp, i);
         for (guint a = 0; a < gst_sdp_media_attributes_len(m); a++) {
             const GstSDPAttribute *attr = gst_sdp_media_get_attribute(m, a);
             const char *value = g_strcmp0(attr->key, "ice-ufrag") == 0 ? ufrag
                                 : g_strcmp0(attr->key, "ice-pwd") == 0 ? pwd
-                                                                        : NULL;
+                                                                       : NULL;
             if (value) {
                 GstSDPAttribute replacement;
                 gst_sdp_attribute_set(&replacement, attr->key, value);
@@ -633,8 +649,17 @@ static void main_local(CgRtcPeer *peer, PeerPc *pc, gpointer data)
     GstWebRTCSessionDescription *desc = data;
     if (pc->restarting && desc->type == GST_WEBRTC_SDP_TYPE_OFFER) {
         pc->restarting = FALSE;
-        new_ice_credentials(desc->sdp);
+        restart_agent(pc->webrtc);
+        g_free(pc->ice_ufrag);
+        g_free(pc->ice_pwd);
+        pc->ice_ufrag = g_strdup_printf("r%08x", g_random_int());
+        pc->ice_pwd =
+            g_strdup_printf("%08x%08x%08x", g_random_int(), g_random_int(), g_random_int());
     }
+    /* webrtcbin would put its first credentials back into a later offer (a
+     * screen share after a restart): that would be a second restart. */
+    if (pc->ice_ufrag && desc->type == GST_WEBRTC_SDP_TYPE_OFFER)
+        set_ice_credentials(desc->sdp, pc->ice_ufrag, pc->ice_pwd);
     g_signal_emit_by_name(pc->webrtc, "set-local-description", desc, NULL);
     g_autofree char *sdp = gst_sdp_message_as_text(desc->sdp);
     gboolean offer = desc->type == GST_WEBRTC_SDP_TYPE_OFFER;
@@ -753,6 +778,8 @@ static void pc_free(gpointer p)
 {
     PeerPc *pc = p;
     g_free(pc->name);
+    g_free(pc->ice_ufrag);
+    g_free(pc->ice_pwd);
     g_ptr_array_unref(pc->candidates);
     pcs_free(pc->sh);
     g_free(pc);
@@ -774,8 +801,7 @@ static PeerPc *pc_add(CgRtcPeer *peer, const char *name, const char *label, GstE
     if (label) {
         connect_pc(pc, "pad-added", G_CALLBACK(decode_pad));
         connect_pc(pc, "notify::connection-state", G_CALLBACK(on_pc_state));
-    }
-    else
+    } else
         connect_pc(pc, "on-negotiation-needed", G_CALLBACK(on_negotiation_needed));
     g_hash_table_replace(peer->pcs, g_strdup(name), pc);
     return pc;
@@ -926,8 +952,8 @@ static void set_remote(PeerPc *pc, GstWebRTCSDPType type, const char *sdp)
         return;
     }
     GstWebRTCSessionDescription *d = gst_webrtc_session_description_new(type, msg);
-    GstPromise *p = gst_promise_new_with_change_func(on_remote_set, pcs_copy(pc->sh),
-                                                     (GDestroyNotify)pcs_free);
+    GstPromise *p =
+        gst_promise_new_with_change_func(on_remote_set, pcs_copy(pc->sh), (GDestroyNotify)pcs_free);
     g_signal_emit_by_name(pc->webrtc, "set-remote-description", d, p);
     gst_promise_unref(p);
     gst_webrtc_session_description_free(d);

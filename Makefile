@@ -31,8 +31,9 @@ check-asan: deps-test
 	@cmake -S . -B $(BUILD_ASAN) -DCMAKE_BUILD_TYPE=Debug -DCG_SANITIZE=ON >/dev/null
 	@cmake --build $(BUILD_ASAN) -j$(JOBS)
 	@# Full unwinding so tests/lsan.supp can match the library-internal frames;
-	@# child consultd processes inherit both settings.
-	@ASAN_OPTIONS=detect_leaks=1:fast_unwind_on_malloc=0 \
+	@# child consultd processes inherit both settings. The tests' own deadlines
+	@# are scaled (CG_TEST_TIMEOUT_SCALE): everything runs slower here.
+	@CG_TEST_TIMEOUT_SCALE=4 ASAN_OPTIONS=detect_leaks=1:fast_unwind_on_malloc=0 \
 		LSAN_OPTIONS=suppressions=$(CURDIR)/tests/lsan.supp:print_suppressions=0 \
 		ctest --test-dir $(BUILD_ASAN) --output-on-failure --timeout 300
 
@@ -52,7 +53,7 @@ soak: deps-test
 	@cmake --build $(BUILD_ASAN) -j$(JOBS) --target consultd test-integration-soak
 	@ASAN_OPTIONS=detect_leaks=1:fast_unwind_on_malloc=0 \
 		LSAN_OPTIONS=suppressions=$(CURDIR)/tests/lsan.supp:print_suppressions=0 \
-		CG_CONSULTD=$(BUILD_ASAN)/daemon/consultd CG_WEB_ROOT=$(CURDIR)/web CG_TEST_QUIET=1 \
+		CG_CONSULTD=$(abspath $(BUILD_ASAN))/daemon/consultd CG_WEB_ROOT=$(CURDIR)/web CG_TEST_QUIET=1 \
 		CG_SOAK_SECONDS=$(SOAK_SECONDS) CG_SOAK_CONSULTS=$(SOAK_CONSULTS) \
 		$(BUILD_ASAN)/tests/integration/soak/test-integration-soak
 

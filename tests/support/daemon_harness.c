@@ -33,6 +33,25 @@ struct _CgTestDaemon {
 
 /* ---- waiting ---------------------------------------------------------- */
 
+/* Deadlines are written for a normal build; under the sanitizers (make
+ * check-asan sets CG_TEST_TIMEOUT_SCALE) everything runs several times
+ * slower, and a deadline that is hit there says nothing about the code. */
+static guint timeout_scale(void)
+{
+    static guint scale;
+    if (!scale) {
+        const char *v = g_getenv("CG_TEST_TIMEOUT_SCALE");
+        guint64 n = v ? g_ascii_strtoull(v, NULL, 10) : 1;
+        scale = (guint)CLAMP(n, 1, 20);
+    }
+    return scale;
+}
+
+guint cg_test_scaled_ms(guint ms)
+{
+    return ms * timeout_scale();
+}
+
 static gboolean wake_up(gpointer data)
 {
     (void)data;
@@ -42,7 +61,7 @@ static gboolean wake_up(gpointer data)
 gboolean cg_test_wait_until(gboolean (*cond)(gpointer data), gpointer data, guint timeout_ms)
 {
     GMainContext *ctx = g_main_context_get_thread_default();
-    gint64 deadline = g_get_monotonic_time() + (gint64)timeout_ms * 1000;
+    gint64 deadline = g_get_monotonic_time() + (gint64)cg_test_scaled_ms(timeout_ms) * 1000;
     /* A periodic wake-up so the deadline is honoured on an idle context. */
     GSource *tick = g_timeout_source_new(20);
     g_source_set_callback(tick, wake_up, NULL, NULL);
@@ -94,10 +113,10 @@ static gboolean write_tenant_files(CgTestDaemon *d, guint i, GError **error)
     d->secrets[i] = random_hex(32);
     g_autofree char *key_path = g_strdup_printf("%s/%s.api-key", d->dir, ids[i]);
     g_autofree char *secret_path = g_strdup_printf("%s/%s.secret", d->dir, ids[i]);
-    return g_file_set_contents_full(key_path, d->api_keys[i], -1, G_FILE_SET_CONTENTS_NONE,
-                                    0600, error) &&
-           g_file_set_contents_full(secret_path, d->secrets[i], -1, G_FILE_SET_CONTENTS_NONE,
-                                    0600, error);
+    return g_file_set_contents_full(key_path, d->api_keys[i], -1, G_FILE_SET_CONTENTS_NONE, 0600,
+                                    error) &&
+           g_file_set_contents_full(secret_path, d->secrets[i], -1, G_FILE_SET_CONTENTS_NONE, 0600,
+                                    error);
 }
 
 static char *config_text(const CgTestDaemon *d, const CgTestDaemonOptions *o, const char *web)
@@ -140,8 +159,7 @@ static void on_line(GObject *source, GAsyncResult *res, gpointer user);
 static void read_next_line(CgTestDaemon *d)
 {
     d->reading = TRUE;
-    g_data_input_stream_read_line_async(d->stderr_lines, G_PRIORITY_DEFAULT, d->cancel, on_line,
-                                        d);
+    g_data_input_stream_read_line_async(d->stderr_lines, G_PRIORITY_DEFAULT, d->cancel, on_line, d);
 }
 
 static void note_listening(CgTestDaemon *d, const char *line)
@@ -154,8 +172,7 @@ static void note_listening(CgTestDaemon *d, const char *line)
     json_t *msg = json_object_get(j, "msg");
     json_t *port = json_object_get(j, "port");
     if (json_is_string(msg) && strcmp(json_string_value(msg), "listening") == 0 &&
-        json_is_integer(port) && json_integer_value(port) > 0 &&
-        json_integer_value(port) <= 65535)
+        json_is_integer(port) && json_integer_value(port) > 0 && json_integer_value(port) <= 65535)
         d->port = (guint16)json_integer_value(port);
     json_decref(j);
 }
@@ -164,8 +181,8 @@ static void on_line(GObject *source, GAsyncResult *res, gpointer user)
 {
     g_autoptr(GError) error = NULL;
     gsize len = 0;
-    char *line = g_data_input_stream_read_line_finish(G_DATA_INPUT_STREAM(source), res, &len,
-                                                      &error);
+    char *line =
+        g_data_input_stream_read_line_finish(G_DATA_INPUT_STREAM(source), res, &len, &error);
     if (g_error_matches(error, G_IO_ERROR, G_IO_ERROR_CANCELLED)) {
         g_free(line);
         return; /* @user may be gone */
@@ -222,8 +239,8 @@ static void child_setup(gpointer data)
 
 static gboolean spawn(CgTestDaemon *d, const char *binary, GError **error)
 {
-    g_autoptr(GSubprocessLauncher) l = g_subprocess_launcher_new(
-        G_SUBPROCESS_FLAGS_STDERR_PIPE | G_SUBPROCESS_FLAGS_STDOUT_SILENCE);
+    g_autoptr(GSubprocessLauncher) l = g_subprocess_launcher_new(G_SUBPROCESS_FLAGS_STDERR_PIPE |
+                                                                 G_SUBPROCESS_FLAGS_STDOUT_SILENCE);
     g_subprocess_launcher_set_cwd(l, d->dir);
     g_subprocess_launcher_set_child_setup(l, child_setup, NULL, NULL);
     g_autofree char *conf = g_strdup_printf("%s/consultd.conf", d->dir);
@@ -270,7 +287,7 @@ CgTestDaemon *cg_test_daemon_start(const CgTestDaemonOptions *options, GError **
     if (!prepare_dir(d, o, web, error) || !spawn(d, binary, error))
         return NULL;
 
-    cg_test_wait_until(listening_or_exited, d, START_TIMEOUT_MS);
+    cg_test_wait_until(listening_or_exited, d, START_TIMEOUT_MS); /* scaled there */
     if (!d->port) {
         g_autofree char *tail = log_tail(d, 20);
         g_set_error(error, G_IO_ERROR, G_IO_ERROR_FAILED,
@@ -353,8 +370,7 @@ void cg_test_daemon_free(CgTestDaemon *d)
     g_free(d);
 }
 
-gboolean cg_test_daemon_stop(CgTestDaemon *d, guint timeout_ms, int *exit_status,
-                             GError **error)
+gboolean cg_test_daemon_stop(CgTestDaemon *d, guint timeout_ms, int *exit_status, GError **error)
 {
     if (!d->exited)
         g_subprocess_send_signal(d->proc, SIGTERM);
@@ -632,8 +648,8 @@ static char *consult_body(const char *kind, const char *const *roles, const char
     for (guint i = 0; roles[i]; i++)
         json_array_append_new(people, json_pack("{s:s, s:s}", "name", names[i], "role", roles[i]));
     json_t *req = json_pack("{s:s, s:s, s:s, s:s, s:i, s:o}", "kind", kind, "specialty",
-                            "dermatology", "title", "Integration test consult", "starts_at",
-                            starts, "duration_min", 30, "participants", people);
+                            "dermatology", "title", "Integration test consult", "starts_at", starts,
+                            "duration_min", 30, "participants", people);
     char *text = json_dumps(req, JSON_COMPACT);
     json_decref(req);
     return text;
@@ -684,8 +700,8 @@ CgTestConsult *cg_test_create_consult(CgTestDaemon *d, guint tenant, const char 
     c->response = resp;
     if (status != 201 || !json_is_object(resp)) {
         g_autofree char *text = resp ? json_dumps(resp, JSON_COMPACT) : g_strdup("(no JSON)");
-        g_set_error(error, G_IO_ERROR, G_IO_ERROR_FAILED, "POST /api/v1/consults: %u %s",
-                    status, text);
+        g_set_error(error, G_IO_ERROR, G_IO_ERROR_FAILED, "POST /api/v1/consults: %u %s", status,
+                    text);
         return NULL;
     }
     if (!fill_consult(c, g_strv_length((char **)roles), error))

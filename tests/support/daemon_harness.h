@@ -37,8 +37,12 @@ typedef struct {
     const char *media_extra;
 } CgTestDaemonOptions;
 
+/* @ms times $CG_TEST_TIMEOUT_SCALE (1..20, default 1; `make check-asan`
+ * sets it): every deadline of the tests goes through it. */
+guint cg_test_scaled_ms(guint ms);
 /* Polls the thread-default main context until @cond returns TRUE or
- * @timeout_ms pass; returns the last value of @cond. */
+ * @timeout_ms (scaled: cg_test_scaled_ms) pass; returns the last value of
+ * @cond. */
 gboolean cg_test_wait_until(gboolean (*cond)(gpointer data), gpointer data, guint timeout_ms);
 /* Runs the thread-default main context for @ms (only for measurement windows
  * and for asserting that something does NOT happen). */
@@ -88,10 +92,10 @@ gboolean cg_test_admin_request(CgTestDaemon *daemon, const char *method, const c
                                json_t **response_json, GError **error);
 
 typedef struct {
-    char *id;       /* consult id */
-    guint n;        /* number of participants */
-    char **ids;     /* participant ids, in request order */
-    char **tokens;  /* join tokens */
+    char *id;      /* consult id */
+    guint n;       /* number of participants */
+    char **ids;    /* participant ids, in request order */
+    char **tokens; /* join tokens */
     char **join_urls;
     json_t *response;
 } CgTestConsult;

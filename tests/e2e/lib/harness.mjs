@@ -93,7 +93,7 @@ export class Daemon {
 
   // resumeGraceS: consults.resume_grace_s (default: the daemon's). A second
   // start (see restart()) keeps the directory, the tenant's keys and the port.
-  async start({ timeoutMs = 20000, resumeGraceS } = {}) {
+  async start({ timeoutMs = 20000 * TIMEOUT_SCALE, resumeGraceS } = {}) {
     const binary = requiredPath('CONSULTD', process.env.CG_CONSULTD, 'the consultd binary');
     try {
       accessSync(binary, constants.X_OK);
@@ -310,7 +310,12 @@ export async function newPage(browser, origin, label, consoleLog) {
 }
 
 // page.waitForFunction with a message that says what was awaited.
+// Deadlines are for a normal build; `make check-asan` sets
+// CG_TEST_TIMEOUT_SCALE (consultd runs several times slower there).
+export const TIMEOUT_SCALE = Math.min(Math.max(Number(process.env.CG_TEST_TIMEOUT_SCALE) || 1, 1), 20);
+
 export async function waitFor(page, what, fn, arg, timeoutMs = 30000) {
+  timeoutMs *= TIMEOUT_SCALE;
   try {
     return await page.waitForFunction(fn, arg, { timeout: timeoutMs, polling: 100 });
   } catch (err) {

@@ -54,6 +54,7 @@ soak: deps-test
 	@ASAN_OPTIONS=detect_leaks=1:fast_unwind_on_malloc=0 \
 		LSAN_OPTIONS=suppressions=$(CURDIR)/tests/lsan.supp:print_suppressions=0 \
 		CG_CONSULTD=$(abspath $(BUILD_ASAN))/daemon/consultd CG_WEB_ROOT=$(CURDIR)/web CG_TEST_QUIET=1 \
+		CG_TEST_TIMEOUT_SCALE=4 \
 		CG_SOAK_SECONDS=$(SOAK_SECONDS) CG_SOAK_CONSULTS=$(SOAK_CONSULTS) \
 		$(BUILD_ASAN)/tests/integration/soak/test-integration-soak
 

@@ -125,13 +125,14 @@ static void expect_joined_muted(FlowEp *ep, const char *by)
 
 /* Issue 9 #6: a specialist's mute of a patient holds when the patient
  * leaves and joins again, and when consultd is killed and started again on
- * the same database; only "unmute" lifts it. */
+ * the same database; only "unmute" lifts it. A removal holds across the
+ * restart too. */
 static void test_mute_persists(void)
 {
     g_autoptr(CgTestDaemon) d = flow_start_daemon(1, NULL);
     g_autoptr(FlowConsult) c =
         flow_create(d, "virtual_consult", 0, 30,
-                    (const char *const[]){"specialist", "patient", "provider", NULL});
+                    (const char *const[]){"specialist", "patient", "provider", "observer", NULL});
     const char *spec_id = c->ids[0], *patient_id = c->ids[1];
     g_autofree char *dir = flow_daemon_dir(d);
     GTlsCertificate *cert = cg_test_daemon_certificate(d);
@@ -156,6 +157,10 @@ static void test_mute_persists(void)
         expect_joined_muted(again, spec_id);
         g_assert_cmpuint(flow_ep_count_about(third, "participant_muted", patient_id), >=, 2);
         expect_silent_but_seen(spec, third, patient_id);
+        g_autoptr(FlowEp) observer = flow_ep_new(PORT(d), c->tokens[3], 0, 0);
+        g_assert_nonnull(flow_ep_wait(observer, "joined", FLOW_TIMEOUT_MS));
+        flow_ep_send(spec, "remove", c->ids[3]);
+        flow_ep_expect_closed(observer, 1008, "participant_removed");
         cg_test_daemon_kill(d); /* SIGKILL mid-consult */
         g_assert_true(cg_wss_client_wait_closed(flow_ep_wss(spec), FLOW_TIMEOUT_MS));
     }
@@ -167,6 +172,8 @@ static void test_mute_persists(void)
         g_autoptr(FlowEp) third = flow_ep_new(port, cert, c->tokens[2], 0x20ff40, 550);
         g_assert_nonnull(flow_ep_wait(spec, "joined", FLOW_TIMEOUT_MS));
         g_assert_nonnull(flow_ep_wait(third, "joined", FLOW_TIMEOUT_MS));
+        g_autoptr(FlowEp) removed = flow_ep_new(port, cert, c->tokens[3], 0, 0);
+        flow_ep_expect_error(removed, "participant_removed");
         g_autoptr(FlowEp) patient = flow_ep_new(port, cert, c->tokens[1], 0x2080ff, 660);
         expect_joined_muted(patient, spec_id);
         expect_silent_but_seen(spec, third, patient_id);

@@ -12,10 +12,14 @@
 #include "audit-private.h"
 
 #include <errno.h>
+#include <glib/gstdio.h>
 #include <jansson.h>
+#include <sys/stat.h>
 #include <string.h>
 
 #include "protocol.h"
+
+#define AUDIT_KEY_MAX_BYTES 4096 /* like the tenants' secrets */
 
 /* The installed key (cg_audit_set_key); main thread only. */
 static GBytes *installed_key;
@@ -58,6 +62,13 @@ GBytes *cg_audit_read_key_file(const char *path, GError **error)
     g_autofree char *text = NULL;
     gsize len = 0;
     g_autoptr(GError) io = NULL;
+    GStatBuf st;
+    if (g_stat(path, &st) == 0 && (!S_ISREG(st.st_mode) || st.st_size > AUDIT_KEY_MAX_BYTES)) {
+        g_set_error(error, CG_STORE_ERROR, CG_STORE_ERROR_FAILED,
+                    "audit key: %s is not a regular file of at most %d bytes", path,
+                    AUDIT_KEY_MAX_BYTES);
+        return NULL;
+    }
     if (!g_file_get_contents(path, &text, &len, &io)) {
         g_set_error(error, CG_STORE_ERROR, CG_STORE_ERROR_FAILED, "audit key: %s", io->message);
         return NULL;

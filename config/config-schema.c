@@ -147,6 +147,10 @@ static const CgConfigKey schema[] = {
 
     GROUP("store"),
     STRING("store.path", store_path, "var/consultd.db", check_non_empty),
+    /* -- audit chain key and anchor (issue 9) -- */
+    STRING("store.audit_key_file", audit_key_file, "var/audit.key", check_non_empty),
+    INT("store.audit_anchor_interval_min", audit_anchor_interval_min, 1, 1440, 5),
+    /* -- end audit -- */
 
     GROUP("auth"),
     INT("auth.clock_skew_s", clock_skew_s, 0, 600, 30),

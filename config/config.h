@@ -53,6 +53,10 @@ typedef struct {
 
     /* store */
     char *store_path; /* SQLite database file */
+    /* -- audit chain key and anchor (issue 9) -- */
+    char *audit_key_file;            /* HMAC key of the audit chain; created if absent */
+    guint audit_anchor_interval_min; /* log the chain's head this often (and at stop) */
+    /* -- end audit -- */
 
     /* auth */
     guint clock_skew_s;      /* tolerance on nbf/exp */

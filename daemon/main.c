@@ -9,6 +9,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 
+#include "audit.h"
+#include "audit_anchor.h"
 #include "bootstrap.h"
 #include "config.h"
 #include "log.h"
@@ -17,6 +19,7 @@
 
 #define EXIT_CONFIG 2
 #define TENANT_SECRET_BYTES 32
+#define AUDIT_KEY_BYTES 32
 
 typedef struct {
     GMainLoop *loop;
@@ -44,6 +47,17 @@ static gboolean bootstrap(const CgConfig *config, GError **error)
             !cg_bootstrap_secret_file(t->secret_file, TENANT_SECRET_BYTES, error))
             return FALSE;
     }
+    /* Always: an audit log without its key could be rewritten unnoticed. */
+    return cg_bootstrap_secret_file(config->audit_key_file, AUDIT_KEY_BYTES, error);
+}
+
+/* Every audit record this process appends is keyed with the key file's. */
+static gboolean install_audit_key(const CgConfig *config, GError **error)
+{
+    g_autoptr(GBytes) key = cg_audit_read_key_file(config->audit_key_file, error);
+    if (!key)
+        return FALSE;
+    cg_audit_set_key(key);
     return TRUE;
 }
 
@@ -74,10 +88,22 @@ static int run(const CgConfig *config)
         g_critical("cannot prepare first-start files: %s", error->message);
         return EXIT_FAILURE;
     }
+    if (!install_audit_key(config, &error)) {
+        g_critical("cannot load the audit key: %s", error->message);
+        return EXIT_FAILURE;
+    }
     Daemon daemon = {.loop = g_main_loop_new(NULL, FALSE)};
     daemon.session = cg_session_new(config, daemon.loop, &error);
     if (!daemon.session) {
         g_critical("cannot start: %s", error->message);
+        g_main_loop_unref(daemon.loop);
+        return EXIT_FAILURE;
+    }
+    CgAuditAnchorTimer *anchor =
+        cg_audit_anchor_start(config->store_path, config->audit_anchor_interval_min, &error);
+    if (!anchor) {
+        g_critical("cannot start the audit anchor: %s", error->message);
+        cg_session_free(daemon.session);
         g_main_loop_unref(daemon.loop);
         return EXIT_FAILURE;
     }
@@ -99,6 +125,8 @@ static int run(const CgConfig *config)
     g_source_remove(sigterm);
     g_source_remove(sigint);
     cg_session_free(daemon.session);
+    cg_audit_anchor_stop(anchor); /* after the session's last records */
+    cg_audit_set_key(NULL);
     g_main_loop_unref(daemon.loop);
     g_info("stopped");
     return EXIT_SUCCESS;

@@ -25,6 +25,9 @@
 #define NAME_MAX_CHARS 100
 #define DURATION_MIN_MIN 5
 #define DURATION_MAX_MIN 480
+/* starts_at is within this many years of now (issue 9: 9999-12-31 was taken). */
+#define CG_ADMIN_TIME_RANGE_YEARS 10
+#define CG_ADMIN_TIME_RANGE_S ((gint64)CG_ADMIN_TIME_RANGE_YEARS * 366 * 86400)
 #define PATH_ID_MAX 64      /* longer ids in a path are simply not found */
 #define LIST_MAX 500        /* consults in one list answer */
 #define LIST_SCAN_MAX 10000 /* rows read to filter a list by phase */
@@ -80,6 +83,10 @@ gboolean cg_admin_get_string(Call *call, json_t *obj, const char *key, const cha
                              gsize max_chars, gboolean required, const char **out);
 gboolean cg_admin_get_int(Call *call, json_t *obj, const char *key, const char *field, gint64 lo,
                           gint64 hi, gboolean required, guint *out);
+/* Parses a request body like json_loadb(JSON_REJECT_DUPLICATES), except that
+ * an integer too large for 64 bits is kept as a real instead of failing the
+ * whole body: the field holding it is then refused by name. */
+json_t *cg_admin_load_body(const char *text, gsize len, json_error_t *jerr);
 gboolean cg_admin_get_time(Call *call, json_t *obj, const char *field, gboolean required,
                            gint64 *out);
 /* "video_bitrate_kbps": absent leaves @set and @kbps alone; null clears @set

@@ -149,7 +149,7 @@ static gboolean parse_body(Call *call, const char *body, gsize body_len)
         return FALSE;
     }
     json_error_t jerr;
-    call->body = json_loadb(body ? body : "", body_len, JSON_REJECT_DUPLICATES, &jerr);
+    call->body = cg_admin_load_body(body ? body : "", body_len, &jerr);
     if (json_is_object(call->body))
         return TRUE;
     if (call->body)

@@ -47,14 +47,74 @@ gboolean cg_admin_get_time(Call *call, json_t *obj, const char *field, gboolean 
                            gint64 *out)
 {
     const char *text = NULL;
+    gint64 t = 0;
     if (!cg_admin_get_string(call, obj, field, field, 64, required, &text))
         return FALSE;
-    if (text && !cg_admin_parse_rfc3339(text, out)) {
+    if (text && !cg_admin_parse_rfc3339(text, &t)) {
         cg_admin_reply_error(call, 400, "invalid_field", field,
                              "%s must be an RFC 3339 UTC time such as 2026-11-22T14:00:00Z", field);
         return FALSE;
     }
+    /* A consult years away is a typo; far enough out, its end (and its
+     * tokens' exp) would no longer be a valid time at all. */
+    if (text && (t < call->now - CG_ADMIN_TIME_RANGE_S || t > call->now + CG_ADMIN_TIME_RANGE_S)) {
+        cg_admin_reply_error(call, 400, "invalid_field", field, "%s must be within %d years of now",
+                             field, CG_ADMIN_TIME_RANGE_YEARS);
+        return FALSE;
+    }
+    if (text)
+        *out = t;
     return TRUE;
+}
+
+#define WHOLE_MAX 9007199254740992.0 /* 2^53: every integer up to it is exact */
+
+static gboolean is_whole(json_t *value)
+{
+    if (!json_is_real(value))
+        return FALSE;
+    double d = json_real_value(value);
+    return d >= -WHOLE_MAX && d <= WHOLE_MAX && d == (double)(json_int_t)d;
+}
+
+/* Reals that hold a whole number jansson could have read as an integer
+ * become integers again; the others (2^63 and beyond) stay reals, which no
+ * integer field accepts. */
+static void integers_back(json_t *json)
+{
+    const char *key;
+    json_t *value;
+    size_t i;
+    if (json_is_object(json)) {
+        void *tmp;
+        json_object_foreach_safe(json, tmp, key, value)
+        {
+            if (is_whole(value))
+                json_object_set_new(json, key, json_integer((json_int_t)json_real_value(value)));
+            else
+                integers_back(value);
+        }
+    } else if (json_is_array(json)) {
+        json_array_foreach(json, i, value)
+        {
+            if (is_whole(value))
+                json_array_set_new(json, i, json_integer((json_int_t)json_real_value(value)));
+            else
+                integers_back(value);
+        }
+    }
+}
+
+json_t *cg_admin_load_body(const char *text, gsize len, json_error_t *jerr)
+{
+    json_t *json = json_loadb(text, len, JSON_REJECT_DUPLICATES, jerr);
+    if (json || json_error_code(jerr) != json_error_numeric_overflow)
+        return json;
+    /* An integer beyond 64 bits is valid JSON: read it as a real, so the
+     * field that holds it is refused by name (invalid_field). */
+    json = json_loadb(text, len, JSON_REJECT_DUPLICATES | JSON_DECODE_INT_AS_REAL, jerr);
+    integers_back(json);
+    return json;
 }
 
 gboolean cg_admin_get_int(Call *call, json_t *obj, const char *key, const char *field, gint64 lo,

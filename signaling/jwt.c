@@ -203,6 +203,13 @@ static gboolean check_header(const TokenParts *parts, GError **error)
                (!json_is_string(typ) || strcmp(json_string_value(typ), "JWT") != 0)) {
         g_set_error_literal(error, CG_JWT_ERROR, CG_JWT_ERROR_MALFORMED,
                             "token header 'typ' must be \"JWT\"");
+    } else if (json_object_get(header, "crit") != NULL) {
+        /* RFC 7515 4.1.11: extensions listed as critical must be understood;
+         * consultd understands none, and an empty or malformed list is
+         * invalid anyway. */
+        g_set_error_literal(error, CG_JWT_ERROR, CG_JWT_ERROR_MALFORMED,
+                            "token header lists critical extensions ('crit') that consultd "
+                            "does not understand");
     } else {
         ok = TRUE;
     }

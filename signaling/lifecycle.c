@@ -193,8 +193,59 @@ static json_t *resume_json(CgPeer *peer)
     return json_pack("{s:s, s:i}", "id", peer->resume_id, "grace_s", (int)grace_s);
 }
 
-/* @resumed: the answer to a join that took a held seat back. */
-static void send_joined(CgPeer *peer, const CgConsultRecord *consult, gboolean resumed)
+/* ---- a specialist's mute, stored per participant ------------------------------ */
+
+/* (transfer full) the stored mute of @peer, if the relay enforces it: the
+ * muting specialist's record; NULL when not muted. */
+static CgParticipantRecord *stored_mute(CgPeer *peer)
+{
+    const CgPeerInfo *i = &peer->info;
+    if (cg_role_may_unmute_self(i->role))
+        return NULL;
+    CgParticipantRecord self = {0};
+    g_autoptr(GError) error = NULL;
+    if (!cg_store_get_participant(peer->s->store, i->tenant_id, i->consult_id, i->participant_id,
+                                  &self, &error)) {
+        g_warning("%s cannot read its mute: %s", i->log_tag, error->message);
+        return NULL;
+    }
+    CgParticipantRecord *by = NULL;
+    if (self.muted_by) {
+        by = g_new0(CgParticipantRecord, 1);
+        /* the specialist's name for "muted"'s "by"; its id alone if unreadable */
+        if (!cg_store_get_participant(peer->s->store, i->tenant_id, i->consult_id, self.muted_by,
+                                      by, NULL))
+            by->id = g_strdup(self.muted_by);
+    }
+    cg_participant_record_clear(&self);
+    return by;
+}
+
+/* Tells @target and the others about a mute (or unmute) by @by_*. */
+static void tell_muted(CgPeer *target, gboolean mute, const char *by_id, const char *by_name,
+                       const char *by_role)
+{
+    cg_peer_send(target, cg_protocol_muted(mute ? "muted" : "unmuted", by_id, by_name, by_role,
+                                           cg_role_may_unmute_self(target->info.role)));
+    cg_peer_broadcast(target,
+                      json_pack("{s:s, s:s, s:b, s:s}", "type", "participant_muted", "participant",
+                                target->info.participant_id, "muted", mute, "by", by_id));
+}
+
+/* A stored mute holds on every admission and resume, whatever the endpoint
+ * does: the relay drops its audio before any can flow, and everyone is told. */
+static void apply_stored_mute(CgPeer *peer, CgParticipantRecord *by)
+{
+    CgSignaling *s = peer->s;
+    if (s->events.peer_audio_muted)
+        s->events.peer_audio_muted(s->user, peer->id, TRUE);
+    tell_muted(peer, TRUE, by->id, by->name ? by->name : "", by->role ? by->role : "specialist");
+}
+
+/* @resumed: the answer to a join that took a held seat back. @muted: a
+ * specialist's mute holds for this participant. */
+static void send_joined(CgPeer *peer, const CgConsultRecord *consult, gboolean resumed,
+                        gboolean muted)
 {
     CgSignaling *s = peer->s;
     json_t *others = json_array();
@@ -211,24 +262,30 @@ static void send_joined(CgPeer *peer, const CgConsultRecord *consult, gboolean r
     json_t *ice_servers = cg_ice_servers_json(
         (const char *const *)c->client_stun_urls, (const char *const *)c->client_turn_urls,
         s->turn_secret, now_s() + c->turn_credential_ttl_s, opaque);
-    json_t *msg = json_pack("{s:s, s:o, s:o, s:o, s:o, s:{s:i}}", "type", "joined", "you",
-                            cg_peer_json(peer), "consult", consult_json(s, consult),
-                            "participants", others, "ice_servers", ice_servers, "limits",
-                            "max_message_bytes", (int)c->max_message_bytes);
+    json_t *msg =
+        json_pack("{s:s, s:o, s:o, s:o, s:o, s:{s:i}}", "type", "joined", "you", cg_peer_json(peer),
+                  "consult", consult_json(s, consult), "participants", others, "ice_servers",
+                  ice_servers, "limits", "max_message_bytes", (int)c->max_message_bytes);
     json_t *resume = resume_json(peer);
     if (resume)
         json_object_set_new(msg, "resume", resume);
     if (resumed)
         json_object_set_new(msg, "resumed", json_true());
+    if (muted)
+        json_object_set_new(msg, "muted", json_true());
     cg_peer_send(peer, cg_json_take_text(msg));
 }
 
 void cg_lifecycle_resumed(CgPeer *peer, const CgConsultRecord *consult)
 {
     cg_lifecycle_track(peer->s, consult);
-    send_joined(peer, consult, TRUE);
+    CgParticipantRecord *muted_by = stored_mute(peer);
+    send_joined(peer, consult, TRUE, muted_by != NULL);
     if (cg_role_may_moderate(peer->info.role))
         send_waiting_list(peer->s, peer->info.consult_id, peer);
+    if (muted_by)
+        apply_stored_mute(peer, muted_by);
+    cg_participant_record_free(muted_by);
 }
 
 void cg_lifecycle_admit(CgPeer *peer, const CgConsultRecord *consult)
@@ -249,7 +306,8 @@ void cg_lifecycle_admit(CgPeer *peer, const CgConsultRecord *consult)
         g_warning("%s cannot record the admission: %s", i->log_tag, error->message);
         g_clear_error(&error);
     }
-    send_joined(peer, consult, FALSE);
+    CgParticipantRecord *muted_by = stored_mute(peer);
+    send_joined(peer, consult, FALSE, muted_by != NULL);
     cg_peer_broadcast(peer, json_pack("{s:s, s:o}", "type", "participant_joined", "participant",
                                       cg_peer_json(peer)));
     if (cg_role_may_moderate(i->role)) {
@@ -260,6 +318,9 @@ void cg_lifecycle_admit(CgPeer *peer, const CgConsultRecord *consult)
         send_waiting_list(s, i->consult_id, NULL);
     if (!s->events.peer_joined(s->user, peer->id, &error))
         cg_signaling_fail_peer(s, peer->id, error);
+    else if (muted_by)
+        apply_stored_mute(peer, muted_by);
+    cg_participant_record_free(muted_by);
 }
 
 /* ---- leaving and ending ------------------------------------------------------- */
@@ -330,19 +391,21 @@ static void control_admit(CgPeer *actor, CgPeer *target)
 static void control_mute(CgPeer *actor, CgPeer *target, gboolean mute)
 {
     const CgPeerInfo *a = &actor->info;
-    audit_action(actor, target->info.participant_id, target->info.role,
-                 mute ? "mute" : "unmute", "ok");
-    /* Clinicians may undo a mute themselves, so for them it is advice; for
-     * the others the relay enforces it. */
+    const CgPeerInfo *t = &target->info;
     CgSignaling *s = actor->s;
-    if (!cg_role_may_unmute_self(target->info.role) && s->events.peer_audio_muted)
+    /* Clinicians may undo a mute themselves, so for them it is advice; for
+     * the others the relay enforces it, and the store keeps it for rejoins
+     * and restarts until a specialist unmutes. */
+    gboolean enforced = !cg_role_may_unmute_self(t->role);
+    g_autoptr(GError) error = NULL;
+    if ((enforced || !mute) &&
+        !cg_store_set_participant_muted(s->store, t->tenant_id, t->consult_id, t->participant_id,
+                                        mute ? a->participant_id : NULL, &error))
+        return cg_peer_error(actor, "internal", "the mute cannot be recorded");
+    audit_action(actor, t->participant_id, t->role, mute ? "mute" : "unmute", "ok");
+    if (enforced && s->events.peer_audio_muted)
         s->events.peer_audio_muted(s->user, target->id, mute);
-    cg_peer_send(target, cg_protocol_muted(mute ? "muted" : "unmuted", a->participant_id,
-                                           a->name, a->role,
-                                           cg_role_may_unmute_self(target->info.role)));
-    cg_peer_broadcast(target, json_pack("{s:s, s:s, s:b, s:s}", "type", "participant_muted",
-                                        "participant", target->info.participant_id, "muted",
-                                        mute, "by", a->participant_id));
+    tell_muted(target, mute, a->participant_id, a->name, a->role);
 }
 
 static void control_remove(CgPeer *actor, CgPeer *target)

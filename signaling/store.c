@@ -2,7 +2,10 @@
 #include "store-private.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <glib/gstdio.h>
+#include <sys/stat.h>
+#include <unistd.h>
 #include <sqlite3.h>
 #include <string.h>
 
@@ -62,6 +65,12 @@ static const char *const migrations[] = {
     "CREATE INDEX audit_consult ON audit(tenant, consult, id);",
     /* 3: per-consult video bitrate cap in kbps (0 = none); NULL = the config default */
     "ALTER TABLE consults ADD COLUMN video_bitrate_kbps INTEGER;",
+    /* 4: keyed audit chain (audit.c): rows from here on carry an HMAC, not a
+     * bare SHA-256; detail holds a checkpoint's pruned range */
+    "ALTER TABLE audit ADD COLUMN keyed INTEGER NOT NULL DEFAULT 0;"
+    "ALTER TABLE audit ADD COLUMN detail TEXT;",
+    /* 5: a specialist's mute, per participant (the muting specialist's id) */
+    "ALTER TABLE participants ADD COLUMN muted_by TEXT;",
 };
 
 gboolean cg_store_fail(CgStore *store, const char *job, GError **error)
@@ -113,6 +122,35 @@ static gboolean migrate(CgStore *store, GError **error)
     return TRUE;
 }
 
+/* The database holds patients' names: owner-only, like the keys. SQLite
+ * gives its -wal and -shm files the mode of the database file, so creating
+ * that 0600 (and tightening an older one and its companions) covers all three. */
+static gboolean make_private(const char *path, GError **error)
+{
+    int fd = g_open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+    if (fd < 0) {
+        g_set_error(error, CG_STORE_ERROR, CG_STORE_ERROR_FAILED, "store: cannot open %s: %s", path,
+                    g_strerror(errno));
+        return FALSE;
+    }
+    struct stat st;
+    gboolean shared = fstat(fd, &st) == 0 && (st.st_mode & (S_IRWXG | S_IRWXO));
+    close(fd);
+    if (!shared)
+        return TRUE;
+    static const char *const suffixes[] = {"", "-wal", "-shm", "-journal"};
+    for (gsize i = 0; i < G_N_ELEMENTS(suffixes); i++) {
+        g_autofree char *file = g_strconcat(path, suffixes[i], NULL);
+        if (g_chmod(file, 0600) != 0 && errno != ENOENT) {
+            g_set_error(error, CG_STORE_ERROR, CG_STORE_ERROR_FAILED,
+                        "store: cannot make %s private (chmod 600): %s", file, g_strerror(errno));
+            return FALSE;
+        }
+    }
+    g_message("store: %s was readable by group or others; now mode 600", path);
+    return TRUE;
+}
+
 CgStore *cg_store_open(const char *path, GError **error)
 {
     g_autofree char *dir = g_path_get_dirname(path);
@@ -121,6 +159,8 @@ CgStore *cg_store_open(const char *path, GError **error)
                     "store: cannot create directory %s: %s", dir, g_strerror(errno));
         return NULL;
     }
+    if (!make_private(path, error))
+        return NULL;
     CgStore *store = g_new0(CgStore, 1);
     int rc = sqlite3_open_v2(path, &store->db,
                              SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX,
@@ -298,7 +338,7 @@ gboolean cg_store_get_consult(CgStore *store, const char *tenant, const char *co
     return ok;
 }
 
-#define PARTICIPANT_COLUMNS "id, consult_id, tenant, name, role, admitted, removed"
+#define PARTICIPANT_COLUMNS "id, consult_id, tenant, name, role, admitted, removed, muted_by"
 
 static void read_participant(sqlite3_stmt *stmt, CgParticipantRecord *out)
 {
@@ -309,6 +349,7 @@ static void read_participant(sqlite3_stmt *stmt, CgParticipantRecord *out)
     out->role = column_text(stmt, 4);
     out->admitted = sqlite3_column_int(stmt, 5) != 0;
     out->removed = sqlite3_column_int(stmt, 6) != 0;
+    out->muted_by = column_text(stmt, 7);
 }
 
 gboolean cg_store_get_participant(CgStore *store, const char *tenant, const char *consult_id,
@@ -376,6 +417,23 @@ gboolean cg_store_set_participant_removed(CgStore *store, const char *tenant,
                                 "UPDATE participants SET removed = 1 "
                                 "WHERE tenant = ? AND consult_id = ? AND id = ?",
                                 tenant, consult_id, participant_id, "remove participant", error);
+}
+
+gboolean cg_store_set_participant_muted(CgStore *store, const char *tenant, const char *consult_id,
+                                        const char *participant_id, const char *muted_by,
+                                        GError **error)
+{
+    sqlite3_stmt *stmt = NULL;
+    if (!prepare(store,
+                 "UPDATE participants SET muted_by = ? "
+                 "WHERE tenant = ? AND consult_id = ? AND id = ?",
+                 &stmt, "mute participant", error))
+        return FALSE;
+    bind_text(stmt, 1, muted_by);
+    bind_text(stmt, 2, tenant);
+    bind_text(stmt, 3, consult_id);
+    bind_text(stmt, 4, participant_id);
+    return update_done(store, stmt, "mute participant", error);
 }
 
 gboolean cg_store_set_consult_live(CgStore *store, const char *tenant, const char *consult_id,
@@ -570,4 +628,5 @@ void cg_participant_record_clear(CgParticipantRecord *r)
     g_clear_pointer(&r->tenant, g_free);
     g_clear_pointer(&r->name, g_free);
     g_clear_pointer(&r->role, g_free);
+    g_clear_pointer(&r->muted_by, g_free);
 }

@@ -51,6 +51,7 @@ typedef struct {
     char *role;
     gboolean admitted; /* admitted from the waiting room once: a rejoin skips it */
     gboolean removed;  /* removed by a specialist or the admin API: its token no longer joins */
+    char *muted_by;    /* the specialist (participant id) whose mute holds; NULL = not muted */
 } CgParticipantRecord;
 
 void cg_consult_record_clear(CgConsultRecord *record);
@@ -59,7 +60,9 @@ void cg_participant_record_clear(CgParticipantRecord *record);
 void cg_consult_record_free(CgConsultRecord *record);
 void cg_participant_record_free(CgParticipantRecord *record);
 
-/* Opens (creating the file and its directory if needed) and migrates. */
+/* Opens (creating the file, mode 0600, and its directory if needed) and
+ * migrates. An existing file readable by group or others is made 0600 (with
+ * its -wal and -shm files). */
 CgStore *cg_store_open(const char *path, GError **error);
 void cg_store_close(CgStore *store);
 /* The schema version after migrations. */
@@ -88,6 +91,11 @@ gboolean cg_store_set_participant_admitted(CgStore *store, const char *tenant,
 gboolean cg_store_set_participant_removed(CgStore *store, const char *tenant,
                                           const char *consult_id, const char *participant_id,
                                           GError **error);
+/* A specialist's mute: @muted_by is its participant id, NULL to unmute. It
+ * holds across rejoins and restarts until unmuted. */
+gboolean cg_store_set_participant_muted(CgStore *store, const char *tenant, const char *consult_id,
+                                        const char *participant_id, const char *muted_by,
+                                        GError **error);
 gboolean cg_store_set_consult_live(CgStore *store, const char *tenant, const char *consult_id,
                                    gint64 live_since, GError **error);
 /* @state "ended" or "cancelled"; @reason as in CgConsultRecord.end_reason. */

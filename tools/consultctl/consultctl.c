@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "audit.h"
+#include "ctl_audit.h"
 #include "http_client.h"
 #include "store.h"
 
@@ -34,7 +35,9 @@ static const char usage_text[] =
     "  consult video-bitrate CONSULT_ID KBPS|default   (at once for everyone connected)\n"
     "  consult cancel CONSULT_ID\n"
     "  token mint CONSULT_ID PARTICIPANT_ID\n"
-    "  audit verify --db PATH        (reads the SQLite file; no server needed)\n"
+    "  audit verify --db PATH [--key-file FILE] [--anchor ID:HASH]\n"
+    "                                (reads the SQLite file; no server needed)\n"
+    "  audit prune --db PATH --key-file FILE (--older-than-days N | --before RFC3339)\n"
     "\n"
     "Global options:\n"
     "  --url URL            consultd's base URL (or $CONSULTCTL_URL), e.g. https://host:8443\n"
@@ -53,7 +56,10 @@ static const char usage_text[] =
     "  1  the server refused the request (its error is printed), or the audit chain is broken\n"
     "  2  usage error: unknown command or option, missing value, no URL or API key\n"
     "  3  cannot reach the server (connection, TLS or protocol failure)\n"
-    "  4  audit verify: the database cannot be opened or read\n";
+    "  4  audit verify/prune: the database cannot be opened or read\n"
+    "\n"
+    "audit: FILE is consultd's store.audit_key_file; ID:HASH the \"anchor\" of the newest\n"
+    "\"audit anchor\" line in consultd's log (journalctl -u consultd -g 'audit anchor').\n";
 
 typedef struct {
     CgCtlServer server;
@@ -389,51 +395,42 @@ static int cmd_token_mint(Cli *cli)
     return request_and_print(cli, "POST", path, NULL);
 }
 
-static int cmd_audit_verify(Cli *cli)
+static int cmd_audit(Cli *cli, int (*run)(GHashTable *v))
 {
-    static const char *const names[] = {"db", NULL};
+    static const char *const names[] = {"db",     "key-file", "anchor", "older-than-days",
+                                        "before", NULL};
     g_autoptr(GHashTable) v = g_hash_table_new(g_str_hash, g_str_equal);
     g_autoptr(GPtrArray) pos = g_ptr_array_new();
     int rc = parse_options(cli->args, 2, names, NULL, v, pos, NULL);
     if (rc != EXIT_OK)
         return rc;
-    const char *db = g_hash_table_lookup(v, "db");
-    if (!db || pos->len)
-        return usage_error("audit verify wants --db PATH and nothing else");
-    if (!g_file_test(db, G_FILE_TEST_IS_REGULAR)) {
-        fprintf(stderr, "consultctl: no database file %s\n", db);
-        return EXIT_DATABASE;
-    }
-    g_autoptr(GError) error = NULL;
-    CgStore *store = cg_store_open(db, &error);
-    if (!store) {
-        fprintf(stderr, "consultctl: %s\n", error->message);
-        return EXIT_DATABASE;
-    }
-    gint64 broken = 0;
-    guint64 records = 0;
-    gboolean intact = cg_audit_verify(store, &broken, &records, &error);
-    cg_store_close(store);
-    if (error) {
-        fprintf(stderr, "consultctl: %s\n", error->message);
-        return EXIT_DATABASE;
-    }
-    if (!intact) {
-        printf("audit chain broken at record %" G_GINT64_FORMAT "\n", broken);
-        return EXIT_REFUSED;
-    }
-    printf("audit chain intact: %" G_GUINT64_FORMAT " records\n", records);
-    return EXIT_OK;
+    if (pos->len)
+        return usage_error("unexpected argument '%s'", (const char *)pos->pdata[0]);
+    return run(v);
+}
+
+static int cmd_audit_verify(Cli *cli)
+{
+    return cmd_audit(cli, ctl_audit_verify);
+}
+
+static int cmd_audit_prune(Cli *cli)
+{
+    return cmd_audit(cli, ctl_audit_prune);
 }
 
 static const struct {
     const char *group, *verb;
     int (*run)(Cli *cli);
 } commands[] = {
-    {"consult", "create", cmd_consult_create}, {"consult", "list", cmd_consult_list},
-    {"consult", "show", cmd_consult_show},     {"consult", "cancel", cmd_consult_cancel},
+    {"consult", "create", cmd_consult_create},
+    {"consult", "list", cmd_consult_list},
+    {"consult", "show", cmd_consult_show},
+    {"consult", "cancel", cmd_consult_cancel},
     {"consult", "video-bitrate", cmd_consult_video_bitrate},
-    {"token", "mint", cmd_token_mint},         {"audit", "verify", cmd_audit_verify},
+    {"token", "mint", cmd_token_mint},
+    {"audit", "verify", cmd_audit_verify},
+    {"audit", "prune", cmd_audit_prune},
 };
 
 /* Takes the global options out of argv; the rest goes to cli->args. */

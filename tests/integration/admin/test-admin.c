@@ -432,7 +432,8 @@ static void test_consultctl(Fixture *f, gconstpointer data)
     run_clear(&r);
 
     g_autofree char *db = g_build_filename(f->dir, "consultd.db", NULL);
-    const char *verify_args[] = {"audit", "verify", "--db", db, NULL};
+    g_autofree char *audit_key = g_build_filename(f->dir, "var", "audit.key", NULL);
+    const char *verify_args[] = {"audit", "verify", "--db", db, "--key-file", audit_key, NULL};
     r = ctl(f, verify_args);
     g_assert_cmpint(r.exit_code, ==, 0);
     g_assert_true(g_str_has_prefix(r.out, "audit chain intact: "));
@@ -449,7 +450,7 @@ static void test_consultctl(Fixture *f, gconstpointer data)
     sqlite3_close(sdb);
     r = ctl(f, verify_args);
     g_assert_cmpint(r.exit_code, ==, 1);
-    g_assert_cmpstr(r.out, ==, "audit chain broken at record 2\n");
+    g_assert_true(g_str_has_prefix(r.out, "audit chain broken at record 2: "));
     run_clear(&r);
 }
 

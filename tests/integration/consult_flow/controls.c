@@ -95,6 +95,106 @@ static void test_mute_is_enforced(void)
     g_assert_true(audio_grows(spec, c->ids[1], audio + 20, FLOW_TIMEOUT_MS));
 }
 
+/* The others hear nothing of @id for a while, but keep seeing it. */
+static void expect_silent_but_seen(FlowEp *spec, FlowEp *third, const char *id)
+{
+    flow_ep_expect_frames(spec, id, flow_ep_frames(spec, id) + 10);
+    /* Packets already on their way may land; then nothing for a while.
+     * Absence has no event to wait for, hence the fixed windows. */
+    cg_test_run_for(300);
+    guint64 heard = cg_rtc_peer_audio_packets(flow_ep_peer(spec), id);
+    guint64 heard3 = cg_rtc_peer_audio_packets(flow_ep_peer(third), id);
+    guint frames = flow_ep_frames(spec, id);
+    cg_test_run_for(1500);
+    g_assert_cmpuint(cg_rtc_peer_audio_packets(flow_ep_peer(spec), id), <=, heard + 1);
+    g_assert_cmpuint(cg_rtc_peer_audio_packets(flow_ep_peer(third), id), <=, heard3 + 1);
+    g_assert_cmpuint(flow_ep_frames(spec, id), >, frames + 5);
+}
+
+/* The endpoint's joined says muted, and "muted" names the specialist. */
+static void expect_joined_muted(FlowEp *ep, const char *by)
+{
+    json_t *joined = flow_ep_wait(ep, "joined", FLOW_TIMEOUT_MS);
+    g_assert_nonnull(joined);
+    g_assert_true(json_is_true(json_object_get(joined, "muted")));
+    json_t *m = flow_ep_wait(ep, "muted", FLOW_TIMEOUT_MS);
+    g_assert_nonnull(m);
+    g_assert_true(json_is_false(json_object_get(m, "may_unmute")));
+    g_assert_cmpstr(json_string_value(json_object_get(json_object_get(m, "by"), "id")), ==, by);
+}
+
+/* Issue 9 #6: a specialist's mute of a patient holds when the patient
+ * leaves and joins again, and when consultd is killed and started again on
+ * the same database; only "unmute" lifts it. A removal holds across the
+ * restart too. */
+static void test_mute_persists(void)
+{
+    g_autoptr(CgTestDaemon) d = flow_start_daemon(1, NULL);
+    g_autoptr(FlowConsult) c =
+        flow_create(d, "virtual_consult", 0, 30,
+                    (const char *const[]){"specialist", "patient", "provider", "observer", NULL});
+    const char *spec_id = c->ids[0], *patient_id = c->ids[1];
+    g_autofree char *dir = flow_daemon_dir(d);
+    GTlsCertificate *cert = cg_test_daemon_certificate(d);
+    {
+        g_autoptr(FlowEp) spec = flow_ep_new(PORT(d), c->tokens[0], 0xff4020, 440);
+        g_autoptr(FlowEp) third = flow_ep_new(PORT(d), c->tokens[2], 0x20ff40, 550);
+        g_assert_nonnull(flow_ep_wait(spec, "joined", FLOW_TIMEOUT_MS));
+        g_assert_nonnull(flow_ep_wait(third, "joined", FLOW_TIMEOUT_MS));
+        FlowEp *patient = flow_ep_new(PORT(d), c->tokens[1], 0x2080ff, 660);
+        flow_ep_expect_waiting_list(spec, (const char *const[]){patient_id, NULL});
+        flow_ep_send(spec, "admit", patient_id);
+        g_assert_true(audio_grows(spec, patient_id, 20, FLOW_MEDIA_TIMEOUT_MS));
+        g_assert_true(audio_grows(third, patient_id, 20, FLOW_MEDIA_TIMEOUT_MS));
+        flow_ep_send(spec, "mute", patient_id);
+        g_assert_nonnull(flow_ep_wait(patient, "muted", FLOW_TIMEOUT_MS));
+
+        /* it leaves and joins anew (no resume): still muted */
+        flow_ep_send(patient, "leave", NULL);
+        g_assert_true(cg_wss_client_wait_closed(flow_ep_wss(patient), FLOW_TIMEOUT_MS));
+        flow_ep_free(patient);
+        g_autoptr(FlowEp) again = flow_ep_new(PORT(d), c->tokens[1], 0x2080ff, 660);
+        expect_joined_muted(again, spec_id);
+        g_assert_cmpuint(flow_ep_count_about(third, "participant_muted", patient_id), >=, 2);
+        expect_silent_but_seen(spec, third, patient_id);
+        g_autoptr(FlowEp) observer = flow_ep_new(PORT(d), c->tokens[3], 0, 0);
+        g_assert_nonnull(flow_ep_wait(observer, "joined", FLOW_TIMEOUT_MS));
+        flow_ep_send(spec, "remove", c->ids[3]);
+        flow_ep_expect_closed(observer, 1008, "participant_removed");
+        cg_test_daemon_kill(d); /* SIGKILL mid-consult */
+        g_assert_true(cg_wss_client_wait_closed(flow_ep_wss(spec), FLOW_TIMEOUT_MS));
+    }
+
+    FlowDaemon *restarted = flow_respawn(dir);
+    guint16 port = flow_daemon_port(restarted);
+    {
+        g_autoptr(FlowEp) spec = flow_ep_new(port, cert, c->tokens[0], 0xff4020, 440);
+        g_autoptr(FlowEp) third = flow_ep_new(port, cert, c->tokens[2], 0x20ff40, 550);
+        g_assert_nonnull(flow_ep_wait(spec, "joined", FLOW_TIMEOUT_MS));
+        g_assert_nonnull(flow_ep_wait(third, "joined", FLOW_TIMEOUT_MS));
+        g_autoptr(FlowEp) removed = flow_ep_new(port, cert, c->tokens[3], 0, 0);
+        flow_ep_expect_error(removed, "participant_removed");
+        g_autoptr(FlowEp) patient = flow_ep_new(port, cert, c->tokens[1], 0x2080ff, 660);
+        expect_joined_muted(patient, spec_id);
+        expect_silent_but_seen(spec, third, patient_id);
+
+        /* unmute lifts it, for good */
+        guint64 heard = cg_rtc_peer_audio_packets(flow_ep_peer(spec), patient_id);
+        flow_ep_send(spec, "unmute", patient_id);
+        g_assert_nonnull(flow_ep_wait(patient, "unmuted", FLOW_TIMEOUT_MS));
+        g_assert_true(audio_grows(spec, patient_id, heard + 20, FLOW_TIMEOUT_MS));
+        flow_ep_send(patient, "leave", NULL);
+        g_assert_true(cg_wss_client_wait_closed(flow_ep_wss(patient), FLOW_TIMEOUT_MS));
+        g_autoptr(FlowEp) back = flow_ep_new(port, cert, c->tokens[1], 0, 0);
+        json_t *joined = flow_ep_wait(back, "joined", FLOW_TIMEOUT_MS);
+        g_assert_nonnull(joined);
+        g_assert_null(json_object_get(joined, "muted"));
+        g_assert_null(flow_ep_last(back, "muted"));
+    }
+    flow_daemon_stop(restarted);
+    flow_daemon_free(restarted);
+}
+
 /* Microphone and camera state is told to everyone, and a late joiner finds
  * it in the participants of its joined message. */
 static void test_media_state(void)
@@ -189,6 +289,7 @@ int main(int argc, char **argv)
     g_test_init(&argc, &argv, NULL);
     g_test_add_func("/consult-flow/controls/remove-and-mute", test_remove_and_mute);
     g_test_add_func("/consult-flow/controls/mute-is-enforced", test_mute_is_enforced);
+    g_test_add_func("/consult-flow/controls/mute-persists", test_mute_persists);
     g_test_add_func("/consult-flow/controls/media-state", test_media_state);
     g_test_add_func("/consult-flow/controls/end", test_end);
     g_test_add_func("/consult-flow/controls/time-up", test_time_up);

@@ -52,9 +52,15 @@ static void test_restart(void)
     g_autoptr(GError) error = NULL;
     CgStore *store = cg_store_open(db, &error);
     g_assert_no_error(error);
+    /* the chain is keyed with the key file consultd made on first start */
+    g_autofree char *key_path = g_build_filename(dir, "var", "audit.key", NULL);
+    g_autoptr(GBytes) key = cg_audit_read_key_file(key_path, &error);
+    g_assert_no_error(error);
+    cg_audit_set_key(key);
     gint64 broken_at = -1;
     guint64 records = 0;
     gboolean ok = cg_audit_verify(store, &broken_at, &records, &error);
+    cg_audit_set_key(NULL);
     g_assert_no_error(error);
     if (!ok)
         g_error("audit chain breaks at record %" G_GINT64_FORMAT, broken_at);

@@ -291,6 +291,24 @@ static void test_bad_headers(void)
     expect_ok(token, NOW);
 }
 
+/* RFC 7515 4.1.11: a token that lists "crit" extensions must be refused by
+ * a recipient that does not understand them; consultd understands none. */
+static void test_crit_header(void)
+{
+    static const char *const headers[] = {
+        "{\"alg\":\"HS256\",\"crit\":[\"exp\"]}",
+        "{\"alg\":\"HS256\",\"crit\":[\"x-cg\"],\"x-cg\":1}",
+        "{\"alg\":\"HS256\",\"crit\":[]}",
+        "{\"alg\":\"HS256\",\"typ\":\"JWT\",\"crit\":\"b64\"}",
+    };
+    for (gsize i = 0; i < G_N_ELEMENTS(headers); i++) {
+        g_test_message("header %s", headers[i]);
+        g_autofree char *token = craft(headers[i], good_payload, secret);
+        g_autofree char *message = expect_error(token, NOW, CG_JWT_ERROR_MALFORMED);
+        g_assert_nonnull(strstr(message, "crit"));
+    }
+}
+
 static void test_tampered(void)
 {
     g_autofree char *token = craft_good(good_payload);
@@ -553,6 +571,7 @@ int main(int argc, char **argv)
     g_test_add_func("/jwt/claim-lengths", test_claim_lengths);
     g_test_add_func("/jwt/bad-payloads", test_bad_payloads);
     g_test_add_func("/jwt/extreme-times", test_extreme_times);
+    g_test_add_func("/jwt/crit-header", test_crit_header);
     g_test_add_func("/jwt/too-long", test_too_long);
     g_test_add_func("/jwt/garbage", test_garbage);
     g_test_add_func("/jwt/peek", test_peek);

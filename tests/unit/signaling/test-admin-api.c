@@ -415,6 +415,53 @@ static void test_get(Fixture *f, gconstpointer data)
     json_decref(json);
 }
 
+/* Issue 9 finding 12: a starts_at far from now (its end would overflow, or
+ * print as 1970) and integers beyond 64 bits are invalid_field naming the
+ * field, on create and on PATCH, never a consult or malformed_json. */
+static void test_field_ranges(Fixture *f, gconstpointer data)
+{
+    (void)data;
+    g_autofree char *far = g_strdup("{\"kind\":\"virtual_consult\",\"specialty\":\"genetics\","
+                                    "\"title\":\"Board\",\"starts_at\":\"9999-12-31T23:59:59Z\","
+                                    "\"duration_min\":30,\"participants\":["
+                                    "{\"name\":\"Dr S\",\"role\":\"specialist\"}]}");
+    expect_error(f, KEY_A, "POST", "/api/v1/consults", far, 400, "invalid_field", "starts_at");
+    g_autofree char *past = body_at("virtual_consult", NOW - 11 * 366 * 86400, NULL);
+    expect_error(f, KEY_A, "POST", "/api/v1/consults", past, 400, "invalid_field", "starts_at");
+    /* 2^63 and -2^63-1 do not fit jansson's integers */
+    g_autofree char *big = body_at("virtual_consult", NOW + 3600, NULL);
+    g_autofree char *huge = g_strdup(big);
+    char *d = strstr(huge, "\"duration_min\":30");
+    g_assert_nonnull(d);
+    g_autofree char *with_huge =
+        g_strdup_printf("%.*s\"duration_min\":9223372036854775808%s", (int)(d - huge), huge,
+                        d + strlen("\"duration_min\":30"));
+    expect_error(f, KEY_A, "POST", "/api/v1/consults", with_huge, 400, "invalid_field",
+                 "duration_min");
+
+    g_autofree char *id = create_at(f, KEY_A, NOW + 3600);
+    g_autofree char *path = path_of(id, "");
+    static const struct {
+        const char *body, *field;
+    } cases[] = {
+        {"{\"starts_at\":\"9999-12-31T23:59:59Z\"}", "starts_at"},
+        {"{\"starts_at\":\"0001-01-01T00:00:00Z\"}", "starts_at"},
+        {"{\"duration_min\":9223372036854775808}", "duration_min"},
+        {"{\"duration_min\":-9223372036854775809}", "duration_min"},
+        {"{\"video_bitrate_kbps\":18446744073709551616}", "video_bitrate_kbps"},
+    };
+    for (gsize i = 0; i < G_N_ELEMENTS(cases); i++)
+        expect_error(f, KEY_A, "PATCH", path, cases[i].body, 400, "invalid_field", cases[i].field);
+    /* a body that is not JSON stays malformed_json */
+    expect_error(f, KEY_A, "PATCH", path, "{\"duration_min\":1e}", 400, "malformed_json", NULL);
+    /* 10 years ahead still is a consult */
+    guint status = 0;
+    g_autofree char *at = iso(NOW + 9 * 366 * 86400);
+    g_autofree char *ok = g_strdup_printf("{\"starts_at\":\"%s\"}", at);
+    json_decref(call(f, KEY_A, "PATCH", path, ok, &status));
+    g_assert_cmpuint(status, ==, 200);
+}
+
 static void test_patch(Fixture *f, gconstpointer data)
 {
     (void)data;
@@ -805,6 +852,7 @@ int main(int argc, char **argv)
     ADD("/admin/list/by-phase", test_list_by_phase);
     ADD("/admin/get", test_get);
     ADD("/admin/patch", test_patch);
+    ADD("/admin/field-ranges", test_field_ranges);
     ADD("/admin/video-bitrate/create", test_video_bitrate_create);
     ADD("/admin/video-bitrate/patch", test_video_bitrate_patch);
     ADD("/admin/cancel", test_cancel);

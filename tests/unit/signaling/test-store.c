@@ -75,7 +75,7 @@ static void test_migrate_from_v1(Fixture *f, gconstpointer data)
     g_assert_cmpint(g_mkdir_with_parents(dir, 0700), ==, 0);
     sql(f->path, v1_schema);
     open_store(f);
-    g_assert_cmpint(cg_store_schema_version(f->store), ==, 3);
+    g_assert_cmpint(cg_store_schema_version(f->store), ==, 5);
 
     CgConsultRecord c = {0};
     g_autoptr(GError) error = NULL;
@@ -95,16 +95,21 @@ static void test_migrate_from_v1(Fixture *f, gconstpointer data)
     g_assert_cmpstr(p.name, ==, "Dr Old");
     g_assert_false(p.admitted);
     g_assert_false(p.removed);
+    g_assert_null(p.muted_by);
     cg_participant_record_clear(&p);
 
     /* The new columns work on the migrated rows. */
     g_assert_true(cg_store_set_participant_admitted(f->store, "a", "c_old", "p_old", &error));
+    g_assert_true(cg_store_set_participant_muted(f->store, "a", "c_old", "p_old", "p_s", &error));
+    g_assert_true(cg_store_get_participant(f->store, "a", "c_old", "p_old", &p, &error));
+    g_assert_cmpstr(p.muted_by, ==, "p_s");
+    cg_participant_record_clear(&p);
     g_assert_true(cg_store_end_consult(f->store, "a", "c_old", "ended", "time_up", 1790003000,
                                        &error));
     cg_store_close(f->store);
     f->store = NULL;
     open_store(f); /* reopening an up-to-date database applies nothing */
-    g_assert_cmpint(cg_store_schema_version(f->store), ==, 3);
+    g_assert_cmpint(cg_store_schema_version(f->store), ==, 5);
     g_assert_true(cg_store_get_consult(f->store, "a", "c_old", &c, &error));
     g_assert_cmpstr(c.state, ==, "ended");
     g_assert_cmpstr(c.end_reason, ==, "time_up");
@@ -360,6 +365,107 @@ static void test_audit_tamper_rehash(Fixture *f, gconstpointer data)
     assert_broken_at(f, 3, 2);
 }
 
+static GBytes *test_key(void)
+{
+    static const char text[] = "unit-test-audit-key-0123456789abcdefghij";
+    return g_bytes_new_static(text, sizeof text - 1);
+}
+
+static gboolean verify_keyed(Fixture *f, GBytes *key, CgAuditReport *report)
+{
+    g_autoptr(GError) error = NULL;
+    gboolean ok = cg_audit_verify_chain(f->store, key, NULL, report, &error);
+    g_assert_no_error(error);
+    if (!ok)
+        g_test_message("broken: %s", report->problem);
+    return ok;
+}
+
+/* A log from before the key: the first keyed append seals it with an
+ * audit.key_start record; from then on the key is needed, and no unkeyed
+ * record may follow. */
+static void test_audit_keyed_upgrade(Fixture *f, gconstpointer data)
+{
+    (void)data;
+    fill_chain(f);
+    g_autoptr(GBytes) key = test_key();
+    cg_audit_set_key(key);
+    append(f, "c_1", "join", "ok", 6000);
+    CgAuditReport r;
+    g_assert_true(verify_keyed(f, key, &r));
+    g_assert_cmpuint(r.records, ==, 7);
+    g_assert_cmpuint(r.unkeyed, ==, 5);
+    cg_audit_report_clear(&r);
+    g_autofree char *keyed = NULL;
+    gint64 head = 0;
+    g_assert_true(cg_audit_head(f->store, &head, &keyed, NULL));
+    g_assert_cmpint(head, ==, 7);
+
+    cg_audit_set_key(NULL);
+    CgAuditEvent ev = {.action = "join", .outcome = "ok"};
+    g_autoptr(GError) error = NULL;
+    g_assert_false(cg_audit_append(f->store, &ev, 7000, &error)); /* no downgrade */
+    g_assert_error(error, CG_STORE_ERROR, CG_STORE_ERROR_FAILED);
+    g_assert_false(verify_keyed(f, NULL, &r)); /* keyed records need the key */
+    g_assert_cmpint(r.broken_at, ==, 6);
+    cg_audit_report_clear(&r);
+    g_autoptr(GBytes) wrong = g_bytes_new_static("another-key-0123456789abcdefghijklmn", 36);
+    g_assert_false(verify_keyed(f, wrong, &r));
+    g_assert_cmpint(r.broken_at, ==, 6);
+    cg_audit_report_clear(&r);
+
+    /* a pre-key record changed: the key_start record no longer follows */
+    sql(f->path, "UPDATE audit SET outcome = 'ok' WHERE id = 3");
+    g_assert_false(verify_keyed(f, key, &r));
+    g_assert_cmpint(r.broken_at, ==, 3);
+    cg_audit_report_clear(&r);
+}
+
+/* Pruning leaves a keyed checkpoint; the rest verifies; the checkpoint
+ * cannot be changed or dropped. */
+static void test_audit_prune(Fixture *f, gconstpointer data)
+{
+    (void)data;
+    fill_chain(f); /* ts 1000..5000 us, unkeyed */
+    g_autoptr(GBytes) key = test_key();
+    cg_audit_set_key(key);
+    guint64 pruned = 0;
+    g_autoptr(GError) error = NULL;
+    g_assert_true(cg_audit_prune(f->store, key, 3500, 10000, &pruned, &error));
+    g_assert_no_error(error);
+    g_assert_cmpuint(pruned, ==, 3);
+    CgAuditReport r;
+    g_assert_true(verify_keyed(f, key, &r));
+    g_assert_cmpint(r.first_id, ==, 4);
+    g_assert_cmpint(r.last_id, ==, 7); /* 6 key_start, 7 checkpoint */
+    cg_audit_report_clear(&r);
+    /* nothing more is old enough; appends continue the chain */
+    g_assert_true(cg_audit_prune(f->store, key, 3500, 11000, &pruned, &error));
+    g_assert_cmpuint(pruned, ==, 0);
+    append(f, "c_1", "join", "ok", 12000);
+    /* everything older than now, in two rounds: each leaves its checkpoint */
+    g_assert_true(cg_audit_prune(f->store, key, G_MAXINT64, 20000, &pruned, &error));
+    g_assert_cmpuint(pruned, ==, 5);
+    g_assert_true(verify_keyed(f, key, &r));
+    g_assert_cmpint(r.first_id, ==, 9);
+    cg_audit_report_clear(&r);
+
+    sql(f->path, "UPDATE audit SET detail = replace(detail, 'pruned_through=8', "
+                 "'pruned_through=7') WHERE id = 9");
+    g_assert_false(verify_keyed(f, key, &r));
+    g_assert_cmpint(r.broken_at, ==, 9);
+    cg_audit_report_clear(&r);
+    cg_audit_set_key(NULL);
+}
+
+static void test_audit_pruned_without_checkpoint(Fixture *f, gconstpointer data)
+{
+    (void)data;
+    fill_chain(f);
+    sql(f->path, "DELETE FROM audit WHERE id <= 2");
+    assert_broken_at(f, 3, 3);
+}
+
 int main(int argc, char **argv)
 {
     g_test_init(&argc, &argv, NULL);
@@ -374,6 +480,9 @@ int main(int argc, char **argv)
     ADD("/audit/tamper-null", test_audit_tamper_null);
     ADD("/audit/tamper-delete", test_audit_tamper_delete);
     ADD("/audit/tamper-rehash", test_audit_tamper_rehash);
+    ADD("/audit/keyed-upgrade", test_audit_keyed_upgrade);
+    ADD("/audit/prune", test_audit_prune);
+    ADD("/audit/pruned-without-checkpoint", test_audit_pruned_without_checkpoint);
 #undef ADD
     return g_test_run();
 }

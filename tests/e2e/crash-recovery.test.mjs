@@ -130,8 +130,12 @@ async function run(ctx) {
   if (res.status !== 200 || res.json.state !== 'live') {
     fail(`the consult after the crash: ${res.status} ${res.text}`);
   }
-  const out = execFileSync(consultctl, ['audit', 'verify', '--db', path.join(daemon.dir, 'consultd.db')],
-    { encoding: 'utf8' });
+  // The keyed chain, checked against the newest anchor the new process logged.
+  const anchors = daemon.logLines.map((l) => { try { return JSON.parse(l).anchor; } catch { return null; } })
+    .filter((a) => typeof a === 'string');
+  if (!anchors.length) fail('consultd logged no "audit anchor" line');
+  const out = execFileSync(consultctl, ['audit', 'verify', '--db', path.join(daemon.dir, 'consultd.db'),
+    '--key-file', path.join(daemon.dir, 'var', 'audit.key'), '--anchor', anchors.at(-1)], { encoding: 'utf8' });
   console.log(`# consultctl audit verify: ${out.trim()}`);
 
   // A clean restart: "bye", then the pages join again by themselves.

@@ -9,6 +9,7 @@
  */
 #define GST_USE_UNSTABLE_API
 #include "rtc_peer.h"
+#include "rtc-peer-faults.h"
 
 #include <agent.h>
 #include <gst/app/app.h>
@@ -26,9 +27,9 @@
 typedef struct {
     guint frames;
     guint video_ssrc, audio_ssrc; /* from the decoded pads' caps */
-    guint64 audio_samples; /* decoded, concealment included */
-    guint64 audio_packets; /* RTP packets of this label's audio, before decoding */
-    guint64 video_packets; /* and of its video */
+    guint64 audio_samples;        /* decoded, concealment included */
+    guint64 audio_packets;        /* RTP packets of this label's audio, before decoding */
+    guint64 video_packets;        /* and of its video */
     gboolean have_color;
     guint32 rgb;
     gint64 first_frame;
@@ -48,6 +49,7 @@ typedef struct {
     gboolean repair_loss; /* options.repair_loss; set before any thread starts */
     gint rembs;           /* atomic: REMB received on "pub" */
     gint remb_max_bps;    /* atomic: the highest bitrate one of them asked for */
+    gint remb_min_bps;    /* atomic: the lowest (0: none yet) */
     gint remb_watching;   /* atomic: the pub RTP session's feedback is watched */
     gboolean alive;       /* under lock: FALSE once the peer is freed */
     CgRtcPeer *peer;      /* under lock, main context use only via hops */
@@ -67,9 +69,9 @@ typedef struct {
     GstElement *webrtc;
     PcShared *sh;
     gboolean offered;
-    gboolean restarting; /* the next local offer gets new ICE credentials */
+    gboolean restarting;      /* the next local offer gets new ICE credentials */
     guint local_descriptions; /* set so far: more than one is a renegotiation */
-    GPtrArray *candidates; /* "candidate:..." lines sent (m-line 0), for restarts */
+    GPtrArray *candidates;    /* "candidate:..." lines sent (m-line 0), for restarts */
 } PeerPc;
 
 struct _CgRtcPeer {
@@ -82,6 +84,7 @@ struct _CgRtcPeer {
     guint64 next_serial;
     PeerShared *ps;
     gboolean frozen;
+    CgRtcPeerFaults *faults; /* rtc_peer_faults.c */
 };
 
 /* ---- shared state ------------------------------------------------------- */
@@ -454,6 +457,10 @@ static void on_pub_feedback(GObject *session, guint type, guint fbtype, guint se
     do
         old = g_atomic_int_get(&ps->remb_max_bps);
     while (bps > old && !g_atomic_int_compare_and_exchange(&ps->remb_max_bps, old, bps));
+    do
+        old = g_atomic_int_get(&ps->remb_min_bps);
+    while ((old == 0 || bps < old) &&
+           !g_atomic_int_compare_and_exchange(&ps->remb_min_bps, old, bps));
 }
 
 /* rtpbin "on-new-sender-ssrc" of the pub webrtcbin (a streaming thread): the
@@ -525,8 +532,7 @@ static void decode_pad(GstElement *webrtc, GstPad *pad, gpointer data)
     if (sink) {
         GstAppSinkCallbacks cb = {0};
         cb.new_sample = video ? on_video_sample : on_audio_sample;
-        gst_app_sink_set_callbacks(GST_APP_SINK(sink), &cb, pcs_copy(sh),
-                                   (GDestroyNotify)pcs_free);
+        gst_app_sink_set_callbacks(GST_APP_SINK(sink), &cb, pcs_copy(sh), (GDestroyNotify)pcs_free);
         gst_object_unref(sink);
     }
     g_autoptr(GstObject) parent = gst_object_get_parent(GST_OBJECT(webrtc));
@@ -610,15 +616,15 @@ static char *corrupt_fingerprint(const char *sdp)
 static void new_ice_credentials(GstSDPMessage *sdp)
 {
     g_autofree char *ufrag = g_strdup_printf("r%08x", g_random_int());
-    g_autofree char *pwd = g_strdup_printf("%08x%08x%08x", g_random_int(), g_random_int(),
-                                           g_random_int());
+    g_autofree char *pwd =
+        g_strdup_printf("%08x%08x%08x", g_random_int(), g_random_int(), g_random_int());
     for (guint i = 0; i < gst_sdp_message_medias_len(sdp); i++) {
         GstSDPMedia *m = (GstSDPMedia *)gst_sdp_message_get_media(sdp, i);
         for (guint a = 0; a < gst_sdp_media_attributes_len(m); a++) {
             const GstSDPAttribute *attr = gst_sdp_media_get_attribute(m, a);
             const char *value = g_strcmp0(attr->key, "ice-ufrag") == 0 ? ufrag
                                 : g_strcmp0(attr->key, "ice-pwd") == 0 ? pwd
-                                                                        : NULL;
+                                                                       : NULL;
             if (value) {
                 GstSDPAttribute replacement;
                 gst_sdp_attribute_set(&replacement, attr->key, value);
@@ -643,8 +649,12 @@ static void main_local(CgRtcPeer *peer, PeerPc *pc, gpointer data)
         g_free(sdp);
         sdp = bad;
     }
+    if (!offer && cg_rtc_peer_faults_hold_answer(peer->faults, pc->name, sdp))
+        return; /* a slow answerer: sent on cg_rtc_peer_hold_answers(FALSE) */
     if (peer->ev.description)
         peer->ev.description(peer->user, pc->name, offer ? "offer" : "answer", sdp);
+    if (offer)
+        cg_rtc_peer_faults_note_sent_offer(peer->faults);
     /* After a renegotiation (an ICE restart on either side) the server's
      * agent has forgotten our candidates and webrtcbin gathers no new ones:
      * say them again, as a browser's restarted gathering would. */
@@ -774,8 +784,7 @@ static PeerPc *pc_add(CgRtcPeer *peer, const char *name, const char *label, GstE
     if (label) {
         connect_pc(pc, "pad-added", G_CALLBACK(decode_pad));
         connect_pc(pc, "notify::connection-state", G_CALLBACK(on_pc_state));
-    }
-    else
+    } else
         connect_pc(pc, "on-negotiation-needed", G_CALLBACK(on_negotiation_needed));
     g_hash_table_replace(peer->pcs, g_strdup(name), pc);
     return pc;
@@ -803,6 +812,8 @@ CgRtcPeer *cg_rtc_peer_new(const CgRtcPeerOptions *options, const CgRtcPeerEvent
     peer->ps->ctx = g_main_context_ref(peer->ctx);
     peer->pipeline = gst_pipeline_new(NULL);
     gst_element_set_state(peer->pipeline, GST_STATE_PLAYING);
+    peer->faults = cg_rtc_peer_faults_new(&peer->ev, user);
+    cg_rtc_peer_faults_set_hold(peer->faults, options->hold_answers);
     return peer;
 }
 
@@ -834,6 +845,7 @@ void cg_rtc_peer_free(CgRtcPeer *peer)
     gst_object_unref(peer->pipeline);
     g_hash_table_unref(peer->pcs);
     ps_unref(peer->ps);
+    cg_rtc_peer_faults_free(peer->faults);
     g_main_context_unref(peer->ctx);
     g_free(peer);
 }
@@ -926,8 +938,8 @@ static void set_remote(PeerPc *pc, GstWebRTCSDPType type, const char *sdp)
         return;
     }
     GstWebRTCSessionDescription *d = gst_webrtc_session_description_new(type, msg);
-    GstPromise *p = gst_promise_new_with_change_func(on_remote_set, pcs_copy(pc->sh),
-                                                     (GDestroyNotify)pcs_free);
+    GstPromise *p =
+        gst_promise_new_with_change_func(on_remote_set, pcs_copy(pc->sh), (GDestroyNotify)pcs_free);
     g_signal_emit_by_name(pc->webrtc, "set-remote-description", d, p);
     gst_promise_unref(p);
     gst_webrtc_session_description_free(d);
@@ -944,6 +956,7 @@ void cg_rtc_peer_remote_description(CgRtcPeer *peer, const char *pc_name, const 
             set_remote(pc, GST_WEBRTC_SDP_TYPE_ANSWER, sdp);
         return;
     }
+    cg_rtc_peer_faults_note_offer(peer->faults, pc ? pc->sh->label : label, sdp);
     if (pc) {
         set_remote(pc, GST_WEBRTC_SDP_TYPE_OFFER, sdp); /* renegotiation */
         return;
@@ -960,6 +973,8 @@ void cg_rtc_peer_remote_description(CgRtcPeer *peer, const char *pc_name, const 
         g_signal_connect(rtpbin, "on-new-ssrc", G_CALLBACK(on_new_ssrc), NULL);
     else if (peer->opt.repair_loss)
         g_warning("rtc_peer: no rtpbin in webrtcbin: RTCP keeps its default interval");
+    if (peer->opt.lie_remb_bps)
+        cg_rtc_peer_faults_lie_remb(webrtc, peer->opt.lie_remb_bps);
     pc = pc_add(peer, pc_name, label ? label : pc_name, webrtc);
     gst_bin_add(GST_BIN(peer->pipeline), webrtc);
     gst_element_sync_state_with_parent(webrtc);
@@ -1267,6 +1282,31 @@ guint cg_rtc_peer_keyframe_requests(CgRtcPeer *peer)
     return (guint)g_atomic_int_get(&peer->ps->kf_requests);
 }
 
+guint cg_rtc_peer_remb_min(CgRtcPeer *peer)
+{
+    return (guint)g_atomic_int_get(&peer->ps->remb_min_bps);
+}
+
+void cg_rtc_peer_hold_answers(CgRtcPeer *peer, gboolean hold)
+{
+    cg_rtc_peer_faults_set_hold(peer->faults, hold);
+}
+
+guint cg_rtc_peer_held_answers(CgRtcPeer *peer)
+{
+    return cg_rtc_peer_faults_n_held(peer->faults);
+}
+
+guint cg_rtc_peer_offers_sent(CgRtcPeer *peer)
+{
+    return cg_rtc_peer_faults_sent_offers(peer->faults);
+}
+
+guint cg_rtc_peer_screen_offers(CgRtcPeer *peer, const char *label)
+{
+    return cg_rtc_peer_faults_screen_offers(peer->faults, label);
+}
+
 guint cg_rtc_peer_rembs(CgRtcPeer *peer, guint *max_bps)
 {
     if (max_bps)
@@ -1278,6 +1318,7 @@ void cg_rtc_peer_reset_rembs(CgRtcPeer *peer)
 {
     g_atomic_int_set(&peer->ps->rembs, 0);
     g_atomic_int_set(&peer->ps->remb_max_bps, 0);
+    g_atomic_int_set(&peer->ps->remb_min_bps, 0);
 }
 
 gint64 cg_rtc_peer_connected_time(CgRtcPeer *peer, const char *label)

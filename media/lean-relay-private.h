@@ -26,19 +26,24 @@ typedef struct {
     char *name;             /* "pub" or "sub-N" */
     CgEndpointId publisher; /* 0 for pub */
     CgLeanConn *conn;
-    gboolean announced;     /* our description (pub: answer, sub: offer) went out */
-    gboolean described;     /* pub: our answer went out; sub: their answer is in */
-    gboolean up;            /* DTLS verified, SRTP keyed */
+    gboolean announced;         /* our description (pub: answer, sub: offer) went out */
+    gboolean described;         /* pub: our answer went out; sub: their answer is in */
+    gboolean up;                /* DTLS verified, SRTP keyed */
     GPtrArray *held_candidates; /* local candidates waiting for our description */
     char *description_type;     /* our description, until the idle below sends it */
     char *description;
     GSource *announce;
-    guint32 rtcp_ssrc;      /* the SSRC consultd's own RTCP on this connection uses */
+    guint32 rtcp_ssrc; /* the SSRC consultd's own RTCP on this connection uses */
     /* sub: what the endpoint accepted, by kind */
     gboolean accepts[LEAN_N_KINDS];
     gboolean accepts_rtx[LEAN_N_KINDS];
-    gboolean screen_slot;   /* an offer of ours had the screen m-line ... */
-    char *screen_mid;       /* ... with this mid (kept while sharing stops) */
+    gboolean screen_slot; /* an offer of ours had the screen m-line ... */
+    char *screen_mid;     /* ... with this mid (kept while sharing stops) */
+    /* sub: a change that came while our offer awaited its answer, sent as one
+     * fresh offer once the answer is in (at most one offer out at a time) */
+    gboolean reoffer_pending;
+    gboolean restart_pending; /* ... and it is (also) an ICE restart */
+    gboolean answered;        /* sub: an answer of the endpoint was ever taken */
 } LeanPc;
 
 /* What one publisher sends, per kind (from its offer, SSRCs also learnt from
@@ -46,22 +51,22 @@ typedef struct {
 typedef struct {
     gboolean present;
     guint8 pt;
-    gint rtx_pt; /* -1: none */
-    guint32 ssrc;           /* signalled (a=ssrc) or learnt from its packets */
+    gint rtx_pt;  /* -1: none */
+    guint32 ssrc; /* signalled (a=ssrc) or learnt from its packets */
     gboolean ssrc_signalled;
-    guint32 rtx_ssrc;       /* a=ssrc-group:FID, 0: none */
+    guint32 rtx_ssrc; /* a=ssrc-group:FID, 0: none */
     guint clock_rate;
     /* key frames (video kinds) */
     gboolean keyframe_wanted;
     gint64 keyframe_asked_us;
-    guint feedback;         /* CgLeanSdpFeedback the publisher offered */
-    guint audio_level_ext;  /* RFC 6464 extension id, 0: none */
-    guint8 fraction_lost;   /* of our last receiver report */
-    guint32 jitter;         /* of our last receiver report, RTP units */
-    guint8 fir_seq;         /* FIR command sequence number */
-    gboolean seen;          /* a packet arrived (ssrc and stats are real) */
-    CgRtpRecvStats stats;   /* for our receiver reports */
-    guint32 sr_lsr;         /* middle of the last SR's NTP time, 0: none */
+    guint feedback;        /* CgLeanSdpFeedback the publisher offered */
+    guint audio_level_ext; /* RFC 6464 extension id, 0: none */
+    guint8 fraction_lost;  /* of our last receiver report */
+    guint32 jitter;        /* of our last receiver report, RTP units */
+    guint8 fir_seq;        /* FIR command sequence number */
+    gboolean seen;         /* a packet arrived (ssrc and stats are real) */
+    CgRtpRecvStats stats;  /* for our receiver reports */
+    guint32 sr_lsr;        /* middle of the last SR's NTP time, 0: none */
     gint64 sr_arrival_us;
 } LeanStream;
 
@@ -70,25 +75,25 @@ struct _LeanEndpoint {
     CgEndpointId id;
     char *tag;
     LeanPc *pub;
-    CgLeanSdp *offer;      /* the publish offer, once taken */
+    CgLeanSdp *offer; /* the publish offer, once taken */
     LeanStream streams[LEAN_N_KINDS];
-    GHashTable *subs;      /* publisher id (guint64 *) -> LeanPc *, owned */
+    GHashTable *subs;        /* publisher id (guint64 *) -> LeanPc *, owned */
     GHashTable *subscribers; /* set of subscriber ids this endpoint is routed to */
-    GPtrArray *fanout;     /* LeanPc * of other endpoints' subs carrying this one */
+    GPtrArray *fanout;       /* LeanPc * of other endpoints' subs carrying this one */
     guint next_sub;
-    gboolean failed;       /* reported (or about to be) */
-    gboolean bad;          /* fingerprint mismatch: relay nothing either way */
-    gboolean stopped;      /* liveness expired */
+    gboolean failed;  /* reported (or about to be) */
+    gboolean bad;     /* fingerprint mismatch: relay nothing either way */
+    gboolean stopped; /* liveness expired */
     gboolean audio_muted;
     gboolean video_paused;
     guint keyframe_requests; /* sent to this endpoint as publisher, all kinds */
     gboolean screen_allowed; /* clinicians may share their screen */
     /* REMB from subscribers: the lowest in the current interval */
     guint64 remb_min;
-    guint video_cap_kbps;  /* 0: none */
+    guint video_cap_kbps; /* 0: none */
     /* voice in the current speech interval (RFC 6464) */
     gboolean spoke;
-    guint8 loudest;        /* lowest -dBov heard */
+    guint8 loudest; /* lowest -dBov heard */
     /* statistics, per CG_MEDIA_STATS_INTERVAL_MS */
     guint64 stats_bytes_in, stats_bytes_out; /* counters at the last stats */
     gint64 stats_at_us;
@@ -103,14 +108,14 @@ struct _CgLeanRelay {
     GMainContext *ctx;
     CgMediaEvents events;
     gpointer user;
-    CgIceAgentConfig ice;   /* ice.local_addresses -> ice_addresses */
+    CgIceAgentConfig ice; /* ice.local_addresses -> ice_addresses */
     char **ice_addresses;
     char *stun_server;
     CgDtlsIdentity *identity;
-    GHashTable *endpoints;  /* id (guint64 *) -> LeanEndpoint *, owned */
+    GHashTable *endpoints;   /* id (guint64 *) -> LeanEndpoint *, owned */
     GQueue pending_failures; /* LeanFailure *, delivered from fail_idle */
     GSource *fail_idle;
-    GSource *report_timer;  /* speech, receiver reports, REMB, liveness, statistics */
+    GSource *report_timer; /* speech, receiver reports, REMB, liveness, statistics */
     guint ticks;
     gint64 (*now)(gpointer user);
     gpointer now_user;
@@ -123,6 +128,31 @@ LeanEndpoint *cg_lean_relay_lookup(CgLeanRelay *relay, CgEndpointId id);
  * handler may remove it. */
 void cg_lean_relay_fail(CgLeanRelay *relay, LeanEndpoint *ep, CgMediaError code,
                         const char *message);
+
+/* lean_offer.c: how a subscribe connection names @pub's media */
+typedef struct {
+    char stream[32], audio[40], video[40], screen[40];
+    const char *mids[4];
+    CgLeanSdpRelay relay;
+} LeanNames;
+
+/* The names for relaying @offer (@pub's) on @sub (its screen slot), or on a
+ * new subscribe connection (@sub NULL). Borrows from @offer and @sub. */
+void cg_lean_offer_names(const LeanEndpoint *pub, const CgLeanSdp *offer, const LeanPc *sub,
+                         LeanNames *n);
+/* Can @offer be relayed on @sub (NULL: a new one)? A dry run of the
+ * subscribe offer; FALSE with @error (BAD_SDP) if not. */
+gboolean cg_lean_offer_relayable(const LeanEndpoint *pub, const CgLeanSdp *offer, const LeanPc *sub,
+                                 GError **error);
+/* Checks a publish @offer of @ep completely, before anything changes: it
+ * sends something, its mids and SSRCs are sound and unique, the role rules
+ * (screen share) hold, a later offer changes only what may change (and
+ * *@restart tells an ICE restart), and what it sends can be relayed to every
+ * subscriber. FALSE with @error (BAD_SDP) naming the problem. */
+gboolean cg_lean_offer_check(const LeanEndpoint *ep, const CgLeanSdp *offer, gboolean *restart,
+                             GError **error);
+/* The first usable m-line's ICE ufrag, or NULL. */
+const char *cg_lean_offer_first_ufrag(const CgLeanSdp *sdp);
 
 /* lean_forward.c: the packet paths, as CgLeanConn callbacks (@user: LeanPc) */
 void cg_lean_forward_pub_rtp(gpointer user, guint8 *packet, gsize len, gsize capacity);

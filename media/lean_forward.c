@@ -65,7 +65,8 @@ static void keyframe_watch(LeanEndpoint *ep, LeanStream *v, const CgRtpHeader *h
      * payload (RFC 4588 4): a key frame may come back as a retransmission */
     gsize skip = rtx ? 2 : 0;
     if (h->payload_length >= skip &&
-        cg_rtp_vp8_is_keyframe_start(h->data + h->payload_offset + skip, h->payload_length - skip)) {
+        cg_rtp_vp8_is_keyframe_start(h->data + h->payload_offset + skip,
+                                     h->payload_length - skip)) {
         v->keyframe_wanted = FALSE;
         return;
     }
@@ -87,7 +88,8 @@ static void fan_out(LeanEndpoint *ep, guint8 *packet, gsize len, gsize capacity,
     for (guint i = 0; i < ep->fanout->len; i++) {
         LeanPc *sub = g_ptr_array_index(ep->fanout, i);
         gboolean open = kind >= 0 ? sub_open(sub, (guint)kind, rtx)
-                                  : sub_open(sub, LEAN_AUDIO, FALSE) || sub_open(sub, LEAN_VIDEO, FALSE) ||
+                                  : sub_open(sub, LEAN_AUDIO, FALSE) ||
+                                        sub_open(sub, LEAN_VIDEO, FALSE) ||
                                         sub_open(sub, LEAN_SCREEN, FALSE);
         if (!open)
             continue;
@@ -263,8 +265,8 @@ static void forward_nack(LeanPc *sub, LeanEndpoint *pub, const CgRtcpPacket *p)
 /* One report block of @receiver about @pub's stream: loss, jitter, and the
  * round trip when it answers a sender report we forwarded (RFC 3550 6.4.1:
  * we forwarded it as it arrived, so its arrival time is our send time). */
-static void note_report_block(LeanEndpoint *receiver, LeanEndpoint *pub,
-                              const CgRtcpReportBlock *b, gint64 now)
+static void note_report_block(LeanEndpoint *receiver, LeanEndpoint *pub, const CgRtcpReportBlock *b,
+                              gint64 now)
 {
     for (guint k = 0; k < LEAN_N_KINDS; k++) {
         const LeanStream *s = &pub->streams[k];
@@ -321,9 +323,14 @@ void cg_lean_forward_sub_rtcp(gpointer user, guint8 *packet, gsize len, gsize ca
                 keyframe_asked_by(pub, &p);
             break;
         case CG_RTCP_FB_REMB:
-            if (cg_rtcp_parse_remb(&p, &remb) && remb.bitrate > 0 &&
-                (pub->remb_min == 0 || remb.bitrate < pub->remb_min))
-                pub->remb_min = remb.bitrate;
+            /* one receiver's estimate, raised to the floor: however low it
+             * says, it cannot pin the publisher below that for the others;
+             * one in audio-only mode receives no video, so it has no say */
+            if (!sub->ep->video_paused && cg_rtcp_parse_remb(&p, &remb) && remb.bitrate > 0) {
+                guint64 bps = MAX(remb.bitrate, (guint64)CG_MEDIA_REMB_FLOOR_KBPS * 1000);
+                if (pub->remb_min == 0 || bps < pub->remb_min)
+                    pub->remb_min = bps;
+            }
             break;
         default:
             if (p.type == CG_RTCP_TYPE_RR || p.type == CG_RTCP_TYPE_SR)
@@ -357,7 +364,8 @@ static void report_to(LeanEndpoint *ep, gint64 now)
         return;
     guint8 buf[RTCP_BUF];
     gsize n = cg_rtcp_build_rr(buf, sizeof buf, pc->rtcp_ssrc, blocks, n_blocks);
-    /* the slowest subscriber's estimate, never above the consult's cap */
+    /* the slowest subscriber's estimate (never below CG_MEDIA_REMB_FLOOR_KBPS),
+     * never above the consult's cap */
     guint64 remb = ep->remb_min;
     guint64 cap = (guint64)ep->video_cap_kbps * 1000;
     if (cap && (!remb || remb > cap))
@@ -435,9 +443,10 @@ static gboolean endpoint_stats(LeanEndpoint *ep, gint64 now, CgMediaStats *out)
         guint n = (a->present && a->seen) + (v->present && v->seen);
         *out = (CgMediaStats){
             .in_kbps = (in - ep->stats_bytes_in) * 8.0 / 1000.0 / seconds,
-            .in_loss_pct = n ? ((a->seen ? a->fraction_lost : 0) + (v->seen ? v->fraction_lost : 0)) *
-                                   100.0 / 256.0 / n
-                             : -1.0,
+            .in_loss_pct =
+                n ? ((a->seen ? a->fraction_lost : 0) + (v->seen ? v->fraction_lost : 0)) * 100.0 /
+                        256.0 / n
+                  : -1.0,
             .in_jitter_ms = j->present && j->seen ? j->jitter * 1000.0 / j->clock_rate : -1.0,
             .out_kbps = (out_bytes - ep->stats_bytes_out) * 8.0 / 1000.0 / seconds,
             .out_loss_pct = mean_or_unknown(ep->out_loss_sum, ep->out_loss_n),

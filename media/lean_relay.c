@@ -5,8 +5,6 @@
 
 #include <string.h>
 
-#define CONSENT_US ((gint64)CG_MEDIA_CONSENT_TIMEOUT_S * G_USEC_PER_SEC)
-
 static guint64 *id_dup(guint64 id)
 {
     return g_memdup2(&id, sizeof id);
@@ -319,47 +317,9 @@ static LeanPc *find_pc(CgLeanRelay *relay, CgEndpointId id, const char *name, GE
 
 /* ---- negotiation -------------------------------------------------------- */
 
-/* How a subscribe connection names @pub's media. */
-typedef struct {
-    char stream[32], audio[40], video[40], screen[40];
-    const char *mids[4];
-    CgLeanSdpRelay relay;
-} LeanNames;
-
-/* @sub: the subscribe connection the offer is for (its screen slot), or
- * NULL for a new one. */
-static void names_for(const LeanEndpoint *pub, const LeanPc *sub, LeanNames *n)
-{
-    memset(n, 0, sizeof *n);
-    g_snprintf(n->stream, sizeof n->stream, "cg-%" G_GUINT64_FORMAT, pub->id);
-    g_snprintf(n->audio, sizeof n->audio, "%s-audio", n->stream);
-    g_snprintf(n->video, sizeof n->video, "%s-video", n->stream);
-    g_snprintf(n->screen, sizeof n->screen, "%s-screen", n->stream);
-    const CgLeanSdpMedia *am = cg_lean_sdp_sending(pub->offer, CG_LEAN_SDP_KIND_AUDIO, 0);
-    const CgLeanSdpMedia *vm = cg_lean_sdp_sending(pub->offer, CG_LEAN_SDP_KIND_VIDEO, 0);
-    const CgLeanSdpMedia *sm = cg_lean_sdp_sending(pub->offer, CG_LEAN_SDP_KIND_VIDEO, 1);
-    /* the publisher's own mids, so the mid header extension it writes is right */
-    guint i = 0;
-    if (am)
-        n->mids[i++] = am->mid ? am->mid : "0";
-    if (vm)
-        n->mids[i++] = vm->mid ? vm->mid : "1";
-    gboolean slot = sub && sub->screen_slot;
-    if (vm && (sm || slot))
-        n->mids[i++] = sm && sm->mid ? sm->mid : slot ? sub->screen_mid : "2";
-    n->relay = (CgLeanSdpRelay){
-        .stream_id = n->stream,
-        .audio_track_id = n->audio,
-        .video_track_id = n->video,
-        .mids = n->mids,
-        .screen_track_id = n->screen,
-        .screen_slot = slot,
-    };
-}
-
 /* After an offer of ours on @sub: remember its screen m-line, which later
  * offers must keep. */
-static void note_screen_slot(LeanPc *sub, const LeanNames *n)
+static void note_screen_slot(LeanPc *sub)
 {
     const CgLeanSdp *offer = cg_lean_conn_own_offer(sub->conn);
     if (!offer || sub->screen_slot)
@@ -370,7 +330,6 @@ static void note_screen_slot(LeanPc *sub, const LeanNames *n)
             sub->screen_slot = TRUE;
             sub->screen_mid = g_strdup(offer->media[i].mid);
         }
-    (void)n;
 }
 
 /* The publisher's streams from its (new) offer; a stream whose SSRC did not
@@ -379,9 +338,9 @@ static void take_streams(LeanEndpoint *ep)
 {
     for (guint k = 0; k < LEAN_N_KINDS; k++) {
         const CgLeanSdpMedia *m =
-            k == LEAN_AUDIO ? cg_lean_sdp_sending(ep->offer, CG_LEAN_SDP_KIND_AUDIO, 0)
-                            : cg_lean_sdp_sending(ep->offer, CG_LEAN_SDP_KIND_VIDEO,
-                                                  k == LEAN_VIDEO ? 0 : 1);
+            k == LEAN_AUDIO
+                ? cg_lean_sdp_sending(ep->offer, CG_LEAN_SDP_KIND_AUDIO, 0)
+                : cg_lean_sdp_sending(ep->offer, CG_LEAN_SDP_KIND_VIDEO, k == LEAN_VIDEO ? 0 : 1);
         LeanStream *s = &ep->streams[k];
         guint32 ssrc = m ? (m->fid_media ? m->fid_media : m->n_ssrcs ? m->ssrcs[0].ssrc : 0) : 0;
         if (!m || !s->present || !ssrc || ssrc != s->ssrc) {
@@ -405,52 +364,35 @@ static void take_streams(LeanEndpoint *ep)
 
 static void offer_sub(CgLeanRelay *relay, LeanEndpoint *pub, LeanEndpoint *sub);
 
-/* Does @offer keep what @before had (m-lines may only be added; each keeps
- * its kind and mid), with the same microphone and camera (mid, codec)? What
- * may change is the screen share: added, stopped (inactive) or restarted. */
-static gboolean keeps_media(const CgLeanSdp *before, const CgLeanSdp *offer, GError **error)
-{
-    const char *why = NULL;
-    if (offer->n_media < before->n_media)
-        why = "m-lines may not be removed (set them inactive)";
-    for (guint i = 0; !why && i < before->n_media; i++)
-        if (before->media[i].kind != offer->media[i].kind ||
-            g_strcmp0(before->media[i].mid, offer->media[i].mid) != 0)
-            why = "an m-line changed its kind or mid";
-    for (guint k = 0; !why && k < 2; k++) {
-        CgLeanSdpKind kind = k == 0 ? CG_LEAN_SDP_KIND_AUDIO : CG_LEAN_SDP_KIND_VIDEO;
-        const CgLeanSdpMedia *a = cg_lean_sdp_sending(before, kind, 0);
-        const CgLeanSdpMedia *b = cg_lean_sdp_sending(offer, kind, 0);
-        if ((a == NULL) != (b == NULL) ||
-            (a && (g_strcmp0(a->mid, b->mid) != 0 || a->codec.pt != b->codec.pt ||
-                   a->codec.rtx_pt != b->codec.rtx_pt)))
-            why = k == 0 ? "the microphone's m-line changed" : "the camera's m-line changed";
-    }
-    if (why)
-        g_set_error(error, CG_MEDIA_ERROR, CG_MEDIA_ERROR_BAD_SDP,
-                    "a new publish offer may restart ICE or start/stop a screen share only: %s",
-                    why);
-    return why == NULL;
-}
-
-static const char *first_ufrag(const CgLeanSdp *sdp)
-{
-    for (guint i = 0; i < sdp->n_media; i++)
-        if (cg_lean_sdp_media_usable(&sdp->media[i]))
-            return sdp->media[i].ice_ufrag;
-    return NULL;
-}
-
-/* A new offer of ours on a subscribe connection: its half of an ICE
- * restart, or the publisher's screen share started or stopped. */
+/* A new offer of ours on @sub: its half of an ICE restart, or the
+ * publisher's screen share started or stopped. Perfect negotiation on our
+ * side: while an offer of ours awaits its answer, the change waits, and the
+ * answer brings one fresh offer of the state then (never two offers out). A
+ * failure is charged to whoever caused it: the publisher if its media cannot
+ * be relayed, the subscriber if its own connection refuses. */
 static void reoffer_sub(CgLeanRelay *relay, LeanPc *sub, gboolean restart)
 {
     LeanEndpoint *pub = cg_lean_relay_lookup(relay, sub->publisher);
     if (!pub || !pub->offer)
         return;
-    LeanNames names;
-    names_for(pub, sub, &names);
+    if (!sub->described) {
+        /* a connection that was never answered needs no restart: its answer
+         * starts ICE afresh from where the endpoint is now */
+        if (restart && !sub->answered)
+            return;
+        g_info("%s %s: a new offer waits for the answer to the last one", sub->ep->tag, sub->name);
+        sub->reoffer_pending = TRUE;
+        sub->restart_pending |= restart;
+        return;
+    }
+    sub->reoffer_pending = sub->restart_pending = FALSE;
     g_autoptr(GError) error = NULL;
+    if (!cg_lean_offer_relayable(pub, pub->offer, sub, &error)) {
+        cg_lean_relay_fail(relay, pub, CG_MEDIA_ERROR_FAILED, error->message);
+        return;
+    }
+    LeanNames names;
+    cg_lean_offer_names(pub, pub->offer, sub, &names);
     g_autofree char *offer =
         restart ? cg_lean_conn_restart_offer(sub->conn, pub->offer, &names.relay, &error)
                 : cg_lean_conn_renegotiate_offer(sub->conn, pub->offer, &names.relay, &error);
@@ -458,33 +400,20 @@ static void reoffer_sub(CgLeanRelay *relay, LeanPc *sub, gboolean restart)
         cg_lean_relay_fail(relay, sub->ep, CG_MEDIA_ERROR_FAILED, error->message);
         return;
     }
-    note_screen_slot(sub, &names);
+    note_screen_slot(sub);
     sub->described = FALSE; /* its answer is awaited again */
     pc_announce(sub, "offer", offer);
 }
 
-/* A new offer on a negotiated "pub": new ICE credentials restart every
- * connection of the endpoint (same media); the same credentials with a
- * screen share started or stopped renegotiate the publish connection and
- * every subscribe connection carrying it. */
-static gboolean take_publish_reoffer(LeanPc *pc, CgLeanSdp *offer, GError **error)
+/* A new offer on a negotiated "pub" (checked by cg_lean_offer_check()): new
+ * ICE credentials restart every connection of the endpoint (same media); the
+ * same credentials with a screen share started or stopped renegotiate the
+ * publish connection and every subscribe connection carrying it. */
+static gboolean take_publish_reoffer(LeanPc *pc, CgLeanSdp *offer, gboolean restart, GError **error)
 {
     LeanEndpoint *ep = pc->ep;
-    if (!keeps_media(ep->offer, offer, error))
-        return FALSE;
-    gboolean restart = g_strcmp0(first_ufrag(ep->offer), first_ufrag(offer)) != 0;
     gboolean screen_before = cg_lean_sdp_sending(ep->offer, CG_LEAN_SDP_KIND_VIDEO, 1) != NULL;
     gboolean screen_now = cg_lean_sdp_sending(offer, CG_LEAN_SDP_KIND_VIDEO, 1) != NULL;
-    if (screen_now && !ep->screen_allowed) {
-        g_set_error(error, CG_MEDIA_ERROR, CG_MEDIA_ERROR_BAD_SDP,
-                    "screen sharing is for clinicians: this participant may not share a screen");
-        return FALSE;
-    }
-    if (restart && offer->n_media != ep->offer->n_media) {
-        g_set_error(error, CG_MEDIA_ERROR, CG_MEDIA_ERROR_BAD_SDP,
-                    "an ICE restart may not change the media as well");
-        return FALSE;
-    }
     g_autofree char *answer = restart ? cg_lean_conn_restart_answer(pc->conn, offer, error)
                                       : cg_lean_conn_renegotiate_answer(pc->conn, offer, error);
     if (!answer)
@@ -519,10 +448,11 @@ static gboolean take_publish_offer(LeanPc *pc, const char *sdp, GError **error)
 {
     LeanEndpoint *ep = pc->ep;
     g_autoptr(CgLeanSdp) offer = cg_lean_sdp_parse(sdp, strlen(sdp), error);
-    if (!offer)
-        return FALSE;
+    gboolean restart = FALSE;
+    if (!offer || !cg_lean_offer_check(ep, offer, &restart, error))
+        return FALSE; /* nothing changed: the endpoint rolls back */
     if (ep->offer) {
-        if (!take_publish_reoffer(pc, offer, error))
+        if (!take_publish_reoffer(pc, offer, restart, error))
             return FALSE;
         offer = NULL; /* taken */
         return TRUE;
@@ -574,7 +504,9 @@ static gboolean take_subscribe_answer(LeanPc *pc, const char *sdp, GError **erro
         pc->accepts[k] = accepted[i].active;
         pc->accepts_rtx[k] = accepted[i].active && accepted[i].rtx_pt >= 0;
     }
-    pc->described = TRUE;
+    pc->described = pc->answered = TRUE;
+    if (pc->reoffer_pending) /* what changed meanwhile, as one fresh offer */
+        reoffer_sub(pc->relay, pc, pc->restart_pending);
     return TRUE;
 }
 
@@ -615,18 +547,25 @@ static void offer_sub(CgLeanRelay *relay, LeanEndpoint *pub, LeanEndpoint *sub)
         return;
     g_autofree char *name = g_strdup_printf("sub-%u", ++sub->next_sub);
     g_autoptr(GError) error = NULL;
+    /* what the publisher sends is its own doing: if it cannot be relayed,
+     * the publisher fails, never the subscriber */
+    if (!cg_lean_offer_relayable(pub, pub->offer, NULL, &error)) {
+        g_message("%s cannot be relayed to %s: %s", pub->tag, sub->tag, error->message);
+        cg_lean_relay_fail(relay, pub, CG_MEDIA_ERROR_FAILED, error->message);
+        return;
+    }
     LeanPc *pc = pc_new(sub, name, pub->id, &error);
     LeanNames names;
-    names_for(pub, NULL, &names);
+    cg_lean_offer_names(pub, pub->offer, NULL, &names);
     g_autofree char *offer =
         pc ? cg_lean_conn_offer(pc->conn, pub->offer, &names.relay, &error) : NULL;
-    if (!offer) {
+    if (!offer) { /* its own connection: no address, no port */
         g_message("%s cannot subscribe to %s: %s", sub->tag, pub->tag, error->message);
         pc_free(pc);
         cg_lean_relay_fail(relay, sub, CG_MEDIA_ERROR_FAILED, "cannot subscribe");
         return;
     }
-    note_screen_slot(pc, &names);
+    note_screen_slot(pc);
     g_hash_table_insert(sub->subs, id_dup(pub->id), pc);
     g_ptr_array_add(pub->fanout, pc);
     pc_announce(pc, "offer", offer);
@@ -684,7 +623,7 @@ gboolean cg_lean_relay_set_receive_video(CgLeanRelay *relay, CgEndpointId id, gb
 }
 
 gboolean cg_lean_relay_set_screen_share_allowed(CgLeanRelay *relay, CgEndpointId id,
-                                               gboolean allowed, GError **error)
+                                                gboolean allowed, GError **error)
 {
     LeanEndpoint *ep = endpoint_or_error(relay, id, error);
     if (ep)
@@ -702,70 +641,6 @@ gboolean cg_lean_relay_set_video_bitrate_cap(CgLeanRelay *relay, CgEndpointId id
         g_info("%s video bitrate cap %u kbps", ep->tag, kbps);
     ep->video_cap_kbps = kbps;
     return TRUE; /* the next receiver report carries it */
-}
-
-/* ---- liveness ----------------------------------------------------------- */
-
-static gboolean pc_rx(LeanPc *pc, guint64 *rx)
-{
-    if (!pc)
-        return FALSE;
-    CgLeanConnCounters c;
-    cg_lean_conn_counters(pc->conn, &c);
-    *rx += c.rtp_in + c.rtcp_in;
-    return pc->up;
-}
-
-/* TRUE when @ep has a connection up and has been silent for the limit. */
-static gboolean expired(LeanEndpoint *ep, gint64 now)
-{
-    guint64 rx = 0;
-    gboolean any_up = pc_rx(ep->pub, &rx);
-    GHashTableIter it;
-    gpointer value;
-    g_hash_table_iter_init(&it, ep->subs);
-    while (g_hash_table_iter_next(&it, NULL, &value))
-        any_up |= pc_rx(value, &rx);
-    if (ep->last_alive == 0 || rx != ep->last_rx || !any_up) {
-        ep->last_rx = rx;
-        ep->last_alive = now;
-        return FALSE;
-    }
-    return now - ep->last_alive >= CONSENT_US;
-}
-
-void cg_lean_relay_check_liveness(CgLeanRelay *relay)
-{
-    gint64 now = relay->now(relay->now_user);
-    GHashTableIter it;
-    gpointer value;
-    g_hash_table_iter_init(&it, relay->endpoints);
-    while (g_hash_table_iter_next(&it, NULL, &value)) {
-        LeanEndpoint *ep = value;
-        if (ep->failed || ep->stopped || !expired(ep, now))
-            continue;
-        ep->stopped = TRUE; /* stop sending to it at once */
-        g_autofree char *msg = g_strdup_printf("no media or consent from the endpoint for %u s",
-                                               CG_MEDIA_CONSENT_TIMEOUT_S);
-        cg_lean_relay_fail(relay, ep, CG_MEDIA_ERROR_FAILED, msg);
-    }
-}
-
-static gint64 monotonic_now(gpointer user)
-{
-    (void)user;
-    return g_get_monotonic_time();
-}
-
-void cg_lean_relay_set_clock(CgLeanRelay *relay, gint64 (*now)(gpointer user), gpointer user)
-{
-    relay->now = now ? now : monotonic_now;
-    relay->now_user = now ? user : NULL;
-    GHashTableIter it;
-    gpointer value;
-    g_hash_table_iter_init(&it, relay->endpoints);
-    while (g_hash_table_iter_next(&it, NULL, &value))
-        ((LeanEndpoint *)value)->last_alive = 0; /* silence restarts on the new clock */
 }
 
 /* Every CG_MEDIA_SPEECH_INTERVAL_MS; reports and liveness on every second

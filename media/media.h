@@ -120,7 +120,11 @@ void cg_media_endpoint_remove(CgMedia *media, CgEndpointId ep);
 
 /* A description from the endpoint: an "offer" on "pub", or an "answer" on a
  * "sub-N" connection. SDP policy (DTLS-SRTP only, Opus/VP8 only, size limit)
- * is enforced here. */
+ * is enforced here. The lean relay checks a publish offer whole (mids,
+ * SSRCs, role rules, that it can be relayed) before anything changes, so a
+ * refusal (BAD_SDP) concerns @ep alone; and it keeps at most one offer out
+ * per subscribe connection, sending what changed meanwhile once the answer
+ * is in. */
 gboolean cg_media_remote_description(CgMedia *media, CgEndpointId ep, const char *pc,
                                      const char *type, const char *sdp, GError **error);
 /* A trickled candidate from the endpoint; "" = end of candidates. */
@@ -149,8 +153,10 @@ gboolean cg_media_endpoint_set_screen_share_allowed(CgMedia *media, CgEndpointId
 
 /* Caps the video bitrate @ep publishes at @kbps (0: no cap; per-consult
  * bitrate cap). The lean relay's REMB to the publisher never asks for more
- * (browsers honour REMB as their sending limit); without a cap, REMB carries
- * the slowest subscriber's estimate. The webrtcbin relay ignores it. Unknown
+ * (browsers honour REMB as their sending limit); below the cap, REMB carries
+ * the slowest subscriber's estimate, each raised to CG_MEDIA_REMB_FLOOR_KBPS
+ * first (one receiver cannot pin the others' picture), and not counting
+ * subscribers that receive no video. The webrtcbin relay ignores it. Unknown
  * @ep is an error. */
 gboolean cg_media_endpoint_set_video_bitrate_cap(CgMedia *media, CgEndpointId ep, guint kbps,
                                                  GError **error);

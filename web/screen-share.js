@@ -11,7 +11,8 @@
 // is rolled back, the transceiver put back as it was, and the user told.
 //
 // Offers on "pub" are serialised with the page's other work on it (an ICE
-// restart) through deps.queue; one of ours waits for a stable signaling state.
+// restart) through deps.queue; one of ours waits for a stable signaling state
+// first, outside that queue (see renegotiate).
 
 const STABLE_WAIT_MS = 10000;
 
@@ -24,13 +25,14 @@ const TEXT = {
   failed: 'Your screen could not be shared. Your camera and microphone are not affected.',
 };
 
-function waitStable(pc) {
+function waitStable(pc, ms) {
   if (pc.signalingState === 'stable') return Promise.resolve();
+  if (ms <= 0) return Promise.reject(new Error('pub did not become stable for a screen-share offer'));
   return new Promise((resolve, reject) => {
     const timer = setTimeout(() => {
       pc.removeEventListener('signalingstatechange', check);
       reject(new Error('pub did not become stable for a screen-share offer'));
-    }, STABLE_WAIT_MS);
+    }, ms);
     function check() {
       if (pc.signalingState !== 'stable') return;
       clearTimeout(timer);
@@ -103,16 +105,27 @@ export function createScreenShare(deps) {
   }
 
   // Applies @change to pub, then offers; the answer comes through onAnswer.
-  function renegotiate(entry, kind, change) {
-    return deps.queue(entry, async () => {
-      await waitStable(entry.pc);
-      if (deps.getPub() !== entry) throw new Error('pub closed');
-      const fresh = await change(entry.pc);
-      const offer = await entry.pc.createOffer();
-      await entry.pc.setLocalDescription(offer);
-      pending = { kind, fresh: !!fresh };
-      deps.send({ type: 'offer', pc: 'pub', sdp: entry.pc.localDescription.sdp });
-    });
+  // The wait for a stable pub (another offer of ours, e.g. an ICE restart,
+  // awaiting its answer) happens outside the queue: that answer is applied
+  // through the same queue, and waiting inside it would hold the answer back
+  // until the wait timed out. If yet another offer went first meanwhile, wait
+  // again (within the same time limit).
+  async function renegotiate(entry, kind, change) {
+    const deadline = Date.now() + STABLE_WAIT_MS;
+    for (;;) {
+      await waitStable(entry.pc, deadline - Date.now());
+      const sent = await deps.queue(entry, async () => {
+        if (deps.getPub() !== entry) throw new Error('pub closed');
+        if (entry.pc.signalingState !== 'stable') return false;
+        const fresh = await change(entry.pc);
+        const offer = await entry.pc.createOffer();
+        await entry.pc.setLocalDescription(offer);
+        pending = { kind, fresh: !!fresh };
+        deps.send({ type: 'offer', pc: 'pub', sdp: entry.pc.localDescription.sdp });
+        return true;
+      });
+      if (sent) return;
+    }
   }
 
   // @anyRole: try even if this role is not offered the button (the tests check

@@ -164,6 +164,29 @@ async function run(ctx) {
     (id) => !document.querySelector(`figure.tile.screen[data-screen-participant="${id}"]`), prov.id, 10000);
   await provPage.getByRole('button', { name: 'Share screen' }).click();
   await expectScreenTile(specPage, 'specialist (shared again)', prov.id, 'Dr. Osei');
+
+  // The provider restarts ICE and, in the same moment, stops sharing: the
+  // stop's offer waits for the restart's answer, then goes (before, it waited
+  // for a stable pub inside the queue that held that very answer, and failed
+  // after 10 s: "pub did not become stable for a screen-share offer").
+  await waitFor(provPage, 'provider: "Stop sharing" enabled', () => !document.getElementById('share-btn').disabled,
+    undefined, 10000);
+  const t1 = await specPage.evaluate(() => performance.now());
+  await provPage.evaluate(() => {
+    window.consultgw.restartIce();
+    document.getElementById('share-btn').click();
+  });
+  // consultd took the stop: the specialist's sub is re-offered with the screen m-line inactive
+  await waitFor(specPage, 'specialist: re-offered the provider\'s media with the share stopped',
+    ([t, id]) => window.__cgReceived.some((m) => m.at >= t && m.type === 'offer' && m.participant === id &&
+      m.sdp.split('m=').some((sec) => sec.includes('a=content:slides') && sec.includes('a=inactive'))),
+    [t1, prov.id], 8000);
+  await waitFor(specPage, 'specialist: the provider\'s screen tile is gone after a stop during its ICE restart',
+    (id) => !document.querySelector(`figure.tile.screen[data-screen-participant="${id}"]`), prov.id, 8000);
+  await waitFor(provPage, 'provider: not sharing, no error, after the stop during its ICE restart', () => {
+    const b = document.getElementById('share-btn');
+    return b.textContent === 'Share screen' && !b.disabled && document.getElementById('status').hidden;
+  }, undefined, 8000);
 }
 
 await runTest('ice-restart', run);

@@ -9,6 +9,7 @@
  */
 #define GST_USE_UNSTABLE_API
 #include "rtc_peer.h"
+#include "rtc-peer-faults.h"
 
 #include <agent.h>
 #include <gst/app/app.h>
@@ -48,6 +49,7 @@ typedef struct {
     gboolean repair_loss; /* options.repair_loss; set before any thread starts */
     gint rembs;           /* atomic: REMB received on "pub" */
     gint remb_max_bps;    /* atomic: the highest bitrate one of them asked for */
+    gint remb_min_bps;    /* atomic: the lowest (0: none yet) */
     gint remb_watching;   /* atomic: the pub RTP session's feedback is watched */
     gboolean alive;       /* under lock: FALSE once the peer is freed */
     CgRtcPeer *peer;      /* under lock, main context use only via hops */
@@ -83,6 +85,7 @@ struct _CgRtcPeer {
     guint64 next_serial;
     PeerShared *ps;
     gboolean frozen;
+    CgRtcPeerFaults *faults; /* rtc_peer_faults.c */
 };
 
 /* ---- shared state ------------------------------------------------------- */
@@ -455,6 +458,10 @@ static void on_pub_feedback(GObject *session, guint type, guint fbtype, guint se
     do
         old = g_atomic_int_get(&ps->remb_max_bps);
     while (bps > old && !g_atomic_int_compare_and_exchange(&ps->remb_max_bps, old, bps));
+    do
+        old = g_atomic_int_get(&ps->remb_min_bps);
+    while ((old == 0 || bps < old) &&
+           !g_atomic_int_compare_and_exchange(&ps->remb_min_bps, old, bps));
 }
 
 /* rtpbin "on-new-sender-ssrc" of the pub webrtcbin (a streaming thread): the
@@ -668,8 +675,12 @@ static void main_local(CgRtcPeer *peer, PeerPc *pc, gpointer data)
         g_free(sdp);
         sdp = bad;
     }
+    if (!offer && cg_rtc_peer_faults_hold_answer(peer->faults, pc->name, sdp))
+        return; /* a slow answerer: sent on cg_rtc_peer_hold_answers(FALSE) */
     if (peer->ev.description)
         peer->ev.description(peer->user, pc->name, offer ? "offer" : "answer", sdp);
+    if (offer)
+        cg_rtc_peer_faults_note_sent_offer(peer->faults);
     /* After a renegotiation (an ICE restart on either side) the server's
      * agent has forgotten our candidates and webrtcbin gathers no new ones:
      * say them again, as a browser's restarted gathering would. */
@@ -829,6 +840,8 @@ CgRtcPeer *cg_rtc_peer_new(const CgRtcPeerOptions *options, const CgRtcPeerEvent
     peer->ps->ctx = g_main_context_ref(peer->ctx);
     peer->pipeline = gst_pipeline_new(NULL);
     gst_element_set_state(peer->pipeline, GST_STATE_PLAYING);
+    peer->faults = cg_rtc_peer_faults_new(&peer->ev, user);
+    cg_rtc_peer_faults_set_hold(peer->faults, options->hold_answers);
     return peer;
 }
 
@@ -860,6 +873,7 @@ void cg_rtc_peer_free(CgRtcPeer *peer)
     gst_object_unref(peer->pipeline);
     g_hash_table_unref(peer->pcs);
     ps_unref(peer->ps);
+    cg_rtc_peer_faults_free(peer->faults);
     g_main_context_unref(peer->ctx);
     g_free(peer);
 }
@@ -970,6 +984,7 @@ void cg_rtc_peer_remote_description(CgRtcPeer *peer, const char *pc_name, const 
             set_remote(pc, GST_WEBRTC_SDP_TYPE_ANSWER, sdp);
         return;
     }
+    cg_rtc_peer_faults_note_offer(peer->faults, pc ? pc->sh->label : label, sdp);
     if (pc) {
         set_remote(pc, GST_WEBRTC_SDP_TYPE_OFFER, sdp); /* renegotiation */
         return;
@@ -986,6 +1001,8 @@ void cg_rtc_peer_remote_description(CgRtcPeer *peer, const char *pc_name, const 
         g_signal_connect(rtpbin, "on-new-ssrc", G_CALLBACK(on_new_ssrc), NULL);
     else if (peer->opt.repair_loss)
         g_warning("rtc_peer: no rtpbin in webrtcbin: RTCP keeps its default interval");
+    if (peer->opt.lie_remb_bps)
+        cg_rtc_peer_faults_lie_remb(webrtc, peer->opt.lie_remb_bps);
     pc = pc_add(peer, pc_name, label ? label : pc_name, webrtc);
     gst_bin_add(GST_BIN(peer->pipeline), webrtc);
     gst_element_sync_state_with_parent(webrtc);
@@ -1293,6 +1310,31 @@ guint cg_rtc_peer_keyframe_requests(CgRtcPeer *peer)
     return (guint)g_atomic_int_get(&peer->ps->kf_requests);
 }
 
+guint cg_rtc_peer_remb_min(CgRtcPeer *peer)
+{
+    return (guint)g_atomic_int_get(&peer->ps->remb_min_bps);
+}
+
+void cg_rtc_peer_hold_answers(CgRtcPeer *peer, gboolean hold)
+{
+    cg_rtc_peer_faults_set_hold(peer->faults, hold);
+}
+
+guint cg_rtc_peer_held_answers(CgRtcPeer *peer)
+{
+    return cg_rtc_peer_faults_n_held(peer->faults);
+}
+
+guint cg_rtc_peer_offers_sent(CgRtcPeer *peer)
+{
+    return cg_rtc_peer_faults_sent_offers(peer->faults);
+}
+
+guint cg_rtc_peer_screen_offers(CgRtcPeer *peer, const char *label)
+{
+    return cg_rtc_peer_faults_screen_offers(peer->faults, label);
+}
+
 guint cg_rtc_peer_rembs(CgRtcPeer *peer, guint *max_bps)
 {
     if (max_bps)
@@ -1304,6 +1346,7 @@ void cg_rtc_peer_reset_rembs(CgRtcPeer *peer)
 {
     g_atomic_int_set(&peer->ps->rembs, 0);
     g_atomic_int_set(&peer->ps->remb_max_bps, 0);
+    g_atomic_int_set(&peer->ps->remb_min_bps, 0);
 }
 
 gint64 cg_rtc_peer_connected_time(CgRtcPeer *peer, const char *label)

@@ -22,9 +22,9 @@ G_BEGIN_DECLS
 typedef struct _CgRtcPeer CgRtcPeer;
 
 typedef struct {
-    guint tone_hz;        /* frequency of the published sine, e.g. 440 */
-    guint32 color_rgb;    /* 0xRRGGBB of the published video */
-    gboolean no_video;    /* publish audio only */
+    guint tone_hz;                /* frequency of the published sine, e.g. 440 */
+    guint32 color_rgb;            /* 0xRRGGBB of the published video */
+    gboolean no_video;            /* publish audio only */
     gboolean corrupt_fingerprint; /* publish an SDP whose a=fingerprint does not match */
     /* Published video: 0 = the defaults (320x240 at 15 fps, a key frame every
      * 30 frames). A long keyframe_max_dist (e.g. 300) means only key frame
@@ -48,6 +48,10 @@ typedef struct {
      * it, lost packets are only skipped. */
     gboolean repair_loss;
     guint jitter_latency_ms;
+    /* A lying receiver: every sub connection puts a REMB of this many bits/s
+     * in each RTCP packet it sends (0: none, as webrtcbin sends none). */
+    guint lie_remb_bps;
+    gboolean hold_answers; /* start holding answers (cg_rtc_peer_hold_answers) */
 } CgRtcPeerOptions;
 
 typedef struct {
@@ -131,6 +135,18 @@ guint cg_rtc_peer_keyframe_requests(CgRtcPeer *peer);
  * @max_bps (nullable) the highest bitrate in bits/s any of them asked for. */
 guint cg_rtc_peer_rembs(CgRtcPeer *peer, guint *max_bps);
 void cg_rtc_peer_reset_rembs(CgRtcPeer *peer);
+/* The lowest bitrate (bits/s) those REMB asked for; 0 if none. */
+guint cg_rtc_peer_remb_min(CgRtcPeer *peer);
+/* A slow answerer: while held, answers on sub-N connections are kept instead
+ * of sent (the connection is left in stable state locally); releasing
+ * (@hold FALSE) sends them, in order. The number kept now. */
+void cg_rtc_peer_hold_answers(CgRtcPeer *peer, gboolean hold);
+guint cg_rtc_peer_held_answers(CgRtcPeer *peer);
+/* Offers received for the connection carrying @label that had a screen
+ * share m-line (a=content:slides). */
+guint cg_rtc_peer_screen_offers(CgRtcPeer *peer, const char *label);
+/* Offers this peer sent on "pub" so far (the first, restarts, shares). */
+guint cg_rtc_peer_offers_sent(CgRtcPeer *peer);
 /* Monotonic time the sub connection carrying @label reached "connected"; 0 if
  * not (yet). */
 gint64 cg_rtc_peer_connected_time(CgRtcPeer *peer, const char *label);

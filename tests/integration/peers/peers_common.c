@@ -2,13 +2,32 @@
 #include "peers_common.h"
 
 #include <sqlite3.h>
+#include <sys/socket.h>
 #include <string.h>
 
+static void set_rcvbuf(GSocketClient *client, GSocketClientEvent event,
+                       GSocketConnectable *connectable, GIOStream *connection, gpointer data)
+{
+    (void)client;
+    (void)connectable;
+    if (event != G_SOCKET_CLIENT_CONNECTING)
+        return;
+    GSocket *socket = g_socket_connection_get_socket(G_SOCKET_CONNECTION(connection));
+    g_assert_true(g_socket_set_option(socket, SOL_SOCKET, SO_RCVBUF, GPOINTER_TO_INT(data), NULL));
+}
+
 PtRaw *pt_raw_connect(CgTestDaemon *daemon)
+{
+    return pt_raw_connect_rcvbuf(daemon, 0);
+}
+
+PtRaw *pt_raw_connect_rcvbuf(CgTestDaemon *daemon, int rcvbuf)
 {
     PtRaw *raw = g_new0(PtRaw, 1);
     g_autoptr(GError) error = NULL;
     raw->client = cg_test_tls_client_new(cg_test_daemon_certificate(daemon));
+    if (rcvbuf > 0)
+        g_signal_connect(raw->client, "event", G_CALLBACK(set_rcvbuf), GINT_TO_POINTER(rcvbuf));
     GSocketConnection *conn = g_socket_client_connect_to_host(
         raw->client, "127.0.0.1", cg_test_daemon_port(daemon), NULL, &error);
     g_assert_no_error(error);

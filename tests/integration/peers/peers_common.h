@@ -20,6 +20,10 @@ typedef struct {
 
 /* (transfer full) a TLS connection to the daemon (10 s I/O timeout). */
 PtRaw *pt_raw_connect(CgTestDaemon *daemon);
+/* The same with a receive buffer of @rcvbuf bytes (set before connecting):
+ * a reader that stops reading then holds little in the kernel, so the
+ * daemon's own buffering shows at once. */
+PtRaw *pt_raw_connect_rcvbuf(CgTestDaemon *daemon, int rcvbuf);
 void pt_raw_free(PtRaw *raw);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(PtRaw, pt_raw_free)
 

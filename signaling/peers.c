@@ -13,6 +13,7 @@
 #include "jwt.h"
 #include "rate_limit.h"
 #include "resume.h"
+#include "ws_guard.h"
 
 json_t *cg_participant_json(const CgPeerInfo *info)
 {
@@ -399,6 +400,12 @@ static void handle_message(CgPeer *peer, const guint8 *data, gsize len)
 static int on_receive(CgPeer *peer, const void *in, size_t len)
 {
     struct lws *wsi = peer->wsi;
+    if (cg_ws_guard_saw_unmasked(wsi)) { /* RFC 6455 §5.1: not processed, closed */
+        cg_peer_log_refusal(peer, "unmasked_frame", "a client frame was not masked",
+                            LWS_CLOSE_STATUS_PROTOCOL_ERR);
+        lws_close_reason(wsi, LWS_CLOSE_STATUS_PROTOCOL_ERR, (guint8 *)"unmasked_frame", 14);
+        return -1;
+    }
     if (peer->closing)
         return 0;
     if (lws_is_first_fragment(wsi) && peer->rx->len == 0)
@@ -496,6 +503,7 @@ static void on_established(CgSignaling *s, struct lws *wsi, CgConnData *conn)
     g_queue_init(&peer->outbox);
     lws_get_peer_simple(wsi, peer->remote, sizeof peer->remote);
     peer->join_timeout_id = g_timeout_add_seconds(CG_JOIN_TIMEOUT_S, join_timed_out, peer);
+    cg_ws_guard_register(wsi);
     conn->peer = peer;
     g_hash_table_insert(s->peers, &peer->id, peer);
 }
@@ -503,6 +511,8 @@ static void on_established(CgSignaling *s, struct lws *wsi, CgConnData *conn)
 int cg_peers_callback(CgSignaling *s, struct lws *wsi, CgConnData *conn,
                       enum lws_callback_reasons reason, void *in, size_t len)
 {
+    if (reason == LWS_CALLBACK_CLOSED)
+        cg_ws_guard_unregister(wsi);
     if (!conn)
         return 0;
     switch (reason) {

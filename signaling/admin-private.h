@@ -18,6 +18,7 @@
 #include "protocol.h"
 #include "rate_limit.h"
 #include "recurrence.h"
+#include "refusal_tally.h"
 #include "roles.h"
 
 #define SPECIALTY_MAX 64
@@ -38,6 +39,9 @@ struct _CgAdminApi {
     CgAdminLive live;
     gpointer live_user;
     CgRateLimit *auth_failures;
+    /* issue 9 findings 1, 5: refusals audited or logged in aggregate */
+    CgRefusalTally *refused;
+    CgRefusalTally *logged;
 };
 
 /* One request on its way through a route. */

@@ -51,16 +51,29 @@ CgAdminApi *cg_admin_api_new(const CgConfig *config, CgStore *store, const CgAdm
                              gpointer live_user);
 void cg_admin_api_free(CgAdminApi *api);
 
-/* Routes, errors and audit actions: docs/api.md. Requests from an address
- * over the failed-authentication limit (config auth.max_auth_failures per
- * auth.auth_failure_window_s) get 429 too_many_failures with retry_after_s
- * set, before the key is looked at; a request with no valid key counts as a
- * failure and gets 401. Every call, refused or not, is one audit record.
- * @tenant is NULL when the request carried no valid API key. @path may carry
- * a query string. @remote is the client address (for the audit log). @now in
- * seconds. */
+/* Routes, errors and audit actions: docs/api.md. A request with a valid
+ * key (@tenant not NULL) is served whatever others at its address did. One
+ * without gets 401 and counts as a failure; past the limit (config
+ * auth.max_auth_failures per auth.auth_failure_window_s, per address as
+ * rate_limit.h groups them) it gets 429 too_many_failures with retry_after_s
+ * set. Every call is one audit record, except refusals past the limit:
+ * cg_admin_api_note_refusal() aggregates those. @path may carry a query
+ * string. @remote is the client address (for the audit log). @now in seconds. */
 void cg_admin_api_handle(CgAdminApi *api, const CgTenant *tenant, const char *method,
                          const char *path, const char *body, gsize body_len,
                          const char *remote, gint64 now, CgHttpResponse *out);
+
+/* Refusals past the failed-authentication limit, from the admin API or the
+ * join path (issue 9 finding 5): TRUE for the first of @remote's window,
+ * which the caller audits itself; the others are counted and written as one
+ * "auth_refused" record per address and window when the window ends. */
+gboolean cg_admin_api_note_refusal(CgAdminApi *api, const char *remote, gint64 now);
+/* Endpoint refusals to log (issue 9 finding 1): TRUE for the first
+ * CG_REFUSAL_LOG_LINES of @remote's CG_REFUSAL_LOG_WINDOW_S window, which the
+ * caller logs; the rest are counted into one warning per address and window.
+ * Kept here because this object lives as long as the server, and the store. */
+#define CG_REFUSAL_LOG_LINES 10
+#define CG_REFUSAL_LOG_WINDOW_S 60
+gboolean cg_admin_api_note_logged_refusal(CgAdminApi *api, const char *remote, gint64 now);
 
 G_END_DECLS

@@ -1,12 +1,10 @@
 /* peers.c — endpoint WebSockets: receive (bounded), the join path (token,
  * tenant, consult rules), dispatch of client messages, and an ordered outbox
- * per peer. What happens to a consult once peers are in it (waiting room,
- * specialist controls, end) is lifecycle.c's.
+ * per peer (bounded: peer_io.c). What happens to a consult once peers are in
+ * it (waiting room, specialist controls, end) is lifecycle.c's.
  *
- * A peer closes by queuing its last messages and a close status; the close
- * frame goes out once the outbox is drained. A joined peer whose socket
- * drops keeps its seat for a while (seats.c); a join with its resume id
- * takes it back. */
+ * A joined peer whose socket drops keeps its seat for a while (seats.c); a
+ * join with its resume id takes it back. */
 #include "server-private.h"
 
 #include <jansson.h>
@@ -15,92 +13,7 @@
 #include "jwt.h"
 #include "rate_limit.h"
 #include "resume.h"
-
-/* How each protocol error ends: status 0 keeps the socket open. */
-static const struct {
-    const char *code;
-    enum lws_close_status status;
-} error_endings[] = {
-    {"malformed_message", 0},
-    {"unknown_type", 0},
-    {"not_joined", 0},
-    {"not_admitted", 0},
-    {"already_joined", 0},
-    {"unknown_pc", 0},
-    {"bad_sdp", 0},
-    {"dtls_required", 0},
-    {"not_allowed", 0},
-    {"unknown_participant", 0},
-    {"message_too_big", LWS_CLOSE_STATUS_MESSAGE_TOO_LARGE},
-    {"bad_token", LWS_CLOSE_STATUS_POLICY_VIOLATION},
-    {"token_expired", LWS_CLOSE_STATUS_POLICY_VIOLATION},
-    {"token_not_yet_valid", LWS_CLOSE_STATUS_POLICY_VIOLATION},
-    {"consult_not_found", LWS_CLOSE_STATUS_POLICY_VIOLATION},
-    {"consult_not_open_yet", LWS_CLOSE_STATUS_POLICY_VIOLATION},
-    {"consult_ended", LWS_CLOSE_STATUS_POLICY_VIOLATION},
-    {"consult_cancelled", LWS_CLOSE_STATUS_POLICY_VIOLATION},
-    {"role_not_allowed", LWS_CLOSE_STATUS_POLICY_VIOLATION},
-    {"participant_removed", LWS_CLOSE_STATUS_POLICY_VIOLATION},
-    {"declined", LWS_CLOSE_STATUS_POLICY_VIOLATION},
-    {"consult_full", LWS_CLOSE_STATUS_POLICY_VIOLATION},
-    {"session_replaced", LWS_CLOSE_STATUS_POLICY_VIOLATION},
-    {"resume_refused", LWS_CLOSE_STATUS_POLICY_VIOLATION},
-    {"too_many_failures", LWS_CLOSE_STATUS_POLICY_VIOLATION},
-    {"join_timeout", LWS_CLOSE_STATUS_POLICY_VIOLATION},
-    {"dtls_fingerprint_mismatch", LWS_CLOSE_STATUS_POLICY_VIOLATION},
-    {"media_failed", LWS_CLOSE_STATUS_UNEXPECTED_CONDITION},
-    {"internal", LWS_CLOSE_STATUS_UNEXPECTED_CONDITION},
-};
-
-static enum lws_close_status ending_of(const char *code)
-{
-    for (gsize i = 0; i < G_N_ELEMENTS(error_endings); i++)
-        if (g_str_equal(code, error_endings[i].code))
-            return error_endings[i].status;
-    return LWS_CLOSE_STATUS_UNEXPECTED_CONDITION;
-}
-
-void cg_peer_send(CgPeer *peer, char *json)
-{
-    if (peer->closing || !json) {
-        g_free(json);
-        return;
-    }
-    if (!peer->wsi)
-        return cg_seat_queue(peer, json);
-    g_queue_push_tail(&peer->outbox, json);
-    lws_callback_on_writable(peer->wsi);
-}
-
-void cg_peer_close(CgPeer *peer, enum lws_close_status status, const char *reason)
-{
-    if (peer->closing)
-        return;
-    if (!peer->wsi)
-        return cg_seat_give_up(peer);
-    peer->closing = TRUE;
-    peer->close_status = status;
-    g_strlcpy(peer->close_reason, reason, sizeof peer->close_reason);
-    lws_callback_on_writable(peer->wsi);
-}
-
-static void log_refusal(CgPeer *peer, const char *code, const char *message,
-                        enum lws_close_status status)
-{
-    g_log_structured(G_LOG_DOMAIN, status ? G_LOG_LEVEL_WARNING : G_LOG_LEVEL_INFO, "REMOTE",
-                     peer->remote, "CODE", code, "MESSAGE",
-                     "%s[peer|%" G_GUINT64_FORMAT "] refused (%s): %s",
-                     peer->info.log_tag ? peer->info.log_tag : "", peer->id, code, message);
-}
-
-void cg_peer_error(CgPeer *peer, const char *code, const char *message)
-{
-    enum lws_close_status status = ending_of(code);
-    log_refusal(peer, code, message, status);
-    cg_peer_send(peer, cg_protocol_error_message(code, message));
-    if (status)
-        cg_peer_close(peer, status, code);
-}
+#include "ws_guard.h"
 
 json_t *cg_participant_json(const CgPeerInfo *info)
 {
@@ -125,8 +38,8 @@ static void handle_media_state(CgPeer *peer, const CgClientMessage *msg)
     peer->audio_off = !msg->audio;
     peer->video_off = !msg->video;
     cg_peer_broadcast(peer, json_pack("{s:s, s:s, s:b, s:b}", "type", "participant_media_state",
-                                      "participant", peer->info.participant_id, "audio",
-                                      msg->audio, "video", msg->video));
+                                      "participant", peer->info.participant_id, "audio", msg->audio,
+                                      "video", msg->video));
 }
 
 gboolean cg_peer_in_consult(const CgPeer *peer, const char *consult_id)
@@ -159,7 +72,8 @@ CgPeer *cg_peers_find(CgSignaling *s, const char *consult_id, const char *partic
     g_hash_table_iter_init(&it, s->peers);
     while (g_hash_table_iter_next(&it, NULL, &value)) {
         CgPeer *p = value;
-        if (cg_peer_in_consult(p, consult_id) && g_str_equal(p->info.participant_id, participant_id))
+        if (cg_peer_in_consult(p, consult_id) &&
+            g_str_equal(p->info.participant_id, participant_id))
             return p;
     }
     return NULL;
@@ -292,9 +206,9 @@ static const char *authorise_join(CgSignaling *s, const char *token, JoinAttempt
         return refuse(a, "consult_not_found",
                       g_strdup("this consult does not exist or you are not invited to it"));
     if (!g_str_equal(a->participant.role, a->claims.role))
-        return refuse(a, "role_not_allowed",
-                      g_strdup_printf("the role '%s' is not yours in this consult",
-                                      a->claims.role));
+        return refuse(
+            a, "role_not_allowed",
+            g_strdup_printf("the role '%s' is not yours in this consult", a->claims.role));
     CgJoinDecision d = cg_consult_join_decision(&a->consult, &a->participant, &s->window, now);
     if (d.verdict == CG_JOIN_REFUSE && g_str_equal(d.code, "consult_not_open_yet"))
         return refuse_not_open(s, a, d.opens_at);
@@ -329,9 +243,9 @@ static void refuse_join(CgPeer *peer, JoinAttempt *a, const char *action)
         cg_peers_note_auth_failure(s, peer->remote);
     if (!a->opens_at)
         return cg_peer_error(peer, a->code, a->message);
-    log_refusal(peer, a->code, a->message, ending_of(a->code));
+    cg_peer_log_refusal(peer, a->code, a->message, cg_peer_error_ending(a->code));
     cg_peer_send(peer, cg_protocol_error_opens(a->code, a->message, a->opens_at));
-    cg_peer_close(peer, ending_of(a->code), a->code);
+    cg_peer_close(peer, cg_peer_error_ending(a->code), a->code);
 }
 
 static void take_identity(CgPeer *peer, JoinAttempt *a)
@@ -398,28 +312,41 @@ static void admit_or_wait(CgPeer *peer, JoinAttempt *a)
         cg_lifecycle_admit(peer, &a->consult);
 }
 
+/* The address is over its failed-join limit and this token is no valid
+ * credential: too_many_failures, audited once per address and window (the
+ * rest in one aggregate record, admin_api.h). */
+static void refuse_over_limit(CgPeer *peer, const char *action)
+{
+    CgSignaling *s = peer->s;
+    if (cg_admin_api_note_refusal(s->admin, peer->remote, g_get_real_time() / G_USEC_PER_SEC))
+        cg_lifecycle_audit(s, peer->remote, NULL, NULL, NULL, NULL, action, "too_many_failures");
+    cg_peer_error(peer, "too_many_failures",
+                  "too many failed joins from this address; try again later");
+}
+
+/* The token is checked before the limit: a valid one is never refused
+ * because others at the same address failed (issue 9 finding 8). */
 static void handle_join(CgPeer *peer, const CgClientMessage *msg)
 {
     CgSignaling *s = peer->s;
     const char *action = msg->resume ? "resume" : "join";
     if (peer->joined || peer->waiting)
         return cg_peer_error(peer, "already_joined", "this connection has joined already");
-    if (cg_peers_over_failure_limit(s, peer->remote)) {
-        cg_lifecycle_audit(s, peer->remote, NULL, NULL, NULL, NULL, action, "too_many_failures");
-        return cg_peer_error(peer, "too_many_failures",
-                             "too many failed joins from this address; try again later");
-    }
+    gboolean over_limit = cg_peers_over_failure_limit(s, peer->remote);
     JoinAttempt a = {0};
-    if (!authorise_join(s, msg->token, &a)) {
-        if (msg->resume)
+    const char *code = authorise_join(s, msg->token, &a);
+    if (code && over_limit && is_auth_failure(code))
+        refuse_over_limit(peer, action);
+    else {
+        if (!code && msg->resume)
             resume_seat(peer, &a, msg->resume);
-        else
+        else if (!code)
             make_room(peer, &a);
+        if (a.code)
+            refuse_join(peer, &a, action);
+        else if (!msg->resume)
+            admit_or_wait(peer, &a);
     }
-    if (a.code)
-        refuse_join(peer, &a, action);
-    else if (!msg->resume)
-        admit_or_wait(peer, &a);
     join_attempt_clear(&a);
 }
 
@@ -453,16 +380,15 @@ static void handle_message(CgPeer *peer, const guint8 *data, gsize len)
     else if (msg.type == CG_CLIENT_RECEIVE) {
         if (s->events.peer_receive_video)
             s->events.peer_receive_video(s->user, peer->id, msg.video);
-    }
-    else if (is_control(msg.type)) {
+    } else if (is_control(msg.type)) {
         if (cg_role_may_moderate(peer->info.role))
             cg_lifecycle_control(peer, &msg);
         else
             cg_peer_error(peer, "not_allowed", "only a specialist may do that");
     } else if (msg.type == CG_CLIENT_OFFER || msg.type == CG_CLIENT_ANSWER)
         ok = s->events.peer_description(s->user, peer->id, msg.pc,
-                                        msg.type == CG_CLIENT_OFFER ? "offer" : "answer",
-                                        msg.sdp, &error);
+                                        msg.type == CG_CLIENT_OFFER ? "offer" : "answer", msg.sdp,
+                                        &error);
     else if (msg.type == CG_CLIENT_CANDIDATE)
         ok = s->events.peer_candidate(s->user, peer->id, msg.pc, msg.mline_index, msg.candidate,
                                       &error);
@@ -474,6 +400,12 @@ static void handle_message(CgPeer *peer, const guint8 *data, gsize len)
 static int on_receive(CgPeer *peer, const void *in, size_t len)
 {
     struct lws *wsi = peer->wsi;
+    if (cg_ws_guard_saw_unmasked(wsi)) { /* RFC 6455 §5.1: not processed, closed */
+        cg_peer_log_refusal(peer, "unmasked_frame", "a client frame was not masked",
+                            LWS_CLOSE_STATUS_PROTOCOL_ERR);
+        lws_close_reason(wsi, LWS_CLOSE_STATUS_PROTOCOL_ERR, (guint8 *)"unmasked_frame", 14);
+        return -1;
+    }
     if (peer->closing)
         return 0;
     if (lws_is_first_fragment(wsi) && peer->rx->len == 0)
@@ -497,28 +429,6 @@ static int on_receive(CgPeer *peer, const void *in, size_t len)
     return 0;
 }
 
-static int on_writeable(CgPeer *peer)
-{
-    char *json = g_queue_pop_head(&peer->outbox);
-    if (json) {
-        gsize len = strlen(json);
-        g_autofree guint8 *buf = g_malloc(LWS_PRE + len);
-        memcpy(buf + LWS_PRE, json, len);
-        g_free(json);
-        if (lws_write(peer->wsi, buf + LWS_PRE, len, LWS_WRITE_TEXT) < (int)len)
-            return -1;
-        if (!g_queue_is_empty(&peer->outbox) || peer->closing)
-            lws_callback_on_writable(peer->wsi);
-        return 0;
-    }
-    if (peer->closing) {
-        lws_close_reason(peer->wsi, peer->close_status, (guint8 *)peer->close_reason,
-                         strlen(peer->close_reason));
-        return -1;
-    }
-    return 0;
-}
-
 void cg_peer_depart(CgPeer *peer, const char *reason)
 {
     CgSignaling *s = peer->s;
@@ -526,9 +436,9 @@ void cg_peer_depart(CgPeer *peer, const char *reason)
     peer->closing = TRUE; /* no more sends to it; no longer present for anyone */
     if (peer->joined) {
         g_info("%s left (%s)", peer->info.log_tag, reason);
-        cg_peer_broadcast(peer, json_pack("{s:s, s:s, s:s}", "type", "participant_left",
-                                          "participant", peer->info.participant_id, "reason",
-                                          reason));
+        cg_peer_broadcast(peer,
+                          json_pack("{s:s, s:s, s:s}", "type", "participant_left", "participant",
+                                    peer->info.participant_id, "reason", reason));
         s->events.peer_left(s->user, peer->id);
     }
     if (was_in)
@@ -539,6 +449,11 @@ void cg_peer_depart(CgPeer *peer, const char *reason)
 
 static void on_closed(CgSignaling *s, CgPeer *peer)
 {
+    if (!peer->closing && !g_queue_is_empty(&peer->outbox))
+        g_log_structured(G_LOG_DOMAIN, G_LOG_LEVEL_INFO, "REMOTE", peer->remote, "MESSAGE",
+                         "%s[peer|%" G_GUINT64_FORMAT "] socket closed with %u messages unsent",
+                         peer->info.log_tag ? peer->info.log_tag : "", peer->id,
+                         g_queue_get_length(&peer->outbox));
     if (cg_seat_hold(peer))
         return; /* it may come back; seats.c gives the seat up otherwise */
     cg_peer_depart(peer, peer->left_reason ? peer->left_reason : "disconnected");
@@ -588,6 +503,7 @@ static void on_established(CgSignaling *s, struct lws *wsi, CgConnData *conn)
     g_queue_init(&peer->outbox);
     lws_get_peer_simple(wsi, peer->remote, sizeof peer->remote);
     peer->join_timeout_id = g_timeout_add_seconds(CG_JOIN_TIMEOUT_S, join_timed_out, peer);
+    cg_ws_guard_register(wsi);
     conn->peer = peer;
     g_hash_table_insert(s->peers, &peer->id, peer);
 }
@@ -595,6 +511,8 @@ static void on_established(CgSignaling *s, struct lws *wsi, CgConnData *conn)
 int cg_peers_callback(CgSignaling *s, struct lws *wsi, CgConnData *conn,
                       enum lws_callback_reasons reason, void *in, size_t len)
 {
+    if (reason == LWS_CALLBACK_CLOSED)
+        cg_ws_guard_unregister(wsi);
     if (!conn)
         return 0;
     switch (reason) {
@@ -606,7 +524,7 @@ int cg_peers_callback(CgSignaling *s, struct lws *wsi, CgConnData *conn,
     case LWS_CALLBACK_RECEIVE:
         return conn->peer ? on_receive(conn->peer, in, len) : -1;
     case LWS_CALLBACK_SERVER_WRITEABLE:
-        return conn->peer ? on_writeable(conn->peer) : -1;
+        return conn->peer ? cg_peer_on_writeable(conn->peer) : -1;
     case LWS_CALLBACK_CLOSED:
         if (conn->peer)
             on_closed(s, g_steal_pointer(&conn->peer));
@@ -681,20 +599,7 @@ void cg_signaling_fail_peer(CgSignaling *s, CgPeerId id, const GError *error)
     if (error && error->domain == CG_PEER_ERROR && error->code >= 0 &&
         (gsize)error->code < G_N_ELEMENTS(codes))
         code = codes[error->code];
-    if (ending_of(code) && !peer->left_reason)
+    if (cg_peer_error_ending(code) && !peer->left_reason)
         peer->left_reason = g_str_equal(code, "internal") ? "disconnected" : "media_failed";
     cg_peer_error(peer, code, error ? error->message : "internal error");
-}
-
-/* ---- failed-authentication rate limit ------------------------------------- */
-
-gboolean cg_peers_over_failure_limit(CgSignaling *s, const char *remote)
-{
-    return !cg_rate_limit_allowed(s->join_failures, remote, g_get_real_time() / G_USEC_PER_SEC,
-                                  NULL);
-}
-
-void cg_peers_note_auth_failure(CgSignaling *s, const char *remote)
-{
-    cg_rate_limit_fail(s->join_failures, remote, g_get_real_time() / G_USEC_PER_SEC);
 }

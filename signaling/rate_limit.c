@@ -1,6 +1,9 @@
 /* rate_limit.c — fixed-window failure counts per address, in a bounded table. */
 #include "rate_limit.h"
 
+#include <arpa/inet.h>
+#include <string.h>
+
 typedef struct {
     gint64 window_start;
     guint failures;
@@ -29,6 +32,29 @@ void cg_rate_limit_free(CgRateLimit *rl)
     g_free(rl);
 }
 
+const char *cg_rate_limit_key(const char *address, char *out)
+{
+    struct in_addr v4;
+    struct in6_addr v6;
+    if (!address)
+        address = "";
+    if (inet_pton(AF_INET, address, &v4) == 1)
+        return inet_ntop(AF_INET, &v4, out, CG_RATE_LIMIT_KEY_MAX);
+    if (inet_pton(AF_INET6, address, &v6) != 1) {
+        g_strlcpy(out, address, CG_RATE_LIMIT_KEY_MAX);
+        return out;
+    }
+    if (IN6_IS_ADDR_V4MAPPED(&v6)) {
+        memcpy(&v4, v6.s6_addr + 12, 4);
+        return inet_ntop(AF_INET, &v4, out, CG_RATE_LIMIT_KEY_MAX);
+    }
+    memset(v6.s6_addr + 8, 0, 8); /* the interface identifier is the client's to pick */
+    char prefix[INET6_ADDRSTRLEN];
+    inet_ntop(AF_INET6, &v6, prefix, sizeof prefix);
+    g_snprintf(out, CG_RATE_LIMIT_KEY_MAX, "%s/64", prefix);
+    return out;
+}
+
 static gboolean expired(const CgRateLimit *rl, const Entry *e, gint64 now)
 {
     return now >= e->window_start + rl->window_s || now < e->window_start;
@@ -37,7 +63,8 @@ static gboolean expired(const CgRateLimit *rl, const Entry *e, gint64 now)
 gboolean cg_rate_limit_allowed(CgRateLimit *rl, const char *address, gint64 now,
                                gint64 *retry_after_s)
 {
-    const Entry *e = address ? g_hash_table_lookup(rl->entries, address) : NULL;
+    char key[CG_RATE_LIMIT_KEY_MAX];
+    const Entry *e = g_hash_table_lookup(rl->entries, cg_rate_limit_key(address, key));
     if (!e || expired(rl, e, now) || e->failures < rl->max_failures)
         return TRUE;
     if (retry_after_s)
@@ -76,8 +103,8 @@ static void make_room(CgRateLimit *rl, gint64 now)
 
 void cg_rate_limit_fail(CgRateLimit *rl, const char *address, gint64 now)
 {
-    if (!address)
-        address = "";
+    char key[CG_RATE_LIMIT_KEY_MAX];
+    address = cg_rate_limit_key(address, key);
     Entry *e = g_hash_table_lookup(rl->entries, address);
     if (!e) {
         if (g_hash_table_size(rl->entries) >= CG_RATE_LIMIT_MAX_ADDRESSES)

@@ -10,6 +10,11 @@
  *     if (authentication failed)
  *         cg_rate_limit_fail(rl, remote, now);
  *
+ * Addresses are grouped first (cg_rate_limit_key): an IPv4 address counts
+ * alone, an IPv4-mapped IPv6 address (::ffff:a.b.c.d) as that IPv4 address,
+ * any other IPv6 address by its /64 (one customer's allocation: a client
+ * changing its interface identifier stays in the same entry).
+ *
  * An address may fail @max_failures times in a fixed window of @window_s
  * seconds that starts at its first failure; after that every attempt from it
  * is refused until the window ends. A success does not reset the count (a
@@ -29,6 +34,15 @@ G_BEGIN_DECLS
 #define CG_RATE_LIMIT_MAX_ADDRESSES 16384
 
 typedef struct _CgRateLimit CgRateLimit;
+
+/* The longest key cg_rate_limit_key() writes, with its NUL. */
+#define CG_RATE_LIMIT_KEY_MAX 64
+
+/* Writes into @out (CG_RATE_LIMIT_KEY_MAX bytes) the key under which
+ * @address (numeric, as lws reports it; NULL = "") is limited: "a.b.c.d" for
+ * IPv4 and IPv4-mapped IPv6, "PREFIX::/64" for other IPv6, the text itself
+ * (truncated) for anything that is not a numeric address. Returns @out. */
+const char *cg_rate_limit_key(const char *address, char *out);
 
 /* (transfer full) @max_failures >= 1, @window_s >= 1 (config auth.max_auth_failures,
  * auth.auth_failure_window_s). */

@@ -116,7 +116,9 @@ void cg_seat_resume(CgPeer *peer, CgPeer *seat, const CgConsultRecord *consult, 
     cg_lifecycle_audit_peer(seat, "resume", "ok");
     cg_lifecycle_resumed(seat, consult);
     /* After "joined": what was queued while it was away, in order. */
-    for (char *json; (json = g_queue_pop_head(&held));)
+    for (char *json; (json = g_queue_pop_head(&held));) {
+        seat->queued_bytes += strlen(json);
         g_queue_push_tail(&seat->outbox, json);
+    }
     lws_callback_on_writable(seat->wsi);
 }

@@ -28,6 +28,22 @@
  * frame, and the client should hear why. */
 #define CG_JOIN_TIMEOUT_S 9
 
+/* issue 9 finding 1: what one socket may cost (peer_io.c, docs/protocol.md
+ * "Limits per connection"). An open socket's outbox holds at most this many
+ * messages and bytes (a held seat's: resume.h); past either, the socket is
+ * closed (1008 outbox_full). */
+#define CG_PEER_OUTBOX_MAX_MESSAGES 256
+#define CG_PEER_OUTBOX_MAX_BYTES (256 * 1024)
+/* A socket with something to send that takes nothing for this long is
+ * closed: its reader is gone or is not reading. */
+#define CG_PEER_WRITE_STALL_S 20
+/* A closing socket gets this long to take its last messages and close frame. */
+#define CG_PEER_CLOSE_GRACE_S 5
+/* More than this many protocol errors in CG_PEER_ERROR_WINDOW_S: the socket
+ * is closed (1008 too_many_errors) instead of answered again. */
+#define CG_PEER_ERROR_BUDGET 20
+#define CG_PEER_ERROR_WINDOW_S 60
+
 /* Per-connection data lws keeps for us: one pointer to our own object. */
 typedef struct {
     struct _CgHttpRequest *http;
@@ -55,7 +71,10 @@ typedef struct _CgPeer {
     gint64 token_exp;   /* the token's exp: a held seat is not kept past it */
     char *resume_id;    /* set with each "joined": the secret that takes the seat back */
     guint seat_timer;   /* a held seat is given up when it fires */
-    gsize queued_bytes; /* outbox bytes while held (bounded, resume.h) */
+    /* issue 9 finding 1: per-socket bounds (peer_io.c) */
+    gsize queued_bytes;  /* outbox bytes, open or held (both bounded) */
+    guint errors;        /* protocol errors answered in the current window */
+    gint64 errors_since; /* that window's start (s) */
 } CgPeer;
 
 /* A consult with at least one peer joined or waiting. */
@@ -92,6 +111,15 @@ struct _CgSignaling {
 /* http.c */
 int cg_http_callback(CgSignaling *s, struct lws *wsi, CgConnData *conn,
                      enum lws_callback_reasons reason, void *in, size_t len);
+
+/* peer_io.c: a peer's outbox, errors and refusals, within their bounds. */
+/* SERVER_WRITEABLE: the next message, or the close once drained. */
+int cg_peer_on_writeable(CgPeer *peer);
+/* The close status protocol error @code ends with (0: the socket stays open). */
+enum lws_close_status cg_peer_error_ending(const char *code);
+/* A refusal's log line, at most CG_REFUSAL_LOG_LINES per address and window. */
+void cg_peer_log_refusal(CgPeer *peer, const char *code, const char *message,
+                         enum lws_close_status status);
 
 /* peers.c */
 int cg_peers_callback(CgSignaling *s, struct lws *wsi, CgConnData *conn,

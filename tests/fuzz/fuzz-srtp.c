@@ -222,7 +222,8 @@ static void step(Run *r)
     }
     if (op == 5) {
         guint8 raw[256];
-        gsize len = MIN((gsize)take(r, 1), (gsize)(r->end - r->in));
+        gsize want = take(r, 1); /* not inside MIN(): it would be read twice */
+        gsize len = MIN(want, (gsize)(r->end - r->in));
         memcpy(raw, r->in, len);
         r->in += len;
         for (guint pair = 0; pair < 2; pair++)

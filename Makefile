@@ -48,14 +48,15 @@ bench: deps-build $(BUILD)/CMakeCache.txt
 # $(BUILD_FUZZ)/crashes/. FUZZ_TARGETS picks some; not part of `make check`.
 BUILD_FUZZ ?= build-fuzz
 FUZZ_SECONDS ?= 60
-FUZZ_TARGETS ?= protocol admin jwt sdp rtp srtp config
+FUZZ_TARGETS ?= protocol admin jwt sdp candidate rtp srtp config
 FUZZ_FLAGS = -fsanitize=fuzzer-no-link,address,undefined -fno-omit-frame-pointer
-# -max_len per target: a protocol message, an admin body, a token, an SDP, a
-# datagram, an SRTP program, a config file.
+# -max_len per target: a protocol message, an admin body, a token, an SDP,
+# candidate lines, a datagram, an SRTP program, a config file.
 fuzz_max_len_protocol = 16384
 fuzz_max_len_admin = 8192
 fuzz_max_len_jwt = 4096
 fuzz_max_len_sdp = 16384
+fuzz_max_len_candidate = 2048
 fuzz_max_len_rtp = 1500
 fuzz_max_len_srtp = 2048
 fuzz_max_len_config = 8192

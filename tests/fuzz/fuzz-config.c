@@ -12,7 +12,7 @@
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-    g_log_set_always_fatal(G_LOG_LEVEL_CRITICAL); /* a failed g_return_if_fail is a bug */
+    cg_fuzz_abort_on_critical();
     /* libconfig reads a NUL-terminated string: an embedded NUL ends it. */
     char *text = g_malloc0(size + 1);
     if (size)

@@ -126,7 +126,7 @@ static void check_lean(const char *data, gsize size)
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-    g_log_set_always_fatal(G_LOG_LEVEL_CRITICAL); /* a failed g_return_if_fail is a bug */
+    cg_fuzz_abort_on_critical();
     check_policy((const char *)data, size);
     check_candidates((const char *)data, size);
     check_lean((const char *)data, size);

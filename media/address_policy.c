@@ -109,7 +109,7 @@ static guint embedded_ipv4(GInetAddress *a, GInetAddress *out[2])
     static const guint8 nat64[12] = {0, 0x64, 0xff, 0x9b};
     if ((all_zero(b, 10) && b[10] == 0xff && b[11] == 0xff) ||
         (all_zero(b, 8) && b[8] == 0xff && b[9] == 0xff && b[10] == 0 && b[11] == 0) ||
-        (all_zero(b, 15) && b[15] <= 1 ? FALSE : all_zero(b, 12)) || /* not :: or ::1 */
+        (all_zero(b, 12) && !(all_zero(b, 15) && b[15] <= 1)) || /* ::a.b.c.d, not :: or ::1 */
         memcmp(b, nat64, 12) == 0) {
         out[0] = ipv4_at(b + 12, FALSE);
         return 1;

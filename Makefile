@@ -4,7 +4,7 @@ BUILD ?= build
 BUILD_ASAN ?= build-asan
 JOBS ?= 2
 
-.PHONY: all deps-build deps-test build demo check check-asan clean bench soak
+.PHONY: all deps-build deps-test build demo check check-asan clean bench soak fuzz
 
 all: build
 
@@ -57,6 +57,41 @@ soak: deps-test
 		CG_TEST_TIMEOUT_SCALE=4 \
 		CG_SOAK_SECONDS=$(SOAK_SECONDS) CG_SOAK_CONSULTS=$(SOAK_CONSULTS) \
 		$(BUILD_ASAN)/tests/integration/soak/test-integration-soak
+
+# libFuzzer targets (docs/fuzzing.md): built with clang in $(BUILD_FUZZ), each
+# run for FUZZ_SECONDS on a scratch copy of its corpus (tests/fuzz/corpus/ is
+# not changed: copy a new reproducer there by hand). Crashes land in
+# $(BUILD_FUZZ)/crashes/. FUZZ_TARGETS picks some; not part of `make check`.
+BUILD_FUZZ ?= build-fuzz
+FUZZ_SECONDS ?= 60
+FUZZ_TARGETS ?= protocol admin jwt sdp candidate rtp srtp config
+FUZZ_FLAGS = -fsanitize=fuzzer-no-link,address,undefined -fno-omit-frame-pointer
+# -max_len per target: a protocol message, an admin body, a token, an SDP,
+# candidate lines, a datagram, an SRTP program, a config file.
+fuzz_max_len_protocol = 16384
+fuzz_max_len_admin = 8192
+fuzz_max_len_jwt = 4096
+fuzz_max_len_sdp = 16384
+fuzz_max_len_candidate = 2048
+fuzz_max_len_rtp = 1500
+fuzz_max_len_srtp = 2048
+fuzz_max_len_config = 8192
+
+# One target: its scratch corpus starts empty and grows from the seeds.
+fuzz_run = rm -rf $(BUILD_FUZZ)/corpus/$(1) && mkdir -p $(BUILD_FUZZ)/corpus/$(1) && \
+	echo "== fuzz-$(1) for $(FUZZ_SECONDS) s" && \
+	UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 \
+	LSAN_OPTIONS=suppressions=$(CURDIR)/tests/lsan.supp:print_suppressions=0 $(BUILD_FUZZ)/tests/fuzz/fuzz-$(1) \
+	-max_total_time=$(FUZZ_SECONDS) -max_len=$(fuzz_max_len_$(1)) -print_final_stats=1 \
+	-artifact_prefix=$(BUILD_FUZZ)/crashes/$(1)- $(BUILD_FUZZ)/corpus/$(1) tests/fuzz/corpus/$(1)
+
+fuzz: deps-build
+	@command -v clang >/dev/null || (apt-get update -qq && apt-get install -y -qq clang >/dev/null)
+	@CC=clang cmake -S . -B $(BUILD_FUZZ) -DCMAKE_BUILD_TYPE=RelWithDebInfo -DCG_FUZZ=ON \
+		-DCG_BROWSER_TESTS=OFF "-DCMAKE_C_FLAGS=$(FUZZ_FLAGS)" >/dev/null
+	@cmake --build $(BUILD_FUZZ) -j$(JOBS) --target $(addprefix fuzz-,$(FUZZ_TARGETS))
+	@mkdir -p $(BUILD_FUZZ)/crashes
+	@$(foreach t,$(FUZZ_TARGETS),$(call fuzz_run,$(t)) && ) true
 
 clean:
 	rm -rf $(BUILD) $(BUILD_ASAN)

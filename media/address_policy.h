@@ -6,7 +6,10 @@
  * inside the hospital or to a cloud metadata service. Loopback, link-local
  * (which includes 169.254.169.254), private (RFC 1918, fc00::/7), shared
  * (100.64.0.0/10), unspecified, multicast and other reserved addresses are
- * refused unless they fall inside one of the configured networks.
+ * refused unless they fall inside one of the configured networks. An IPv6
+ * address that embeds an IPv4 one (mapped, compatible, SIIT, NAT64 64:ff9b::/96,
+ * 6to4, Teredo) is judged as that IPv4 address too, since packets sent to it
+ * reach that IPv4 host; local-use NAT64 (64:ff9b:1::/48) is refused.
  *
  * Pure; any thread.
  */

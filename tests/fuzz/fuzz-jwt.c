@@ -80,6 +80,7 @@ static void verify(const char *token)
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
+    cg_fuzz_abort_on_critical();
     if (size > 3 * FUZZ_MAX_LEN)
         return 0;
     if (size > 0 && data[0] == '{') {

@@ -33,6 +33,7 @@ static void check_round_trip(const CgClientMessage *msg)
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
+    cg_fuzz_abort_on_critical();
     CgClientMessage msg;
     GError *error = NULL;
     if (cg_protocol_parse((const char *)data, size, &msg, &error)) {

@@ -199,6 +199,7 @@ static void check_stats(const guint8 *data, gsize size)
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
+    cg_fuzz_abort_on_critical();
     (void)cg_packet_classify(data, size);
     (void)cg_rtp_vp8_is_keyframe_start(data, size);
     check_rtp(data, size);

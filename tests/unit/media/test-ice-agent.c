@@ -341,6 +341,19 @@ static void test_remote_candidate_refusals(void)
                    CG_ICE_ERROR_REFUSED, "private");
     expect_refused(agent, "candidate:1 1 UDP 2122252543 0a1b2c3d-1111.local 5000 typ host",
                    CG_ICE_ERROR_REFUSED, "not an IP address");
+    /* IPv6 forms that reach an IPv4 host are judged as that host (finding 7). */
+    expect_refused(agent, "candidate:1 1 UDP 2122252543 ::ffff:10.0.0.1 5000 typ host",
+                   CG_ICE_ERROR_REFUSED, "private");
+    expect_refused(agent, "candidate:1 1 UDP 2122252543 ::10.0.0.1 5000 typ host",
+                   CG_ICE_ERROR_REFUSED, "private");
+    expect_refused(agent,
+                   "candidate:1 1 TCP 1518280447 64:ff9b::a9fe:a9fe 80 typ host tcptype passive",
+                   CG_ICE_ERROR_REFUSED, "link-local");
+    expect_refused(agent, "candidate:1 1 UDP 2122252543 2002:c0a8:101::1 5000 typ host",
+                   CG_ICE_ERROR_REFUSED, "private");
+    expect_refused(
+        agent, "candidate:1 1 UDP 2122252543 2001:0:4136:e378:8000:63bf:f5ff:fffe 5000 typ host",
+        CG_ICE_ERROR_REFUSED, "private");
 
     expect_refused(agent, NULL, CG_ICE_ERROR_MALFORMED, NULL);
     expect_refused(agent, "", CG_ICE_ERROR_MALFORMED, NULL);

@@ -452,11 +452,42 @@ static gboolean fields_are_numbers(const char *value)
            g_ascii_string_to_unsigned(f[5], 10, 0, 65535, NULL, NULL) && !strcmp(f[6], "typ");
 }
 
+/* libnice 0.1.21 reads "KEY VALUE" pairs after the first eight fields
+ * without checking them: an empty token (two spaces) shifts the pairs, and a
+ * TCP candidate without "tcptype" reaches g_ascii_strcasecmp(NULL) (a
+ * g_critical, found by fuzz-candidate). So: no empty token, and a TCP line
+ * carries exactly one tcptype of active, passive or so. */
+static gboolean extension_fields_ok(const char *value)
+{
+    g_auto(GStrv) tok = g_strsplit(value, " ", -1);
+    guint n = g_strv_length(tok), tcptypes = 0;
+    for (guint i = 0; i < n; i++)
+        if (!tok[i][0])
+            return FALSE;
+    if (n < 3 || g_ascii_strcasecmp(tok[2], "tcp") != 0)
+        return TRUE;
+    for (guint i = 8; i + 1 < n; i += 2) {
+        if (g_ascii_strcasecmp(tok[i], "tcptype") != 0)
+            continue;
+        if (g_ascii_strcasecmp(tok[i + 1], "active") != 0 &&
+            g_ascii_strcasecmp(tok[i + 1], "passive") != 0 &&
+            g_ascii_strcasecmp(tok[i + 1], "so") != 0)
+            return FALSE;
+        tcptypes++;
+    }
+    return tcptypes == 1;
+}
+
 /* Parses the trimmed a=candidate value @value; NULL + @error if unusable. */
 static NiceCandidate *parse_candidate(CgIceAgent *self, const char *value, GError **error)
 {
     if (!fields_are_numbers(value)) {
         refuse(error, CG_ICE_ERROR_MALFORMED, "bad field");
+        return NULL;
+    }
+    if (!extension_fields_ok(value)) {
+        refuse(error, CG_ICE_ERROR_MALFORMED,
+               "bad extension fields (empty, or TCP without one tcptype)");
         return NULL;
     }
     g_autofree char *address = cg_candidate_address(value);

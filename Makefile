@@ -51,7 +51,8 @@ SOAK_CONSULTS ?= 10
 soak: deps-test
 	@cmake -S . -B $(BUILD_ASAN) -DCMAKE_BUILD_TYPE=Debug -DCG_SANITIZE=ON >/dev/null
 	@cmake --build $(BUILD_ASAN) -j$(JOBS) --target consultd test-integration-soak
-	@ASAN_OPTIONS=detect_leaks=1:fast_unwind_on_malloc=0 \
+	@# No quarantine: freed memory comes back, so RSS growth is the daemon's own.
+	@ASAN_OPTIONS=detect_leaks=1:fast_unwind_on_malloc=0:quarantine_size_mb=0:thread_local_quarantine_size_kb=0 \
 		LSAN_OPTIONS=suppressions=$(CURDIR)/tests/lsan.supp:print_suppressions=0 \
 		CG_CONSULTD=$(abspath $(BUILD_ASAN))/daemon/consultd CG_WEB_ROOT=$(CURDIR)/web CG_TEST_QUIET=1 \
 		CG_TEST_TIMEOUT_SCALE=4 \

@@ -15,6 +15,7 @@
 #include <libwebsockets.h>
 
 #include "admin_api.h"
+#include "conn_limits.h"
 #include "consult_rules.h"
 #include "protocol.h"
 #include "rate_limit.h"
@@ -87,6 +88,9 @@ struct _CgSignaling {
     GSourceFunc shutdown_done;
     gpointer shutdown_done_data;
     guint shutdown_timeout_id;
+    /* ---- connection limits (conn_limits.h; server.c owns this block) ---- */
+    CgConnLimits *conn_limits; /* per-address connection and handshake limits */
+    /* ---- end of connection limits ---- */
 };
 
 /* http.c */

@@ -20,9 +20,9 @@ typedef struct {
 } Case;
 
 static const Case cases[] = {
-    {"missing-file", "GET /metrics HTTP/1.1\r\nHost: x\r\n\r\n", FALSE, 404},
+    {"missing-file", "GET /no-such-page HTTP/1.1\r\nHost: x\r\n\r\n", FALSE, 404},
     {"missing-static", "GET /nope.js HTTP/1.1\r\nHost: x\r\n\r\n", FALSE, 404},
-    {"head-missing", "HEAD /metrics HTTP/1.1\r\nHost: x\r\n\r\n", TRUE, 404},
+    {"head-missing", "HEAD /no-such-page HTTP/1.1\r\nHost: x\r\n\r\n", TRUE, 404},
     {"head-index", "HEAD / HTTP/1.1\r\nHost: x\r\n\r\n", TRUE, 200},
     {"method", "DELETE /index.html HTTP/1.1\r\nHost: x\r\n\r\n", FALSE, 405},
     {"post-static", "POST /index.html HTTP/1.1\r\nHost: x\r\nContent-Length: 0\r\n\r\n", FALSE,

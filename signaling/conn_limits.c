@@ -7,6 +7,7 @@
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <string.h>
+#include <sys/ioctl.h>
 
 #define SWEEP_INTERVAL_S 1
 #define LOG_INTERVAL_US (10 * G_USEC_PER_SEC)
@@ -70,6 +71,16 @@ static void log_refusals(CgConnLimits *l)
     }
 }
 
+/* Bytes the kernel holds that lws has not read yet: the client did send; it
+ * is this loop that was late (a stall of the main thread must not cost
+ * clients their connection). A dripping attacker's bytes are read at once. */
+static gboolean has_unread_bytes(struct lws *wsi)
+{
+    int pending = 0;
+    int fd = lws_get_socket_fd(wsi);
+    return fd >= 0 && ioctl(fd, FIONREAD, &pending) == 0 && pending > 0;
+}
+
 static gboolean sweep(gpointer data)
 {
     CgConnLimits *l = data;
@@ -80,7 +91,11 @@ static gboolean sweep(gpointer data)
     g_hash_table_iter_init(&iter, l->connections);
     while (g_hash_table_iter_next(&iter, &wsi, &value)) {
         Connection *c = value;
-        if (c->handshaking && now - c->opened_us >= l->handshake_timeout_us)
+        gint64 age = now - c->opened_us;
+        /* Unread bytes buy time, but not forever (lws may have stopped
+         * reading the socket, e.g. while it waits for a header table). */
+        if (c->handshaking && age >= l->handshake_timeout_us &&
+            (age >= 3 * l->handshake_timeout_us || !has_unread_bytes(wsi)))
             g_ptr_array_add(late, wsi);
     }
     /* Closed now (an async lws timeout set from outside lws's service would

@@ -6,11 +6,14 @@
 
 #include <arpa/inet.h>
 #include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <string.h>
 #include <sys/ioctl.h>
 
 #define SWEEP_INTERVAL_S 1
 #define LOG_INTERVAL_US (10 * G_USEC_PER_SEC)
+/* A handshake that keeps moving is closed at this many handshake timeouts. */
+#define HARD_LIMIT_FACTOR 6
 
 typedef struct {
     guint open;
@@ -71,14 +74,22 @@ static void log_refusals(CgConnLimits *l)
     }
 }
 
-/* Bytes the kernel holds that lws has not read yet: the client did send; it
- * is this loop that was late (a stall of the main thread must not cost
- * clients their connection). A dripping attacker's bytes are read at once. */
-static gboolean has_unread_bytes(struct lws *wsi)
+/* Whether the client is the one being slow: no byte moved on the socket
+ * either way (the kernel's clocks) for @idle_us, and none it sent waits
+ * unread. A busy main thread (a slow handshake under load or sanitizers)
+ * must not cost a client its connection; a silent or dripping client is
+ * closed, the dripping one at the latest at HARD_LIMIT_FACTOR times. */
+static gboolean client_is_idle(struct lws *wsi, gint64 idle_us)
 {
+    struct tcp_info ti;
+    socklen_t len = sizeof ti;
     int pending = 0;
     int fd = lws_get_socket_fd(wsi);
-    return fd >= 0 && ioctl(fd, FIONREAD, &pending) == 0 && pending > 0;
+    if (fd < 0 || getsockopt(fd, IPPROTO_TCP, TCP_INFO, &ti, &len) != 0)
+        return TRUE;
+    if (ioctl(fd, FIONREAD, &pending) == 0 && pending > 0)
+        return FALSE;
+    return (gint64)MIN(ti.tcpi_last_data_recv, ti.tcpi_last_data_sent) * 1000 >= idle_us;
 }
 
 static gboolean sweep(gpointer data)
@@ -92,10 +103,9 @@ static gboolean sweep(gpointer data)
     while (g_hash_table_iter_next(&iter, &wsi, &value)) {
         Connection *c = value;
         gint64 age = now - c->opened_us;
-        /* Unread bytes buy time, but not forever (lws may have stopped
-         * reading the socket, e.g. while it waits for a header table). */
         if (c->handshaking && age >= l->handshake_timeout_us &&
-            (age >= 3 * l->handshake_timeout_us || !has_unread_bytes(wsi)))
+            (age >= HARD_LIMIT_FACTOR * l->handshake_timeout_us ||
+             client_is_idle(wsi, l->handshake_timeout_us)))
             g_ptr_array_add(late, wsi);
     }
     /* Closed now (an async lws timeout set from outside lws's service would

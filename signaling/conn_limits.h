@@ -7,9 +7,10 @@
  *   accepted, but without a complete HTTP request yet (TLS handshake, then
  *   request headers);
  * - a connection still handshaking server.handshake_timeout_s after it was
- *   accepted is closed (half-open TLS, slowloris headers), within 1 s more,
- *   unless bytes it sent wait unread in the kernel (the main thread was
- *   late, not the client): then at 3 x handshake_timeout_s.
+ *   accepted, and idle that long (no byte either way, none unread), is
+ *   closed within 1 s more (half-open TLS, a partial ClientHello, slowloris
+ *   headers); one whose bytes keep moving (a slow handshake on a busy
+ *   server, or a client dripping bytes) at 6 x handshake_timeout_s.
  *
  * A connection over a limit is closed at accept, before any TLS state exists.
  * Refusals are counted and logged as one line per address every 10 s at

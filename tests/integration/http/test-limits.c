@@ -76,6 +76,28 @@ static void test_handshakes(void)
     assert_answered(d, "127.0.0.1", "after the half-open handshakes were closed");
 }
 
+/* A client that drips bytes of a ClientHello is never idle, yet it is closed
+ * at 6 x handshake_timeout_s. */
+static void test_drip(void)
+{
+    g_autoptr(CgTestDaemon) d = start("handshake_timeout_s = 1;");
+    int fd = cg_http_tcp_connect(d, "127.0.0.1");
+    g_assert_cmpint(fd, >=, 0);
+    gint64 opened = g_get_monotonic_time();
+    g_assert_cmpint(write(fd, "\x16\x03\x01\x02\x00", 5), ==, 5);
+    gboolean closed = FALSE;
+    while (!closed && g_get_monotonic_time() - opened < 9 * G_USEC_PER_SEC) {
+        closed = cg_http_fd_closed_within(fd, 300);
+        if (!closed && write(fd, "\x01", 1) != 1)
+            closed = TRUE;
+    }
+    double s = (g_get_monotonic_time() - opened) / 1e6;
+    g_test_message("dripping handshake closed after %.1f s", s);
+    if (!closed)
+        g_error("a dripping handshake was still open after %.1f s (handshake_timeout_s = 1)", s);
+    close(fd);
+}
+
 /* Established connections: the 7th from one address is refused. */
 static void test_connections(void)
 {
@@ -158,6 +180,7 @@ int main(int argc, char **argv)
 {
     g_test_init(&argc, &argv, NULL);
     g_test_add_func("/http/limits/handshakes", test_handshakes);
+    g_test_add_func("/http/limits/drip", test_drip);
     g_test_add_func("/http/limits/connections", test_connections);
     g_test_add_func("/http/limits/flood", test_flood);
     return g_test_run();

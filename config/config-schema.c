@@ -151,7 +151,7 @@ static const CgConfigKey schema[] = {
     /* ---- per-address connection limits (issue 9; cross checks below) ---- */
     INT("server.max_connections_per_address", max_connections_per_address, 1, 65536, 64),
     INT("server.max_handshakes_per_address", max_handshakes_per_address, 1, 65536, 16),
-    INT("server.handshake_timeout_s", handshake_timeout_s, 1, 60, 5),
+    INT("server.handshake_timeout_s", handshake_timeout_s, 1, 60, 10),
     /* ---- end of per-address connection limits ---- */
 
     GROUP("store"),

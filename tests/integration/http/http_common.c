@@ -12,7 +12,7 @@
 CgHttpConn *cg_http_connect(CgTestDaemon *d, const char *local_ip, guint timeout_s, GError **error)
 {
     g_autoptr(GSocketClient) client = cg_test_tls_client_new(cg_test_daemon_certificate(d));
-    g_socket_client_set_timeout(client, timeout_s);
+    g_socket_client_set_timeout(client, timeout_s * CG_TEST_TIME_SCALE);
     if (local_ip) {
         g_autoptr(GSocketAddress) local = g_inet_socket_address_new_from_string(local_ip, 0);
         g_socket_client_set_local_address(client, local);

@@ -11,7 +11,8 @@
 #include "http_common.h"
 
 #define OTHER "127.0.0.2"
-#define ANSWER_MS 1000
+#define ANSWER_MS (1000 * CG_TEST_TIME_SCALE)
+#define TIMEOUT_S (2 * CG_TEST_TIME_SCALE) /* handshake_timeout_s of most tests */
 
 /* GET /healthz from @local_ip on a new connection: answered 200 within
  * ANSWER_MS, or g_error. */
@@ -45,9 +46,11 @@ static CgTestDaemon *start(const char *server_extra)
  * first 3 after handshake_timeout_s; the other address is served meanwhile. */
 static void test_handshakes(void)
 {
-    g_autoptr(CgTestDaemon) d = start("max_connections_per_address = 6;\n"
-                                      "max_handshakes_per_address = 3;\n"
-                                      "handshake_timeout_s = 2;");
+    g_autofree char *extra = g_strdup_printf("max_connections_per_address = 6;\n"
+                                             "max_handshakes_per_address = 3;\n"
+                                             "handshake_timeout_s = %d;",
+                                             TIMEOUT_S);
+    g_autoptr(CgTestDaemon) d = start(extra);
     int fds[3];
     gint64 opened = g_get_monotonic_time();
     for (guint i = 0; i < 3; i++) {
@@ -56,18 +59,18 @@ static void test_handshakes(void)
     }
     /* A partial ClientHello: a record header announcing 512 bytes, no more. */
     g_assert_cmpint(write(fds[0], "\x16\x03\x01\x02\x00", 5), ==, 5);
-    int extra = cg_http_tcp_connect(d, "127.0.0.1");
-    g_assert_cmpint(extra, >=, 0);
-    if (!cg_http_fd_closed_within(extra, ANSWER_MS))
+    int fourth = cg_http_tcp_connect(d, "127.0.0.1");
+    g_assert_cmpint(fourth, >=, 0);
+    if (!cg_http_fd_closed_within(fourth, ANSWER_MS))
         g_error("a 4th handshake from one address was not closed within %u ms", ANSWER_MS);
-    close(extra);
+    close(fourth);
     assert_answered(d, OTHER, "3 half-open handshakes from 127.0.0.1");
     for (guint i = 0; i < 3; i++) {
-        gint64 left_ms = 2000 + 2000 - (g_get_monotonic_time() - opened) / 1000;
+        gint64 left_ms = 2 * TIMEOUT_S * 1000 - (g_get_monotonic_time() - opened) / 1000;
         if (!cg_http_fd_closed_within(fds[i], (guint)MAX(left_ms, 1)))
-            g_error("half-open handshake %u still open 4 s after connecting "
-                    "(handshake_timeout_s = 2)",
-                    i);
+            g_error("half-open handshake %u still open %d s after connecting "
+                    "(handshake_timeout_s = %d)",
+                    i, 2 * TIMEOUT_S, TIMEOUT_S);
         g_test_message("half-open %u closed after %.1f s", i,
                        (g_get_monotonic_time() - opened) / 1e6);
         close(fds[i]);
@@ -80,13 +83,14 @@ static void test_handshakes(void)
  * at 6 x handshake_timeout_s. */
 static void test_drip(void)
 {
-    g_autoptr(CgTestDaemon) d = start("handshake_timeout_s = 1;");
+    g_autofree char *extra = g_strdup_printf("handshake_timeout_s = %d;", CG_TEST_TIME_SCALE);
+    g_autoptr(CgTestDaemon) d = start(extra);
     int fd = cg_http_tcp_connect(d, "127.0.0.1");
     g_assert_cmpint(fd, >=, 0);
     gint64 opened = g_get_monotonic_time();
     g_assert_cmpint(write(fd, "\x16\x03\x01\x02\x00", 5), ==, 5);
     gboolean closed = FALSE;
-    while (!closed && g_get_monotonic_time() - opened < 9 * G_USEC_PER_SEC) {
+    while (!closed && g_get_monotonic_time() - opened < 9 * CG_TEST_TIME_SCALE * G_USEC_PER_SEC) {
         closed = cg_http_fd_closed_within(fd, 300);
         if (!closed && write(fd, "\x01", 1) != 1)
             closed = TRUE;
@@ -94,7 +98,8 @@ static void test_drip(void)
     double s = (g_get_monotonic_time() - opened) / 1e6;
     g_test_message("dripping handshake closed after %.1f s", s);
     if (!closed)
-        g_error("a dripping handshake was still open after %.1f s (handshake_timeout_s = 1)", s);
+        g_error("a dripping handshake was still open after %.1f s (handshake_timeout_s = %d)", s,
+                CG_TEST_TIME_SCALE);
     close(fd);
 }
 
@@ -103,7 +108,7 @@ static void test_connections(void)
 {
     g_autoptr(CgTestDaemon) d = start("max_connections_per_address = 6;\n"
                                       "max_handshakes_per_address = 3;\n"
-                                      "handshake_timeout_s = 5;");
+                                      "handshake_timeout_s = 10;");
     g_autoptr(GError) error = NULL;
     GPtrArray *held = g_ptr_array_new_with_free_func((GDestroyNotify)cg_http_conn_free);
     for (guint i = 0; i < 6; i++) {

@@ -102,7 +102,7 @@ static void test_close(void)
             g_error("%s: no answer: %s", cases[i].name, error->message);
         g_assert_cmpuint(r.status, ==, cases[i].status);
         cg_http_reply_clear(&r);
-        if (!cg_http_wait_closed(conn, 2000))
+        if (!cg_http_wait_closed(conn, 2000 * CG_TEST_TIME_SCALE))
             g_error("%s: Connection: close, yet still open after 2 s", cases[i].name);
     }
     assert_cpu_low(d, "after Connection: close requests");

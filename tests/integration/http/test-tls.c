@@ -79,8 +79,9 @@ static void test_versions_and_suites(void)
 
 static void test_headers(void)
 {
-    static const char *const paths[] = {
-        "/", "/c/some-consult", "/app.js", "/healthz", "/api/v1/consults", "/no-such-page", "/nope.css"};
+    static const char *const paths[] = {"/",        "/c/some-consult",  "/app.js",
+                                        "/healthz", "/api/v1/consults", "/no-such-page",
+                                        "/nope.css"};
     g_autoptr(GError) error = NULL;
     g_autoptr(CgTestDaemon) d = cg_test_daemon_start(NULL, &error);
     g_assert_no_error(error);

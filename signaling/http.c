@@ -182,11 +182,13 @@ static int serve_file(CgSignaling *s, struct lws *wsi, CgHttpRequest *req, const
         (req->close_after && add_header(wsi, "connection:", "close", &p, end)))
         return -1;
     req->file = TRUE;
-    /* Completes the transaction itself on HEAD; else FILE_COMPLETION does. */
+    /* On HEAD lws completes the transaction inside lws_serve_http_file(),
+     * which drops the protocol and so frees @req: nothing of it after. */
+    gboolean close_now = req->head && req->close_after;
     int rc = lws_serve_http_file(wsi, path, mime, (const char *)headers, (int)(p - headers));
     if (rc < 0)
         return -1;
-    return req->head && req->close_after ? -1 : 0;
+    return close_now ? -1 : 0;
 }
 
 /* lws hands the query as separate fragments; the admin API wants "path?a=b&c=d". */

@@ -151,7 +151,7 @@ static void test_flood(void)
 {
     /* Default limits, but idle keep-alive connections kept for the whole
      * test: none closes to make room while the flood is counted. */
-    g_autoptr(CgTestDaemon) d = start("handshake_timeout_s = 30;");
+    g_autoptr(CgTestDaemon) d = start("handshake_timeout_s = 60;");
     GArray *fds = g_array_new(FALSE, FALSE, sizeof(int));
     GPtrArray *held = g_ptr_array_new_with_free_func((GDestroyNotify)cg_http_conn_free);
     for (guint i = 0; i < 100; i++) {
@@ -164,8 +164,13 @@ static void test_flood(void)
             g_clear_pointer(&conn, cg_http_conn_free);
         cg_http_reply_clear(&r);
     }
-    /* server.max_connections_per_address defaults to 64. */
-    g_assert_cmpuint(held->len, <=, 64);
+    /* server.max_connections_per_address defaults to 64 (counted at the
+     * end: where connecting is slow, early ones may have timed out). */
+    guint open_now = 0;
+    for (guint i = 0; i < held->len; i++)
+        open_now += !cg_http_wait_closed(held->pdata[i], 0);
+    g_test_message("flood: %u of them still open", open_now);
+    g_assert_cmpuint(open_now, <=, 64);
     for (guint i = 0; i < 200; i++) {
         int fd = cg_http_tcp_connect(d, "127.0.0.1");
         if (fd >= 0)

@@ -128,6 +128,20 @@ gboolean cg_http_wait_closed(CgHttpConn *c, guint timeout_ms)
     }
 }
 
+void cg_http_assert_cpu_low(CgTestDaemon *d, const char *what)
+{
+    guint64 before = cg_http_cpu_ticks(cg_test_daemon_pid(d));
+    gint64 t0 = g_get_monotonic_time();
+    cg_test_run_for(2000);
+    guint64 used = cg_http_cpu_ticks(cg_test_daemon_pid(d)) - before;
+    double seconds = (g_get_monotonic_time() - t0) / 1e6;
+    double share = used / (double)sysconf(_SC_CLK_TCK) / seconds;
+    g_test_message("%s: %.0f %% of a core over %.1f s", what, share * 100, seconds);
+    if (share >= 0.2)
+        g_error("%s: consultd used %.0f %% of a core over %.1f s after the requests", what,
+                share * 100, seconds);
+}
+
 guint64 cg_http_cpu_ticks(GPid pid)
 {
     g_autofree char *path = g_strdup_printf("/proc/%d/stat", (int)pid);

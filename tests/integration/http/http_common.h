@@ -42,6 +42,9 @@ const char *cg_http_reply_header(const CgHttpReply *r, const char *name, char *b
 /* TRUE when the peer of @c closed (EOF or reset) within @timeout_ms. */
 gboolean cg_http_wait_closed(CgHttpConn *c, guint timeout_ms);
 
+/* Runs the main context for 2 s and fails (g_error naming @what) if the
+ * daemon used 20 % of a core or more meanwhile. */
+void cg_http_assert_cpu_low(CgTestDaemon *d, const char *what);
 /* utime + stime of @pid in clock ticks, from /proc/PID/stat. */
 guint64 cg_http_cpu_ticks(GPid pid);
 /* A plain TCP socket connected to the daemon's port from @local_ip; -1 on error. */

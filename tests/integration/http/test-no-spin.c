@@ -5,12 +5,8 @@
  * the next 2 s must stay low, keep-alive connections must answer a second
  * request, and SIGTERM must still exit within shutdown_timeout_s. */
 #include <string.h>
-#include <unistd.h>
 
 #include "http_common.h"
-
-#define MEASURE_MS 2000
-#define MAX_CPU_SHARE 0.2 /* of one core */
 
 typedef struct {
     const char *name;
@@ -30,20 +26,6 @@ static const Case cases[] = {
     {"api-no-key", "GET /api/v1/consults HTTP/1.1\r\nHost: x\r\n\r\n", FALSE, 401},
     {"healthz", "GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n", FALSE, 200},
 };
-
-static void assert_cpu_low(CgTestDaemon *d, const char *what)
-{
-    guint64 before = cg_http_cpu_ticks(cg_test_daemon_pid(d));
-    gint64 t0 = g_get_monotonic_time();
-    cg_test_run_for(MEASURE_MS);
-    guint64 used = cg_http_cpu_ticks(cg_test_daemon_pid(d)) - before;
-    double seconds = (g_get_monotonic_time() - t0) / 1e6;
-    double share = used / (double)sysconf(_SC_CLK_TCK) / seconds;
-    g_test_message("%s: %.0f %% of a core over %.1f s", what, share * 100, seconds);
-    if (share >= MAX_CPU_SHARE)
-        g_error("%s: consultd used %.0f %% of a core over %.1f s after the requests", what,
-                share * 100, seconds);
-}
 
 static void test_statuses(void)
 {
@@ -74,7 +56,7 @@ static void test_statuses(void)
             g_error("%s: no third answer: %s", c->name, error->message);
         cg_http_reply_clear(&r);
     }
-    assert_cpu_low(d, "after every status, connections left open");
+    cg_http_assert_cpu_low(d, "after every status, connections left open");
     int exit_status = -1;
     gint64 t0 = g_get_monotonic_time();
     g_assert_true(cg_test_daemon_stop(d, 7000, &exit_status, &error));
@@ -105,7 +87,7 @@ static void test_close(void)
         if (!cg_http_wait_closed(conn, 2000 * CG_TEST_TIME_SCALE))
             g_error("%s: Connection: close, yet still open after 2 s", cases[i].name);
     }
-    assert_cpu_low(d, "after Connection: close requests");
+    cg_http_assert_cpu_low(d, "after Connection: close requests");
 }
 
 int main(int argc, char **argv)

@@ -15,7 +15,6 @@
 #include <libwebsockets.h>
 
 #include "admin_api.h"
-#include "conn_limits.h"
 #include "consult_rules.h"
 #include "protocol.h"
 #include "rate_limit.h"
@@ -89,7 +88,7 @@ struct _CgSignaling {
     gpointer shutdown_done_data;
     guint shutdown_timeout_id;
     /* ---- connection limits (conn_limits.h; server.c owns this block) ---- */
-    CgConnLimits *conn_limits; /* per-address connection and handshake limits */
+    struct _CgConnLimits *conn_limits; /* conn_limits.h: per-address limits */
     /* ---- end of connection limits ---- */
 };
 

@@ -2,6 +2,8 @@
  * callbacks to http.c and peers.c. */
 #include "server-private.h"
 
+#include "conn_limits.h"
+
 #include <openssl/ssl.h>
 #include <string.h>
 

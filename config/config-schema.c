@@ -6,8 +6,12 @@
 #include "config-private.h"
 
 #include <arpa/inet.h>
+#include <errno.h>
 #include <gio/gio.h>
+#include <glib/gstdio.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 /* ---- string checks: NULL if fine, else the rest of the message ---------- */
 
@@ -144,6 +148,11 @@ static const CgConfigKey schema[] = {
     INT("server.max_connections", max_connections, 1, 65536, 256),
     INT("server.max_message_bytes", max_message_bytes, 1024, 1048576, 65536),
     INT("server.shutdown_timeout_s", shutdown_timeout_s, 1, 60, 5),
+    /* ---- per-address connection limits (issue 9; cross checks below) ---- */
+    INT("server.max_connections_per_address", max_connections_per_address, 1, 65536, 64),
+    INT("server.max_handshakes_per_address", max_handshakes_per_address, 1, 65536, 16),
+    INT("server.handshake_timeout_s", handshake_timeout_s, 1, 60, 10),
+    /* ---- end of per-address connection limits ---- */
 
     GROUP("store"),
     STRING("store.path", store_path, "var/consultd.db", check_non_empty),
@@ -255,9 +264,79 @@ static gboolean check_rtp_ports(const CgConfig *config, const config_t *cfg,
     return TRUE;
 }
 
+/* ---- per-address connection limits, TLS files (issue 9) ---------------- */
+
+static config_setting_t *server_setting(const config_t *cfg, const char *a, const char *b)
+{
+    config_setting_t *at = config_lookup(cfg, a);
+    if (!at && b)
+        at = config_lookup(cfg, b);
+    return at ? at : config_lookup(cfg, "server");
+}
+
+/* One address must never be able to take every slot. */
+static gboolean check_connection_limits(const CgConfig *config, const config_t *cfg,
+                                        const char *source_name, GError **error)
+{
+    if (config->max_connections_per_address > config->max_connections)
+        return cg_config_fail_at(
+            error,
+            server_setting(cfg, "server.max_connections_per_address", "server.max_connections"),
+            source_name,
+            "server.max_connections_per_address (%u) must not be greater than "
+            "server.max_connections (%u)",
+            config->max_connections_per_address, config->max_connections);
+    if (config->max_handshakes_per_address > config->max_connections_per_address)
+        return cg_config_fail_at(error,
+                                 server_setting(cfg, "server.max_handshakes_per_address",
+                                                "server.max_connections_per_address"),
+                                 source_name,
+                                 "server.max_handshakes_per_address (%u) must not be greater "
+                                 "than server.max_connections_per_address (%u)",
+                                 config->max_handshakes_per_address,
+                                 config->max_connections_per_address);
+    return TRUE;
+}
+
+/* NULL if @path is a readable regular file, else why not. With @may_be_absent
+ * a missing file is fine (generate_certificate creates it). */
+static char *tls_file_problem(const char *path, gboolean may_be_absent)
+{
+    GStatBuf st;
+    if (g_stat(path, &st) != 0)
+        return errno == ENOENT && may_be_absent ? NULL : g_strdup(g_strerror(errno));
+    if (!S_ISREG(st.st_mode))
+        return g_strdup("not a regular file");
+    if (g_access(path, R_OK) != 0)
+        return g_strdup(g_strerror(errno));
+    return NULL;
+}
+
+/* The certificate and key must be readable files, unless
+ * generate_certificate will create a missing pair; else lws could only say
+ * "cannot listen" later. */
+static gboolean check_tls_files(const CgConfig *config, const config_t *cfg,
+                                const char *source_name, GError **error)
+{
+    const struct {
+        const char *key, *path;
+    } files[] = {{"server.cert_file", config->cert_file}, {"server.key_file", config->key_file}};
+    for (gsize i = 0; i < G_N_ELEMENTS(files); i++) {
+        g_autofree char *problem = tls_file_problem(files[i].path, config->generate_certificate);
+        if (problem)
+            return cg_config_fail_at(
+                error, server_setting(cfg, files[i].key, "server.generate_certificate"),
+                source_name, "%s \"%s\" cannot be read: %s%s", files[i].key, files[i].path, problem,
+                config->generate_certificate ? "" : " (server.generate_certificate is false)");
+    }
+    return TRUE;
+}
+
 gboolean cg_config_check_cross(const CgConfig *config, const config_t *cfg,
                                const char *source_name, GError **error)
 {
     return check_tenant_ids_unique(config, cfg, source_name, error) &&
-           check_rtp_ports(config, cfg, source_name, error);
+           check_rtp_ports(config, cfg, source_name, error) &&
+           check_connection_limits(config, cfg, source_name, error) &&
+           check_tls_files(config, cfg, source_name, error);
 }

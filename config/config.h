@@ -1,10 +1,14 @@
 /* config.h — consultd's configuration: loading and validation.
  *
- * Pure: reads a libconfig text (a file, or the embedded default) and checks
+ * Reads a libconfig text (a file, or the embedded default) and checks
  * every key against one schema. An unknown key, a wrong type, a value out of
  * range or a missing required key fails with a GError whose message is
  * "FILE:LINE: what is wrong" (LINE is the line of the offending setting, or of
  * the enclosing group when a key is missing).
+ *
+ * One check looks beyond the text: server.cert_file and server.key_file must
+ * be readable regular files (or, with server.generate_certificate, absent),
+ * so that a bad path is "FILE:LINE" and exit 2, not a failure to listen.
  *
  * The loaded CgConfig is plain read-only data: owned by the caller, freed with
  * cg_config_free(). Relative paths are kept as written; they are resolved
@@ -50,6 +54,10 @@ typedef struct {
     guint max_connections;  /* concurrent HTTP + WSS connections */
     guint max_message_bytes; /* largest WSS message */
     guint shutdown_timeout_s; /* how long SIGTERM waits for goodbyes */
+    /* server: per-address connection limits (signaling/conn_limits.h) */
+    guint max_connections_per_address; /* open connections of one address (IPv6: /64) */
+    guint max_handshakes_per_address;  /* of them, without a complete first request */
+    guint handshake_timeout_s;         /* such a connection is closed after this */
 
     /* store */
     char *store_path; /* SQLite database file */

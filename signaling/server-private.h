@@ -106,6 +106,9 @@ struct _CgSignaling {
     GSourceFunc shutdown_done;
     gpointer shutdown_done_data;
     guint shutdown_timeout_id;
+    /* ---- connection limits (conn_limits.h; server.c owns this block) ---- */
+    struct _CgConnLimits *conn_limits; /* conn_limits.h: per-address limits */
+    /* ---- end of connection limits ---- */
 };
 
 /* http.c */

@@ -160,10 +160,14 @@ static void tick(SlLoop *l, gint64 now, guint rate)
         g_ptr_array_remove_index_fast(l->live, i);
         conn_ended(l, c);
     }
-    guint connecting = 0;
-    for (int k = 0; k < SL_N_KINDS; k++)
-        connecting += l->run->kinds[k].connecting;
-    if (!l->ramped && l->launched == l->n_initial && connecting == 0) {
+    /* Ramped: as many connections of each kind have opened or failed as it
+     * has first connections (replacements may be under way). */
+    gboolean settled = l->launched == l->n_initial;
+    for (int k = 0; k < SL_N_KINDS; k++) {
+        const SlKindStats *s = &l->run->kinds[k];
+        settled = settled && s->opened + s->failed >= s->target;
+    }
+    if (!l->ramped && settled) {
         l->ramped = TRUE;
         sl_report(l->run, "ramped", FALSE);
     }

@@ -13,7 +13,8 @@
  *  - consultd's RSS stays under its baseline + RSS_PER_CONNECTION_KIB per
  *    hostile connection (the bound docs/operations.md documents);
  *  - the server ends every hostile connection by itself within
- *    HOSTILE_HELD_MAX_MS of the start, and its fds come back to the baseline.
+ *    HOSTILE_HELD_MAX_MS of the start, its fds come back to the baseline, and
+ *    its CPU use comes back to the baseline (nothing left spinning).
  * The figures are printed ("media ...", "load kind ...", "load: ..."). */
 #include <gst/gst.h>
 #include <stdio.h>
@@ -33,6 +34,10 @@
 #define MIN_AUDIO_RATIO 0.9
 #define LOSS_TOLERANCE 0.005
 #define HOSTILE_HELD_MAX_MS 20000
+/* consultd's CPU over AFTER_WINDOW_MS once the load has gone: the call's
+ * baseline plus at most this many percent of a core. */
+#define AFTER_WINDOW_MS 2000
+#define AFTER_CPU_MARGIN_PCT 20.0
 /* Connections that each ask for a page that does not exist once a second
  * (answered 404), as bots do; CG_LOAD_PROBES overrides (0: none). */
 #define PROBES 4
@@ -164,6 +169,10 @@ static void test_signaling_load(void)
     it_sampler_stop(&sampler);
     FdWait fw = {pid, base_fds + 2}; /* slack: log and timer fds may come and go */
     gboolean fds_ok = cg_test_wait_until(fds_back, &fw, 5000);
+    /* Once the load is gone nothing may keep the main thread busy. */
+    cpu0 = it_proc_cpu_s(pid);
+    cg_test_run_for(AFTER_WINDOW_MS);
+    double after_cpu_pct = 100 * (it_proc_cpu_s(pid) - cpu0) / (AFTER_WINDOW_MS / 1000.0);
 
     it_call_print("baseline", &base);
     it_call_print("under load", &load);
@@ -172,12 +181,12 @@ static void test_signaling_load(void)
     print_kind(summary, "probe");
     printf("load: ramp %" G_GINT64_FORMAT " ms (open then: %u, at window end: %u); join %.0f ms "
            "before, %.0f/%.0f/%.0f/%.0f ms under load; consultd CPU %.0f %% before, %.0f %% "
-           "under load; RSS %" G_GUINT64_FORMAT " KiB before, %" G_GUINT64_FORMAT
+           "under load, %.0f %% after; RSS %" G_GUINT64_FORMAT " KiB before, %" G_GUINT64_FORMAT
            " KiB peak (%.1f KiB per connection); fds %u before, %u peak, %u after; every "
            "hostile connection ended by the server: %s (%" G_GINT64_FORMAT " ms after start)\n",
            ramp_ms, open_at_ramp, open_at_end, it_join_ms(quiet_join), it_join_ms(joins[0]),
            it_join_ms(joins[1]), it_join_ms(joins[2]), it_join_ms(joins[3]), base_cpu_pct,
-           load_cpu_pct, base_rss, sampler.max_rss_kib,
+           load_cpu_pct, after_cpu_pct, base_rss, sampler.max_rss_kib,
            ((double)sampler.max_rss_kib - (double)base_rss) / (G_N_ELEMENTS(kinds) * PER_KIND),
            base_fds, sampler.max_fds, it_proc_fds(pid), ended ? "yes" : "NO", ended_ms);
     fflush(stdout);
@@ -195,6 +204,7 @@ static void test_signaling_load(void)
                      base_rss + (guint64)G_N_ELEMENTS(kinds) * PER_KIND * RSS_PER_CONNECTION_KIB);
     g_assert_true(ended);
     g_assert_true(fds_ok);
+    g_assert_cmpfloat(after_cpu_pct, <=, base_cpu_pct + AFTER_CPU_MARGIN_PCT);
     /* And the consult goes on. */
     guint before = cg_test_endpoint_frames_from(call.ep[0], call.ids[1]);
     g_assert_true(cg_test_endpoint_wait_frames(call.ep[0], call.ids[1], before + 10, 10000));

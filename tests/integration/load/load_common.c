@@ -215,11 +215,21 @@ void it_flow_snapshot(CgTestEndpoint *ep, const char *from, ItFlow *out)
         out->lost += r.lost;
 }
 
-double it_time_scale(void)
+static double env_scale(const char *name)
 {
-    const char *s = g_getenv("CG_TEST_TIME_SCALE");
+    const char *s = g_getenv(name);
     double v = s ? g_ascii_strtod(s, NULL) : 1.0;
     return v >= 1.0 ? v : 1.0;
+}
+
+double it_time_scale(void)
+{
+    return env_scale("CG_TEST_TIME_SCALE");
+}
+
+gboolean it_sanitized(void)
+{
+    return g_strcmp0(g_getenv("CG_TEST_SANITIZED"), "1") == 0;
 }
 
 gint64 it_timed_join(CgTestDaemon *daemon, const char *token, guint timeout_ms)

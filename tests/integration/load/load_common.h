@@ -59,6 +59,8 @@ void it_flow_snapshot(CgTestEndpoint *ep, const char *from, ItFlow *out);
 /* Scale of every time bound (env CG_TEST_TIME_SCALE, default 1; sanitizer
  * builds set it). */
 double it_time_scale(void);
+/* TRUE in sanitizer builds (env CG_TEST_SANITIZED=1, set by CMake). */
+gboolean it_sanitized(void);
 
 /* Connects a no_publish endpoint with @token, waits for "joined" up to
  * @timeout_ms; returns the time from the start of its connection to

@@ -248,7 +248,7 @@ int main(int argc, char **argv)
     g_autoptr(GOptionContext) oc = g_option_context_new("- hostile WSS/TLS load on consultd");
     g_option_context_add_main_entries(oc, entries, NULL);
     g_autoptr(GError) error = NULL;
-    SlRun run = {.n_sources = (guint)MAX(sources, 1)};
+    SlRun run = {0};
     struct in_addr src;
     if (!g_option_context_parse(oc, &argc, &argv, &error) || port <= 0 || port > 65535 ||
         rate <= 0 || junk_ms <= 0 || mute_ms <= 0 || report_ms <= 0 ||
@@ -261,6 +261,7 @@ int main(int argc, char **argv)
     run.target.sin_port = htons((guint16)port);
     g_snprintf(run.host_header, sizeof run.host_header, "%s:%d", host ? host : "127.0.0.1", port);
     run.source_base = ntohl(src.s_addr);
+    run.n_sources = (guint)MAX(sources, 1);
     run.junk_interval_ms = (guint)junk_ms;
     run.mute_interval_ms = (guint)mute_ms;
     run.mute_rcvbuf = (guint)MAX(rcvbuf, 0);

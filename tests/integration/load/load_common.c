@@ -215,16 +215,15 @@ void it_flow_snapshot(CgTestEndpoint *ep, const char *from, ItFlow *out)
         out->lost += r.lost;
 }
 
-static double env_scale(const char *name)
+static gboolean time_reached(gpointer data)
 {
-    const char *s = g_getenv(name);
-    double v = s ? g_ascii_strtod(s, NULL) : 1.0;
-    return v >= 1.0 ? v : 1.0;
+    return g_get_monotonic_time() >= *(const gint64 *)data;
 }
 
-double it_time_scale(void)
+void it_run_for(guint ms)
 {
-    return env_scale("CG_TEST_TIME_SCALE");
+    gint64 until = g_get_monotonic_time() + (gint64)ms * 1000;
+    cg_test_wait_until(time_reached, &until, ms + 1000);
 }
 
 gboolean it_sanitized(void)

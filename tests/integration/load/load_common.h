@@ -56,9 +56,9 @@ typedef struct {
 } ItFlow;
 void it_flow_snapshot(CgTestEndpoint *ep, const char *from, ItFlow *out);
 
-/* Scale of every time bound (env CG_TEST_TIME_SCALE, default 1; sanitizer
- * builds set it). */
-double it_time_scale(void);
+/* Runs the thread-default main context for exactly @ms (a measurement
+ * window: not scaled, unlike cg_test_run_for). */
+void it_run_for(guint ms);
 /* TRUE in sanitizer builds (env CG_TEST_SANITIZED=1, set by CMake). */
 gboolean it_sanitized(void);
 

@@ -39,7 +39,6 @@ static gboolean all_launched(gpointer data)
 
 static void test_one_address(void)
 {
-    double scale = it_time_scale();
     g_autoptr(GError) error = NULL;
     CgTestDaemonOptions opts = {0};
     g_autoptr(CgTestDaemon) daemon = cg_test_daemon_start(&opts, &error);
@@ -51,7 +50,7 @@ static void test_one_address(void)
     g_autoptr(CgTestConsult) c =
         cg_test_create_consult(daemon, 0, "virtual_consult", roles, names, &error);
     g_assert_no_error(error);
-    gint64 quiet_join = it_timed_join(daemon, c->tokens[1], (guint)(5000 * scale));
+    gint64 quiet_join = it_timed_join(daemon, c->tokens[1], 5000);
     g_assert_cmpint(quiet_join, >=, 0);
 
     g_autofree char *wss_arg = g_strdup_printf("--idle=%u", ONE_ADDRESS_WSS);
@@ -60,13 +59,13 @@ static void test_one_address(void)
         wss_arg,           half_arg,          "--sources=1", "--source-base=" ONE_ADDRESS,
         "--duration-s=60", "--report-ms=100", NULL};
     g_autoptr(ItLoad) gen = it_load_start(cg_test_daemon_port(daemon), args);
-    g_assert_true(cg_test_wait_until(all_launched, gen, (guint)(10000 * scale)));
-    cg_test_run_for(SETTLE_MS);
+    g_assert_true(cg_test_wait_until(all_launched, gen, 10000));
+    it_run_for(SETTLE_MS);
     guint half_held = it_load_count(it_load_last(gen), "half", "open");
 
     gint64 joins[N_TIMED_JOINS];
     for (guint i = 0; i < N_TIMED_JOINS; i++)
-        joins[i] = it_timed_join(daemon, c->tokens[2 + i], (guint)(5000 * scale));
+        joins[i] = it_timed_join(daemon, c->tokens[2 + i], 5000);
     json_t *summary = it_load_stop(gen, 10000);
     g_assert_nonnull(summary);
     guint wss_peak = it_load_max(gen, "idle", "peak_open");
@@ -81,7 +80,7 @@ static void test_one_address(void)
 
     for (guint i = 0; i < N_TIMED_JOINS; i++) {
         g_assert_cmpint(joins[i], >=, 0);
-        g_assert_cmpint(joins[i], <, (gint64)(JOIN_BOUND_MS * 1000 * scale));
+        g_assert_cmpint(joins[i], <, (gint64)cg_test_scaled_ms(JOIN_BOUND_MS) * 1000);
     }
     guint max = max_per_address();
     if (max)

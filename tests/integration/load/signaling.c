@@ -114,8 +114,7 @@ static GStrv load_args(void)
     g_ptr_array_add(a, g_strdup_printf("--sources=%u", per_kind()));
     g_ptr_array_add(a, g_strdup_printf("--probe=%u", probes()));
     /* Slow answers are measured, not given up on: a refusal is what fails. */
-    g_ptr_array_add(a,
-                    g_strdup_printf("--connect-timeout-ms=%u", (guint)(30000 * it_time_scale())));
+    g_ptr_array_add(a, g_strdup_printf("--connect-timeout-ms=%u", cg_test_scaled_ms(30000)));
     static const char *const fixed[] = {"--probe-interval-ms=1000", "--source-base=127.0.1.1",
                                         "--duration-s=60", "--report-ms=250"};
     for (guint i = 0; i < G_N_ELEMENTS(fixed); i++)
@@ -143,10 +142,10 @@ static void run_baseline(Run *r, CgTestDaemon *daemon, ItCall *call, char **toke
     GPid pid = cg_test_daemon_pid(daemon);
     double cpu0 = it_proc_cpu_s(pid);
     it_call_mark(call);
-    cg_test_run_for(WINDOW_MS);
+    it_run_for(WINDOW_MS);
     it_call_measure(call, &r->base);
     r->base_cpu_pct = 100 * (it_proc_cpu_s(pid) - cpu0) / r->base.seconds;
-    r->quiet_join = it_timed_join(daemon, tokens[IT_CALL_N], (guint)(5000 * it_time_scale()));
+    r->quiet_join = it_timed_join(daemon, tokens[IT_CALL_N], 5000);
     r->base_rss = it_proc_rss_kib(pid);
     r->base_fds = it_proc_fds(pid);
 }
@@ -158,16 +157,14 @@ static void run_load(Run *r, CgTestDaemon *daemon, ItCall *call, char **tokens, 
 {
     GPid pid = cg_test_daemon_pid(daemon);
     double cpu0 = it_proc_cpu_s(pid);
-    json_t *ramped = it_load_wait_event(gen, "ramped", (guint)(40000 * it_time_scale()));
+    json_t *ramped = it_load_wait_event(gen, "ramped", 40000);
     g_assert_nonnull(ramped);
     r->ramp_ms = (g_get_monotonic_time() - load_t0) / 1000;
     r->open_at_ramp = it_load_total(ramped, "open");
     for (guint i = 0; i < N_TIMED_JOINS; i++)
-        r->joins[i] =
-            it_timed_join(daemon, tokens[IT_CALL_N + 1 + i], (guint)(5000 * it_time_scale()));
+        r->joins[i] = it_timed_join(daemon, tokens[IT_CALL_N + 1 + i], 5000);
     gint64 window_end = g_get_monotonic_time() + LOAD_WINDOW_AFTER_RAMP_MS * 1000;
-    while (g_get_monotonic_time() < window_end)
-        cg_test_run_for((guint)((window_end - g_get_monotonic_time()) / 1000) + 1);
+    it_run_for((guint)((window_end - g_get_monotonic_time()) / 1000));
     it_call_measure(call, &r->load);
     r->load_cpu_pct = 100 * (it_proc_cpu_s(pid) - cpu0) / r->load.seconds;
     r->open_at_end = it_load_total(it_load_last(gen), "open");
@@ -185,7 +182,7 @@ static void run_aftermath(Run *r, GPid pid, ItLoad *gen, gint64 load_t0)
     FdWait fw = {pid, r->base_fds + 2}; /* slack: log and timer fds may come and go */
     r->fds_back = cg_test_wait_until(fds_back, &fw, 5000);
     double cpu0 = it_proc_cpu_s(pid);
-    cg_test_run_for(AFTER_WINDOW_MS);
+    it_run_for(AFTER_WINDOW_MS);
     r->after_cpu_pct = 100 * (it_proc_cpu_s(pid) - cpu0) / (AFTER_WINDOW_MS / 1000.0);
 }
 
@@ -267,7 +264,7 @@ static void test_signaling_load(void)
 
     it_call_stop(&call);
     int status = -1;
-    g_assert_true(cg_test_daemon_stop(daemon, (guint)(6000 * it_time_scale()), &status, &error));
+    g_assert_true(cg_test_daemon_stop(daemon, cg_test_scaled_ms(6000), &status, &error));
     g_assert_cmpint(status, ==, 0);
 }
 

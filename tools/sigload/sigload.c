@@ -198,7 +198,8 @@ static void run_loop(SlRun *run, guint rate, guint duration_s, guint report_ms)
         handle_events(&l, (int)MAX((next_tick - g_get_monotonic_time()) / 1000, 0));
     }
     sl_report(run, "summary", TRUE);
-    g_ptr_array_foreach(l.live, (GFunc)(void (*)(void))sl_conn_free, NULL);
+    for (guint i = 0; i < l.live->len; i++)
+        sl_conn_free(g_ptr_array_index(l.live, i));
     g_ptr_array_unref(l.live);
     g_hash_table_destroy(l.ended);
     g_queue_clear_full(&l.relaunch, g_free);

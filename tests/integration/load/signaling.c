@@ -11,8 +11,8 @@
  *  - every new join made under the load is answered ("joined") within
  *    JOIN_BOUND_MS of starting to connect;
  *  - consultd's RSS stays under its baseline + RSS_PER_CONNECTION_KIB per
- *    hostile connection (the bound docs/operations.md documents)
- * (these bounds are printed but not asserted in sanitizer builds), and
+ *    hostile connection (the bound docs/operations.md documents);
+ *    (these three are printed but not asserted in sanitizer builds)
  *  - the server ends every hostile connection by itself within
  *    HOSTILE_HELD_MAX_MS of the start, its fds come back to the baseline, and
  *    its CPU use comes back to the baseline (nothing left spinning).

@@ -127,8 +127,8 @@ static char *config_text(const CgTestDaemon *d, const CgTestDaemonOptions *o, co
                            "  public_url = \"https://consult.test:8443\";\n"
                            "  cert_file = \"%s/cert.pem\";\n  key_file = \"%s/key.pem\";\n"
                            "  generate_certificate = true;\n  web_root = \"%s\";\n"
-                           "  max_connections = 256;\n  shutdown_timeout_s = 5;\n",
-                           d->dir, d->dir, web);
+                           "  max_connections = %u;\n  shutdown_timeout_s = 5;\n",
+                           d->dir, d->dir, web, o->max_connections ? o->max_connections : 256);
     if (o->max_message_bytes)
         g_string_append_printf(c, "  max_message_bytes = %u;\n", o->max_message_bytes);
     g_string_append_printf(c, "%s\n};\n", o->server_extra ? o->server_extra : "");

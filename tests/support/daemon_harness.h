@@ -30,6 +30,7 @@ typedef struct {
     guint n_tenants;         /* 1 (default when 0) or 2: ids "tenant-a", "tenant-b" */
     guint max_participants;  /* consults.max_participants; 0 = default */
     guint max_message_bytes; /* server.max_message_bytes; 0 = default */
+    guint max_connections;   /* server.max_connections; 0 = 256 */
     /* Extra settings (libconfig text) placed inside each group; NULL = none. */
     const char *server_extra;
     const char *auth_extra;

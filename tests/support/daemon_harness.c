@@ -58,10 +58,11 @@ static gboolean wake_up(gpointer data)
     return G_SOURCE_CONTINUE;
 }
 
-gboolean cg_test_wait_until(gboolean (*cond)(gpointer data), gpointer data, guint timeout_ms)
+/* Iterates until @cond or @ms (not scaled) have passed. */
+static gboolean iterate_until(gboolean (*cond)(gpointer data), gpointer data, guint ms)
 {
     GMainContext *ctx = g_main_context_get_thread_default();
-    gint64 deadline = g_get_monotonic_time() + (gint64)cg_test_scaled_ms(timeout_ms) * 1000;
+    gint64 deadline = g_get_monotonic_time() + (gint64)ms * 1000;
     /* A periodic wake-up so the deadline is honoured on an idle context. */
     GSource *tick = g_timeout_source_new(20);
     g_source_set_callback(tick, wake_up, NULL, NULL);
@@ -74,15 +75,21 @@ gboolean cg_test_wait_until(gboolean (*cond)(gpointer data), gpointer data, guin
     return ok;
 }
 
+gboolean cg_test_wait_until(gboolean (*cond)(gpointer data), gpointer data, guint timeout_ms)
+{
+    return iterate_until(cond, data, cg_test_scaled_ms(timeout_ms));
+}
+
 static gboolean never(gpointer data)
 {
     (void)data;
     return FALSE;
 }
 
+/* A measurement window: as long under the sanitizers as elsewhere. */
 void cg_test_run_for(guint ms)
 {
-    cg_test_wait_until(never, NULL, ms);
+    iterate_until(never, NULL, ms);
 }
 
 /* ---- random secrets and config ---------------------------------------- */

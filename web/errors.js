@@ -59,6 +59,17 @@ export const ERRORS = {
     fatal: true,
   },
   join_timeout: { text: 'Joining took too long. Select Rejoin to try again.', fatal: true, rejoin: true },
+  // The server closed a socket that misbehaved (docs/protocol.md "Limits per
+  // connection"); a page in good health never meets them.
+  too_many_errors: {
+    text: 'The consult server stopped this connection after too many unreadable messages. Select Rejoin to try again.',
+    fatal: true, rejoin: true,
+  },
+  outbox_full: { text: 'This page fell too far behind the consult. Select Rejoin to continue.', fatal: true, rejoin: true },
+  unmasked_frame: {
+    text: 'The consult server refused a message from this browser. Please try an up-to-date browser.',
+    fatal: true, rejoin: true,
+  },
   resume_refused: {
     text: 'Connection lost, and the consult could not be resumed in time. Select Rejoin to join again.',
     fatal: true, rejoin: true,

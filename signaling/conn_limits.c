@@ -4,6 +4,8 @@
  * writes the aggregated refusal lines. */
 #include "conn_limits.h"
 
+#include "rate_limit.h"
+
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
@@ -39,22 +41,16 @@ struct _CgConnLimits {
 
 char *cg_conn_limits_key(const struct sockaddr *addr)
 {
-    char text[INET6_ADDRSTRLEN];
-    if (addr->sa_family == AF_INET) {
-        const struct sockaddr_in *in = (const struct sockaddr_in *)addr;
-        return inet_ntop(AF_INET, &in->sin_addr, text, sizeof text) ? g_strdup(text) : NULL;
-    }
-    if (addr->sa_family != AF_INET6)
+    char text[INET6_ADDRSTRLEN], key[CG_RATE_LIMIT_KEY_MAX];
+    const void *ip = addr->sa_family == AF_INET
+                         ? (const void *)&((const struct sockaddr_in *)addr)->sin_addr
+                     : addr->sa_family == AF_INET6
+                         ? (const void *)&((const struct sockaddr_in6 *)addr)->sin6_addr
+                         : NULL;
+    if (!ip || !inet_ntop(addr->sa_family, ip, text, sizeof text))
         return NULL;
-    const struct sockaddr_in6 *in6 = (const struct sockaddr_in6 *)addr;
-    if (IN6_IS_ADDR_V4MAPPED(&in6->sin6_addr))
-        return inet_ntop(AF_INET, &in6->sin6_addr.s6_addr[12], text, sizeof text) ? g_strdup(text)
-                                                                                  : NULL;
-    struct in6_addr prefix = in6->sin6_addr;
-    memset(&prefix.s6_addr[8], 0, 8);
-    if (!inet_ntop(AF_INET6, &prefix, text, sizeof text))
-        return NULL;
-    return g_strdup_printf("%s/64", text);
+    /* One grouping for every per-address limit: rate_limit.h's. */
+    return g_strdup(cg_rate_limit_key(text, key));
 }
 
 static void log_refusals(CgConnLimits *l)

@@ -43,6 +43,13 @@ static void assert_not_logged(CgTestDaemon *d, const char *needle)
         g_error("consultd logged patient data or a secret: \"%.24s...\"", needle);
 }
 
+/* Sends @message (consumed). */
+static void send_json(CgWssClient *ws, json_t *message)
+{
+    cg_wss_client_send_json(ws, message);
+    json_decref(message);
+}
+
 static const char *participant_token(json_t *consult, guint i)
 {
     json_t *p = json_array_get(json_object_get(consult, "participants"), i);
@@ -95,8 +102,8 @@ static void test_canary(void)
 
     /* A mute, and messages that are refused and carry the canary. */
     CgWssClient *ws = cg_test_endpoint_wss(specialist);
-    cg_wss_client_send_json(ws, json_pack("{s:s, s:s}", "type", "mute", "participant", patient_id));
-    cg_wss_client_send_json(ws, json_pack("{s:s, s:s}", "type", CANARY, "name", CANARY));
+    send_json(ws, json_pack("{s:s, s:s}", "type", "mute", "participant", patient_id));
+    send_json(ws, json_pack("{s:s, s:s}", "type", CANARY, "name", CANARY));
     cg_wss_client_send_text(ws, "{\"type\":\"" CANARY, -1);
     g_assert_true(cg_test_endpoint_wait_error(specialist, "unknown_type", TIMEOUT_MS));
     g_assert_true(cg_test_endpoint_wait_error(specialist, "malformed_message", TIMEOUT_MS));
@@ -114,7 +121,7 @@ static void test_canary(void)
     cg_test_endpoint_leave(provider);
     g_assert_true(
         cg_test_endpoint_wait_left(specialist, cg_test_endpoint_id(provider), TIMEOUT_MS));
-    cg_wss_client_send_json(ws, json_pack("{s:s}", "type", "end"));
+    send_json(ws, json_pack("{s:s}", "type", "end"));
     g_assert_true(cg_wss_client_wait_closed(cg_test_endpoint_wss(patient), TIMEOUT_MS));
     int status = -1;
     g_assert_true(cg_test_daemon_stop(d, 15000, &status, &error));

@@ -6,7 +6,7 @@
  * one 5-tuple. It carries datagrams and nothing else; DTLS and SRTP are
  * media/dtls_transport.h and media/srtp.h.
  *
- * Hardening (as media/ice.c does for webrtcbin): UPnP off; candidates are
+ * Hardening: UPnP off; candidates are
  * gathered only on the configured local addresses; optional port range and
  * STUN server; ICE-UDP always, ICE-TCP optional. Of the TCP candidates only the
  * passive ones are signalled (browsers offer active ones only, and ours would

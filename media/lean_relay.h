@@ -1,6 +1,6 @@
 /* lean_relay.h — the lean relay path behind media.h (media/ only).
  *
- * The same contract as media.h, without webrtcbin: every connection is a
+ * The same contract as media.h: every connection is a
  * CgLeanConn (libnice + DTLS on OpenSSL + SRTP on OpenSSL, lean_conn.h), all
  * on the relay's main context, and this file's code routes the decrypted
  * packets. Per forwarded packet: one copy, one SRTP protect, one send; no

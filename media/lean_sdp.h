@@ -1,7 +1,6 @@
 /* lean_sdp.h — the SDP model of the lean relay path (pure).
  *
- * Without webrtcbin, consultd reads the endpoint's SDP itself and writes its
- * own. This module does both, and nothing else:
+ * consultd reads the endpoint's SDP itself and writes its own. This module does both, and nothing else:
  *  - cg_lean_sdp_parse() turns a remote description (an offer on "pub", an
  *    answer on "sub-N") into a CgLeanSdp: plain data, owned by the caller;
  *  - cg_lean_sdp_build_answer() writes consultd's answer to a publish offer;
@@ -13,8 +12,8 @@
  *
  * Policy first: cg_lean_sdp_parse() runs cg_sdp_policy_apply() (size limit,
  * DTLS-SRTP only, Opus/VP8 only, one fingerprint) and refuses what it refuses.
- * The policy keeps the m-lines' number and order but drops what webrtcbin must
- * not see: RTX payload types and a=ssrc-group. The model takes everything from
+ * The policy keeps the m-lines' number and order but drops RTX payload types
+ * and a=ssrc-group (the first relay, webrtcbin, could not take them). The model takes everything from
  * the filtered text, except the port (to tell "rejected by the peer" from
  * "nothing usable"), the RTX payload type and a=ssrc-group:FID, which it reads
  * from the original text, m-line by m-line.

@@ -5,8 +5,8 @@
 
 G_BEGIN_DECLS
 
-/* Number of elements in the relay's pipeline (leak checks after removal). */
-guint cg_media_element_count(CgMedia *media);
+/* Number of live connections (leak checks after removal). */
+guint cg_media_connection_count(CgMedia *media);
 
 /* The liveness clock: @now returns monotonic µs (default g_get_monotonic_time).
  * With a test clock, the periodic check still runs but only

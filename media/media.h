@@ -38,15 +38,7 @@ typedef enum {
     CG_MEDIA_ERROR_FAILED,               /* protocol: media_failed */
 } CgMediaError;
 
-/* Which relay path carries the media (config key media.relay). */
-typedef enum {
-    CG_MEDIA_RELAY_DEFAULT,   /* the lean relay */
-    CG_MEDIA_RELAY_LEAN,      /* libnice + DTLS and SRTP on OpenSSL, routed by consultd */
-    CG_MEDIA_RELAY_WEBRTCBIN, /* GStreamer webrtcbin per connection, tee fan-out */
-} CgMediaRelayKind;
-
 typedef struct {
-    CgMediaRelayKind relay;
     /* NULL-terminated list of local IP addresses ICE may gather on (never every
      * interface); must not be empty. */
     const char *const *ice_addresses;
@@ -92,10 +84,10 @@ typedef struct {
      * Delivered at most once per endpoint. */
     void (*endpoint_failed)(gpointer user, CgEndpointId ep, CgMediaError code,
                             const char *message);
-    /* Optional, lean relay only. Every CG_MEDIA_STATS_INTERVAL_MS, per endpoint
+    /* Optional. Every CG_MEDIA_STATS_INTERVAL_MS, per endpoint
      * with a connection up: how its link looks from consultd. */
     void (*endpoint_stats)(gpointer user, CgEndpointId ep, const CgMediaStats *stats);
-    /* Optional, lean relay only. Every CG_MEDIA_SPEECH_INTERVAL_MS, for each
+    /* Optional. Every CG_MEDIA_SPEECH_INTERVAL_MS, for each
      * endpoint whose audio carried voice in that interval (RFC 6464 audio
      * level extension, V flag): its loudest level, in -dBov (0 loudest, 127
      * silence). Muted endpoints are not reported. */
@@ -120,7 +112,7 @@ void cg_media_endpoint_remove(CgMedia *media, CgEndpointId ep);
 
 /* A description from the endpoint: an "offer" on "pub", or an "answer" on a
  * "sub-N" connection. SDP policy (DTLS-SRTP only, Opus/VP8 only, size limit)
- * is enforced here. The lean relay checks a publish offer whole (mids,
+ * is enforced here. The relay checks a publish offer whole (mids,
  * SSRCs, role rules, that it can be relayed) before anything changes, so a
  * refusal (BAD_SDP) concerns @ep alone; and it keeps at most one offer out
  * per subscribe connection, sending what changed meanwhile once the answer
@@ -146,18 +138,16 @@ gboolean cg_media_endpoint_set_receive_video(CgMedia *media, CgEndpointId ep, gb
 /* Screen share: may @ep publish a second video (its publish offer's second
  * sending VP8 m-line, relayed as a separate track "cg-<id>-screen" on an
  * a=content:slides m-line)? FALSE by default: clinicians only, the caller
- * decides. An offer that shares without it is refused (bad_sdp). The
- * webrtcbin relay never relays a second video. */
+ * decides. An offer that shares without it is refused (bad_sdp). */
 gboolean cg_media_endpoint_set_screen_share_allowed(CgMedia *media, CgEndpointId ep,
                                                     gboolean allowed, GError **error);
 
 /* Caps the video bitrate @ep publishes at @kbps (0: no cap; per-consult
- * bitrate cap). The lean relay's REMB to the publisher never asks for more
+ * bitrate cap). The relay's REMB to the publisher never asks for more
  * (browsers honour REMB as their sending limit); below the cap, REMB carries
  * the slowest subscriber's estimate, each raised to CG_MEDIA_REMB_FLOOR_KBPS
  * first (one receiver cannot pin the others' picture), and not counting
- * subscribers that receive no video. The webrtcbin relay ignores it. Unknown
- * @ep is an error. */
+ * subscribers that receive no video. Unknown @ep is an error. */
 gboolean cg_media_endpoint_set_video_bitrate_cap(CgMedia *media, CgEndpointId ep, guint kbps,
                                                  GError **error);
 

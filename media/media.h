@@ -42,8 +42,8 @@ typedef struct {
     /* NULL-terminated list of local IP addresses ICE may gather on (never every
      * interface); must not be empty. */
     const char *const *ice_addresses;
-    guint rtp_port_min; /* 0 = any */
-    guint rtp_port_max; /* 0 = any */
+    guint rtp_port_min;      /* 0 = any */
+    guint rtp_port_max;      /* 0 = any */
     const char *stun_server; /* "host:port" or NULL */
     /* NULL-terminated "ADDRESS/PREFIX" networks that remote candidates may
      * point into although loopback/private/link-local (see address_policy.h);
@@ -54,6 +54,15 @@ typedef struct {
 
 #define CG_MEDIA_STATS_INTERVAL_MS 2000u
 #define CG_MEDIA_SPEECH_INTERVAL_MS 500u
+#define CG_MEDIA_KEYFRAME_RETRY_MS 300u /* repeat/coalescing interval of PLI/FIR */
+#define CG_MEDIA_CONSENT_TIMEOUT_S 30u  /* no authenticated packet for this long: fail */
+/* The lowest receiver estimate (REMB) that counts towards what a publisher is
+ * asked to send: a subscriber reporting less (a lie, or a link too poor for
+ * any picture: audio-only mode is for that) degrades the video for nobody
+ * below this. 100 kbps still carries a small VP8 picture (~320x180 at a low
+ * frame rate) that is worth seeing in a consult. The consult's cap, when
+ * lower, still wins. */
+#define CG_MEDIA_REMB_FLOOR_KBPS 100u
 
 /* One endpoint's link as consultd sees it. -1 where nothing is known yet. */
 typedef struct {
@@ -73,8 +82,8 @@ typedef struct {
      * @publisher is the endpoint whose media the connection carries (for a
      * subscribe connection), or 0 for the endpoint's own publish connection.
      * @type is "offer" or "answer". Strings are borrowed for the call. */
-    void (*description)(gpointer user, CgEndpointId ep, const char *pc,
-                        CgEndpointId publisher, const char *type, const char *sdp);
+    void (*description)(gpointer user, CgEndpointId ep, const char *pc, CgEndpointId publisher,
+                        const char *type, const char *sdp);
     /* A local ICE candidate for @pc; "" means end of candidates. */
     void (*candidate)(gpointer user, CgEndpointId ep, const char *pc, guint mline_index,
                       const char *candidate);
@@ -82,8 +91,7 @@ typedef struct {
     void (*pc_closed)(gpointer user, CgEndpointId ep, const char *pc);
     /* The endpoint's media failed for good; the caller should remove it.
      * Delivered at most once per endpoint. */
-    void (*endpoint_failed)(gpointer user, CgEndpointId ep, CgMediaError code,
-                            const char *message);
+    void (*endpoint_failed)(gpointer user, CgEndpointId ep, CgMediaError code, const char *message);
     /* Optional. Every CG_MEDIA_STATS_INTERVAL_MS, per endpoint
      * with a connection up: how its link looks from consultd. */
     void (*endpoint_stats)(gpointer user, CgEndpointId ep, const CgMediaStats *stats);
@@ -94,11 +102,10 @@ typedef struct {
     void (*endpoint_speaking)(gpointer user, CgEndpointId ep, guint level_dbov);
 } CgMediaEvents;
 
-
 /* Returns (transfer full) a relay, or NULL with @error set. @config and
  * @events are copied. */
-CgMedia *cg_media_new(const CgMediaConfig *config, const CgMediaEvents *events,
-                      gpointer user, GError **error);
+CgMedia *cg_media_new(const CgMediaConfig *config, const CgMediaEvents *events, gpointer user,
+                      GError **error);
 /* Removes every endpoint and frees the relay. Safe with NULL. */
 void cg_media_free(CgMedia *media);
 
@@ -121,8 +128,7 @@ gboolean cg_media_remote_description(CgMedia *media, CgEndpointId ep, const char
                                      const char *type, const char *sdp, GError **error);
 /* A trickled candidate from the endpoint; "" = end of candidates. */
 gboolean cg_media_remote_candidate(CgMedia *media, CgEndpointId ep, const char *pc,
-                                   guint mline_index, const char *candidate,
-                                   GError **error);
+                                   guint mline_index, const char *candidate, GError **error);
 
 /* Stops (or resumes) relaying @ep's audio to everyone; its video is not
  * touched. Holds across renegotiation; unknown @ep is an error. */

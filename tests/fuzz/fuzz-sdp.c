@@ -1,5 +1,5 @@
 /* fuzz-sdp.c — fuzz target for SDP as consultd accepts and rewrites it
- * (media/sdp_policy.c, media/lean_sdp.c).
+ * (media/sdp_policy.c, media/sdp.c).
  *
  * The input is an endpoint's description. It goes through the policy filter
  * then the relay's model: parsed as a publish offer,
@@ -12,7 +12,7 @@
  * parses again with its own parser (an endpoint sees it). */
 #include "address_policy.h"
 #include "fuzz.h"
-#include "lean_sdp.h"
+#include "sdp.h"
 #include "sdp_policy.h"
 
 #include <stdio.h>
@@ -30,11 +30,11 @@ static CgSdpFingerprint our_fp = {
                                "66:77:88:99:AA:BB:CC:DD:EE:FF:00"};
 static const char *const our_candidates[] = {
     "candidate:1 1 UDP 2015363327 192.0.2.7 50123 typ host", NULL};
-static const CgLeanSdpLocal our_local = {
+static const CgSdpLocal our_local = {
     .ice_ufrag = "Xk3q",
     .ice_pwd = "Zq8Lm2Vn5Rt7Wy9Bc1Df3Gh4",
     .fingerprint = &our_fp,
-    .setup = CG_LEAN_SDP_SETUP_NONE,
+    .setup = CG_SDP_SETUP_NONE,
     .candidates = our_candidates,
     .end_of_candidates = TRUE,
     .session_id = 7271828182845904523ull,
@@ -42,10 +42,10 @@ static const CgLeanSdpLocal our_local = {
 };
 
 /* What consultd wrote must parse again. Returns the model (transfer full). */
-static CgLeanSdp *reparse(const char *text)
+static CgSdp *reparse(const char *text)
 {
     g_autoptr(GError) error = NULL;
-    CgLeanSdp *sdp = cg_lean_sdp_parse(text, strlen(text), &error);
+    CgSdp *sdp = cg_sdp_parse(text, strlen(text), &error);
     if (!sdp) {
         fprintf(stderr, "consultd's own SDP does not parse: %s\n%s", error->message, text);
         abort();
@@ -89,34 +89,34 @@ static void check_candidates(const char *data, gsize size)
 
 static void check_lean(const char *data, gsize size)
 {
-    g_autoptr(CgLeanSdp) offer = cg_lean_sdp_parse(data, size, NULL);
+    g_autoptr(CgSdp) offer = cg_sdp_parse(data, size, NULL);
     if (!offer)
         return;
     CHECK(offer->n_media <= CG_MEDIA_MAX_MLINES);
     for (guint i = 0; i < 3; i++) {
-        (void)cg_lean_sdp_sending(offer, CG_LEAN_SDP_KIND_AUDIO, i);
-        (void)cg_lean_sdp_sending(offer, CG_LEAN_SDP_KIND_VIDEO, i);
+        (void)cg_sdp_sending(offer, CG_SDP_KIND_AUDIO, i);
+        (void)cg_sdp_sending(offer, CG_SDP_KIND_VIDEO, i);
     }
-    g_autofree char *answer = cg_lean_sdp_build_answer(offer, &our_local, NULL);
+    g_autofree char *answer = cg_sdp_build_answer(offer, &our_local, NULL);
     if (answer) {
-        g_autoptr(CgLeanSdp) again = reparse(answer);
+        g_autoptr(CgSdp) again = reparse(answer);
         CHECK(again->n_media == offer->n_media);
     }
     static const char *const mids[] = {"0", "1", "2", NULL};
     for (int screen = 0; screen < 2; screen++) {
-        CgLeanSdpRelay relay = {.stream_id = "p-91b0aa",
+        CgSdpRelay relay = {.stream_id = "p-91b0aa",
                                 .audio_track_id = "p-91b0aa-audio",
                                 .video_track_id = "p-91b0aa-video",
                                 .mids = screen ? mids : NULL,
                                 .screen_track_id = screen ? "p-91b0aa-screen" : NULL,
                                 .screen_slot = screen};
-        g_autofree char *sub = cg_lean_sdp_build_sub_offer(offer, &our_local, &relay, NULL);
+        g_autofree char *sub = cg_sdp_build_sub_offer(offer, &our_local, &relay, NULL);
         if (!sub)
             continue;
-        g_autoptr(CgLeanSdp) sub_parsed = reparse(sub);
+        g_autoptr(CgSdp) sub_parsed = reparse(sub);
         /* the input as the endpoint's answer to that offer */
-        CgLeanSdpAccepted accepted[CG_MEDIA_MAX_MLINES];
-        (void)cg_lean_sdp_check_answer(sub_parsed, offer, accepted, NULL);
+        CgSdpAccepted accepted[CG_MEDIA_MAX_MLINES];
+        (void)cg_sdp_check_answer(sub_parsed, offer, accepted, NULL);
     }
 }
 

@@ -1,4 +1,4 @@
-/* ice_agent.h — the ICE transport of one lean-path WebRTC connection.
+/* ice_agent.h — the ICE transport of one WebRTC connection.
  *
  * A CgIceAgent owns one NiceAgent doing full ICE (RFC 8445, libnice's RFC 5245
  * mode) with trickle, for one stream with one component: the connection is

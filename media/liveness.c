@@ -1,26 +1,26 @@
-/* lean_liveness.c — the lean relay's consent check: an endpoint with a
+/* liveness.c — the relay's consent check: an endpoint with a
  * connection up that sends nothing authenticated for
- * CG_MEDIA_CONSENT_TIMEOUT_S fails (lean-relay-private.h, lean_relay.h).
+ * CG_MEDIA_CONSENT_TIMEOUT_S fails (relay-private.h).
  */
-#include "lean-relay-private.h"
+#include "relay-private.h"
 
 #define CONSENT_US ((gint64)CG_MEDIA_CONSENT_TIMEOUT_S * G_USEC_PER_SEC)
 
-static gboolean pc_rx(LeanPc *pc, guint64 *rx)
+static gboolean pc_rx(CgPc *pc, guint64 *rx)
 {
     if (!pc)
         return FALSE;
-    CgLeanConnCounters c;
-    cg_lean_conn_counters(pc->conn, &c);
+    CgPeerConnCounters c;
+    cg_peer_conn_counters(pc->conn, &c);
     *rx += c.rtp_in + c.rtcp_in;
     return pc->up;
 }
 
 /* TRUE when @ep has a connection up and has been silent for the limit. */
-static gboolean expired(LeanEndpoint *ep, gint64 now)
+static gboolean expired(CgEndpoint *ep, gint64 now)
 {
     guint64 rx = 0;
-    gboolean any_up = pc_rx(ep->pub, &rx);
+    gboolean any_up = pc_rx(ep->publish, &rx);
     GHashTableIter it;
     gpointer value;
     g_hash_table_iter_init(&it, ep->subs);
@@ -34,36 +34,19 @@ static gboolean expired(LeanEndpoint *ep, gint64 now)
     return now - ep->last_alive >= CONSENT_US;
 }
 
-void cg_lean_relay_check_liveness(CgLeanRelay *relay)
+void cg_media_check_liveness(CgMedia *relay)
 {
-    gint64 now = relay->now(relay->now_user);
+    gint64 now = cg_relay_now(relay);
     GHashTableIter it;
     gpointer value;
     g_hash_table_iter_init(&it, relay->endpoints);
     while (g_hash_table_iter_next(&it, NULL, &value)) {
-        LeanEndpoint *ep = value;
+        CgEndpoint *ep = value;
         if (ep->failed || ep->stopped || !expired(ep, now))
             continue;
         ep->stopped = TRUE; /* stop sending to it at once */
         g_autofree char *msg = g_strdup_printf("no media or consent from the endpoint for %u s",
                                                CG_MEDIA_CONSENT_TIMEOUT_S);
-        cg_lean_relay_fail(relay, ep, CG_MEDIA_ERROR_FAILED, msg);
+        cg_relay_fail(relay, ep, CG_MEDIA_ERROR_FAILED, msg);
     }
-}
-
-static gint64 monotonic_now(gpointer user)
-{
-    (void)user;
-    return g_get_monotonic_time();
-}
-
-void cg_lean_relay_set_clock(CgLeanRelay *relay, gint64 (*now)(gpointer user), gpointer user)
-{
-    relay->now = now ? now : monotonic_now;
-    relay->now_user = now ? user : NULL;
-    GHashTableIter it;
-    gpointer value;
-    g_hash_table_iter_init(&it, relay->endpoints);
-    while (g_hash_table_iter_next(&it, NULL, &value))
-        ((LeanEndpoint *)value)->last_alive = 0; /* silence restarts on the new clock */
 }

@@ -1,7 +1,7 @@
-/* lean_relay.c — the lean relay's endpoints, connections and negotiation
- * (lean_relay.h). The packet paths are lean_forward.c.
+/* relay.c — the relay's endpoints, connections and negotiation
+ * (relay-private.h). The packet paths are forward.c.
  */
-#include "lean-relay-private.h"
+#include "relay-private.h"
 
 #include <string.h>
 
@@ -10,9 +10,33 @@ static guint64 *id_dup(guint64 id)
     return g_memdup2(&id, sizeof id);
 }
 
-LeanEndpoint *cg_lean_relay_lookup(CgLeanRelay *relay, CgEndpointId id)
+CgEndpoint *cg_relay_lookup(CgMedia *relay, CgEndpointId id)
 {
     return g_hash_table_lookup(relay->endpoints, &id);
+}
+
+/* ---- the clock ---------------------------------------------------------- */
+
+static gint64 monotonic_now(gpointer user)
+{
+    (void)user;
+    return g_get_monotonic_time();
+}
+
+void cg_media_set_clock(CgMedia *relay, gint64 (*now)(gpointer user), gpointer user)
+{
+    relay->now = now ? now : monotonic_now;
+    relay->now_user = now ? user : NULL;
+    GHashTableIter it;
+    gpointer value;
+    g_hash_table_iter_init(&it, relay->endpoints);
+    while (g_hash_table_iter_next(&it, NULL, &value))
+        ((CgEndpoint *)value)->last_alive = 0; /* silence restarts on the new clock */
+}
+
+gint64 cg_relay_now(const CgMedia *relay)
+{
+    return relay->now(relay->now_user);
 }
 
 /* ---- failures (deferred, once per endpoint) ----------------------------- */
@@ -21,16 +45,16 @@ typedef struct {
     CgEndpointId ep;
     CgMediaError code;
     char *message;
-} LeanFailure;
+} CgFailure;
 
 static gboolean deliver_failures(gpointer user)
 {
-    CgLeanRelay *relay = user;
+    CgMedia *relay = user;
     g_clear_pointer(&relay->fail_idle, g_source_unref);
-    LeanFailure *f;
+    CgFailure *f;
     while ((f = g_queue_pop_head(&relay->pending_failures))) {
         /* the handler may remove the endpoint, or others: look up each time */
-        if (cg_lean_relay_lookup(relay, f->ep) && relay->events.endpoint_failed)
+        if (cg_relay_lookup(relay, f->ep) && relay->events.endpoint_failed)
             relay->events.endpoint_failed(relay->user, f->ep, f->code, f->message);
         g_free(f->message);
         g_free(f);
@@ -38,14 +62,13 @@ static gboolean deliver_failures(gpointer user)
     return G_SOURCE_REMOVE;
 }
 
-void cg_lean_relay_fail(CgLeanRelay *relay, LeanEndpoint *ep, CgMediaError code,
-                        const char *message)
+void cg_relay_fail(CgMedia *relay, CgEndpoint *ep, CgMediaError code, const char *message)
 {
     if (ep->failed)
         return;
     ep->failed = TRUE;
     g_message("%s media failed: %s", ep->tag, message);
-    LeanFailure *f = g_new0(LeanFailure, 1);
+    CgFailure *f = g_new0(CgFailure, 1);
     f->ep = ep->id;
     f->code = code;
     f->message = g_strdup(message);
@@ -59,23 +82,23 @@ void cg_lean_relay_fail(CgLeanRelay *relay, LeanEndpoint *ep, CgMediaError code,
 
 static void failure_free(gpointer p)
 {
-    LeanFailure *f = p;
+    CgFailure *f = p;
     g_free(f->message);
     g_free(f);
 }
 
 /* ---- connections -------------------------------------------------------- */
 
-static void pc_emit_candidate(LeanPc *pc, const char *candidate)
+static void pc_emit_candidate(CgPc *pc, const char *candidate)
 {
-    CgLeanRelay *relay = pc->relay;
+    CgMedia *relay = pc->relay;
     if (relay->events.candidate)
         relay->events.candidate(relay->user, pc->ep->id, pc->name, 0, candidate);
 }
 
 static void on_local_candidate(gpointer user, const char *candidate)
 {
-    LeanPc *pc = user;
+    CgPc *pc = user;
     if (pc->announced)
         pc_emit_candidate(pc, candidate);
     else /* candidates before our description would be refused by the peer */
@@ -87,8 +110,8 @@ static void on_local_candidate(gpointer user, const char *candidate)
  * may route before it has set up what receives the offer. */
 static gboolean announce(gpointer user)
 {
-    LeanPc *pc = user;
-    CgLeanRelay *relay = pc->relay;
+    CgPc *pc = user;
+    CgMedia *relay = pc->relay;
     g_clear_pointer(&pc->announce, g_source_unref);
     pc->announced = TRUE;
     g_autofree char *type = g_steal_pointer(&pc->description_type);
@@ -101,12 +124,12 @@ static gboolean announce(gpointer user)
     if (relay->events.description)
         relay->events.description(relay->user, ep, name, pc->publisher, type, sdp);
     for (guint i = 0; i < held->len && relay->events.candidate; i++)
-        if (cg_lean_relay_lookup(relay, ep)) /* still there */
+        if (cg_relay_lookup(relay, ep)) /* still there */
             relay->events.candidate(relay->user, ep, name, 0, g_ptr_array_index(held, i));
     return G_SOURCE_REMOVE;
 }
 
-static void pc_announce(LeanPc *pc, const char *type, const char *sdp)
+static void pc_announce(CgPc *pc, const char *type, const char *sdp)
 {
     if (pc->announce) { /* superseded before it went out */
         g_source_destroy(pc->announce);
@@ -124,23 +147,23 @@ static void pc_announce(LeanPc *pc, const char *type, const char *sdp)
 
 static void on_connected(gpointer user)
 {
-    LeanPc *pc = user;
+    CgPc *pc = user;
     pc->up = TRUE;
     if (pc->publisher) {
-        LeanEndpoint *pub = cg_lean_relay_lookup(pc->relay, pc->publisher);
+        CgEndpoint *pub = cg_relay_lookup(pc->relay, pc->publisher);
         if (pub)
-            cg_lean_forward_ask_keyframe(pub); /* the newcomer's first picture */
+            cg_forward_ask_keyframe(pub); /* the newcomer's first picture */
     }
 }
 
 static void on_failed(gpointer user, CgMediaError code, const char *message)
 {
-    LeanPc *pc = user;
+    CgPc *pc = user;
     pc->up = FALSE;
     if (code == CG_MEDIA_ERROR_FINGERPRINT_MISMATCH)
         pc->ep->bad = TRUE; /* nothing more either way, at once */
     g_autofree char *msg = g_strdup_printf("%s: %s", pc->name, message);
-    cg_lean_relay_fail(pc->relay, pc->ep, code, msg);
+    cg_relay_fail(pc->relay, pc->ep, code, msg);
 }
 
 static void ignore_rtp(gpointer user, guint8 *packet, gsize len, gsize capacity)
@@ -151,29 +174,29 @@ static void ignore_rtp(gpointer user, guint8 *packet, gsize len, gsize capacity)
     (void)capacity; /* a subscriber sends no media on a subscribe connection */
 }
 
-static const CgLeanConnCallbacks pub_callbacks = {
+static const CgPeerConnCallbacks pub_callbacks = {
     .local_candidate = on_local_candidate,
     .connected = on_connected,
     .failed = on_failed,
-    .rtp = cg_lean_forward_pub_rtp,
-    .rtcp = cg_lean_forward_pub_rtcp,
+    .rtp = cg_forward_pub_rtp,
+    .rtcp = cg_forward_pub_rtcp,
 };
 
-static const CgLeanConnCallbacks sub_callbacks = {
+static const CgPeerConnCallbacks sub_callbacks = {
     .local_candidate = on_local_candidate,
     .connected = on_connected,
     .failed = on_failed,
     .rtp = ignore_rtp,
-    .rtcp = cg_lean_forward_sub_rtcp,
+    .rtcp = cg_forward_sub_rtcp,
 };
 
 static void pc_free(gpointer p)
 {
-    LeanPc *pc = p;
+    CgPc *pc = p;
     if (!pc)
         return;
     if (pc->publisher) {
-        LeanEndpoint *pub = cg_lean_relay_lookup(pc->relay, pc->publisher);
+        CgEndpoint *pub = cg_relay_lookup(pc->relay, pc->publisher);
         if (pub)
             g_ptr_array_remove_fast(pub->fanout, pc);
     }
@@ -184,16 +207,16 @@ static void pc_free(gpointer p)
     g_free(pc->description_type);
     g_free(pc->description);
     g_free(pc->screen_mid);
-    cg_lean_conn_free(pc->conn);
+    cg_peer_conn_free(pc->conn);
     g_ptr_array_unref(pc->held_candidates);
     g_free(pc->name);
     g_free(pc);
 }
 
-static LeanPc *pc_new(LeanEndpoint *ep, const char *name, CgEndpointId publisher, GError **error)
+static CgPc *pc_new(CgEndpoint *ep, const char *name, CgEndpointId publisher, GError **error)
 {
-    CgLeanRelay *relay = ep->relay;
-    LeanPc *pc = g_new0(LeanPc, 1);
+    CgMedia *relay = ep->relay;
+    CgPc *pc = g_new0(CgPc, 1);
     pc->relay = relay;
     pc->ep = ep;
     pc->name = g_strdup(name);
@@ -201,13 +224,13 @@ static LeanPc *pc_new(LeanEndpoint *ep, const char *name, CgEndpointId publisher
     pc->held_candidates = g_ptr_array_new_with_free_func(g_free);
     pc->rtcp_ssrc = g_random_int();
     g_autofree char *tag = g_strdup_printf("%s %s", ep->tag, name);
-    CgLeanConnConfig config = {
+    CgPeerConnConfig config = {
         .ice = &relay->ice,
         .identity = relay->identity,
         .context = relay->ctx,
         .log_tag = tag,
     };
-    pc->conn = cg_lean_conn_new(&config, publisher ? CG_LEAN_CONN_SUBSCRIBE : CG_LEAN_CONN_PUBLISH,
+    pc->conn = cg_peer_conn_new(&config, publisher ? CG_PEER_CONN_SUBSCRIBE : CG_PEER_CONN_PUBLISH,
                                 publisher ? &sub_callbacks : &pub_callbacks, pc, error);
     if (!pc->conn) {
         pc_free(pc);
@@ -220,33 +243,32 @@ static LeanPc *pc_new(LeanEndpoint *ep, const char *name, CgEndpointId publisher
 
 static void endpoint_free(gpointer p)
 {
-    LeanEndpoint *ep = p;
+    CgEndpoint *ep = p;
     g_hash_table_unref(ep->subs);
-    pc_free(ep->pub);
+    pc_free(ep->publish);
     g_hash_table_unref(ep->subscribers);
     g_ptr_array_unref(ep->fanout);
-    cg_lean_sdp_free(ep->offer);
+    cg_sdp_free(ep->offer);
     g_free(ep->tag);
     g_free(ep);
 }
 
-gboolean cg_lean_relay_endpoint_add(CgLeanRelay *relay, CgEndpointId id, const char *log_tag,
-                                    GError **error)
+gboolean cg_media_endpoint_add(CgMedia *relay, CgEndpointId id, const char *log_tag, GError **error)
 {
-    if (id == 0 || cg_lean_relay_lookup(relay, id)) {
+    if (id == 0 || cg_relay_lookup(relay, id)) {
         g_set_error(error, CG_MEDIA_ERROR, CG_MEDIA_ERROR_UNKNOWN_ENDPOINT,
                     "endpoint %" G_GUINT64_FORMAT " is invalid or exists", id);
         return FALSE;
     }
-    LeanEndpoint *ep = g_new0(LeanEndpoint, 1);
+    CgEndpoint *ep = g_new0(CgEndpoint, 1);
     ep->relay = relay;
     ep->id = id;
     ep->tag = log_tag ? g_strdup(log_tag) : g_strdup_printf("[ep|%" G_GUINT64_FORMAT "]", id);
     ep->subs = g_hash_table_new_full(g_int64_hash, g_int64_equal, g_free, pc_free);
     ep->subscribers = g_hash_table_new_full(g_int64_hash, g_int64_equal, g_free, NULL);
     ep->fanout = g_ptr_array_new();
-    ep->pub = pc_new(ep, "pub", 0, error);
-    if (!ep->pub) {
+    ep->publish = pc_new(ep, "pub", 0, error);
+    if (!ep->publish) {
         endpoint_free(ep);
         return FALSE;
     }
@@ -257,30 +279,30 @@ gboolean cg_lean_relay_endpoint_add(CgLeanRelay *relay, CgEndpointId id, const c
 typedef struct {
     CgEndpointId ep;
     char *pc;
-} LeanClosed;
+} CgClosed;
 
-void cg_lean_relay_endpoint_remove(CgLeanRelay *relay, CgEndpointId id)
+void cg_media_endpoint_remove(CgMedia *relay, CgEndpointId id)
 {
-    LeanEndpoint *ep = cg_lean_relay_lookup(relay, id);
+    CgEndpoint *ep = cg_relay_lookup(relay, id);
     if (!ep)
         return;
-    GArray *closed = g_array_new(FALSE, FALSE, sizeof(LeanClosed));
+    GArray *closed = g_array_new(FALSE, FALSE, sizeof(CgClosed));
     GHashTableIter it;
     gpointer value;
     g_hash_table_iter_init(&it, relay->endpoints);
     while (g_hash_table_iter_next(&it, NULL, &value)) {
-        LeanEndpoint *other = value;
+        CgEndpoint *other = value;
         g_hash_table_remove(other->subscribers, &id);
-        LeanPc *sub = other == ep ? NULL : g_hash_table_lookup(other->subs, &id);
+        CgPc *sub = other == ep ? NULL : g_hash_table_lookup(other->subs, &id);
         if (!sub)
             continue;
-        LeanClosed c = {other->id, g_strdup(sub->name)};
+        CgClosed c = {other->id, g_strdup(sub->name)};
         g_array_append_val(closed, c);
         g_hash_table_remove(other->subs, &id);
     }
     g_hash_table_remove(relay->endpoints, &id);
     for (guint i = 0; i < closed->len; i++) { /* events last: a handler may re-enter */
-        LeanClosed *c = &g_array_index(closed, LeanClosed, i);
+        CgClosed *c = &g_array_index(closed, CgClosed, i);
         if (relay->events.pc_closed)
             relay->events.pc_closed(relay->user, c->ep, c->pc);
         g_free(c->pc);
@@ -288,27 +310,27 @@ void cg_lean_relay_endpoint_remove(CgLeanRelay *relay, CgEndpointId id)
     g_array_unref(closed);
 }
 
-static LeanEndpoint *endpoint_or_error(CgLeanRelay *relay, CgEndpointId id, GError **error)
+static CgEndpoint *endpoint_or_error(CgMedia *relay, CgEndpointId id, GError **error)
 {
-    LeanEndpoint *ep = cg_lean_relay_lookup(relay, id);
+    CgEndpoint *ep = cg_relay_lookup(relay, id);
     if (!ep)
         g_set_error(error, CG_MEDIA_ERROR, CG_MEDIA_ERROR_UNKNOWN_ENDPOINT,
                     "no endpoint %" G_GUINT64_FORMAT, id);
     return ep;
 }
 
-static LeanPc *find_pc(CgLeanRelay *relay, CgEndpointId id, const char *name, GError **error)
+static CgPc *find_pc(CgMedia *relay, CgEndpointId id, const char *name, GError **error)
 {
-    LeanEndpoint *ep = endpoint_or_error(relay, id, error);
+    CgEndpoint *ep = endpoint_or_error(relay, id, error);
     if (!ep)
         return NULL;
     if (g_strcmp0(name, "pub") == 0)
-        return ep->pub;
+        return ep->publish;
     GHashTableIter it;
     gpointer value;
     g_hash_table_iter_init(&it, ep->subs);
     while (g_hash_table_iter_next(&it, NULL, &value))
-        if (g_strcmp0(((LeanPc *)value)->name, name) == 0)
+        if (g_strcmp0(((CgPc *)value)->name, name) == 0)
             return value;
     g_set_error(error, CG_MEDIA_ERROR, CG_MEDIA_ERROR_UNKNOWN_PC, "no connection named %s",
                 name ? name : "(null)");
@@ -319,14 +341,14 @@ static LeanPc *find_pc(CgLeanRelay *relay, CgEndpointId id, const char *name, GE
 
 /* After an offer of ours on @sub: remember its screen m-line, which later
  * offers must keep. */
-static void note_screen_slot(LeanPc *sub)
+static void note_screen_slot(CgPc *sub)
 {
-    const CgLeanSdp *offer = cg_lean_conn_own_offer(sub->conn);
+    const CgSdp *offer = cg_peer_conn_own_offer(sub->conn);
     if (!offer || sub->screen_slot)
         return;
     guint videos = 0;
     for (guint i = 0; i < offer->n_media; i++)
-        if (offer->media[i].kind == CG_LEAN_SDP_KIND_VIDEO && ++videos == 2) {
+        if (offer->media[i].kind == CG_SDP_KIND_VIDEO && ++videos == 2) {
             sub->screen_slot = TRUE;
             sub->screen_mid = g_strdup(offer->media[i].mid);
         }
@@ -334,14 +356,13 @@ static void note_screen_slot(LeanPc *sub)
 
 /* The publisher's streams from its (new) offer; a stream whose SSRC did not
  * change keeps its statistics and key frame state. */
-static void take_streams(LeanEndpoint *ep)
+static void take_streams(CgEndpoint *ep)
 {
-    for (guint k = 0; k < LEAN_N_KINDS; k++) {
-        const CgLeanSdpMedia *m =
-            k == LEAN_AUDIO
-                ? cg_lean_sdp_sending(ep->offer, CG_LEAN_SDP_KIND_AUDIO, 0)
-                : cg_lean_sdp_sending(ep->offer, CG_LEAN_SDP_KIND_VIDEO, k == LEAN_VIDEO ? 0 : 1);
-        LeanStream *s = &ep->streams[k];
+    for (guint k = 0; k < CG_N_KINDS; k++) {
+        const CgSdpMedia *m = k == CG_KIND_AUDIO ? cg_sdp_sending(ep->offer, CG_SDP_KIND_AUDIO, 0)
+                                                 : cg_sdp_sending(ep->offer, CG_SDP_KIND_VIDEO,
+                                                                  k == CG_KIND_VIDEO ? 0 : 1);
+        CgStream *s = &ep->streams[k];
         guint32 ssrc = m ? (m->fid_media ? m->fid_media : m->n_ssrcs ? m->ssrcs[0].ssrc : 0) : 0;
         if (!m || !s->present || !ssrc || ssrc != s->ssrc) {
             memset(s, 0, sizeof *s);
@@ -355,14 +376,14 @@ static void take_streams(LeanEndpoint *ep)
         s->clock_rate = m->codec.clock_rate ? m->codec.clock_rate : 90000;
         s->feedback = m->codec.feedback;
         s->audio_level_ext =
-            k == LEAN_AUDIO ? cg_lean_sdp_media_extmap_id(m, CG_LEAN_SDP_EXT_AUDIO_LEVEL) : 0;
+            k == CG_KIND_AUDIO ? cg_sdp_media_extmap_id(m, CG_SDP_EXT_AUDIO_LEVEL) : 0;
         s->ssrc = ssrc;
         s->ssrc_signalled = ssrc != 0;
         s->rtx_ssrc = m->fid_media ? m->fid_rtx : 0;
     }
 }
 
-static void offer_sub(CgLeanRelay *relay, LeanEndpoint *pub, LeanEndpoint *sub);
+static void offer_sub(CgMedia *relay, CgEndpoint *pub, CgEndpoint *sub);
 
 /* A new offer of ours on @sub: its half of an ICE restart, or the
  * publisher's screen share started or stopped. Perfect negotiation on our
@@ -370,9 +391,9 @@ static void offer_sub(CgLeanRelay *relay, LeanEndpoint *pub, LeanEndpoint *sub);
  * answer brings one fresh offer of the state then (never two offers out). A
  * failure is charged to whoever caused it: the publisher if its media cannot
  * be relayed, the subscriber if its own connection refuses. */
-static void reoffer_sub(CgLeanRelay *relay, LeanPc *sub, gboolean restart)
+static void reoffer_sub(CgMedia *relay, CgPc *sub, gboolean restart)
 {
-    LeanEndpoint *pub = cg_lean_relay_lookup(relay, sub->publisher);
+    CgEndpoint *pub = cg_relay_lookup(relay, sub->publisher);
     if (!pub || !pub->offer)
         return;
     if (!sub->described) {
@@ -387,17 +408,17 @@ static void reoffer_sub(CgLeanRelay *relay, LeanPc *sub, gboolean restart)
     }
     sub->reoffer_pending = sub->restart_pending = FALSE;
     g_autoptr(GError) error = NULL;
-    if (!cg_lean_offer_relayable(pub, pub->offer, sub, &error)) {
-        cg_lean_relay_fail(relay, pub, CG_MEDIA_ERROR_FAILED, error->message);
+    if (!cg_offer_relayable(pub, pub->offer, sub, &error)) {
+        cg_relay_fail(relay, pub, CG_MEDIA_ERROR_FAILED, error->message);
         return;
     }
-    LeanNames names;
-    cg_lean_offer_names(pub, pub->offer, sub, &names);
+    CgOfferNames names;
+    cg_offer_names(pub, pub->offer, sub, &names);
     g_autofree char *offer =
-        restart ? cg_lean_conn_restart_offer(sub->conn, pub->offer, &names.relay, &error)
-                : cg_lean_conn_renegotiate_offer(sub->conn, pub->offer, &names.relay, &error);
+        restart ? cg_peer_conn_restart_offer(sub->conn, pub->offer, &names.relay, &error)
+                : cg_peer_conn_renegotiate_offer(sub->conn, pub->offer, &names.relay, &error);
     if (!offer) {
-        cg_lean_relay_fail(relay, sub->ep, CG_MEDIA_ERROR_FAILED, error->message);
+        cg_relay_fail(relay, sub->ep, CG_MEDIA_ERROR_FAILED, error->message);
         return;
     }
     note_screen_slot(sub);
@@ -405,24 +426,24 @@ static void reoffer_sub(CgLeanRelay *relay, LeanPc *sub, gboolean restart)
     pc_announce(sub, "offer", offer);
 }
 
-/* A new offer on a negotiated "pub" (checked by cg_lean_offer_check()): new
+/* A new offer on a negotiated "pub" (checked by cg_offer_check()): new
  * ICE credentials restart every connection of the endpoint (same media); the
  * same credentials with a screen share started or stopped renegotiate the
  * publish connection and every subscribe connection carrying it. */
-static gboolean take_publish_reoffer(LeanPc *pc, CgLeanSdp *offer, gboolean restart, GError **error)
+static gboolean take_publish_reoffer(CgPc *pc, CgSdp *offer, gboolean restart, GError **error)
 {
-    LeanEndpoint *ep = pc->ep;
-    gboolean screen_before = cg_lean_sdp_sending(ep->offer, CG_LEAN_SDP_KIND_VIDEO, 1) != NULL;
-    gboolean screen_now = cg_lean_sdp_sending(offer, CG_LEAN_SDP_KIND_VIDEO, 1) != NULL;
-    g_autofree char *answer = restart ? cg_lean_conn_restart_answer(pc->conn, offer, error)
-                                      : cg_lean_conn_renegotiate_answer(pc->conn, offer, error);
+    CgEndpoint *ep = pc->ep;
+    gboolean screen_before = cg_sdp_sending(ep->offer, CG_SDP_KIND_VIDEO, 1) != NULL;
+    gboolean screen_now = cg_sdp_sending(offer, CG_SDP_KIND_VIDEO, 1) != NULL;
+    g_autofree char *answer = restart ? cg_peer_conn_restart_answer(pc->conn, offer, error)
+                                      : cg_peer_conn_renegotiate_answer(pc->conn, offer, error);
     if (!answer)
         return FALSE;
     if (restart)
         g_message("%s ICE restart: the endpoint's connections reconnect on the same seat", ep->tag);
     else if (screen_before != screen_now)
         g_info("%s screen share %s", ep->tag, screen_now ? "started" : "stopped");
-    cg_lean_sdp_free(ep->offer);
+    cg_sdp_free(ep->offer);
     ep->offer = offer;
     take_streams(ep);
     pc_announce(pc, "answer", answer);
@@ -439,17 +460,17 @@ static gboolean take_publish_reoffer(LeanPc *pc, CgLeanSdp *offer, gboolean rest
         for (guint i = 0; i < carrying->len; i++)
             reoffer_sub(pc->relay, g_ptr_array_index(carrying, i), FALSE);
         if (screen_now)
-            cg_lean_forward_ask_keyframe(ep);
+            cg_forward_ask_keyframe(ep);
     }
     return TRUE;
 }
 
-static gboolean take_publish_offer(LeanPc *pc, const char *sdp, GError **error)
+static gboolean take_publish_offer(CgPc *pc, const char *sdp, GError **error)
 {
-    LeanEndpoint *ep = pc->ep;
-    g_autoptr(CgLeanSdp) offer = cg_lean_sdp_parse(sdp, strlen(sdp), error);
+    CgEndpoint *ep = pc->ep;
+    g_autoptr(CgSdp) offer = cg_sdp_parse(sdp, strlen(sdp), error);
     gboolean restart = FALSE;
-    if (!offer || !cg_lean_offer_check(ep, offer, &restart, error))
+    if (!offer || !cg_offer_check(ep, offer, &restart, error))
         return FALSE; /* nothing changed: the endpoint rolls back */
     if (ep->offer) {
         if (!take_publish_reoffer(pc, offer, restart, error))
@@ -457,13 +478,13 @@ static gboolean take_publish_offer(LeanPc *pc, const char *sdp, GError **error)
         offer = NULL; /* taken */
         return TRUE;
     }
-    g_autofree char *answer = cg_lean_conn_answer(pc->conn, offer, error);
+    g_autofree char *answer = cg_peer_conn_answer(pc->conn, offer, error);
     if (!answer)
         return FALSE;
     ep->offer = g_steal_pointer(&offer);
     take_streams(ep);
     pc->described = TRUE;
-    CgLeanRelay *relay = pc->relay;
+    CgMedia *relay = pc->relay;
     pc_announce(pc, "answer", answer);
     /* offer its media to everyone it is routed to */
     GArray *ids = g_array_new(FALSE, FALSE, sizeof(CgEndpointId));
@@ -473,34 +494,34 @@ static gboolean take_publish_offer(LeanPc *pc, const char *sdp, GError **error)
     while (g_hash_table_iter_next(&it, &key, NULL))
         g_array_append_val(ids, *(guint64 *)key);
     for (guint i = 0; i < ids->len; i++) {
-        LeanEndpoint *sub = cg_lean_relay_lookup(relay, g_array_index(ids, CgEndpointId, i));
-        if (sub && cg_lean_relay_lookup(relay, ep->id))
+        CgEndpoint *sub = cg_relay_lookup(relay, g_array_index(ids, CgEndpointId, i));
+        if (sub && cg_relay_lookup(relay, ep->id))
             offer_sub(relay, ep, sub);
     }
     g_array_unref(ids);
     return TRUE;
 }
 
-static gboolean take_subscribe_answer(LeanPc *pc, const char *sdp, GError **error)
+static gboolean take_subscribe_answer(CgPc *pc, const char *sdp, GError **error)
 {
     if (pc->described) {
         g_set_error(error, CG_MEDIA_ERROR, CG_MEDIA_ERROR_BAD_SDP,
                     "%s is already negotiated (no offer of ours awaits an answer)", pc->name);
         return FALSE;
     }
-    g_autoptr(CgLeanSdp) answer = cg_lean_sdp_parse(sdp, strlen(sdp), error);
-    CgLeanSdpAccepted accepted[CG_MEDIA_MAX_MLINES];
-    if (!answer || !cg_lean_conn_accept_answer(pc->conn, answer, accepted, error))
+    g_autoptr(CgSdp) answer = cg_sdp_parse(sdp, strlen(sdp), error);
+    CgSdpAccepted accepted[CG_MEDIA_MAX_MLINES];
+    if (!answer || !cg_peer_conn_accept_answer(pc->conn, answer, accepted, error))
         return FALSE;
     /* our offer's m-lines: the microphone, the camera, then the screen */
-    const CgLeanSdp *offer = cg_lean_conn_own_offer(pc->conn);
+    const CgSdp *offer = cg_peer_conn_own_offer(pc->conn);
     guint videos = 0;
     memset(pc->accepts, 0, sizeof pc->accepts);
     memset(pc->accepts_rtx, 0, sizeof pc->accepts_rtx);
     for (guint i = 0; i < offer->n_media; i++) {
-        guint k = offer->media[i].kind == CG_LEAN_SDP_KIND_AUDIO ? LEAN_AUDIO
-                  : videos++ == 0                                ? LEAN_VIDEO
-                                                                 : LEAN_SCREEN;
+        guint k = offer->media[i].kind == CG_SDP_KIND_AUDIO ? CG_KIND_AUDIO
+                  : videos++ == 0                           ? CG_KIND_VIDEO
+                                                            : CG_KIND_SCREEN;
         pc->accepts[k] = accepted[i].active;
         pc->accepts_rtx[k] = accepted[i].active && accepted[i].rtx_pt >= 0;
     }
@@ -510,10 +531,10 @@ static gboolean take_subscribe_answer(LeanPc *pc, const char *sdp, GError **erro
     return TRUE;
 }
 
-gboolean cg_lean_relay_remote_description(CgLeanRelay *relay, CgEndpointId id, const char *name,
-                                          const char *type, const char *sdp, GError **error)
+gboolean cg_media_remote_description(CgMedia *relay, CgEndpointId id, const char *name,
+                                     const char *type, const char *sdp, GError **error)
 {
-    LeanPc *pc = find_pc(relay, id, name, error);
+    CgPc *pc = find_pc(relay, id, name, error);
     if (!pc)
         return FALSE;
     gboolean is_pub = pc->publisher == 0;
@@ -525,10 +546,10 @@ gboolean cg_lean_relay_remote_description(CgLeanRelay *relay, CgEndpointId id, c
     return is_pub ? take_publish_offer(pc, sdp, error) : take_subscribe_answer(pc, sdp, error);
 }
 
-gboolean cg_lean_relay_remote_candidate(CgLeanRelay *relay, CgEndpointId id, const char *name,
-                                        guint mline_index, const char *candidate, GError **error)
+gboolean cg_media_remote_candidate(CgMedia *relay, CgEndpointId id, const char *name,
+                                   guint mline_index, const char *candidate, GError **error)
 {
-    LeanPc *pc = find_pc(relay, id, name, error);
+    CgPc *pc = find_pc(relay, id, name, error);
     if (!pc)
         return FALSE;
     if (mline_index >= CG_MEDIA_MAX_MLINES) {
@@ -536,12 +557,12 @@ gboolean cg_lean_relay_remote_candidate(CgLeanRelay *relay, CgEndpointId id, con
                     mline_index);
         return FALSE;
     }
-    return cg_lean_conn_add_remote_candidate(pc->conn, candidate ? candidate : "", error);
+    return cg_peer_conn_add_remote_candidate(pc->conn, candidate ? candidate : "", error);
 }
 
 /* ---- routes ------------------------------------------------------------- */
 
-static void offer_sub(CgLeanRelay *relay, LeanEndpoint *pub, LeanEndpoint *sub)
+static void offer_sub(CgMedia *relay, CgEndpoint *pub, CgEndpoint *sub)
 {
     if (g_hash_table_contains(sub->subs, &pub->id) || sub->failed || pub->failed)
         return;
@@ -549,20 +570,20 @@ static void offer_sub(CgLeanRelay *relay, LeanEndpoint *pub, LeanEndpoint *sub)
     g_autoptr(GError) error = NULL;
     /* what the publisher sends is its own doing: if it cannot be relayed,
      * the publisher fails, never the subscriber */
-    if (!cg_lean_offer_relayable(pub, pub->offer, NULL, &error)) {
+    if (!cg_offer_relayable(pub, pub->offer, NULL, &error)) {
         g_message("%s cannot be relayed to %s: %s", pub->tag, sub->tag, error->message);
-        cg_lean_relay_fail(relay, pub, CG_MEDIA_ERROR_FAILED, error->message);
+        cg_relay_fail(relay, pub, CG_MEDIA_ERROR_FAILED, error->message);
         return;
     }
-    LeanPc *pc = pc_new(sub, name, pub->id, &error);
-    LeanNames names;
-    cg_lean_offer_names(pub, pub->offer, NULL, &names);
+    CgPc *pc = pc_new(sub, name, pub->id, &error);
+    CgOfferNames names;
+    cg_offer_names(pub, pub->offer, NULL, &names);
     g_autofree char *offer =
-        pc ? cg_lean_conn_offer(pc->conn, pub->offer, &names.relay, &error) : NULL;
+        pc ? cg_peer_conn_offer(pc->conn, pub->offer, &names.relay, &error) : NULL;
     if (!offer) { /* its own connection: no address, no port */
         g_message("%s cannot subscribe to %s: %s", sub->tag, pub->tag, error->message);
         pc_free(pc);
-        cg_lean_relay_fail(relay, sub, CG_MEDIA_ERROR_FAILED, "cannot subscribe");
+        cg_relay_fail(relay, sub, CG_MEDIA_ERROR_FAILED, "cannot subscribe");
         return;
     }
     note_screen_slot(pc);
@@ -571,11 +592,11 @@ static void offer_sub(CgLeanRelay *relay, LeanEndpoint *pub, LeanEndpoint *sub)
     pc_announce(pc, "offer", offer);
 }
 
-gboolean cg_lean_relay_route(CgLeanRelay *relay, CgEndpointId publisher, CgEndpointId subscriber,
-                             GError **error)
+gboolean cg_media_route(CgMedia *relay, CgEndpointId publisher, CgEndpointId subscriber,
+                        GError **error)
 {
-    LeanEndpoint *pub = cg_lean_relay_lookup(relay, publisher);
-    LeanEndpoint *sub = cg_lean_relay_lookup(relay, subscriber);
+    CgEndpoint *pub = cg_relay_lookup(relay, publisher);
+    CgEndpoint *sub = cg_relay_lookup(relay, subscriber);
     if (!pub || !sub || pub == sub) {
         g_set_error(error, CG_MEDIA_ERROR, CG_MEDIA_ERROR_UNKNOWN_ENDPOINT,
                     "cannot route %" G_GUINT64_FORMAT " to %" G_GUINT64_FORMAT, publisher,
@@ -589,10 +610,10 @@ gboolean cg_lean_relay_route(CgLeanRelay *relay, CgEndpointId publisher, CgEndpo
     return TRUE;
 }
 
-gboolean cg_lean_relay_set_audio_muted(CgLeanRelay *relay, CgEndpointId id, gboolean muted,
-                                       GError **error)
+gboolean cg_media_endpoint_set_audio_muted(CgMedia *relay, CgEndpointId id, gboolean muted,
+                                           GError **error)
 {
-    LeanEndpoint *ep = endpoint_or_error(relay, id, error);
+    CgEndpoint *ep = endpoint_or_error(relay, id, error);
     if (!ep)
         return FALSE;
     ep->audio_muted = muted;
@@ -600,10 +621,10 @@ gboolean cg_lean_relay_set_audio_muted(CgLeanRelay *relay, CgEndpointId id, gboo
     return TRUE;
 }
 
-gboolean cg_lean_relay_set_receive_video(CgLeanRelay *relay, CgEndpointId id, gboolean receive,
-                                         GError **error)
+gboolean cg_media_endpoint_set_receive_video(CgMedia *relay, CgEndpointId id, gboolean receive,
+                                             GError **error)
 {
-    LeanEndpoint *ep = endpoint_or_error(relay, id, error);
+    CgEndpoint *ep = endpoint_or_error(relay, id, error);
     if (!ep)
         return FALSE;
     gboolean resumed = receive && ep->video_paused;
@@ -614,27 +635,27 @@ gboolean cg_lean_relay_set_receive_video(CgLeanRelay *relay, CgEndpointId id, gb
         gpointer key;
         g_hash_table_iter_init(&it, ep->subs);
         while (g_hash_table_iter_next(&it, &key, NULL)) {
-            LeanEndpoint *pub = cg_lean_relay_lookup(relay, *(guint64 *)key);
+            CgEndpoint *pub = cg_relay_lookup(relay, *(guint64 *)key);
             if (pub)
-                cg_lean_forward_ask_keyframe(pub);
+                cg_forward_ask_keyframe(pub);
         }
     }
     return TRUE;
 }
 
-gboolean cg_lean_relay_set_screen_share_allowed(CgLeanRelay *relay, CgEndpointId id,
-                                                gboolean allowed, GError **error)
+gboolean cg_media_endpoint_set_screen_share_allowed(CgMedia *relay, CgEndpointId id,
+                                                    gboolean allowed, GError **error)
 {
-    LeanEndpoint *ep = endpoint_or_error(relay, id, error);
+    CgEndpoint *ep = endpoint_or_error(relay, id, error);
     if (ep)
         ep->screen_allowed = allowed;
     return ep != NULL;
 }
 
-gboolean cg_lean_relay_set_video_bitrate_cap(CgLeanRelay *relay, CgEndpointId id, guint kbps,
-                                             GError **error)
+gboolean cg_media_endpoint_set_video_bitrate_cap(CgMedia *relay, CgEndpointId id, guint kbps,
+                                                 GError **error)
 {
-    LeanEndpoint *ep = endpoint_or_error(relay, id, error);
+    CgEndpoint *ep = endpoint_or_error(relay, id, error);
     if (!ep)
         return FALSE;
     if (ep->video_cap_kbps != kbps)
@@ -647,54 +668,77 @@ gboolean cg_lean_relay_set_video_bitrate_cap(CgLeanRelay *relay, CgEndpointId id
  * tick, statistics on every fourth. */
 static gboolean on_tick(gpointer user)
 {
-    CgLeanRelay *relay = user;
+    CgMedia *relay = user;
     guint tick = ++relay->ticks;
-    cg_lean_forward_speech(relay);
-    if (tick % (CG_LEAN_REPORT_MS / CG_MEDIA_SPEECH_INTERVAL_MS) == 0) {
-        cg_lean_forward_reports(relay);
-        cg_lean_relay_check_liveness(relay);
+    cg_forward_speech(relay);
+    if (tick % (CG_RELAY_REPORT_MS / CG_MEDIA_SPEECH_INTERVAL_MS) == 0) {
+        cg_forward_reports(relay);
+        cg_media_check_liveness(relay);
     }
     if (tick % (CG_MEDIA_STATS_INTERVAL_MS / CG_MEDIA_SPEECH_INTERVAL_MS) == 0)
-        cg_lean_forward_stats(relay);
+        cg_forward_stats(relay);
     return G_SOURCE_CONTINUE;
 }
 
 /* ---- testing hooks ------------------------------------------------------ */
 
-guint cg_lean_relay_connection_count(CgLeanRelay *relay)
+guint cg_media_connection_count(CgMedia *relay)
 {
     guint n = 0;
     GHashTableIter it;
     gpointer value;
     g_hash_table_iter_init(&it, relay->endpoints);
     while (g_hash_table_iter_next(&it, NULL, &value))
-        n += 1 + g_hash_table_size(((LeanEndpoint *)value)->subs);
+        n += 1 + g_hash_table_size(((CgEndpoint *)value)->subs);
     return n;
 }
 
-guint cg_lean_relay_keyframe_requests(CgLeanRelay *relay, CgEndpointId publisher)
+guint cg_media_keyframe_requests(CgMedia *relay, CgEndpointId publisher)
 {
-    LeanEndpoint *ep = cg_lean_relay_lookup(relay, publisher);
+    CgEndpoint *ep = cg_relay_lookup(relay, publisher);
     return ep ? ep->keyframe_requests : 0;
 }
 
 /* ---- lifecycle ---------------------------------------------------------- */
 
-CgLeanRelay *cg_lean_relay_new(const CgMediaConfig *config, const CgMediaEvents *events,
-                               gpointer user, const CgAddressPolicy *policy, GError **error)
+G_DEFINE_QUARK(cg - media - error - quark, cg_media_error)
+
+static gboolean check_config(const CgMediaConfig *config, GError **error)
 {
+    if (!config->ice_addresses || !config->ice_addresses[0]) {
+        g_set_error(error, CG_MEDIA_ERROR, CG_MEDIA_ERROR_FAILED, "no ICE address configured");
+        return FALSE;
+    }
+    if (config->rtp_port_min > config->rtp_port_max || config->rtp_port_max > 65535) {
+        g_set_error(error, CG_MEDIA_ERROR, CG_MEDIA_ERROR_FAILED, "bad RTP port range");
+        return FALSE;
+    }
+    return TRUE;
+}
+
+CgMedia *cg_media_new(const CgMediaConfig *config, const CgMediaEvents *events, gpointer user,
+                      GError **error)
+{
+    g_return_val_if_fail(config != NULL && events != NULL, NULL);
+    if (!check_config(config, error))
+        return NULL;
+    CgAddressPolicy *policy = cg_address_policy_new(config->allowed_remote_networks, error);
+    if (!policy)
+        return NULL;
     g_autoptr(GError) local = NULL;
     CgDtlsIdentity *identity = cg_dtls_identity_new(&local);
     if (!identity) {
         g_set_error(error, CG_MEDIA_ERROR, CG_MEDIA_ERROR_FAILED, "DTLS identity: %s",
                     local->message);
+        cg_address_policy_free(policy);
         return NULL;
     }
-    CgLeanRelay *relay = g_new0(CgLeanRelay, 1);
+    CgMedia *relay = g_new0(CgMedia, 1);
     relay->ctx = g_main_context_ref_thread_default();
     relay->events = *events;
     relay->user = user;
     relay->identity = identity;
+    relay->address_policy = policy;
     relay->ice_addresses = g_strdupv((char **)config->ice_addresses);
     relay->stun_server = g_strdup(config->stun_server);
     relay->ice.local_addresses = (const char *const *)relay->ice_addresses;
@@ -705,11 +749,11 @@ CgLeanRelay *cg_lean_relay_new(const CgMediaConfig *config, const CgMediaEvents 
     relay->ice.policy = policy;
     relay->endpoints = g_hash_table_new_full(g_int64_hash, g_int64_equal, g_free, endpoint_free);
     g_queue_init(&relay->pending_failures);
-    cg_lean_relay_set_clock(relay, NULL, NULL);
+    cg_media_set_clock(relay, NULL, NULL);
     relay->report_timer = g_timeout_source_new(CG_MEDIA_SPEECH_INTERVAL_MS);
     g_source_set_callback(relay->report_timer, on_tick, relay, NULL);
     g_source_attach(relay->report_timer, relay->ctx);
-    g_info("media: lean relay (libnice, DTLS and SRTP on OpenSSL)");
+    g_info("media: relay on libnice, DTLS and SRTP on OpenSSL");
     return relay;
 }
 
@@ -721,7 +765,7 @@ static void destroy_source(GSource **source)
     }
 }
 
-void cg_lean_relay_free(CgLeanRelay *relay)
+void cg_media_free(CgMedia *relay)
 {
     if (!relay)
         return;
@@ -733,9 +777,10 @@ void cg_lean_relay_free(CgLeanRelay *relay)
     gpointer value;
     g_hash_table_iter_init(&it, relay->endpoints);
     while (g_hash_table_iter_next(&it, NULL, &value))
-        g_hash_table_remove_all(((LeanEndpoint *)value)->subs);
+        g_hash_table_remove_all(((CgEndpoint *)value)->subs);
     g_hash_table_unref(relay->endpoints);
     cg_dtls_identity_unref(relay->identity);
+    cg_address_policy_free(relay->address_policy);
     g_strfreev(relay->ice_addresses);
     g_free(relay->stun_server);
     g_main_context_unref(relay->ctx);

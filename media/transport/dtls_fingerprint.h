@@ -1,6 +1,6 @@
 /* dtls_fingerprint.h — does a DTLS certificate match an SDP a=fingerprint (pure).
  *
- * media/dtls_transport.c checks with this once a DTLS transport is connected
+ * media/transport/dtls_transport.c checks with this once a DTLS transport is connected
  * (pure: OpenSSL only, no state).
  */
 #pragma once

@@ -4,7 +4,7 @@
  * mode) with trickle, for one stream with one component: the connection is
  * BUNDLEd and rtcp-mux'd, so every datagram (STUN, DTLS, SRTP, SRTCP) shares
  * one 5-tuple. It carries datagrams and nothing else; DTLS and SRTP are
- * media/dtls_transport.h and media/srtp.h.
+ * media/transport/dtls_transport.h and media/transport/srtp.h.
  *
  * Hardening: UPnP off; candidates are
  * gathered only on the configured local addresses; optional port range and

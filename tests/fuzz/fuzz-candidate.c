@@ -1,5 +1,5 @@
 /* fuzz-candidate.c — fuzz target for remote ICE candidate lines
- * (media/ice_agent.c, media/address_policy.c, libnice's parser), as the
+ * (media/transport/ice_agent.c, media/transport/address_policy.c, libnice's parser), as the
  * "candidate" message and SDP a=candidate lines deliver them.
  *
  * Each input line goes to cg_ice_agent_add_remote_candidate() on a relay

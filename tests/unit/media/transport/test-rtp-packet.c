@@ -1,4 +1,4 @@
-/* test-rtp-packet.c — media/rtp_packet.c against packets built here byte by
+/* test-rtp-packet.c — media/transport/rtp_packet.c against packets built here byte by
  * byte from the RFCs: RTP with CSRCs, one- and two-byte extensions and
  * padding (and every truncation of it), VP8 descriptors, a compound
  * SR + SDES + RR, builders checked against exact bytes and parsed back, the

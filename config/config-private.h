@@ -22,6 +22,7 @@ typedef enum {
     CG_CONFIG_KEY_BOOL,         /* gboolean field */
     CG_CONFIG_KEY_STRING,       /* char * field; "" kept unless empty_is_null */
     CG_CONFIG_KEY_STRING_ARRAY, /* char ** field (NULL-terminated), non-empty */
+    CG_CONFIG_KEY_REMOVED,      /* a key of an earlier release: setting it is an error */
 } CgConfigKeyKind;
 
 /* Returns NULL if @value is fine, else (transfer full) the rest of a sentence
@@ -40,6 +41,7 @@ typedef struct {
     gboolean allow_empty;      /* STRING_ARRAY: [] is a valid value */
     CgConfigStringCheck check; /* STRING, each STRING_ARRAY element */
     gsize offset;              /* of the field in CgConfig or the list element */
+    const char *removed;       /* REMOVED: why, and what to do instead */
     /* GROUP_LIST only: */
     gsize count_offset; /* guint count in CgConfig */
     gsize elem_size;    /* size of one element struct */

@@ -105,12 +105,6 @@ static char *check_log_level(const char *value)
                : got("must be one of \"debug\", \"info\", \"warning\", \"error\"", value);
 }
 
-static char *check_relay(const char *value)
-{
-    static const char *const relays[] = {"lean", "webrtcbin", NULL};
-    return g_strv_contains(relays, value) ? NULL : got("must be \"lean\" or \"webrtcbin\"", value);
-}
-
 static char *check_tenant_id(const char *value)
 {
     gsize len = strlen(value);
@@ -180,7 +174,9 @@ static const CgConfigKey schema[] = {
      .default_int = 1000, .offset = OFF(video_bitrate_kbps)},
 
     GROUP("media"),
-    STRING("media.relay", relay, "lean", check_relay),
+    /* The webrtcbin relay was retired (docs/performance.md, "Before"). */
+    {.path = "media.relay", .kind = CG_CONFIG_KEY_REMOVED,
+     .removed = "was removed: consultd has one relay now; delete the line"},
     {.path = "media.ice_addresses", .kind = CG_CONFIG_KEY_STRING_ARRAY,
      .default_str = "127.0.0.1", .check = check_ip_address, .offset = OFF(ice_addresses)},
     BOOL("media.ice_tcp", ice_tcp, TRUE),

@@ -374,6 +374,8 @@ static gboolean walk_setting(const Walk *w, const config_setting_t *setting, con
         return TRUE;
     case CG_CONFIG_KEY_STRING_ARRAY:
         return store_string_array(w, key, setting, shown, base, error);
+    case CG_CONFIG_KEY_REMOVED:
+        return cg_config_fail_at(error, setting, w->source_name, "%s %s", shown, key->removed);
     }
     g_return_val_if_reached(FALSE);
 }

@@ -81,7 +81,6 @@ typedef struct {
     guint video_bitrate_kbps; /* default cap on each endpoint's published video; 0 = none */
 
     /* media */
-    char *relay;          /* "lean" or "webrtcbin" (media.h CgMediaRelayKind) */
     char **ice_addresses; /* NULL-terminated; local addresses ICE may use */
     guint rtp_port_min;   /* 0 = any */
     guint rtp_port_max;   /* 0 = any */

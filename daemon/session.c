@@ -242,8 +242,6 @@ CgSession *cg_session_new(const CgConfig *config, GMainLoop *loop, GError **erro
     session->speakers = g_hash_table_new_full(g_str_hash, g_str_equal, g_free,
                                               (GDestroyNotify)cg_active_speaker_free);
     CgMediaConfig media_config = {
-        .relay = g_strcmp0(config->relay, "webrtcbin") == 0 ? CG_MEDIA_RELAY_WEBRTCBIN
-                                                             : CG_MEDIA_RELAY_LEAN,
         .ice_addresses = (const char *const *)config->ice_addresses,
         .rtp_port_min = config->rtp_port_min,
         .rtp_port_max = config->rtp_port_max,

@@ -5,12 +5,12 @@
 
 G_BEGIN_DECLS
 
-/* Number of elements in the relay's pipeline (leak checks after removal). */
-guint cg_media_element_count(CgMedia *media);
+/* Number of live connections (leak checks after removal). */
+guint cg_media_connection_count(CgMedia *media);
 
-/* The liveness clock: @now returns monotonic µs (default g_get_monotonic_time).
- * With a test clock, the periodic check still runs but only
- * cg_media_check_liveness() moves time on. */
+/* The relay's clock, read for everything it times (liveness, key frame
+ * retries, reports, statistics): @now returns monotonic µs (default
+ * g_get_monotonic_time). With a test clock, only the test moves time on. */
 void cg_media_set_clock(CgMedia *media, gint64 (*now)(gpointer user), gpointer user);
 /* Runs the liveness check once now (what the 1 s timer does). */
 void cg_media_check_liveness(CgMedia *media);

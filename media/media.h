@@ -38,20 +38,12 @@ typedef enum {
     CG_MEDIA_ERROR_FAILED,               /* protocol: media_failed */
 } CgMediaError;
 
-/* Which relay path carries the media (config key media.relay). */
-typedef enum {
-    CG_MEDIA_RELAY_DEFAULT,   /* the lean relay */
-    CG_MEDIA_RELAY_LEAN,      /* libnice + DTLS and SRTP on OpenSSL, routed by consultd */
-    CG_MEDIA_RELAY_WEBRTCBIN, /* GStreamer webrtcbin per connection, tee fan-out */
-} CgMediaRelayKind;
-
 typedef struct {
-    CgMediaRelayKind relay;
     /* NULL-terminated list of local IP addresses ICE may gather on (never every
      * interface); must not be empty. */
     const char *const *ice_addresses;
-    guint rtp_port_min; /* 0 = any */
-    guint rtp_port_max; /* 0 = any */
+    guint rtp_port_min;      /* 0 = any */
+    guint rtp_port_max;      /* 0 = any */
     const char *stun_server; /* "host:port" or NULL */
     /* NULL-terminated "ADDRESS/PREFIX" networks that remote candidates may
      * point into although loopback/private/link-local (see address_policy.h);
@@ -62,6 +54,15 @@ typedef struct {
 
 #define CG_MEDIA_STATS_INTERVAL_MS 2000u
 #define CG_MEDIA_SPEECH_INTERVAL_MS 500u
+#define CG_MEDIA_KEYFRAME_RETRY_MS 300u /* repeat/coalescing interval of PLI/FIR */
+#define CG_MEDIA_CONSENT_TIMEOUT_S 30u  /* no authenticated packet for this long: fail */
+/* The lowest receiver estimate (REMB) that counts towards what a publisher is
+ * asked to send: a subscriber reporting less (a lie, or a link too poor for
+ * any picture: audio-only mode is for that) degrades the video for nobody
+ * below this. 100 kbps still carries a small VP8 picture (~320x180 at a low
+ * frame rate) that is worth seeing in a consult. The consult's cap, when
+ * lower, still wins. */
+#define CG_MEDIA_REMB_FLOOR_KBPS 100u
 
 /* One endpoint's link as consultd sees it. -1 where nothing is known yet. */
 typedef struct {
@@ -81,8 +82,8 @@ typedef struct {
      * @publisher is the endpoint whose media the connection carries (for a
      * subscribe connection), or 0 for the endpoint's own publish connection.
      * @type is "offer" or "answer". Strings are borrowed for the call. */
-    void (*description)(gpointer user, CgEndpointId ep, const char *pc,
-                        CgEndpointId publisher, const char *type, const char *sdp);
+    void (*description)(gpointer user, CgEndpointId ep, const char *pc, CgEndpointId publisher,
+                        const char *type, const char *sdp);
     /* A local ICE candidate for @pc; "" means end of candidates. */
     void (*candidate)(gpointer user, CgEndpointId ep, const char *pc, guint mline_index,
                       const char *candidate);
@@ -90,23 +91,21 @@ typedef struct {
     void (*pc_closed)(gpointer user, CgEndpointId ep, const char *pc);
     /* The endpoint's media failed for good; the caller should remove it.
      * Delivered at most once per endpoint. */
-    void (*endpoint_failed)(gpointer user, CgEndpointId ep, CgMediaError code,
-                            const char *message);
-    /* Optional, lean relay only. Every CG_MEDIA_STATS_INTERVAL_MS, per endpoint
+    void (*endpoint_failed)(gpointer user, CgEndpointId ep, CgMediaError code, const char *message);
+    /* Optional. Every CG_MEDIA_STATS_INTERVAL_MS, per endpoint
      * with a connection up: how its link looks from consultd. */
     void (*endpoint_stats)(gpointer user, CgEndpointId ep, const CgMediaStats *stats);
-    /* Optional, lean relay only. Every CG_MEDIA_SPEECH_INTERVAL_MS, for each
+    /* Optional. Every CG_MEDIA_SPEECH_INTERVAL_MS, for each
      * endpoint whose audio carried voice in that interval (RFC 6464 audio
      * level extension, V flag): its loudest level, in -dBov (0 loudest, 127
      * silence). Muted endpoints are not reported. */
     void (*endpoint_speaking)(gpointer user, CgEndpointId ep, guint level_dbov);
 } CgMediaEvents;
 
-
 /* Returns (transfer full) a relay, or NULL with @error set. @config and
  * @events are copied. */
-CgMedia *cg_media_new(const CgMediaConfig *config, const CgMediaEvents *events,
-                      gpointer user, GError **error);
+CgMedia *cg_media_new(const CgMediaConfig *config, const CgMediaEvents *events, gpointer user,
+                      GError **error);
 /* Removes every endpoint and frees the relay. Safe with NULL. */
 void cg_media_free(CgMedia *media);
 
@@ -120,7 +119,7 @@ void cg_media_endpoint_remove(CgMedia *media, CgEndpointId ep);
 
 /* A description from the endpoint: an "offer" on "pub", or an "answer" on a
  * "sub-N" connection. SDP policy (DTLS-SRTP only, Opus/VP8 only, size limit)
- * is enforced here. The lean relay checks a publish offer whole (mids,
+ * is enforced here. The relay checks a publish offer whole (mids,
  * SSRCs, role rules, that it can be relayed) before anything changes, so a
  * refusal (BAD_SDP) concerns @ep alone; and it keeps at most one offer out
  * per subscribe connection, sending what changed meanwhile once the answer
@@ -129,8 +128,7 @@ gboolean cg_media_remote_description(CgMedia *media, CgEndpointId ep, const char
                                      const char *type, const char *sdp, GError **error);
 /* A trickled candidate from the endpoint; "" = end of candidates. */
 gboolean cg_media_remote_candidate(CgMedia *media, CgEndpointId ep, const char *pc,
-                                   guint mline_index, const char *candidate,
-                                   GError **error);
+                                   guint mline_index, const char *candidate, GError **error);
 
 /* Stops (or resumes) relaying @ep's audio to everyone; its video is not
  * touched. Holds across renegotiation; unknown @ep is an error. */
@@ -146,18 +144,16 @@ gboolean cg_media_endpoint_set_receive_video(CgMedia *media, CgEndpointId ep, gb
 /* Screen share: may @ep publish a second video (its publish offer's second
  * sending VP8 m-line, relayed as a separate track "cg-<id>-screen" on an
  * a=content:slides m-line)? FALSE by default: clinicians only, the caller
- * decides. An offer that shares without it is refused (bad_sdp). The
- * webrtcbin relay never relays a second video. */
+ * decides. An offer that shares without it is refused (bad_sdp). */
 gboolean cg_media_endpoint_set_screen_share_allowed(CgMedia *media, CgEndpointId ep,
                                                     gboolean allowed, GError **error);
 
 /* Caps the video bitrate @ep publishes at @kbps (0: no cap; per-consult
- * bitrate cap). The lean relay's REMB to the publisher never asks for more
+ * bitrate cap). The relay's REMB to the publisher never asks for more
  * (browsers honour REMB as their sending limit); below the cap, REMB carries
  * the slowest subscriber's estimate, each raised to CG_MEDIA_REMB_FLOOR_KBPS
  * first (one receiver cannot pin the others' picture), and not counting
- * subscribers that receive no video. The webrtcbin relay ignores it. Unknown
- * @ep is an error. */
+ * subscribers that receive no video. Unknown @ep is an error. */
 gboolean cg_media_endpoint_set_video_bitrate_cap(CgMedia *media, CgEndpointId ep, guint kbps,
                                                  GError **error);
 

@@ -1,310 +1,788 @@
-/* relay.c — the data path: publisher webrtcbin src pad -> tee -> one queue per
- * subscriber -> subscriber webrtcbin sink pad. No decoding.
- *
- * Gates: a probe on each tee's sink pad drops buffers until the publisher's
- * DTLS certificate is verified; a probe on each branch queue's src pad drops
- * them until the subscriber's is. Events pass, so caps and segments are in
- * place when the first buffer is let through. The first buffer through a
- * video gate asks the publisher for a key frame (PLI/FIR via rtpsession;
- * coalesced and repeated by keyframe.c).
+/* relay.c — the relay's endpoints, connections and negotiation
+ * (relay-private.h). The packet paths are forward.c.
  */
-#define GST_USE_UNSTABLE_API
-#include "media-limits.h"
-#include "media-private.h"
+#include "relay-private.h"
 
-#include <gst/video/video.h>
-#include <gst/webrtc/webrtc.h>
+#include <string.h>
 
-#define GST_CAT_DEFAULT cg_media_debug
-
-static const char *const kind_names[CG_N_KINDS] = {"audio", "video"};
-
-static GstElement *make_element(CgConn *conn, const char *factory, const char *what)
+static guint64 *id_dup(guint64 id)
 {
-    g_autofree char *name = g_strdup_printf("c%" G_GUINT64_FORMAT "-%s", conn->serial, what);
-    return gst_element_factory_make(factory, name);
+    return g_memdup2(&id, sizeof id);
 }
 
-static GstPadProbeReturn pub_gate(GstPad *pad, GstPadProbeInfo *info, gpointer p)
+CgEndpoint *cg_relay_lookup(CgMedia *relay, CgEndpointId id)
 {
-    CgConnShared *sh = p;
-    if (!cg_conn_shared_open(sh))
-        return GST_PAD_PROBE_DROP;
-    if (g_atomic_int_get(&sh->epgate->audio_muted) && sh->tee[CG_KIND_AUDIO] &&
-        (GstObject *)GST_PAD_PARENT(pad) == GST_OBJECT(sh->tee[CG_KIND_AUDIO]))
-        return GST_PAD_PROBE_DROP;
-    if (!sh->tee[CG_KIND_VIDEO] ||
-        (GstObject *)GST_PAD_PARENT(pad) != GST_OBJECT(sh->tee[CG_KIND_VIDEO]))
-        return GST_PAD_PROBE_OK;
-    /* the first video through: receivers may be waiting already */
-    if (g_atomic_int_compare_and_exchange(&sh->keyframe_asked[CG_KIND_VIDEO], 0, 1))
-        g_atomic_int_set(&sh->kf.pending, 1);
-    if (info->type & GST_PAD_PROBE_TYPE_BUFFER) {
-        cg_keyframe_on_buffer(sh, pad, GST_PAD_PROBE_INFO_BUFFER(info));
-    } else {
-        GstBufferList *list = GST_PAD_PROBE_INFO_BUFFER_LIST(info);
-        for (guint i = 0; i < gst_buffer_list_length(list); i++)
-            cg_keyframe_on_buffer(sh, pad, gst_buffer_list_get(list, i));
-    }
-    return GST_PAD_PROBE_OK;
+    return g_hash_table_lookup(relay->endpoints, &id);
 }
 
-gboolean cg_relay_pub_init(CgConn *conn, GError **error)
-{
-    CgConnShared *sh = conn->shared;
-    for (guint k = 0; k < CG_N_KINDS; k++) {
-        g_autofree char *what = g_strdup_printf("%s-tee", kind_names[k]);
-        GstElement *tee = make_element(conn, "tee", what);
-        if (!tee) {
-            g_set_error(error, CG_MEDIA_ERROR, CG_MEDIA_ERROR_FAILED, "no tee element");
-            return FALSE;
-        }
-        g_object_set(tee, "allow-not-linked", TRUE, NULL);
-        sh->tee[k] = gst_object_ref(tee);
-        gst_bin_add(GST_BIN(conn->media->pipeline), tee);
-        gst_element_sync_state_with_parent(tee);
-        g_autoptr(GstPad) sink = gst_element_get_static_pad(tee, "sink");
-        gst_pad_add_probe(sink, GST_PAD_PROBE_TYPE_BUFFER | GST_PAD_PROBE_TYPE_BUFFER_LIST,
-                          pub_gate, cg_conn_shared_ref(sh), cg_conn_shared_unref);
-        if (k == CG_KIND_VIDEO)
-            gst_pad_add_probe(sink, GST_PAD_PROBE_TYPE_EVENT_UPSTREAM, cg_keyframe_upstream_probe,
-                              cg_conn_shared_ref(sh), cg_conn_shared_unref);
-    }
-    return TRUE;
-}
+/* ---- the clock ---------------------------------------------------------- */
 
-static int pad_kind(GstPad *pad)
+static gint64 monotonic_now(gpointer user)
 {
-    g_autoptr(GstCaps) caps = gst_pad_get_current_caps(pad);
-    if (!caps)
-        caps = gst_pad_query_caps(pad, NULL);
-    if (!caps || gst_caps_get_size(caps) == 0)
-        return -1;
-    const char *media = gst_structure_get_string(gst_caps_get_structure(caps, 0), "media");
-    for (int k = 0; k < CG_N_KINDS; k++)
-        if (g_strcmp0(media, kind_names[k]) == 0)
-            return k;
-    return -1;
-}
-
-/* Any thread (webrtcbin's pad-added). An unexpected extra stream goes to a
- * fakesink named after the connection, so teardown finds it. */
-void cg_relay_pub_pad_added(CgConnShared *sh, GstElement *webrtc, GstPad *pad)
-{
-    int k = pad_kind(pad);
-    if (k >= 0) {
-        g_autoptr(GstPad) sink = gst_element_get_static_pad(sh->tee[k], "sink");
-        if (!gst_pad_is_linked(sink) && gst_pad_link(pad, sink) == GST_PAD_LINK_OK) {
-            GST_INFO("%s relaying %s", sh->tag, kind_names[k]);
-            return;
-        }
-    }
-    static gint extra = 0;
-    g_autofree char *name = g_strdup_printf("c%" G_GUINT64_FORMAT "-extra-%d", sh->serial,
-                                            g_atomic_int_add(&extra, 1));
-    GstElement *sink = gst_element_factory_make("fakesink", name);
-    g_autoptr(GstObject) bin = gst_object_get_parent(GST_OBJECT(webrtc));
-    if (!sink || !bin)
-        return;
-    g_object_set(sink, "sync", FALSE, "async", FALSE, NULL);
-    gst_bin_add(GST_BIN(bin), sink);
-    gst_element_sync_state_with_parent(sink);
-    g_autoptr(GstPad) fsink = gst_element_get_static_pad(sink, "sink");
-    gst_pad_link(pad, fsink);
-    GST_INFO("%s dropping an extra stream %s", sh->tag, GST_PAD_NAME(pad));
-}
-
-/* Keeps only what describes the codec: header extensions (extmap-*), a-* SDP
- * attributes and the like are not passed on to the subscriber. */
-static gboolean keep_field(GQuark field, GValue *value, gpointer user)
-{
-    (void)value;
     (void)user;
-    const char *f = g_quark_to_string(field);
-    return g_str_equal(f, "media") || g_str_equal(f, "payload") ||
-           g_str_equal(f, "clock-rate") || g_str_equal(f, "encoding-name") ||
-           g_str_equal(f, "encoding-params") || g_str_equal(f, "ssrc") ||
-           g_str_has_prefix(f, "rtcp-fb-");
+    return g_get_monotonic_time();
 }
 
-/* Runs for every packet towards a subscriber: keep it to atomics. @video is
- * fixed when the probe is installed (see sub_gate_audio/sub_gate_video). */
-static GstPadProbeReturn sub_gate(GstPad *pad, GstPadProbeInfo *info, CgConnShared *sh,
-                                  gboolean video)
+void cg_media_set_clock(CgMedia *relay, gint64 (*now)(gpointer user), gpointer user)
 {
-    if (info->type & GST_PAD_PROBE_TYPE_EVENT_DOWNSTREAM) {
-        GstEvent *ev = GST_PAD_PROBE_INFO_EVENT(info);
-        if (GST_EVENT_TYPE(ev) != GST_EVENT_CAPS)
-            return GST_PAD_PROBE_OK;
-        GstCaps *caps = NULL;
-        gst_event_parse_caps(ev, &caps);
-        GstCaps *clean = gst_caps_copy(caps);
-        for (guint i = 0; i < gst_caps_get_size(clean); i++)
-            gst_structure_filter_and_map_in_place(gst_caps_get_structure(clean, i), keep_field,
-                                                  NULL);
-        info->data = gst_event_new_caps(clean);
-        gst_caps_unref(clean);
-        gst_event_unref(ev);
-        return GST_PAD_PROBE_OK;
+    relay->now = now ? now : monotonic_now;
+    relay->now_user = now ? user : NULL;
+    GHashTableIter it;
+    gpointer value;
+    g_hash_table_iter_init(&it, relay->endpoints);
+    while (g_hash_table_iter_next(&it, NULL, &value))
+        ((CgEndpoint *)value)->last_alive = 0; /* silence restarts on the new clock */
+}
+
+gint64 cg_relay_now(const CgMedia *relay)
+{
+    return relay->now(relay->now_user);
+}
+
+/* ---- failures (deferred, once per endpoint) ----------------------------- */
+
+typedef struct {
+    CgEndpointId ep;
+    CgMediaError code;
+    char *message;
+} CgFailure;
+
+static gboolean deliver_failures(gpointer user)
+{
+    CgMedia *relay = user;
+    g_clear_pointer(&relay->fail_idle, g_source_unref);
+    CgFailure *f;
+    while ((f = g_queue_pop_head(&relay->pending_failures))) {
+        /* the handler may remove the endpoint, or others: look up each time */
+        if (cg_relay_lookup(relay, f->ep) && relay->events.endpoint_failed)
+            relay->events.endpoint_failed(relay->user, f->ep, f->code, f->message);
+        g_free(f->message);
+        g_free(f);
     }
-    if (!cg_conn_shared_open(sh))
-        return GST_PAD_PROBE_DROP;
-    if (video && g_atomic_int_get(&sh->epgate->video_paused)) {
-        /* audio-only: when video resumes, its decoder needs a key frame */
-        g_atomic_int_set(&sh->keyframe_asked[CG_KIND_VIDEO], 0);
-        return GST_PAD_PROBE_DROP;
+    return G_SOURCE_REMOVE;
+}
+
+void cg_relay_fail(CgMedia *relay, CgEndpoint *ep, CgMediaError code, const char *message)
+{
+    if (ep->failed)
+        return;
+    ep->failed = TRUE;
+    g_message("%s media failed: %s", ep->tag, message);
+    CgFailure *f = g_new0(CgFailure, 1);
+    f->ep = ep->id;
+    f->code = code;
+    f->message = g_strdup(message);
+    g_queue_push_tail(&relay->pending_failures, f);
+    if (!relay->fail_idle) {
+        relay->fail_idle = g_idle_source_new();
+        g_source_set_callback(relay->fail_idle, deliver_failures, relay, NULL);
+        g_source_attach(relay->fail_idle, relay->ctx);
     }
-    if (video && g_atomic_int_compare_and_exchange(&sh->keyframe_asked[CG_KIND_VIDEO], 0, 1)) {
-        g_autoptr(GstElement) queue = gst_pad_get_parent_element(pad); /* rare: once per ask */
-        g_autoptr(GstPad) qsink = queue ? gst_element_get_static_pad(queue, "sink") : NULL;
-        if (qsink)
-            cg_keyframe_ask(qsink);
+}
+
+static void failure_free(gpointer p)
+{
+    CgFailure *f = p;
+    g_free(f->message);
+    g_free(f);
+}
+
+/* ---- connections -------------------------------------------------------- */
+
+static void pc_emit_candidate(CgPc *pc, const char *candidate)
+{
+    CgMedia *relay = pc->relay;
+    if (relay->events.candidate)
+        relay->events.candidate(relay->user, pc->ep->id, pc->name, 0, candidate);
+}
+
+static void on_local_candidate(gpointer user, const char *candidate)
+{
+    CgPc *pc = user;
+    if (pc->announced)
+        pc_emit_candidate(pc, candidate);
+    else /* candidates before our description would be refused by the peer */
+        g_ptr_array_add(pc->held_candidates, g_strdup(candidate));
+}
+
+/* Sends our description, then the candidates held back for it. From an idle:
+ * events never come from inside a cg_media_*() call (media.h), so a caller
+ * may route before it has set up what receives the offer. */
+static gboolean announce(gpointer user)
+{
+    CgPc *pc = user;
+    CgMedia *relay = pc->relay;
+    g_clear_pointer(&pc->announce, g_source_unref);
+    pc->announced = TRUE;
+    g_autofree char *type = g_steal_pointer(&pc->description_type);
+    g_autofree char *sdp = g_steal_pointer(&pc->description);
+    /* the events may remove endpoints: keep only what identifies @pc */
+    CgEndpointId ep = pc->ep->id;
+    g_autofree char *name = g_strdup(pc->name);
+    g_autoptr(GPtrArray) held = g_steal_pointer(&pc->held_candidates);
+    pc->held_candidates = g_ptr_array_new_with_free_func(g_free);
+    if (relay->events.description)
+        relay->events.description(relay->user, ep, name, pc->publisher, type, sdp);
+    for (guint i = 0; i < held->len && relay->events.candidate; i++)
+        if (cg_relay_lookup(relay, ep)) /* still there */
+            relay->events.candidate(relay->user, ep, name, 0, g_ptr_array_index(held, i));
+    return G_SOURCE_REMOVE;
+}
+
+static void pc_announce(CgPc *pc, const char *type, const char *sdp)
+{
+    if (pc->announce) { /* superseded before it went out */
+        g_source_destroy(pc->announce);
+        g_clear_pointer(&pc->announce, g_source_unref);
+        g_clear_pointer(&pc->description_type, g_free);
+        g_clear_pointer(&pc->description, g_free);
     }
-    return GST_PAD_PROBE_OK;
+    pc->announced = FALSE; /* hold the candidates until it is out */
+    pc->description_type = g_strdup(type);
+    pc->description = g_strdup(sdp);
+    pc->announce = g_idle_source_new();
+    g_source_set_callback(pc->announce, announce, pc, NULL);
+    g_source_attach(pc->announce, pc->relay->ctx);
 }
 
-static GstPadProbeReturn sub_gate_audio(GstPad *pad, GstPadProbeInfo *info, gpointer p)
+static void on_connected(gpointer user)
 {
-    return sub_gate(pad, info, p, FALSE);
-}
-
-static GstPadProbeReturn sub_gate_video(GstPad *pad, GstPadProbeInfo *info, gpointer p)
-{
-    return sub_gate(pad, info, p, TRUE);
-}
-
-static GstCaps *codec_caps(const CgSdpCodec *c, const char *kind)
-{
-    GstCaps *caps = gst_caps_new_simple("application/x-rtp", "media", G_TYPE_STRING, kind,
-                                        "payload", G_TYPE_INT, (int)c->payload, "clock-rate",
-                                        G_TYPE_INT, (int)c->clock_rate, "encoding-name",
-                                        G_TYPE_STRING, c->encoding, NULL);
-    GstStructure *s = gst_caps_get_structure(caps, 0);
-    if (c->channels) {
-        g_autofree char *ch = g_strdup_printf("%u", c->channels);
-        gst_structure_set(s, "encoding-params", G_TYPE_STRING, ch, NULL);
+    CgPc *pc = user;
+    pc->up = TRUE;
+    if (pc->publisher) {
+        CgEndpoint *pub = cg_relay_lookup(pc->relay, pc->publisher);
+        if (pub)
+            cg_forward_ask_keyframe(pub); /* the newcomer's first picture */
     }
-    if (c->fb_nack)
-        gst_structure_set(s, "rtcp-fb-nack", G_TYPE_BOOLEAN, TRUE, NULL);
-    if (c->fb_pli)
-        gst_structure_set(s, "rtcp-fb-nack-pli", G_TYPE_BOOLEAN, TRUE, NULL);
-    if (c->fb_fir)
-        gst_structure_set(s, "rtcp-fb-ccm-fir", G_TYPE_BOOLEAN, TRUE, NULL);
-    return caps;
 }
 
-static gboolean sub_branch(CgConn *conn, CgConn *pub, guint k, GError **error)
+static void on_failed(gpointer user, CgMediaError code, const char *message)
 {
-    const CgSdpCodec *c = &pub->codecs[k];
-    g_autoptr(GstCaps) caps = codec_caps(c, kind_names[k]);
-    GstPadTemplate *templ =
-        gst_element_class_get_pad_template(GST_ELEMENT_GET_CLASS(conn->webrtc), "sink_%u");
-    g_autoptr(GstPad) wsink = gst_element_request_pad(conn->webrtc, templ, NULL, caps);
-    g_autofree char *what = g_strdup_printf("%s-queue", kind_names[k]);
-    GstElement *queue = make_element(conn, "queue", what);
-    if (!wsink || !queue) {
-        if (queue)
-            gst_object_unref(gst_object_ref_sink(queue));
-        g_set_error(error, CG_MEDIA_ERROR, CG_MEDIA_ERROR_FAILED,
-                    "could not add a %s sender", kind_names[k]);
+    CgPc *pc = user;
+    pc->up = FALSE;
+    if (code == CG_MEDIA_ERROR_FINGERPRINT_MISMATCH)
+        pc->ep->bad = TRUE; /* nothing more either way, at once */
+    g_autofree char *msg = g_strdup_printf("%s: %s", pc->name, message);
+    cg_relay_fail(pc->relay, pc->ep, code, msg);
+}
+
+static void ignore_rtp(gpointer user, guint8 *packet, gsize len, gsize capacity)
+{
+    (void)user;
+    (void)packet;
+    (void)len;
+    (void)capacity; /* a subscriber sends no media on a subscribe connection */
+}
+
+static const CgPeerConnCallbacks pub_callbacks = {
+    .local_candidate = on_local_candidate,
+    .connected = on_connected,
+    .failed = on_failed,
+    .rtp = cg_forward_pub_rtp,
+    .rtcp = cg_forward_pub_rtcp,
+};
+
+static const CgPeerConnCallbacks sub_callbacks = {
+    .local_candidate = on_local_candidate,
+    .connected = on_connected,
+    .failed = on_failed,
+    .rtp = ignore_rtp,
+    .rtcp = cg_forward_sub_rtcp,
+};
+
+static void pc_free(gpointer p)
+{
+    CgPc *pc = p;
+    if (!pc)
+        return;
+    if (pc->publisher) {
+        CgEndpoint *pub = cg_relay_lookup(pc->relay, pc->publisher);
+        if (pub)
+            g_ptr_array_remove_fast(pub->fanout, pc);
+    }
+    if (pc->announce) {
+        g_source_destroy(pc->announce);
+        g_source_unref(pc->announce);
+    }
+    g_free(pc->description_type);
+    g_free(pc->description);
+    g_free(pc->screen_mid);
+    cg_peer_conn_free(pc->conn);
+    g_ptr_array_unref(pc->held_candidates);
+    g_free(pc->name);
+    g_free(pc);
+}
+
+static CgPc *pc_new(CgEndpoint *ep, const char *name, CgEndpointId publisher, GError **error)
+{
+    CgMedia *relay = ep->relay;
+    CgPc *pc = g_new0(CgPc, 1);
+    pc->relay = relay;
+    pc->ep = ep;
+    pc->name = g_strdup(name);
+    pc->publisher = publisher;
+    pc->held_candidates = g_ptr_array_new_with_free_func(g_free);
+    pc->rtcp_ssrc = g_random_int();
+    g_autofree char *tag = g_strdup_printf("%s %s", ep->tag, name);
+    CgPeerConnConfig config = {
+        .ice = &relay->ice,
+        .identity = relay->identity,
+        .context = relay->ctx,
+        .log_tag = tag,
+    };
+    pc->conn = cg_peer_conn_new(&config, publisher ? CG_PEER_CONN_SUBSCRIBE : CG_PEER_CONN_PUBLISH,
+                                publisher ? &sub_callbacks : &pub_callbacks, pc, error);
+    if (!pc->conn) {
+        pc_free(pc);
+        return NULL;
+    }
+    return pc;
+}
+
+/* ---- endpoints ---------------------------------------------------------- */
+
+static void endpoint_free(gpointer p)
+{
+    CgEndpoint *ep = p;
+    g_hash_table_unref(ep->subs);
+    pc_free(ep->publish);
+    g_hash_table_unref(ep->subscribers);
+    g_ptr_array_unref(ep->fanout);
+    cg_sdp_free(ep->offer);
+    g_free(ep->tag);
+    g_free(ep);
+}
+
+gboolean cg_media_endpoint_add(CgMedia *relay, CgEndpointId id, const char *log_tag, GError **error)
+{
+    if (id == 0 || cg_relay_lookup(relay, id)) {
+        g_set_error(error, CG_MEDIA_ERROR, CG_MEDIA_ERROR_UNKNOWN_ENDPOINT,
+                    "endpoint %" G_GUINT64_FORMAT " is invalid or exists", id);
         return FALSE;
     }
-    g_autoptr(GObject) trans = NULL;
-    g_object_get(wsink, "transceiver", &trans, NULL);
-    if (trans)
-        g_object_set(trans, "direction", GST_WEBRTC_RTP_TRANSCEIVER_DIRECTION_SENDONLY,
-                     "codec-preferences", caps, NULL);
-    g_object_set(queue, "max-size-buffers", CG_MEDIA_BRANCH_QUEUE_BUFFERS, "max-size-bytes", 0u,
-                 "max-size-time", (guint64)0, "leaky", 2 /* downstream */, NULL);
-    gst_bin_add(GST_BIN(conn->media->pipeline), queue);
-    g_autoptr(GstPad) qsrc = gst_element_get_static_pad(queue, "src");
-    g_autoptr(GstPad) qsink = gst_element_get_static_pad(queue, "sink");
-    gst_pad_add_probe(qsrc,
-                      GST_PAD_PROBE_TYPE_BUFFER | GST_PAD_PROBE_TYPE_BUFFER_LIST |
-                          GST_PAD_PROBE_TYPE_EVENT_DOWNSTREAM,
-                      k == CG_KIND_VIDEO ? sub_gate_video : sub_gate_audio,
-                      cg_conn_shared_ref(conn->shared), cg_conn_shared_unref);
-    conn->queue[k] = queue;
-    conn->codecs[k] = *c;
-    /* downstream first, so the tee never pushes into a stopped element */
-    if (gst_pad_link(qsrc, wsink) != GST_PAD_LINK_OK || !gst_element_sync_state_with_parent(queue))
-        goto fail;
-    conn->tee_src[k] = gst_element_request_pad_simple(pub->shared->tee[k], "src_%u");
-    if (!conn->tee_src[k] || gst_pad_link(conn->tee_src[k], qsink) != GST_PAD_LINK_OK)
-        goto fail;
-    return TRUE;
-fail:
-    g_set_error(error, CG_MEDIA_ERROR, CG_MEDIA_ERROR_FAILED, "could not link the %s branch",
-                kind_names[k]);
-    return FALSE;
-}
-
-gboolean cg_relay_sub_init(CgConn *conn, CgConn *pub, GError **error)
-{
-    for (guint k = 0; k < CG_N_KINDS; k++)
-        if (pub->codecs[k].present && !sub_branch(conn, pub, k, error))
-            return FALSE;
+    CgEndpoint *ep = g_new0(CgEndpoint, 1);
+    ep->relay = relay;
+    ep->id = id;
+    ep->tag = log_tag ? g_strdup(log_tag) : g_strdup_printf("[ep|%" G_GUINT64_FORMAT "]", id);
+    ep->subs = g_hash_table_new_full(g_int64_hash, g_int64_equal, g_free, pc_free);
+    ep->subscribers = g_hash_table_new_full(g_int64_hash, g_int64_equal, g_free, NULL);
+    ep->fanout = g_ptr_array_new();
+    ep->publish = pc_new(ep, "pub", 0, error);
+    if (!ep->publish) {
+        endpoint_free(ep);
+        return FALSE;
+    }
+    g_hash_table_insert(relay->endpoints, id_dup(id), ep);
     return TRUE;
 }
 
-static void stop_and_remove(GstBin *bin, GstElement *el)
+typedef struct {
+    CgEndpointId ep;
+    char *pc;
+} CgClosed;
+
+void cg_media_endpoint_remove(CgMedia *relay, CgEndpointId id)
 {
-    gst_element_set_state(el, GST_STATE_NULL);
-    gst_bin_remove(bin, el);
+    CgEndpoint *ep = cg_relay_lookup(relay, id);
+    if (!ep)
+        return;
+    GArray *closed = g_array_new(FALSE, FALSE, sizeof(CgClosed));
+    GHashTableIter it;
+    gpointer value;
+    g_hash_table_iter_init(&it, relay->endpoints);
+    while (g_hash_table_iter_next(&it, NULL, &value)) {
+        CgEndpoint *other = value;
+        g_hash_table_remove(other->subscribers, &id);
+        CgPc *sub = other == ep ? NULL : g_hash_table_lookup(other->subs, &id);
+        if (!sub)
+            continue;
+        CgClosed c = {other->id, g_strdup(sub->name)};
+        g_array_append_val(closed, c);
+        g_hash_table_remove(other->subs, &id);
+    }
+    g_hash_table_remove(relay->endpoints, &id);
+    for (guint i = 0; i < closed->len; i++) { /* events last: a handler may re-enter */
+        CgClosed *c = &g_array_index(closed, CgClosed, i);
+        if (relay->events.pc_closed)
+            relay->events.pc_closed(relay->user, c->ep, c->pc);
+        g_free(c->pc);
+    }
+    g_array_unref(closed);
 }
 
-void cg_relay_teardown(CgConn *conn)
+static CgEndpoint *endpoint_or_error(CgMedia *relay, CgEndpointId id, GError **error)
 {
-    GstBin *bin = GST_BIN(conn->media->pipeline);
+    CgEndpoint *ep = cg_relay_lookup(relay, id);
+    if (!ep)
+        g_set_error(error, CG_MEDIA_ERROR, CG_MEDIA_ERROR_UNKNOWN_ENDPOINT,
+                    "no endpoint %" G_GUINT64_FORMAT, id);
+    return ep;
+}
+
+static CgPc *find_pc(CgMedia *relay, CgEndpointId id, const char *name, GError **error)
+{
+    CgEndpoint *ep = endpoint_or_error(relay, id, error);
+    if (!ep)
+        return NULL;
+    if (g_strcmp0(name, "pub") == 0)
+        return ep->publish;
+    GHashTableIter it;
+    gpointer value;
+    g_hash_table_iter_init(&it, ep->subs);
+    while (g_hash_table_iter_next(&it, NULL, &value))
+        if (g_strcmp0(((CgPc *)value)->name, name) == 0)
+            return value;
+    g_set_error(error, CG_MEDIA_ERROR, CG_MEDIA_ERROR_UNKNOWN_PC, "no connection named %s",
+                name ? name : "(null)");
+    return NULL;
+}
+
+/* ---- negotiation -------------------------------------------------------- */
+
+/* After an offer of ours on @sub: remember its screen m-line, which later
+ * offers must keep. */
+static void note_screen_slot(CgPc *sub)
+{
+    const CgSdp *offer = cg_peer_conn_own_offer(sub->conn);
+    if (!offer || sub->screen_slot)
+        return;
+    guint videos = 0;
+    for (guint i = 0; i < offer->n_media; i++)
+        if (offer->media[i].kind == CG_SDP_KIND_VIDEO && ++videos == 2) {
+            sub->screen_slot = TRUE;
+            sub->screen_mid = g_strdup(offer->media[i].mid);
+        }
+}
+
+/* The publisher's streams from its (new) offer; a stream whose SSRC did not
+ * change keeps its statistics and key frame state. */
+static void take_streams(CgEndpoint *ep)
+{
     for (guint k = 0; k < CG_N_KINDS; k++) {
-        if (conn->tee_src[k]) {
-            g_autoptr(GstElement) tee = gst_pad_get_parent_element(conn->tee_src[k]);
-            if (tee)
-                gst_element_release_request_pad(tee, conn->tee_src[k]);
-            g_clear_object(&conn->tee_src[k]);
+        const CgSdpMedia *m = k == CG_KIND_AUDIO ? cg_sdp_sending(ep->offer, CG_SDP_KIND_AUDIO, 0)
+                                                 : cg_sdp_sending(ep->offer, CG_SDP_KIND_VIDEO,
+                                                                  k == CG_KIND_VIDEO ? 0 : 1);
+        CgStream *s = &ep->streams[k];
+        guint32 ssrc = m ? (m->fid_media ? m->fid_media : m->n_ssrcs ? m->ssrcs[0].ssrc : 0) : 0;
+        if (!m || !s->present || !ssrc || ssrc != s->ssrc) {
+            memset(s, 0, sizeof *s);
+            s->rtx_pt = -1;
+        }
+        if (!m)
+            continue;
+        s->present = TRUE;
+        s->pt = (guint8)m->codec.pt;
+        s->rtx_pt = m->codec.rtx_pt;
+        s->clock_rate = m->codec.clock_rate ? m->codec.clock_rate : 90000;
+        s->feedback = m->codec.feedback;
+        s->audio_level_ext =
+            k == CG_KIND_AUDIO ? cg_sdp_media_extmap_id(m, CG_SDP_EXT_AUDIO_LEVEL) : 0;
+        s->ssrc = ssrc;
+        s->ssrc_signalled = ssrc != 0;
+        s->rtx_ssrc = m->fid_media ? m->fid_rtx : 0;
+    }
+}
+
+static void offer_sub(CgMedia *relay, CgEndpoint *pub, CgEndpoint *sub);
+
+/* A new offer of ours on @sub: its half of an ICE restart, or the
+ * publisher's screen share started or stopped. Perfect negotiation on our
+ * side: while an offer of ours awaits its answer, the change waits, and the
+ * answer brings one fresh offer of the state then (never two offers out). A
+ * failure is charged to whoever caused it: the publisher if its media cannot
+ * be relayed, the subscriber if its own connection refuses. */
+static void reoffer_sub(CgMedia *relay, CgPc *sub, gboolean restart)
+{
+    CgEndpoint *pub = cg_relay_lookup(relay, sub->publisher);
+    if (!pub || !pub->offer)
+        return;
+    if (!sub->described) {
+        /* a connection that was never answered needs no restart: its answer
+         * starts ICE afresh from where the endpoint is now */
+        if (restart && !sub->answered)
+            return;
+        g_info("%s %s: a new offer waits for the answer to the last one", sub->ep->tag, sub->name);
+        sub->reoffer_pending = TRUE;
+        sub->restart_pending |= restart;
+        return;
+    }
+    sub->reoffer_pending = sub->restart_pending = FALSE;
+    g_autoptr(GError) error = NULL;
+    if (!cg_offer_relayable(pub, pub->offer, sub, &error)) {
+        cg_relay_fail(relay, pub, CG_MEDIA_ERROR_FAILED, error->message);
+        return;
+    }
+    CgOfferNames names;
+    cg_offer_names(pub, pub->offer, sub, &names);
+    g_autofree char *offer =
+        restart ? cg_peer_conn_restart_offer(sub->conn, pub->offer, &names.relay, &error)
+                : cg_peer_conn_renegotiate_offer(sub->conn, pub->offer, &names.relay, &error);
+    if (!offer) {
+        cg_relay_fail(relay, sub->ep, CG_MEDIA_ERROR_FAILED, error->message);
+        return;
+    }
+    note_screen_slot(sub);
+    sub->described = FALSE; /* its answer is awaited again */
+    pc_announce(sub, "offer", offer);
+}
+
+/* A new offer on a negotiated "pub" (checked by cg_offer_check()): new
+ * ICE credentials restart every connection of the endpoint (same media); the
+ * same credentials with a screen share started or stopped renegotiate the
+ * publish connection and every subscribe connection carrying it. */
+static gboolean take_publish_reoffer(CgPc *pc, CgSdp *offer, gboolean restart, GError **error)
+{
+    CgEndpoint *ep = pc->ep;
+    gboolean screen_before = cg_sdp_sending(ep->offer, CG_SDP_KIND_VIDEO, 1) != NULL;
+    gboolean screen_now = cg_sdp_sending(offer, CG_SDP_KIND_VIDEO, 1) != NULL;
+    g_autofree char *answer = restart ? cg_peer_conn_restart_answer(pc->conn, offer, error)
+                                      : cg_peer_conn_renegotiate_answer(pc->conn, offer, error);
+    if (!answer)
+        return FALSE;
+    if (restart)
+        g_message("%s ICE restart: the endpoint's connections reconnect on the same seat", ep->tag);
+    else if (screen_before != screen_now)
+        g_info("%s screen share %s", ep->tag, screen_now ? "started" : "stopped");
+    cg_sdp_free(ep->offer);
+    ep->offer = offer;
+    take_streams(ep);
+    pc_announce(pc, "answer", answer);
+    if (restart) {
+        GHashTableIter it;
+        gpointer value;
+        g_hash_table_iter_init(&it, ep->subs);
+        while (g_hash_table_iter_next(&it, NULL, &value))
+            reoffer_sub(pc->relay, value, TRUE);
+    }
+    if (screen_before != screen_now) {
+        /* a copy: a failure may remove subscribers while we go */
+        g_autoptr(GPtrArray) carrying = g_ptr_array_copy(ep->fanout, NULL, NULL);
+        for (guint i = 0; i < carrying->len; i++)
+            reoffer_sub(pc->relay, g_ptr_array_index(carrying, i), FALSE);
+        if (screen_now)
+            cg_forward_ask_keyframe(ep);
+    }
+    return TRUE;
+}
+
+static gboolean take_publish_offer(CgPc *pc, const char *sdp, GError **error)
+{
+    CgEndpoint *ep = pc->ep;
+    g_autoptr(CgSdp) offer = cg_sdp_parse(sdp, strlen(sdp), error);
+    gboolean restart = FALSE;
+    if (!offer || !cg_offer_check(ep, offer, &restart, error))
+        return FALSE; /* nothing changed: the endpoint rolls back */
+    if (ep->offer) {
+        if (!take_publish_reoffer(pc, offer, restart, error))
+            return FALSE;
+        offer = NULL; /* taken */
+        return TRUE;
+    }
+    g_autofree char *answer = cg_peer_conn_answer(pc->conn, offer, error);
+    if (!answer)
+        return FALSE;
+    ep->offer = g_steal_pointer(&offer);
+    take_streams(ep);
+    pc->described = TRUE;
+    CgMedia *relay = pc->relay;
+    pc_announce(pc, "answer", answer);
+    /* offer its media to everyone it is routed to */
+    GArray *ids = g_array_new(FALSE, FALSE, sizeof(CgEndpointId));
+    GHashTableIter it;
+    gpointer key;
+    g_hash_table_iter_init(&it, ep->subscribers);
+    while (g_hash_table_iter_next(&it, &key, NULL))
+        g_array_append_val(ids, *(guint64 *)key);
+    for (guint i = 0; i < ids->len; i++) {
+        CgEndpoint *sub = cg_relay_lookup(relay, g_array_index(ids, CgEndpointId, i));
+        if (sub && cg_relay_lookup(relay, ep->id))
+            offer_sub(relay, ep, sub);
+    }
+    g_array_unref(ids);
+    return TRUE;
+}
+
+static gboolean take_subscribe_answer(CgPc *pc, const char *sdp, GError **error)
+{
+    if (pc->described) {
+        g_set_error(error, CG_MEDIA_ERROR, CG_MEDIA_ERROR_BAD_SDP,
+                    "%s is already negotiated (no offer of ours awaits an answer)", pc->name);
+        return FALSE;
+    }
+    g_autoptr(CgSdp) answer = cg_sdp_parse(sdp, strlen(sdp), error);
+    CgSdpAccepted accepted[CG_MEDIA_MAX_MLINES];
+    if (!answer || !cg_peer_conn_accept_answer(pc->conn, answer, accepted, error))
+        return FALSE;
+    /* our offer's m-lines: the microphone, the camera, then the screen */
+    const CgSdp *offer = cg_peer_conn_own_offer(pc->conn);
+    guint videos = 0;
+    memset(pc->accepts, 0, sizeof pc->accepts);
+    memset(pc->accepts_rtx, 0, sizeof pc->accepts_rtx);
+    for (guint i = 0; i < offer->n_media; i++) {
+        guint k = offer->media[i].kind == CG_SDP_KIND_AUDIO ? CG_KIND_AUDIO
+                  : videos++ == 0                           ? CG_KIND_VIDEO
+                                                            : CG_KIND_SCREEN;
+        pc->accepts[k] = accepted[i].active;
+        pc->accepts_rtx[k] = accepted[i].active && accepted[i].rtx_pt >= 0;
+    }
+    pc->described = pc->answered = TRUE;
+    if (pc->reoffer_pending) /* what changed meanwhile, as one fresh offer */
+        reoffer_sub(pc->relay, pc, pc->restart_pending);
+    return TRUE;
+}
+
+gboolean cg_media_remote_description(CgMedia *relay, CgEndpointId id, const char *name,
+                                     const char *type, const char *sdp, GError **error)
+{
+    CgPc *pc = find_pc(relay, id, name, error);
+    if (!pc)
+        return FALSE;
+    gboolean is_pub = pc->publisher == 0;
+    if (g_strcmp0(type, is_pub ? "offer" : "answer") != 0 || !sdp) {
+        g_set_error(error, CG_MEDIA_ERROR, CG_MEDIA_ERROR_BAD_SDP, "%s takes an %s, not \"%s\"",
+                    pc->name, is_pub ? "offer" : "answer", type ? type : "(null)");
+        return FALSE;
+    }
+    return is_pub ? take_publish_offer(pc, sdp, error) : take_subscribe_answer(pc, sdp, error);
+}
+
+gboolean cg_media_remote_candidate(CgMedia *relay, CgEndpointId id, const char *name,
+                                   guint mline_index, const char *candidate, GError **error)
+{
+    CgPc *pc = find_pc(relay, id, name, error);
+    if (!pc)
+        return FALSE;
+    if (mline_index >= CG_MEDIA_MAX_MLINES) {
+        g_set_error(error, CG_MEDIA_ERROR, CG_MEDIA_ERROR_LIMIT, "m-line index %u out of range",
+                    mline_index);
+        return FALSE;
+    }
+    return cg_peer_conn_add_remote_candidate(pc->conn, candidate ? candidate : "", error);
+}
+
+/* ---- routes ------------------------------------------------------------- */
+
+static void offer_sub(CgMedia *relay, CgEndpoint *pub, CgEndpoint *sub)
+{
+    if (g_hash_table_contains(sub->subs, &pub->id) || sub->failed || pub->failed)
+        return;
+    g_autofree char *name = g_strdup_printf("sub-%u", ++sub->next_sub);
+    g_autoptr(GError) error = NULL;
+    /* what the publisher sends is its own doing: if it cannot be relayed,
+     * the publisher fails, never the subscriber */
+    if (!cg_offer_relayable(pub, pub->offer, NULL, &error)) {
+        g_message("%s cannot be relayed to %s: %s", pub->tag, sub->tag, error->message);
+        cg_relay_fail(relay, pub, CG_MEDIA_ERROR_FAILED, error->message);
+        return;
+    }
+    CgPc *pc = pc_new(sub, name, pub->id, &error);
+    CgOfferNames names;
+    cg_offer_names(pub, pub->offer, NULL, &names);
+    g_autofree char *offer =
+        pc ? cg_peer_conn_offer(pc->conn, pub->offer, &names.relay, &error) : NULL;
+    if (!offer) { /* its own connection: no address, no port */
+        g_message("%s cannot subscribe to %s: %s", sub->tag, pub->tag, error->message);
+        pc_free(pc);
+        cg_relay_fail(relay, sub, CG_MEDIA_ERROR_FAILED, "cannot subscribe");
+        return;
+    }
+    note_screen_slot(pc);
+    g_hash_table_insert(sub->subs, id_dup(pub->id), pc);
+    g_ptr_array_add(pub->fanout, pc);
+    pc_announce(pc, "offer", offer);
+}
+
+gboolean cg_media_route(CgMedia *relay, CgEndpointId publisher, CgEndpointId subscriber,
+                        GError **error)
+{
+    CgEndpoint *pub = cg_relay_lookup(relay, publisher);
+    CgEndpoint *sub = cg_relay_lookup(relay, subscriber);
+    if (!pub || !sub || pub == sub) {
+        g_set_error(error, CG_MEDIA_ERROR, CG_MEDIA_ERROR_UNKNOWN_ENDPOINT,
+                    "cannot route %" G_GUINT64_FORMAT " to %" G_GUINT64_FORMAT, publisher,
+                    subscriber);
+        return FALSE;
+    }
+    if (!g_hash_table_contains(pub->subscribers, &subscriber))
+        g_hash_table_add(pub->subscribers, id_dup(subscriber));
+    if (pub->offer)
+        offer_sub(relay, pub, sub);
+    return TRUE;
+}
+
+gboolean cg_media_endpoint_set_audio_muted(CgMedia *relay, CgEndpointId id, gboolean muted,
+                                           GError **error)
+{
+    CgEndpoint *ep = endpoint_or_error(relay, id, error);
+    if (!ep)
+        return FALSE;
+    ep->audio_muted = muted;
+    g_info("%s audio %s", ep->tag, muted ? "muted: relayed to nobody" : "relayed again");
+    return TRUE;
+}
+
+gboolean cg_media_endpoint_set_receive_video(CgMedia *relay, CgEndpointId id, gboolean receive,
+                                             GError **error)
+{
+    CgEndpoint *ep = endpoint_or_error(relay, id, error);
+    if (!ep)
+        return FALSE;
+    gboolean resumed = receive && ep->video_paused;
+    ep->video_paused = !receive;
+    g_info("%s %s", ep->tag, receive ? "receives video again" : "audio only: receives no video");
+    if (resumed) { /* the pictures come back at once */
+        GHashTableIter it;
+        gpointer key;
+        g_hash_table_iter_init(&it, ep->subs);
+        while (g_hash_table_iter_next(&it, &key, NULL)) {
+            CgEndpoint *pub = cg_relay_lookup(relay, *(guint64 *)key);
+            if (pub)
+                cg_forward_ask_keyframe(pub);
         }
     }
-    g_autofree char *prefix = g_strdup_printf("c%" G_GUINT64_FORMAT "-", conn->serial);
-    GPtrArray *mine = g_ptr_array_new_with_free_func(gst_object_unref);
-    GstIterator *it = gst_bin_iterate_elements(bin);
-    GValue v = G_VALUE_INIT;
-    gboolean done = FALSE;
-    while (!done) {
-        switch (gst_iterator_next(it, &v)) {
-        case GST_ITERATOR_OK: {
-            GstElement *el = g_value_get_object(&v);
-            if (g_str_has_prefix(GST_ELEMENT_NAME(el), prefix) && el != conn->webrtc)
-                g_ptr_array_add(mine, gst_object_ref(el));
-            g_value_reset(&v);
-            break;
-        }
-        case GST_ITERATOR_RESYNC:
-            g_ptr_array_set_size(mine, 0);
-            gst_iterator_resync(it);
-            break;
-        default:
-            done = TRUE;
-        }
+    return TRUE;
+}
+
+gboolean cg_media_endpoint_set_screen_share_allowed(CgMedia *relay, CgEndpointId id,
+                                                    gboolean allowed, GError **error)
+{
+    CgEndpoint *ep = endpoint_or_error(relay, id, error);
+    if (ep)
+        ep->screen_allowed = allowed;
+    return ep != NULL;
+}
+
+gboolean cg_media_endpoint_set_video_bitrate_cap(CgMedia *relay, CgEndpointId id, guint kbps,
+                                                 GError **error)
+{
+    CgEndpoint *ep = endpoint_or_error(relay, id, error);
+    if (!ep)
+        return FALSE;
+    if (ep->video_cap_kbps != kbps)
+        g_info("%s video bitrate cap %u kbps", ep->tag, kbps);
+    ep->video_cap_kbps = kbps;
+    return TRUE; /* the next receiver report carries it */
+}
+
+/* Every CG_MEDIA_SPEECH_INTERVAL_MS; reports and liveness on every second
+ * tick, statistics on every fourth. */
+static gboolean on_tick(gpointer user)
+{
+    CgMedia *relay = user;
+    guint tick = ++relay->ticks;
+    cg_forward_speech(relay);
+    if (tick % (CG_RELAY_REPORT_MS / CG_MEDIA_SPEECH_INTERVAL_MS) == 0) {
+        cg_forward_reports(relay);
+        cg_media_check_liveness(relay);
     }
-    g_value_unset(&v);
-    gst_iterator_free(it);
-    gboolean in_bin = conn->webrtc && GST_OBJECT_PARENT(conn->webrtc) == GST_OBJECT(bin);
-    /* stop whatever pushes first: a sub's queues feed its webrtcbin; a pub's
-     * webrtcbin feeds its tees */
-    if (conn->publisher != 0)
-        for (guint i = 0; i < mine->len; i++)
-            stop_and_remove(bin, mine->pdata[i]);
-    if (in_bin)
-        stop_and_remove(bin, conn->webrtc);
-    else if (conn->webrtc)
-        gst_element_set_state(conn->webrtc, GST_STATE_NULL);
-    if (conn->publisher == 0)
-        for (guint i = 0; i < mine->len; i++)
-            stop_and_remove(bin, mine->pdata[i]);
-    g_ptr_array_unref(mine);
-    for (guint k = 0; k < CG_N_KINDS; k++)
-        conn->queue[k] = NULL;
-    /* everything is stopped: break the cycle tee -> probe -> shared -> tee */
-    for (guint k = 0; k < CG_N_KINDS; k++)
-        g_clear_object(&conn->shared->tee[k]);
+    if (tick % (CG_MEDIA_STATS_INTERVAL_MS / CG_MEDIA_SPEECH_INTERVAL_MS) == 0)
+        cg_forward_stats(relay);
+    return G_SOURCE_CONTINUE;
+}
+
+/* ---- testing hooks ------------------------------------------------------ */
+
+guint cg_media_connection_count(CgMedia *relay)
+{
+    guint n = 0;
+    GHashTableIter it;
+    gpointer value;
+    g_hash_table_iter_init(&it, relay->endpoints);
+    while (g_hash_table_iter_next(&it, NULL, &value))
+        n += 1 + g_hash_table_size(((CgEndpoint *)value)->subs);
+    return n;
+}
+
+guint cg_media_keyframe_requests(CgMedia *relay, CgEndpointId publisher)
+{
+    CgEndpoint *ep = cg_relay_lookup(relay, publisher);
+    return ep ? ep->keyframe_requests : 0;
+}
+
+/* ---- lifecycle ---------------------------------------------------------- */
+
+G_DEFINE_QUARK(cg - media - error - quark, cg_media_error)
+
+static gboolean check_config(const CgMediaConfig *config, GError **error)
+{
+    if (!config->ice_addresses || !config->ice_addresses[0]) {
+        g_set_error(error, CG_MEDIA_ERROR, CG_MEDIA_ERROR_FAILED, "no ICE address configured");
+        return FALSE;
+    }
+    if (config->rtp_port_min > config->rtp_port_max || config->rtp_port_max > 65535) {
+        g_set_error(error, CG_MEDIA_ERROR, CG_MEDIA_ERROR_FAILED, "bad RTP port range");
+        return FALSE;
+    }
+    return TRUE;
+}
+
+CgMedia *cg_media_new(const CgMediaConfig *config, const CgMediaEvents *events, gpointer user,
+                      GError **error)
+{
+    g_return_val_if_fail(config != NULL && events != NULL, NULL);
+    if (!check_config(config, error))
+        return NULL;
+    CgAddressPolicy *policy = cg_address_policy_new(config->allowed_remote_networks, error);
+    if (!policy)
+        return NULL;
+    g_autoptr(GError) local = NULL;
+    CgDtlsIdentity *identity = cg_dtls_identity_new(&local);
+    if (!identity) {
+        g_set_error(error, CG_MEDIA_ERROR, CG_MEDIA_ERROR_FAILED, "DTLS identity: %s",
+                    local->message);
+        cg_address_policy_free(policy);
+        return NULL;
+    }
+    CgMedia *relay = g_new0(CgMedia, 1);
+    relay->ctx = g_main_context_ref_thread_default();
+    relay->events = *events;
+    relay->user = user;
+    relay->identity = identity;
+    relay->address_policy = policy;
+    relay->ice_addresses = g_strdupv((char **)config->ice_addresses);
+    relay->stun_server = g_strdup(config->stun_server);
+    relay->ice.local_addresses = (const char *const *)relay->ice_addresses;
+    relay->ice.port_min = config->rtp_port_min;
+    relay->ice.port_max = config->rtp_port_max;
+    relay->ice.stun_server = relay->stun_server;
+    relay->ice.ice_tcp = config->ice_tcp;
+    relay->ice.policy = policy;
+    relay->endpoints = g_hash_table_new_full(g_int64_hash, g_int64_equal, g_free, endpoint_free);
+    g_queue_init(&relay->pending_failures);
+    cg_media_set_clock(relay, NULL, NULL);
+    relay->report_timer = g_timeout_source_new(CG_MEDIA_SPEECH_INTERVAL_MS);
+    g_source_set_callback(relay->report_timer, on_tick, relay, NULL);
+    g_source_attach(relay->report_timer, relay->ctx);
+    g_info("media: relay on libnice, DTLS and SRTP on OpenSSL");
+    return relay;
+}
+
+static void destroy_source(GSource **source)
+{
+    if (*source) {
+        g_source_destroy(*source);
+        g_clear_pointer(source, g_source_unref);
+    }
+}
+
+void cg_media_free(CgMedia *relay)
+{
+    if (!relay)
+        return;
+    destroy_source(&relay->report_timer);
+    destroy_source(&relay->fail_idle);
+    g_queue_clear_full(&relay->pending_failures, failure_free);
+    /* subscribe connections first, while every publisher is still there */
+    GHashTableIter it;
+    gpointer value;
+    g_hash_table_iter_init(&it, relay->endpoints);
+    while (g_hash_table_iter_next(&it, NULL, &value))
+        g_hash_table_remove_all(((CgEndpoint *)value)->subs);
+    g_hash_table_unref(relay->endpoints);
+    cg_dtls_identity_unref(relay->identity);
+    cg_address_policy_free(relay->address_policy);
+    g_strfreev(relay->ice_addresses);
+    g_free(relay->stun_server);
+    g_main_context_unref(relay->ctx);
+    g_free(relay);
 }

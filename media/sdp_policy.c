@@ -231,64 +231,6 @@ fail:
     return NULL;
 }
 
-static void read_codec(const GstSDPMedia *m, guint index, CgSdpCodec *c)
-{
-    const char *fmt = gst_sdp_media_get_format(m, 0);
-    int pt = cg_sdp_attr_payload(fmt);
-    if (pt < 0)
-        return;
-    for (guint i = 0; i < gst_sdp_media_attributes_len(m); i++) {
-        const GstSDPAttribute *a = gst_sdp_media_get_attribute(m, i);
-        if (cg_sdp_attr_payload(a->value) != pt)
-            continue;
-        const char *rest = strchr(a->value, ' ');
-        rest = rest ? rest + 1 : "";
-        if (g_strcmp0(a->key, "rtpmap") == 0) {
-            g_auto(GStrv) p = g_strsplit(rest, "/", 3);
-            if (!p[0] || !p[1])
-                return;
-            g_strlcpy(c->encoding, p[0], sizeof c->encoding);
-            for (char *s = c->encoding; *s; s++)
-                *s = g_ascii_toupper(*s);
-            c->clock_rate = (guint)g_ascii_strtoull(p[1], NULL, 10);
-            c->channels = p[2] ? (guint)g_ascii_strtoull(p[2], NULL, 10) : 0;
-        } else if (g_strcmp0(a->key, "rtcp-fb") == 0) {
-            if (g_strcmp0(rest, "nack") == 0)
-                c->fb_nack = TRUE;
-            else if (g_strcmp0(rest, "nack pli") == 0)
-                c->fb_pli = TRUE;
-            else if (g_strcmp0(rest, "ccm fir") == 0)
-                c->fb_fir = TRUE;
-        }
-    }
-    if (c->encoding[0] && c->clock_rate > 0) {
-        c->present = TRUE;
-        c->mline = index;
-        c->payload = (guint)pt;
-    }
-}
-
-gboolean cg_sdp_negotiated_codecs(const char *sdp, CgSdpCodec *audio, CgSdpCodec *video)
-{
-    memset(audio, 0, sizeof *audio);
-    memset(video, 0, sizeof *video);
-    g_autoptr(GstSDPMessage) msg = NULL;
-    if (!sdp || gst_sdp_message_new_from_text(sdp, &msg) != GST_SDP_OK)
-        return FALSE;
-    for (guint i = 0; i < gst_sdp_message_medias_len(msg); i++) {
-        const GstSDPMedia *m = gst_sdp_message_get_media(msg, i);
-        if (gst_sdp_media_get_port(m) == 0 || gst_sdp_media_get_attribute_val(m, "inactive"))
-            continue;
-        const char *kind = gst_sdp_media_get_media(m);
-        CgSdpCodec *c = g_strcmp0(kind, "audio") == 0   ? audio
-                        : g_strcmp0(kind, "video") == 0 ? video
-                                                        : NULL;
-        if (c && !c->present)
-            read_codec(m, i, c);
-    }
-    return TRUE;
-}
-
 /* "minptime=10;useinbandfec=0" + key=value: the value replaced or appended. */
 static char *fmtp_with(const char *params, const char *key, const char *value)
 {

@@ -1,7 +1,7 @@
 /* sdp_policy.h — what consultd accepts in an endpoint's SDP (pure).
  *
  * An endpoint's description (an offer on "pub", an answer on "sub-N") passes
- * through cg_sdp_policy_apply() before webrtcbin sees it:
+ * through cg_sdp_policy_apply() before the relay's model reads it:
  *  - at most CG_MEDIA_MAX_SDP_BYTES, parsable, at least one m-line (BAD_SDP);
  *  - DTLS-SRTP only: every audio/video m-line uses UDP/TLS/RTP/SAVP(F) or
  *    TCP/DTLS/RTP/SAVP(F), no a=crypto anywhere, and an a=fingerprint (session or
@@ -36,22 +36,6 @@ int cg_sdp_attr_payload(const char *value);
  * Returns (transfer full) the filtered SDP text and fills @fp (caller clears
  * it with cg_sdp_fingerprint_clear), or NULL with @error set. */
 char *cg_sdp_policy_apply(const char *sdp, gsize len, CgSdpFingerprint *fp, GError **error);
-
-/* The codec negotiated for one kind of media in a (local) answer. */
-typedef struct {
-    gboolean present;
-    guint mline;          /* index of the m-line */
-    guint payload;        /* RTP payload type */
-    guint clock_rate;
-    char encoding[16];    /* "OPUS" or "VP8" */
-    guint channels;       /* 0 when not given */
-    gboolean fb_nack, fb_pli, fb_fir;
-} CgSdpCodec;
-
-/* Reads, from a negotiated SDP, the first usable payload type of the first
- * active audio and the first active video m-line. Returns FALSE if the text
- * does not parse. @audio and @video are always initialised. */
-gboolean cg_sdp_negotiated_codecs(const char *sdp, CgSdpCodec *audio, CgSdpCodec *video);
 
 /* In what consultd offers or answers: asks for Opus in-band FEC and DTX on
  * every Opus payload (a=fmtp ... useinbandfec=1;usedtx=1), keeping the other

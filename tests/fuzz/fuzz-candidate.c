@@ -1,8 +1,8 @@
 /* fuzz-candidate.c — fuzz target for remote ICE candidate lines
- * (media/ice_agent.c, media/address_policy.c, libnice's parser), as the
+ * (media/transport/ice_agent.c, media/transport/address_policy.c, libnice's parser), as the
  * "candidate" message and SDP a=candidate lines deliver them.
  *
- * Each input line goes to cg_ice_agent_add_remote_candidate() on a lean-path
+ * Each input line goes to cg_ice_agent_add_remote_candidate() on a relay
  * agent whose policy allows public addresses only. Besides "no crash, no
  * over-read, no UB, no leak" it checks that a line the agent takes names an
  * address our policy allows both as written and as libnice reads it: what

@@ -1,4 +1,4 @@
-/* fuzz-rtp.c — fuzz target for media/rtp_packet.c.
+/* fuzz-rtp.c — fuzz target for media/transport/rtp_packet.c.
  *
  * Every input goes through the RTP parser and the RTCP iterator (whatever
  * cg_packet_classify() says), and its bytes drive the receive statistics.

@@ -1,4 +1,4 @@
-/* fuzz-srtp.c — differential fuzz target: media/srtp.c against Debian's
+/* fuzz-srtp.c — differential fuzz target: media/transport/srtp.c against Debian's
  * libsrtp2, same keys, same packets, both directions.
  *
  * The input is a program. Byte 0 picks the profile; then each op is a byte

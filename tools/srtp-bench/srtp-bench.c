@@ -1,4 +1,4 @@
-/* srtp-bench.c — what an SRTP packet costs: media/srtp.c against libsrtp2.
+/* srtp-bench.c — what an SRTP packet costs: media/transport/srtp.c against libsrtp2.
  *
  * For each profile and two packet sizes (100-byte audio and 1200-byte video
  * payloads, behind a 12-byte header and the 8-byte header extension browsers
@@ -534,7 +534,7 @@ static gboolean bench_hmacs(guint iterations, guint rounds)
     hmacs_init(&h, key);
     g_autofree double *us = g_new0(double, rounds);
 
-    printf("\nHMAC-SHA1, OpenSSL 3 EVP (* = what media/srtp.c uses); µs per message, "
+    printf("\nHMAC-SHA1, OpenSSL 3 EVP (* = what media/transport/srtp.c uses); µs per message, "
            "allocations per message\n");
     printf("%-37s %12s %12s\n", "", "128 B", "1228 B");
     for (guint w = 0; w < G_N_ELEMENTS(ways); w++) {
@@ -643,7 +643,7 @@ static gboolean verify_all(void)
 #ifdef CG_HAVE_LIBSRTP2
     for (guint p = 0; p < G_N_ELEMENTS(profiles); p++) {
         if (!verify_interop(profiles[p])) {
-            fprintf(stderr, "srtp-bench: %s: media/srtp.c and libsrtp2 disagree\n",
+            fprintf(stderr, "srtp-bench: %s: media/transport/srtp.c and libsrtp2 disagree\n",
                     profile_name(profiles[p]));
             return FALSE;
         }

@@ -68,7 +68,7 @@ static void third_socket_messages(Ctx *x)
                       "\"candidate\":\"\"}",
                       -1, "unknown_pc");
 
-    /* SDP that must never reach webrtcbin: garbage, plain RTP, SDES keys. */
+    /* SDP the relay must refuse: garbage, plain RTP, SDES keys. */
     expect_error_open(wss, "garbage SDP",
                       "{\"type\":\"offer\",\"pc\":\"pub\",\"sdp\":\"hello there\"}", -1,
                       "bad_sdp");

@@ -143,12 +143,7 @@ static void setup(Fixture *fx, gconstpointer data)
     static const char *const addrs[] = {"127.0.0.1", NULL};
     /* the test peers are on loopback, which the relay refuses by default */
     static const char *const loopback[] = {"127.0.0.0/8", NULL};
-    /* CG_TEST_RELAY=webrtcbin runs the same tests on the first relay design */
-    CgMediaConfig cfg = {.relay = g_strcmp0(g_getenv("CG_TEST_RELAY"), "webrtcbin") == 0
-                                      ? CG_MEDIA_RELAY_WEBRTCBIN
-                                      : CG_MEDIA_RELAY_LEAN,
-                         .ice_addresses = addrs,
-                         .allowed_remote_networks = loopback};
+    CgMediaConfig cfg = {.ice_addresses = addrs, .allowed_remote_networks = loopback};
     CgMediaEvents ev = {.description = m_description,
                         .candidate = m_candidate,
                         .pc_closed = m_pc_closed,
@@ -354,7 +349,7 @@ static gboolean stats_moved(Fixture *fx, gconstpointer arg)
 
 /* Statistics every 2 s per endpoint: what it sends and receives, loss,
  * jitter, and the round trip from its receiver reports; who speaks, from the
- * audio level extension (lean relay). */
+ * audio level extension. */
 static void test_stats(Fixture *fx, gconstpointer data)
 {
     (void)data;
@@ -503,9 +498,9 @@ static void test_fingerprint(Fixture *fx, gconstpointer data)
 static void test_remove(Fixture *fx, gconstpointer data)
 {
     (void)data;
-    guint empty = cg_media_element_count(fx->media) ; /* three idle pub conns */
+    guint empty = cg_media_connection_count(fx->media); /* three idle pub conns */
     start_call(fx);
-    guint full = cg_media_element_count(fx->media);
+    guint full = cg_media_connection_count(fx->media);
     g_assert_cmpuint(full, >, empty);
     /* p0 leaves: p1 and p2 each lose the sub carrying p0 */
     cg_media_endpoint_remove(fx->media, fx->party[0].id);
@@ -515,7 +510,7 @@ static void test_remove(Fixture *fx, gconstpointer data)
     cg_media_endpoint_remove(fx->media, fx->party[1].id);
     cg_media_endpoint_remove(fx->media, fx->party[2].id);
     g_assert_cmpuint(fx->party[2].closed->len, ==, 2);
-    g_assert_cmpuint(cg_media_element_count(fx->media), ==, 0);
+    g_assert_cmpuint(cg_media_connection_count(fx->media), ==, 0);
     /* removing again is a no-op */
     cg_media_endpoint_remove(fx->media, fx->party[0].id);
 }

@@ -8,7 +8,7 @@
  * again. The liar still receives the specialist's video. */
 #include "negotiation_common.h"
 
-#define FLOOR_BPS 100000u /* media-limits.h CG_MEDIA_REMB_FLOOR_KBPS */
+#define FLOOR_BPS 100000u /* media.h CG_MEDIA_REMB_FLOOR_KBPS */
 #define CAP_BPS 1000000u  /* consults.video_bitrate_kbps default */
 #define N_REMB 5          /* one a second */
 

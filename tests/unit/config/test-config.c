@@ -192,6 +192,9 @@ static const ErrorCase error_cases[] = {
      "    colour = \"red\"; }\n"
      "); };\n",
      CG_CONFIG_ERROR_INVALID, "x.conf:4: unknown key 'tenants.list[1].colour'"},
+    {"removed-key", "media: {\n  ice_tcp = true;\n  relay = \"webrtcbin\";\n};\n" TENANTS,
+     CG_CONFIG_ERROR_INVALID,
+     "x.conf:3: media.relay was removed: consultd has one relay now; delete the line"},
     {"wrong-type-int", "\n\nserver: { port = \"8443\"; };\n" TENANTS, CG_CONFIG_ERROR_INVALID,
      "x.conf:3: server.port must be an integer, got a string"},
     {"wrong-type-float", "auth: {\n  clock_skew_s = 1.5;\n};\n" TENANTS, CG_CONFIG_ERROR_INVALID,

@@ -226,21 +226,6 @@ static void test_nothing_usable_refused(void)
     cg_sdp_fingerprint_clear(&fp);
 }
 
-static void test_negotiated_codecs(void)
-{
-    CgSdpCodec a, v;
-    g_assert_true(cg_sdp_negotiated_codecs(chrome_offer, &a, &v));
-    g_assert_true(a.present);
-    g_assert_cmpuint(a.payload, ==, 111);
-    g_assert_cmpstr(a.encoding, ==, "OPUS");
-    g_assert_cmpuint(a.clock_rate, ==, 48000);
-    g_assert_cmpuint(a.channels, ==, 2);
-    g_assert_true(v.present);
-    g_assert_cmpuint(v.payload, ==, 96);
-    g_assert_cmpstr(v.encoding, ==, "VP8");
-    g_assert_true(v.fb_nack && v.fb_pli && v.fb_fir);
-}
-
 static char *resilient(const char *sdp)
 {
     GstSDPMessage *msg = NULL;
@@ -282,7 +267,6 @@ int main(int argc, char **argv)
     g_test_add_func("/sdp-policy/fingerprint-required", test_fingerprint_required);
     g_test_add_func("/sdp-policy/garbage-refused", test_garbage_refused);
     g_test_add_func("/sdp-policy/nothing-usable-refused", test_nothing_usable_refused);
-    g_test_add_func("/sdp-policy/negotiated-codecs", test_negotiated_codecs);
     g_test_add_func("/sdp-policy/opus-resilience", test_opus_resilience);
     return g_test_run();
 }

@@ -1,5 +1,5 @@
-/* lean_conn.c — ICE + DTLS + SRTP for one lean-path connection (lean_conn.h). */
-#include "lean_conn.h"
+/* peer_conn.c — ICE + DTLS + SRTP for one WebRTC connection (peer_conn.h). */
+#include "peer_conn.h"
 
 #include "rtp_packet.h"
 #include "srtp.h"
@@ -7,10 +7,10 @@
 #include <string.h>
 
 struct _CgLeanConn {
-    CgLeanConnKind kind;
+    CgPeerConnKind kind;
     char *tag;
     GMainContext *ctx;
-    CgLeanConnCallbacks cb;
+    CgPeerConnCallbacks cb;
     gpointer user;
     CgIceAgent *ice;
     CgDtlsIdentity *identity;
@@ -20,14 +20,14 @@ struct _CgLeanConn {
     GSource *dtls_timer;
     CgSrtp *srtp_out;
     CgSrtp *srtp_in;
-    CgLeanSdp *own_offer; /* subscribe: our offer, parsed back */
+    CgSdp *own_offer; /* subscribe: our offer, parsed back */
     gboolean described;   /* the remote description is in */
     GPtrArray *early_candidates; /* trickled before it */
     gboolean early_end;
     gboolean dead;        /* failed was reported */
     gint64 last_auth_us;
-    CgLeanConnCounters counters;
-    guint8 buf[CG_LEAN_CONN_MAX_PACKET + CG_LEAN_CONN_SEND_OVERHEAD];
+    CgPeerConnCounters counters;
+    guint8 buf[CG_PEER_CONN_MAX_PACKET + CG_PEER_CONN_SEND_OVERHEAD];
 };
 
 /* The SRTP profiles we offer, cheapest first (as DTLS server our order wins). */
@@ -37,7 +37,7 @@ static const CgDtlsSrtpProfile srtp_profiles[] = {
     CG_DTLS_SRTP_AES128_CM_SHA1_32,
 };
 
-static void conn_fail(CgLeanConn *conn, CgMediaError code, const char *message)
+static void conn_fail(CgPeerConn *conn, CgMediaError code, const char *message)
 {
     if (conn->dead)
         return;
@@ -48,11 +48,11 @@ static void conn_fail(CgLeanConn *conn, CgMediaError code, const char *message)
 
 /* ---- DTLS --------------------------------------------------------------- */
 
-static void dtls_rearm(CgLeanConn *conn);
+static void dtls_rearm(CgPeerConn *conn);
 
 static gboolean dtls_timer_fired(gpointer user)
 {
-    CgLeanConn *conn = user;
+    CgPeerConn *conn = user;
     g_clear_pointer(&conn->dtls_timer, g_source_unref);
     cg_dtls_transport_handle_timeout(conn->dtls);
     dtls_rearm(conn);
@@ -61,7 +61,7 @@ static gboolean dtls_timer_fired(gpointer user)
 
 /* After every call into the transport: its retransmission timer may have
  * started, moved or stopped. */
-static void dtls_rearm(CgLeanConn *conn)
+static void dtls_rearm(CgPeerConn *conn)
 {
     if (conn->dtls_timer) {
         g_source_destroy(conn->dtls_timer);
@@ -79,13 +79,13 @@ static void dtls_rearm(CgLeanConn *conn)
 
 static void on_dtls_send(gpointer user, const guint8 *datagram, gsize len)
 {
-    CgLeanConn *conn = user;
+    CgPeerConn *conn = user;
     cg_ice_agent_send(conn->ice, datagram, len);
 }
 
 static void on_dtls_connected(gpointer user)
 {
-    CgLeanConn *conn = user;
+    CgPeerConn *conn = user;
     CgDtlsSrtpKeys keys;
     g_autoptr(GError) error = NULL;
     if (!cg_dtls_transport_srtp_keys(conn->dtls, &keys)) {
@@ -114,7 +114,7 @@ static void on_dtls_connected(gpointer user)
 
 static void on_dtls_failed(gpointer user, const GError *error)
 {
-    CgLeanConn *conn = user;
+    CgPeerConn *conn = user;
     conn_fail(conn,
               g_error_matches(error, CG_DTLS_ERROR, CG_DTLS_ERROR_FINGERPRINT_MISMATCH)
                   ? CG_MEDIA_ERROR_FINGERPRINT_MISMATCH
@@ -134,7 +134,7 @@ static const CgDtlsTransportCallbacks dtls_callbacks = {
     .closed = on_dtls_closed,
 };
 
-static gboolean dtls_setup(CgLeanConn *conn, const CgSdpFingerprint *fp, CgDtlsRole role,
+static gboolean dtls_setup(CgPeerConn *conn, const CgSdpFingerprint *fp, CgDtlsRole role,
                            GError **error)
 {
     g_autoptr(GError) local = NULL;
@@ -164,19 +164,19 @@ static gboolean dtls_setup(CgLeanConn *conn, const CgSdpFingerprint *fp, CgDtlsR
 
 static void on_local_candidate(gpointer user, const char *candidate)
 {
-    CgLeanConn *conn = user;
+    CgPeerConn *conn = user;
     conn->cb.local_candidate(conn->user, candidate);
 }
 
 static void on_local_candidates_done(gpointer user)
 {
-    CgLeanConn *conn = user;
+    CgPeerConn *conn = user;
     conn->cb.local_candidate(conn->user, "");
 }
 
 static void on_ice_state(gpointer user, CgIceState state)
 {
-    CgLeanConn *conn = user;
+    CgPeerConn *conn = user;
     g_debug("%s ICE %s", conn->tag, cg_ice_state_name(state));
     if (state == CG_ICE_STATE_FAILED) {
         conn_fail(conn, CG_MEDIA_ERROR_FAILED, "ICE failed: no candidate pair works");
@@ -189,10 +189,10 @@ static void on_ice_state(gpointer user, CgIceState state)
     }
 }
 
-static void receive_srtp(CgLeanConn *conn, const guint8 *datagram, gsize len, gboolean rtcp)
+static void receive_srtp(CgPeerConn *conn, const guint8 *datagram, gsize len, gboolean rtcp)
 {
     gsize n = 0;
-    if (!conn->srtp_in || len > CG_LEAN_CONN_MAX_PACKET) {
+    if (!conn->srtp_in || len > CG_PEER_CONN_MAX_PACKET) {
         conn->counters.dropped_in++;
         return;
     }
@@ -218,7 +218,7 @@ static void receive_srtp(CgLeanConn *conn, const guint8 *datagram, gsize len, gb
 
 static void on_ice_receive(gpointer user, const guint8 *datagram, gsize len)
 {
-    CgLeanConn *conn = user;
+    CgPeerConn *conn = user;
     switch (cg_packet_classify(datagram, len)) {
     case CG_PACKET_DTLS:
         if (conn->dtls) {
@@ -248,7 +248,7 @@ static const CgIceAgentCallbacks ice_callbacks = {
 /* Adds one remote candidate: what the address policy refuses, or libnice
  * cannot parse, is ignored (browsers offer mDNS and private addresses in good
  * faith); only a limit is an error. */
-static gboolean add_candidate(CgLeanConn *conn, const char *candidate, GError **error)
+static gboolean add_candidate(CgPeerConn *conn, const char *candidate, GError **error)
 {
     g_autoptr(GError) local = NULL;
     if (cg_ice_agent_add_remote_candidate(conn->ice, candidate, &local))
@@ -263,7 +263,7 @@ static gboolean add_candidate(CgLeanConn *conn, const char *candidate, GError **
 
 /* The remote description is in: its credentials and candidates, then any
  * that were trickled before it. */
-static gboolean take_remote_transport(CgLeanConn *conn, const CgLeanSdpMedia *m, GError **error)
+static gboolean take_remote_transport(CgPeerConn *conn, const CgSdpMedia *m, GError **error)
 {
     g_autoptr(GError) local = NULL;
     if (!cg_ice_agent_set_remote_credentials(conn->ice, m->ice_ufrag, m->ice_pwd, &local)) {
@@ -283,15 +283,15 @@ static gboolean take_remote_transport(CgLeanConn *conn, const CgLeanSdpMedia *m,
     return TRUE;
 }
 
-static const CgLeanSdpMedia *first_usable(const CgLeanSdp *sdp)
+static const CgSdpMedia *first_usable(const CgSdp *sdp)
 {
     for (guint i = 0; i < sdp->n_media; i++)
-        if (cg_lean_sdp_media_usable(&sdp->media[i]))
+        if (cg_sdp_media_usable(&sdp->media[i]))
             return &sdp->media[i];
     return NULL;
 }
 
-static void local_description(CgLeanConn *conn, CgLeanSdpLocal *local, CgSdpFingerprint *fp)
+static void local_description(CgPeerConn *conn, CgSdpLocal *local, CgSdpFingerprint *fp)
 {
     fp->hash_func = (char *)"sha-256";
     fp->value = (char *)cg_dtls_identity_fingerprint(conn->identity);
@@ -302,26 +302,26 @@ static void local_description(CgLeanConn *conn, CgLeanSdpLocal *local, CgSdpFing
     local->session_version = 1;
 }
 
-char *cg_lean_conn_answer(CgLeanConn *conn, const CgLeanSdp *offer, GError **error)
+char *cg_peer_conn_answer(CgPeerConn *conn, const CgSdp *offer, GError **error)
 {
-    g_return_val_if_fail(conn && offer && conn->kind == CG_LEAN_CONN_PUBLISH, NULL);
+    g_return_val_if_fail(conn && offer && conn->kind == CG_PEER_CONN_PUBLISH, NULL);
     if (conn->described) {
         g_set_error(error, CG_MEDIA_ERROR, CG_MEDIA_ERROR_BAD_SDP, "the offer was already taken");
         return NULL;
     }
-    const CgLeanSdpMedia *m = first_usable(offer);
+    const CgSdpMedia *m = first_usable(offer);
     if (!m) {
         g_set_error(error, CG_MEDIA_ERROR, CG_MEDIA_ERROR_BAD_SDP, "nothing usable in the offer");
         return NULL;
     }
-    CgLeanSdpLocal local;
+    CgSdpLocal local;
     CgSdpFingerprint fp;
     local_description(conn, &local, &fp);
-    char *answer = cg_lean_sdp_build_answer(offer, &local, error);
+    char *answer = cg_sdp_build_answer(offer, &local, error);
     if (!answer)
         return NULL;
-    /* cg_lean_sdp_build_answer chose passive unless the offer said passive. */
-    CgDtlsRole role = m->setup == CG_LEAN_SDP_SETUP_PASSIVE ? CG_DTLS_ROLE_CLIENT
+    /* cg_sdp_build_answer chose passive unless the offer said passive. */
+    CgDtlsRole role = m->setup == CG_SDP_SETUP_PASSIVE ? CG_DTLS_ROLE_CLIENT
                                                             : CG_DTLS_ROLE_SERVER;
     if (!take_remote_transport(conn, m, error) || !dtls_setup(conn, &offer->fingerprint, role, error)) {
         g_free(answer);
@@ -332,7 +332,7 @@ char *cg_lean_conn_answer(CgLeanConn *conn, const CgLeanSdp *offer, GError **err
 
 /* The DTLS association outlives an ICE restart: the peer must show the
  * same certificate as before. */
-static gboolean same_fingerprint(CgLeanConn *conn, const CgSdpFingerprint *fp, GError **error)
+static gboolean same_fingerprint(CgPeerConn *conn, const CgSdpFingerprint *fp, GError **error)
 {
     if (conn->remote_fp.value && g_strcmp0(fp->hash_func, conn->remote_fp.hash_func) == 0 &&
         g_ascii_strcasecmp(fp->value ? fp->value : "", conn->remote_fp.value) == 0)
@@ -342,7 +342,7 @@ static gboolean same_fingerprint(CgLeanConn *conn, const CgSdpFingerprint *fp, G
     return FALSE;
 }
 
-static gboolean restart_ice(CgLeanConn *conn, GError **error)
+static gboolean restart_ice(CgPeerConn *conn, GError **error)
 {
     g_autoptr(GError) local = NULL;
     if (!conn->dtls || !cg_ice_agent_restart(conn->ice, &local)) {
@@ -358,10 +358,10 @@ static gboolean restart_ice(CgLeanConn *conn, GError **error)
 }
 
 /* A later answer of ours: the offer's transport, our DTLS role as it was. */
-static char *answer_again(CgLeanConn *conn, const CgLeanSdp *offer, gboolean restart, GError **error)
+static char *answer_again(CgPeerConn *conn, const CgSdp *offer, gboolean restart, GError **error)
 {
-    g_return_val_if_fail(conn && offer && conn->kind == CG_LEAN_CONN_PUBLISH, NULL);
-    const CgLeanSdpMedia *m = first_usable(offer);
+    g_return_val_if_fail(conn && offer && conn->kind == CG_PEER_CONN_PUBLISH, NULL);
+    const CgSdpMedia *m = first_usable(offer);
     if (!m) {
         g_set_error(error, CG_MEDIA_ERROR, CG_MEDIA_ERROR_BAD_SDP, "nothing usable in the offer");
         return NULL;
@@ -370,32 +370,32 @@ static char *answer_again(CgLeanConn *conn, const CgLeanSdp *offer, gboolean res
         return NULL;
     if (!restart)
         conn->described = FALSE; /* the same credentials, set again */
-    CgLeanSdpLocal local;
+    CgSdpLocal local;
     CgSdpFingerprint fp;
     local_description(conn, &local, &fp);
     /* the DTLS role stays what it was */
-    local.setup = conn->role == CG_DTLS_ROLE_SERVER ? CG_LEAN_SDP_SETUP_PASSIVE
-                                                     : CG_LEAN_SDP_SETUP_ACTIVE;
-    char *answer = cg_lean_sdp_build_answer(offer, &local, error);
+    local.setup = conn->role == CG_DTLS_ROLE_SERVER ? CG_SDP_SETUP_PASSIVE
+                                                     : CG_SDP_SETUP_ACTIVE;
+    char *answer = cg_sdp_build_answer(offer, &local, error);
     if (answer && !take_remote_transport(conn, m, error))
         g_clear_pointer(&answer, g_free);
     return answer;
 }
 
-char *cg_lean_conn_restart_answer(CgLeanConn *conn, const CgLeanSdp *offer, GError **error)
+char *cg_peer_conn_restart_answer(CgPeerConn *conn, const CgSdp *offer, GError **error)
 {
     return answer_again(conn, offer, TRUE, error);
 }
 
-char *cg_lean_conn_renegotiate_answer(CgLeanConn *conn, const CgLeanSdp *offer, GError **error)
+char *cg_peer_conn_renegotiate_answer(CgPeerConn *conn, const CgSdp *offer, GError **error)
 {
     return answer_again(conn, offer, FALSE, error);
 }
 
-static char *offer_again(CgLeanConn *conn, const CgLeanSdp *publisher, const CgLeanSdpRelay *relay,
+static char *offer_again(CgPeerConn *conn, const CgSdp *publisher, const CgSdpRelay *relay,
                          gboolean restart, GError **error)
 {
-    g_return_val_if_fail(conn && publisher && relay && conn->kind == CG_LEAN_CONN_SUBSCRIBE, NULL);
+    g_return_val_if_fail(conn && publisher && relay && conn->kind == CG_PEER_CONN_SUBSCRIBE, NULL);
     if (!conn->dtls) {
         g_set_error(error, CG_MEDIA_ERROR, CG_MEDIA_ERROR_FAILED,
                     "the connection was never negotiated");
@@ -405,51 +405,51 @@ static char *offer_again(CgLeanConn *conn, const CgLeanSdp *publisher, const CgL
         return NULL;
     if (!restart)
         conn->described = FALSE; /* the answer sets the same credentials again */
-    g_clear_pointer(&conn->own_offer, cg_lean_sdp_free);
-    return cg_lean_conn_offer(conn, publisher, relay, error);
+    g_clear_pointer(&conn->own_offer, cg_sdp_free);
+    return cg_peer_conn_offer(conn, publisher, relay, error);
 }
 
-char *cg_lean_conn_restart_offer(CgLeanConn *conn, const CgLeanSdp *publisher,
-                                 const CgLeanSdpRelay *relay, GError **error)
+char *cg_peer_conn_restart_offer(CgPeerConn *conn, const CgSdp *publisher,
+                                 const CgSdpRelay *relay, GError **error)
 {
     return offer_again(conn, publisher, relay, TRUE, error);
 }
 
-char *cg_lean_conn_renegotiate_offer(CgLeanConn *conn, const CgLeanSdp *publisher,
-                                     const CgLeanSdpRelay *relay, GError **error)
+char *cg_peer_conn_renegotiate_offer(CgPeerConn *conn, const CgSdp *publisher,
+                                     const CgSdpRelay *relay, GError **error)
 {
     return offer_again(conn, publisher, relay, FALSE, error);
 }
 
-char *cg_lean_conn_offer(CgLeanConn *conn, const CgLeanSdp *publisher, const CgLeanSdpRelay *relay,
+char *cg_peer_conn_offer(CgPeerConn *conn, const CgSdp *publisher, const CgSdpRelay *relay,
                          GError **error)
 {
-    g_return_val_if_fail(conn && publisher && relay && conn->kind == CG_LEAN_CONN_SUBSCRIBE, NULL);
+    g_return_val_if_fail(conn && publisher && relay && conn->kind == CG_PEER_CONN_SUBSCRIBE, NULL);
     g_return_val_if_fail(conn->own_offer == NULL, NULL);
-    CgLeanSdpLocal local;
+    CgSdpLocal local;
     CgSdpFingerprint fp;
     local_description(conn, &local, &fp);
-    char *offer = cg_lean_sdp_build_sub_offer(publisher, &local, relay, error);
+    char *offer = cg_sdp_build_sub_offer(publisher, &local, relay, error);
     if (!offer)
         return NULL;
-    conn->own_offer = cg_lean_sdp_parse(offer, strlen(offer), error);
+    conn->own_offer = cg_sdp_parse(offer, strlen(offer), error);
     if (!conn->own_offer)
         g_clear_pointer(&offer, g_free);
     return offer;
 }
 
-gboolean cg_lean_conn_accept_answer(CgLeanConn *conn, const CgLeanSdp *answer,
-                                    CgLeanSdpAccepted *accepted, GError **error)
+gboolean cg_peer_conn_accept_answer(CgPeerConn *conn, const CgSdp *answer,
+                                    CgSdpAccepted *accepted, GError **error)
 {
-    g_return_val_if_fail(conn && answer && conn->kind == CG_LEAN_CONN_SUBSCRIBE, FALSE);
+    g_return_val_if_fail(conn && answer && conn->kind == CG_PEER_CONN_SUBSCRIBE, FALSE);
     if (!conn->own_offer || conn->described) {
         g_set_error(error, CG_MEDIA_ERROR, CG_MEDIA_ERROR_BAD_SDP,
                     "no offer of ours is waiting for an answer");
         return FALSE;
     }
-    if (!cg_lean_sdp_check_answer(conn->own_offer, answer, accepted, error))
+    if (!cg_sdp_check_answer(conn->own_offer, answer, accepted, error))
         return FALSE;
-    const CgLeanSdpMedia *m = first_usable(answer);
+    const CgSdpMedia *m = first_usable(answer);
     if (!m) {
         g_set_error(error, CG_MEDIA_ERROR, CG_MEDIA_ERROR_BAD_SDP, "nothing usable in the answer");
         return FALSE;
@@ -458,13 +458,13 @@ gboolean cg_lean_conn_accept_answer(CgLeanConn *conn, const CgLeanSdp *answer,
         return same_fingerprint(conn, &answer->fingerprint, error) &&
                take_remote_transport(conn, m, error);
     /* check_answer made sure the role completes our actpass. */
-    CgDtlsRole role = m->setup == CG_LEAN_SDP_SETUP_ACTIVE ? CG_DTLS_ROLE_SERVER
+    CgDtlsRole role = m->setup == CG_SDP_SETUP_ACTIVE ? CG_DTLS_ROLE_SERVER
                                                            : CG_DTLS_ROLE_CLIENT;
     return take_remote_transport(conn, m, error) &&
            dtls_setup(conn, &answer->fingerprint, role, error);
 }
 
-gboolean cg_lean_conn_add_remote_candidate(CgLeanConn *conn, const char *candidate,
+gboolean cg_peer_conn_add_remote_candidate(CgPeerConn *conn, const char *candidate,
                                            GError **error)
 {
     g_return_val_if_fail(conn != NULL, FALSE);
@@ -490,11 +490,11 @@ gboolean cg_lean_conn_add_remote_candidate(CgLeanConn *conn, const char *candida
 
 /* ---- sending ------------------------------------------------------------ */
 
-static gboolean send_protected(CgLeanConn *conn, guint8 *packet, gsize len, gsize capacity,
+static gboolean send_protected(CgPeerConn *conn, guint8 *packet, gsize len, gsize capacity,
                                gboolean rtcp)
 {
     gsize n = 0;
-    if (!conn->srtp_out || conn->dead || len + CG_LEAN_CONN_SEND_OVERHEAD > capacity)
+    if (!conn->srtp_out || conn->dead || len + CG_PEER_CONN_SEND_OVERHEAD > capacity)
         return FALSE;
     gboolean ok = rtcp ? cg_srtcp_protect(conn->srtp_out, packet, len, capacity, &n, NULL)
                        : cg_srtp_protect(conn->srtp_out, packet, len, capacity, &n, NULL);
@@ -508,35 +508,35 @@ static gboolean send_protected(CgLeanConn *conn, guint8 *packet, gsize len, gsiz
     return TRUE;
 }
 
-gboolean cg_lean_conn_send_rtp(CgLeanConn *conn, guint8 *packet, gsize len, gsize capacity)
+gboolean cg_peer_conn_send_rtp(CgPeerConn *conn, guint8 *packet, gsize len, gsize capacity)
 {
     return send_protected(conn, packet, len, capacity, FALSE);
 }
 
-gboolean cg_lean_conn_send_rtcp(CgLeanConn *conn, guint8 *packet, gsize len, gsize capacity)
+gboolean cg_peer_conn_send_rtcp(CgPeerConn *conn, guint8 *packet, gsize len, gsize capacity)
 {
     return send_protected(conn, packet, len, capacity, TRUE);
 }
 
 /* ---- state -------------------------------------------------------------- */
 
-const CgLeanSdp *cg_lean_conn_own_offer(const CgLeanConn *conn)
+const CgSdp *cg_peer_conn_own_offer(const CgPeerConn *conn)
 {
     return conn ? conn->own_offer : NULL;
 }
 
-gboolean cg_lean_conn_is_up(const CgLeanConn *conn)
+gboolean cg_peer_conn_is_up(const CgPeerConn *conn)
 {
     return conn && conn->srtp_out && !conn->dead &&
            cg_ice_agent_get_state(conn->ice) == CG_ICE_STATE_CONNECTED;
 }
 
-gint64 cg_lean_conn_last_authenticated_us(const CgLeanConn *conn)
+gint64 cg_peer_conn_last_authenticated_us(const CgPeerConn *conn)
 {
     return conn ? conn->last_auth_us : 0;
 }
 
-void cg_lean_conn_counters(const CgLeanConn *conn, CgLeanConnCounters *out)
+void cg_peer_conn_counters(const CgPeerConn *conn, CgPeerConnCounters *out)
 {
     g_return_if_fail(conn && out);
     *out = conn->counters;
@@ -544,14 +544,14 @@ void cg_lean_conn_counters(const CgLeanConn *conn, CgLeanConnCounters *out)
 
 /* ---- lifecycle ---------------------------------------------------------- */
 
-CgLeanConn *cg_lean_conn_new(const CgLeanConnConfig *config, CgLeanConnKind kind,
-                             const CgLeanConnCallbacks *cb, gpointer user, GError **error)
+CgPeerConn *cg_peer_conn_new(const CgPeerConnConfig *config, CgPeerConnKind kind,
+                             const CgPeerConnCallbacks *cb, gpointer user, GError **error)
 {
     g_return_val_if_fail(config && config->ice && config->identity, NULL);
     g_return_val_if_fail(cb && cb->local_candidate && cb->failed, NULL);
-    CgLeanConn *conn = g_new0(CgLeanConn, 1);
+    CgPeerConn *conn = g_new0(CgPeerConn, 1);
     conn->kind = kind;
-    conn->tag = g_strdup(config->log_tag ? config->log_tag : "[lean]");
+    conn->tag = g_strdup(config->log_tag ? config->log_tag : "[conn]");
     conn->ctx = config->context ? config->context : g_main_context_default();
     g_main_context_ref(conn->ctx);
     conn->cb = *cb;
@@ -560,7 +560,7 @@ CgLeanConn *cg_lean_conn_new(const CgLeanConnConfig *config, CgLeanConnKind kind
     conn->early_candidates = g_ptr_array_new_with_free_func(g_free);
     g_autoptr(GError) local = NULL;
     /* RFC 8445: the offerer controls; consultd offers subscribe connections. */
-    conn->ice = cg_ice_agent_new(config->ice, kind == CG_LEAN_CONN_SUBSCRIBE, conn->ctx,
+    conn->ice = cg_ice_agent_new(config->ice, kind == CG_PEER_CONN_SUBSCRIBE, conn->ctx,
                                  &ice_callbacks, conn, &local);
     if (conn->ice) {
         g_autofree char *ice_tag = g_strconcat(conn->tag, " ice", NULL);
@@ -568,13 +568,13 @@ CgLeanConn *cg_lean_conn_new(const CgLeanConnConfig *config, CgLeanConnKind kind
     }
     if (!conn->ice || !cg_ice_agent_gather(conn->ice, &local)) {
         g_set_error(error, CG_MEDIA_ERROR, CG_MEDIA_ERROR_FAILED, "%s", local->message);
-        cg_lean_conn_free(conn);
+        cg_peer_conn_free(conn);
         return NULL;
     }
     return conn;
 }
 
-void cg_lean_conn_free(CgLeanConn *conn)
+void cg_peer_conn_free(CgPeerConn *conn)
 {
     if (!conn)
         return;
@@ -588,7 +588,7 @@ void cg_lean_conn_free(CgLeanConn *conn)
     cg_ice_agent_free(conn->ice);
     cg_srtp_free(conn->srtp_out);
     cg_srtp_free(conn->srtp_in);
-    cg_lean_sdp_free(conn->own_offer);
+    cg_sdp_free(conn->own_offer);
     cg_sdp_fingerprint_clear(&conn->remote_fp);
     g_ptr_array_unref(conn->early_candidates);
     cg_dtls_identity_unref(conn->identity);

@@ -164,27 +164,3 @@ char *cg_candidate_address(const char *candidate)
     return g_strv_length(tok) >= 6 ? g_strdup(tok[4]) : NULL;
 }
 
-char *cg_address_policy_filter_sdp(const CgAddressPolicy *policy, const char *sdp, guint *n_removed)
-{
-    GString *out = g_string_sized_new(strlen(sdp));
-    guint removed = 0;
-    const char *line = sdp;
-    while (*line) {
-        const char *end = strstr(line, "\n");
-        gsize len = end ? (gsize)(end - line) + 1 : strlen(line);
-        if (g_str_has_prefix(line, "a=candidate:")) {
-            g_autofree char *text = g_strndup(line, len);
-            g_autofree char *address = cg_candidate_address(g_strstrip(text));
-            if (cg_address_policy_refusal(policy, address)) {
-                removed++;
-                line += len;
-                continue;
-            }
-        }
-        g_string_append_len(out, line, (gssize)len);
-        line += len;
-    }
-    if (n_removed)
-        *n_removed = removed;
-    return g_string_free(out, FALSE);
-}

@@ -1,8 +1,7 @@
 /* dtls_fingerprint.h — does a DTLS certificate match an SDP a=fingerprint (pure).
  *
- * webrtcbin 1.22 never compares the peer's certificate with the SDP; media/
- * does it with this once a DTLS transport is connected. Thread-safe (OpenSSL
- * only, no state), so it may run on a GStreamer streaming thread.
+ * media/transport/dtls_transport.c checks with this once a DTLS transport is connected
+ * (pure: OpenSSL only, no state).
  */
 #pragma once
 

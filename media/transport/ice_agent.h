@@ -1,12 +1,12 @@
-/* ice_agent.h — the ICE transport of one lean-path WebRTC connection.
+/* ice_agent.h — the ICE transport of one WebRTC connection.
  *
  * A CgIceAgent owns one NiceAgent doing full ICE (RFC 8445, libnice's RFC 5245
  * mode) with trickle, for one stream with one component: the connection is
  * BUNDLEd and rtcp-mux'd, so every datagram (STUN, DTLS, SRTP, SRTCP) shares
  * one 5-tuple. It carries datagrams and nothing else; DTLS and SRTP are
- * media/dtls_transport.h and media/srtp.h.
+ * media/transport/dtls_transport.h and media/transport/srtp.h.
  *
- * Hardening (as media/ice.c does for webrtcbin): UPnP off; candidates are
+ * Hardening: UPnP off; candidates are
  * gathered only on the configured local addresses; optional port range and
  * STUN server; ICE-UDP always, ICE-TCP optional. Of the TCP candidates only the
  * passive ones are signalled (browsers offer active ones only, and ours would

@@ -1,8 +1,8 @@
-/* test-lean-conn.c — two lean connections against each other on 127.0.0.1:
+/* test-peer-conn.c — two connections against each other on 127.0.0.1:
  * a subscribe connection (consultd's offer) and a publish connection (its
  * answer), real ICE, DTLS and SRTP. What one sends the other receives
  * decrypted and unchanged; a tampered a=fingerprint lets nothing through. */
-#include "lean_conn.h"
+#include "peer_conn.h"
 
 #include <string.h>
 
@@ -45,7 +45,7 @@ static const char publisher_offer[] =
 typedef struct _Side Side;
 struct _Side {
     const char *name;
-    CgLeanConn *conn;
+    CgPeerConn *conn;
     Side *other;
     gboolean connected;
     guint failed;
@@ -63,7 +63,7 @@ static void on_candidate(gpointer user, const char *candidate)
         s->end_of_candidates = TRUE;
     /* straight to the other side: some arrive before its description */
     g_autoptr(GError) error = NULL;
-    g_assert_true(cg_lean_conn_add_remote_candidate(s->other->conn, candidate, &error));
+    g_assert_true(cg_peer_conn_add_remote_candidate(s->other->conn, candidate, &error));
     g_assert_no_error(error);
 }
 
@@ -91,7 +91,7 @@ static void keep(GByteArray **into, const guint8 *d, gsize len)
 static void on_rtp(gpointer user, guint8 *packet, gsize len, gsize capacity)
 {
     Side *s = user;
-    g_assert_cmpuint(capacity, >=, len + CG_LEAN_CONN_SEND_OVERHEAD);
+    g_assert_cmpuint(capacity, >=, len + CG_PEER_CONN_SEND_OVERHEAD);
     s->rtp++;
     keep(&s->last_rtp, packet, len);
 }
@@ -104,7 +104,7 @@ static void on_rtcp(gpointer user, guint8 *packet, gsize len, gsize capacity)
     keep(&s->last_rtcp, packet, len);
 }
 
-static const CgLeanConnCallbacks callbacks = {on_candidate, on_connected, on_failed, on_rtp,
+static const CgPeerConnCallbacks callbacks = {on_candidate, on_connected, on_failed, on_rtp,
                                               on_rtcp};
 
 typedef struct {
@@ -127,17 +127,17 @@ static void pair_init(Pair *p)
     g_assert_no_error(error);
     p->sub = (Side){.name = "sub", .other = &p->pub};
     p->pub = (Side){.name = "pub", .other = &p->sub};
-    CgLeanConnConfig cs = {.ice = &p->ice, .identity = p->id_sub, .log_tag = "[test] sub"};
-    CgLeanConnConfig cp = {.ice = &p->ice, .identity = p->id_pub, .log_tag = "[test] pub"};
-    p->sub.conn = cg_lean_conn_new(&cs, CG_LEAN_CONN_SUBSCRIBE, &callbacks, &p->sub, &error);
+    CgPeerConnConfig cs = {.ice = &p->ice, .identity = p->id_sub, .log_tag = "[test] sub"};
+    CgPeerConnConfig cp = {.ice = &p->ice, .identity = p->id_pub, .log_tag = "[test] pub"};
+    p->sub.conn = cg_peer_conn_new(&cs, CG_PEER_CONN_SUBSCRIBE, &callbacks, &p->sub, &error);
     g_assert_no_error(error);
-    p->pub.conn = cg_lean_conn_new(&cp, CG_LEAN_CONN_PUBLISH, &callbacks, &p->pub, &error);
+    p->pub.conn = cg_peer_conn_new(&cp, CG_PEER_CONN_PUBLISH, &callbacks, &p->pub, &error);
     g_assert_no_error(error);
 }
 
 static void side_clear(Side *s)
 {
-    cg_lean_conn_free(s->conn);
+    cg_peer_conn_free(s->conn);
     if (s->last_rtp)
         g_byte_array_unref(s->last_rtp);
     if (s->last_rtcp)
@@ -155,10 +155,10 @@ static void pair_clear(Pair *p)
         ;
 }
 
-static CgLeanSdp *parse(const char *text)
+static CgSdp *parse(const char *text)
 {
     g_autoptr(GError) error = NULL;
-    CgLeanSdp *sdp = cg_lean_sdp_parse(text, strlen(text), &error);
+    CgSdp *sdp = cg_sdp_parse(text, strlen(text), &error);
     g_assert_no_error(error);
     return sdp;
 }
@@ -168,11 +168,11 @@ static CgLeanSdp *parse(const char *text)
 static void negotiate(Pair *p, gboolean tamper)
 {
     g_autoptr(GError) error = NULL;
-    g_autoptr(CgLeanSdp) publisher = parse(publisher_offer);
-    CgLeanSdpRelay relay = {.stream_id = "cg-7", .audio_track_id = "a", .video_track_id = "v"};
-    g_autofree char *offer = cg_lean_conn_offer(p->sub.conn, publisher, &relay, &error);
+    g_autoptr(CgSdp) publisher = parse(publisher_offer);
+    CgSdpRelay relay = {.stream_id = "cg-7", .audio_track_id = "a", .video_track_id = "v"};
+    g_autofree char *offer = cg_peer_conn_offer(p->sub.conn, publisher, &relay, &error);
     g_assert_no_error(error);
-    const CgLeanSdp *own = cg_lean_conn_own_offer(p->sub.conn);
+    const CgSdp *own = cg_peer_conn_own_offer(p->sub.conn);
     g_assert_nonnull(own);
     g_assert_cmpuint(own->n_media, ==, 2);
     if (tamper) { /* every copy (one per m-line), or the policy refuses the SDP */
@@ -187,17 +187,17 @@ static void negotiate(Pair *p, gboolean tamper)
         g_free(offer);
         offer = g_strdup(s->str);
     }
-    g_autoptr(CgLeanSdp) offer_sdp = parse(offer);
-    g_autofree char *answer = cg_lean_conn_answer(p->pub.conn, offer_sdp, &error);
+    g_autoptr(CgSdp) offer_sdp = parse(offer);
+    g_autofree char *answer = cg_peer_conn_answer(p->pub.conn, offer_sdp, &error);
     g_assert_no_error(error);
     g_assert_nonnull(strstr(answer, "a=setup:passive"));
     /* a second offer on the same connection is refused */
-    g_assert_null(cg_lean_conn_answer(p->pub.conn, offer_sdp, &error));
+    g_assert_null(cg_peer_conn_answer(p->pub.conn, offer_sdp, &error));
     g_assert_error(error, CG_MEDIA_ERROR, CG_MEDIA_ERROR_BAD_SDP);
     g_clear_error(&error);
-    g_autoptr(CgLeanSdp) answer_sdp = parse(answer);
-    CgLeanSdpAccepted accepted[CG_MEDIA_MAX_MLINES];
-    g_assert_true(cg_lean_conn_accept_answer(p->sub.conn, answer_sdp, accepted, &error));
+    g_autoptr(CgSdp) answer_sdp = parse(answer);
+    CgSdpAccepted accepted[CG_MEDIA_MAX_MLINES];
+    g_assert_true(cg_peer_conn_accept_answer(p->sub.conn, answer_sdp, accepted, &error));
     g_assert_no_error(error);
     g_assert_true(accepted[0].active && accepted[1].active);
     g_assert_cmpuint(accepted[0].pt, ==, 111);
@@ -228,7 +228,7 @@ static gboolean run_until(Pair *p, Cond cond, guint ms)
 
 static gboolean both_up(Pair *p)
 {
-    return cg_lean_conn_is_up(p->sub.conn) && cg_lean_conn_is_up(p->pub.conn);
+    return cg_peer_conn_is_up(p->sub.conn) && cg_peer_conn_is_up(p->pub.conn);
 }
 
 static gsize make_rtp(guint8 *buf, guint8 pt, guint32 ssrc, guint16 seq, gsize payload)
@@ -266,44 +266,44 @@ static void test_media_flows(void)
     g_assert_true(run_until(&p, both_up, 10000));
     g_assert_true(p.sub.connected && p.pub.connected);
     g_assert_cmpuint(p.sub.failed + p.pub.failed, ==, 0);
-    g_assert_cmpint(cg_lean_conn_last_authenticated_us(p.pub.conn), ==, 0);
+    g_assert_cmpint(cg_peer_conn_last_authenticated_us(p.pub.conn), ==, 0);
 
     /* RTP from the subscribe side (consultd forwarding) arrives decrypted,
      * byte for byte */
-    guint8 buf[CG_LEAN_CONN_MAX_PACKET + CG_LEAN_CONN_SEND_OVERHEAD];
-    guint8 plain[CG_LEAN_CONN_MAX_PACKET];
+    guint8 buf[CG_PEER_CONN_MAX_PACKET + CG_PEER_CONN_SEND_OVERHEAD];
+    guint8 plain[CG_PEER_CONN_MAX_PACKET];
     gsize len = 0;
     for (guint i = 0; i < 20; i++) {
         len = make_rtp(buf, 96, 2222, (guint16)(1000 + i), 900);
         memcpy(plain, buf, len);
-        g_assert_true(cg_lean_conn_send_rtp(p.sub.conn, buf, len, sizeof buf));
+        g_assert_true(cg_peer_conn_send_rtp(p.sub.conn, buf, len, sizeof buf));
     }
     wanted_rtp = 20;
     g_assert_true(run_until(&p, pub_got_rtp, 5000));
     g_assert_cmpuint(p.pub.last_rtp->len, ==, len);
     g_assert_cmpmem(p.pub.last_rtp->data, len, plain, len);
-    g_assert_cmpint(cg_lean_conn_last_authenticated_us(p.pub.conn), >, 0);
+    g_assert_cmpint(cg_peer_conn_last_authenticated_us(p.pub.conn), >, 0);
 
     /* the same packet again is an SRTP index reuse: refused, not sent */
     memcpy(buf, plain, len);
-    g_assert_false(cg_lean_conn_send_rtp(p.sub.conn, buf, len, sizeof buf));
+    g_assert_false(cg_peer_conn_send_rtp(p.sub.conn, buf, len, sizeof buf));
     /* a buffer without room for the tag is refused */
     memcpy(buf, plain, len);
-    g_assert_false(cg_lean_conn_send_rtp(p.sub.conn, buf, len, len + 4));
+    g_assert_false(cg_peer_conn_send_rtp(p.sub.conn, buf, len, len + 4));
 
     /* RTCP the other way: a compound RR + PLI */
     static const guint8 rr_pli[] = {0x80, 201, 0, 1, 0, 0, 0, 9,
                                     0x81, 206, 0, 2, 0, 0, 0, 9, 0, 0, 0x08, 0xae};
     memcpy(buf, rr_pli, sizeof rr_pli);
-    g_assert_true(cg_lean_conn_send_rtcp(p.pub.conn, buf, sizeof rr_pli, sizeof buf));
+    g_assert_true(cg_peer_conn_send_rtcp(p.pub.conn, buf, sizeof rr_pli, sizeof buf));
     g_assert_true(run_until(&p, sub_got_rtcp, 5000));
     g_assert_cmpmem(p.sub.last_rtcp->data, p.sub.last_rtcp->len, rr_pli, sizeof rr_pli);
 
-    CgLeanConnCounters c;
-    cg_lean_conn_counters(p.sub.conn, &c);
+    CgPeerConnCounters c;
+    cg_peer_conn_counters(p.sub.conn, &c);
     g_assert_cmpuint(c.rtp_out, ==, 20);
     g_assert_cmpuint(c.rtcp_in, ==, 1);
-    cg_lean_conn_counters(p.pub.conn, &c);
+    cg_peer_conn_counters(p.pub.conn, &c);
     g_assert_cmpuint(c.rtp_in, ==, 20);
     g_assert_cmpuint(c.rtcp_out, ==, 1);
     g_assert_cmpuint(p.sub.failed + p.pub.failed, ==, 0);
@@ -324,13 +324,13 @@ static void test_fingerprint_mismatch(void)
     g_assert_cmpuint(p.pub.failed, ==, 1);
     g_assert_cmpint(p.pub.failed_code, ==, CG_MEDIA_ERROR_FINGERPRINT_MISMATCH);
     g_assert_false(p.pub.connected);
-    g_assert_false(cg_lean_conn_is_up(p.pub.conn));
+    g_assert_false(cg_peer_conn_is_up(p.pub.conn));
     /* nothing can be sent either way, nothing was received */
     guint8 buf[256];
     gsize len = make_rtp(buf, 96, 2222, 1, 100);
-    g_assert_false(cg_lean_conn_send_rtp(p.pub.conn, buf, len, sizeof buf));
-    if (!cg_lean_conn_is_up(p.sub.conn))
-        g_assert_false(cg_lean_conn_send_rtp(p.sub.conn, buf, len, sizeof buf));
+    g_assert_false(cg_peer_conn_send_rtp(p.pub.conn, buf, len, sizeof buf));
+    if (!cg_peer_conn_is_up(p.sub.conn))
+        g_assert_false(cg_peer_conn_send_rtp(p.sub.conn, buf, len, sizeof buf));
     g_assert_cmpuint(p.pub.rtp + p.pub.rtcp, ==, 0);
     pair_clear(&p);
 }
@@ -344,10 +344,10 @@ static void test_early_candidate_limit(void)
     for (guint i = 0; i < CG_MEDIA_MAX_REMOTE_CANDIDATES; i++) {
         g_autofree char *c =
             g_strdup_printf("candidate:%u 1 UDP 2122252543 127.0.0.1 %u typ host", i, 40000 + i);
-        g_assert_true(cg_lean_conn_add_remote_candidate(p.pub.conn, c, &error));
+        g_assert_true(cg_peer_conn_add_remote_candidate(p.pub.conn, c, &error));
         g_assert_no_error(error);
     }
-    g_assert_false(cg_lean_conn_add_remote_candidate(
+    g_assert_false(cg_peer_conn_add_remote_candidate(
         p.pub.conn, "candidate:99 1 UDP 2122252543 127.0.0.1 41000 typ host", &error));
     g_assert_error(error, CG_MEDIA_ERROR, CG_MEDIA_ERROR_LIMIT);
     pair_clear(&p);
@@ -356,8 +356,8 @@ static void test_early_candidate_limit(void)
 int main(int argc, char **argv)
 {
     g_test_init(&argc, &argv, NULL);
-    g_test_add_func("/lean-conn/media-flows", test_media_flows);
-    g_test_add_func("/lean-conn/fingerprint-mismatch", test_fingerprint_mismatch);
-    g_test_add_func("/lean-conn/early-candidate-limit", test_early_candidate_limit);
+    g_test_add_func("/peer-conn/media-flows", test_media_flows);
+    g_test_add_func("/peer-conn/fingerprint-mismatch", test_fingerprint_mismatch);
+    g_test_add_func("/peer-conn/early-candidate-limit", test_early_candidate_limit);
     return g_test_run();
 }

@@ -1,4 +1,4 @@
-/* rtp_packet.h — RTP/RTCP wire formats for the lean relay path (pure, zero-copy).
+/* rtp_packet.h — RTP/RTCP wire formats for the relay (pure, zero-copy).
  *
  * Owns: demultiplexing of a datagram (RFC 7983, RFC 5761), a bounds-checked
  * view of an RTP header (RFC 3550) and its header extensions (RFC 8285), the

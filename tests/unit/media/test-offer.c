@@ -1,8 +1,8 @@
-/* test-lean-offer.c — cg_lean_offer_check(): a publish offer is checked whole
- * before the lean relay takes it (issue 9, findings 2 and 3). A table of
+/* test-offer.c — cg_offer_check(): a publish offer is checked whole
+ * before the relay takes it (issue 9, findings 2 and 3). A table of
  * first offers and re-offers, each taken or refused with a message naming
  * the problem. */
-#include "lean-relay-private.h"
+#include "relay-private.h"
 
 #include <string.h>
 
@@ -40,8 +40,8 @@ static char *offer_text(const char *ufrag, const Line *lines, guint n)
 }
 
 typedef struct {
-    CgLeanRelay relay;
-    LeanEndpoint ep;
+    CgMedia relay;
+    CgEndpoint ep;
 } Fixture;
 
 static void fixture_init(Fixture *f, gboolean screen_allowed)
@@ -58,7 +58,7 @@ static void fixture_init(Fixture *f, gboolean screen_allowed)
 
 static void fixture_clear(Fixture *f)
 {
-    cg_lean_sdp_free(f->ep.offer);
+    cg_sdp_free(f->ep.offer);
     g_ptr_array_unref(f->ep.fanout);
     cg_dtls_identity_unref(f->relay.identity);
 }
@@ -68,9 +68,9 @@ static char *check(Fixture *f, const char *ufrag, const Line *lines, guint n, gb
 {
     g_autofree char *text = offer_text(ufrag, lines, n);
     g_autoptr(GError) error = NULL;
-    g_autoptr(CgLeanSdp) offer = cg_lean_sdp_parse(text, strlen(text), &error);
+    g_autoptr(CgSdp) offer = cg_sdp_parse(text, strlen(text), &error);
     gboolean r = FALSE;
-    if (offer && cg_lean_offer_check(&f->ep, offer, &r, &error)) {
+    if (offer && cg_offer_check(&f->ep, offer, &r, &error)) {
         if (restart)
             *restart = r;
         return NULL;
@@ -135,7 +135,7 @@ static void test_reoffer(void)
     fixture_init(&f, FALSE);
     const Line good[] = {{FALSE, "0", "sendonly", 11}, {TRUE, "1", "sendonly", 22}};
     g_autofree char *text = offer_text("ufr1", good, 2);
-    f.ep.offer = cg_lean_sdp_parse(text, strlen(text), NULL);
+    f.ep.offer = cg_sdp_parse(text, strlen(text), NULL);
     g_assert_nonnull(f.ep.offer);
 
     gboolean restart = TRUE;
@@ -157,7 +157,7 @@ static void test_reoffer(void)
 int main(int argc, char **argv)
 {
     g_test_init(&argc, &argv, NULL);
-    g_test_add_func("/lean-offer/first-offer", test_first_offer);
-    g_test_add_func("/lean-offer/reoffer", test_reoffer);
+    g_test_add_func("/offer/first-offer", test_first_offer);
+    g_test_add_func("/offer/reoffer", test_reoffer);
     return g_test_run();
 }

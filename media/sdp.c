@@ -1,9 +1,9 @@
-/* lean_sdp.c — see lean_sdp.h.
+/* sdp.c — see sdp.h.
  *
  * Over the ~800-line mark on purpose: reader, writer and answer check share
  * the model and the small helpers, and the build lists this one file; the
  * sections below are the seams along which to split it. */
-#include "lean_sdp.h"
+#include "sdp.h"
 
 #include "ice_agent.h"
 #include "media.h"
@@ -42,37 +42,37 @@ static char *fmtp_param(const char *params, const char *key)
     return NULL;
 }
 
-static CgLeanSdpSetup setup_from(const char *v)
+static CgSdpSetup setup_from(const char *v)
 {
     if (g_strcmp0(v, "actpass") == 0)
-        return CG_LEAN_SDP_SETUP_ACTPASS;
+        return CG_SDP_SETUP_ACTPASS;
     if (g_strcmp0(v, "active") == 0)
-        return CG_LEAN_SDP_SETUP_ACTIVE;
+        return CG_SDP_SETUP_ACTIVE;
     if (g_strcmp0(v, "passive") == 0)
-        return CG_LEAN_SDP_SETUP_PASSIVE;
-    return CG_LEAN_SDP_SETUP_NONE;
+        return CG_SDP_SETUP_PASSIVE;
+    return CG_SDP_SETUP_NONE;
 }
 
-static const char *setup_name(CgLeanSdpSetup s)
+static const char *setup_name(CgSdpSetup s)
 {
     static const char *const names[] = {"none", "actpass", "active", "passive"};
     return names[s];
 }
 
-static const char *direction_name(CgLeanSdpDirection d)
+static const char *direction_name(CgSdpDirection d)
 {
     static const char *const names[] = {"sendrecv", "sendonly", "recvonly", "inactive"};
     return names[d];
 }
 
-static gboolean sends(CgLeanSdpDirection d)
+static gboolean sends(CgSdpDirection d)
 {
-    return d == CG_LEAN_SDP_SENDRECV || d == CG_LEAN_SDP_SENDONLY;
+    return d == CG_SDP_SENDRECV || d == CG_SDP_SENDONLY;
 }
 
-static gboolean receives(CgLeanSdpDirection d)
+static gboolean receives(CgSdpDirection d)
 {
-    return d == CG_LEAN_SDP_SENDRECV || d == CG_LEAN_SDP_RECVONLY;
+    return d == CG_SDP_SENDRECV || d == CG_SDP_RECVONLY;
 }
 
 static gboolean trickle_in(const char *options)
@@ -87,17 +87,17 @@ static gboolean trickle_in(const char *options)
 typedef struct {
     const char *ufrag, *pwd;
     gboolean trickle;
-    CgLeanSdpSetup setup;
+    CgSdpSetup setup;
 } SessionDefaults;
 
 typedef struct {
-    CgLeanSdpMedia *m;
+    CgSdpMedia *m;
     GPtrArray *candidates;
     guint *n_candidates; /* over the whole description */
     guint index;
 } MediaReader;
 
-static void read_rtpmap(CgLeanSdpCodec *c, const char *rest)
+static void read_rtpmap(CgSdpCodec *c, const char *rest)
 {
     g_auto(GStrv) p = g_strsplit(rest, "/", 3);
     if (!p[0] || !p[1])
@@ -110,12 +110,12 @@ static guint feedback_from(const char *rest)
 {
     static const struct {
         const char *name;
-        CgLeanSdpFeedback flag;
-    } fb[] = {{"nack", CG_LEAN_SDP_FB_NACK},
-              {"nack pli", CG_LEAN_SDP_FB_PLI},
-              {"ccm fir", CG_LEAN_SDP_FB_FIR},
-              {"goog-remb", CG_LEAN_SDP_FB_REMB},
-              {"transport-cc", CG_LEAN_SDP_FB_TRANSPORT_CC}};
+        CgSdpFeedback flag;
+    } fb[] = {{"nack", CG_SDP_FB_NACK},
+              {"nack pli", CG_SDP_FB_PLI},
+              {"ccm fir", CG_SDP_FB_FIR},
+              {"goog-remb", CG_SDP_FB_REMB},
+              {"transport-cc", CG_SDP_FB_TRANSPORT_CC}};
     for (guint i = 0; i < G_N_ELEMENTS(fb); i++)
         if (g_ascii_strcasecmp(rest, fb[i].name) == 0)
             return fb[i].flag;
@@ -123,7 +123,7 @@ static guint feedback_from(const char *rest)
 }
 
 /* The chosen codec: the policy left only Opus/VP8 formats, in offer order. */
-static void read_codec(const GstSDPMedia *filtered, CgLeanSdpCodec *c)
+static void read_codec(const GstSDPMedia *filtered, CgSdpCodec *c)
 {
     c->rtx_pt = -1;
     gboolean bundle_only = gst_sdp_media_get_attribute_val(filtered, "bundle-only") != NULL;
@@ -151,7 +151,7 @@ static void read_codec(const GstSDPMedia *filtered, CgLeanSdpCodec *c)
 }
 
 /* What the policy removed: the RTX payload type of the codec and the FID group. */
-static void read_removed(const GstSDPMedia *raw, CgLeanSdpMedia *m)
+static void read_removed(const GstSDPMedia *raw, CgSdpMedia *m)
 {
     for (guint i = 0; i < gst_sdp_media_attributes_len(raw); i++) {
         const GstSDPAttribute *a = gst_sdp_media_get_attribute(raw, i);
@@ -184,7 +184,7 @@ static void read_removed(const GstSDPMedia *raw, CgLeanSdpMedia *m)
     }
 }
 
-static gboolean read_extmap(CgLeanSdpMedia *m, const char *value, guint index, GError **error)
+static gboolean read_extmap(CgSdpMedia *m, const char *value, guint index, GError **error)
 {
     g_auto(GStrv) p = g_strsplit(value ? value : "", " ", 3);
     if (!p[0] || !p[1])
@@ -195,9 +195,9 @@ static gboolean read_extmap(CgLeanSdpMedia *m, const char *value, guint index, G
     guint64 id = 0;
     if (!g_ascii_string_to_unsigned(p[0], 10, 1, 255, &id, NULL))
         return TRUE;
-    if (m->n_extmaps == CG_LEAN_SDP_MAX_EXTMAPS) {
+    if (m->n_extmaps == CG_SDP_MAX_EXTMAPS) {
         g_set_error(error, CG_MEDIA_ERROR, CG_MEDIA_ERROR_LIMIT,
-                    "m-line %u has more than %u a=extmap lines", index, CG_LEAN_SDP_MAX_EXTMAPS);
+                    "m-line %u has more than %u a=extmap lines", index, CG_SDP_MAX_EXTMAPS);
         return FALSE;
     }
     m->extmaps[m->n_extmaps].id = (guint)id;
@@ -206,7 +206,7 @@ static gboolean read_extmap(CgLeanSdpMedia *m, const char *value, guint index, G
     return TRUE;
 }
 
-static gboolean read_ssrc(CgLeanSdpMedia *m, const char *value, guint index, GError **error)
+static gboolean read_ssrc(CgSdpMedia *m, const char *value, guint index, GError **error)
 {
     char *end = NULL;
     if (!value || !g_ascii_isdigit(value[0]))
@@ -214,14 +214,14 @@ static gboolean read_ssrc(CgLeanSdpMedia *m, const char *value, guint index, GEr
     guint64 ssrc = g_ascii_strtoull(value, &end, 10);
     if (ssrc == 0 || ssrc > G_MAXUINT32 || *end != ' ')
         return TRUE; /* malformed: ignored */
-    CgLeanSdpSsrc *s = NULL;
+    CgSdpSsrc *s = NULL;
     for (guint i = 0; i < m->n_ssrcs && !s; i++)
         if (m->ssrcs[i].ssrc == ssrc)
             s = &m->ssrcs[i];
     if (!s) {
-        if (m->n_ssrcs == CG_LEAN_SDP_MAX_SSRCS) {
+        if (m->n_ssrcs == CG_SDP_MAX_SSRCS) {
             g_set_error(error, CG_MEDIA_ERROR, CG_MEDIA_ERROR_LIMIT,
-                        "m-line %u has more than %u SSRCs", index, CG_LEAN_SDP_MAX_SSRCS);
+                        "m-line %u has more than %u SSRCs", index, CG_SDP_MAX_SSRCS);
             return FALSE;
         }
         s = &m->ssrcs[m->n_ssrcs++];
@@ -255,11 +255,11 @@ static gboolean read_candidate(MediaReader *r, const char *value, GError **error
 static gboolean read_attribute(MediaReader *r, const GstSDPAttribute *a, GError **error)
 {
     static const char *const dirs[] = {"sendrecv", "sendonly", "recvonly", "inactive"};
-    CgLeanSdpMedia *m = r->m;
+    CgSdpMedia *m = r->m;
     const char *k = a->key, *v = a->value;
     for (guint d = 0; d < G_N_ELEMENTS(dirs); d++)
         if (g_strcmp0(k, dirs[d]) == 0)
-            m->direction = (CgLeanSdpDirection)d;
+            m->direction = (CgSdpDirection)d;
     if (g_strcmp0(k, "mid") == 0 && !m->mid && v && *v)
         m->mid = g_strdup(v);
     else if (g_strcmp0(k, "ice-ufrag") == 0 && !m->ice_ufrag)
@@ -288,19 +288,19 @@ static gboolean read_attribute(MediaReader *r, const GstSDPAttribute *a, GError 
     return TRUE;
 }
 
-static CgLeanSdpKind kind_from(const char *media)
+static CgSdpKind kind_from(const char *media)
 {
     if (g_strcmp0(media, "audio") == 0)
-        return CG_LEAN_SDP_KIND_AUDIO;
+        return CG_SDP_KIND_AUDIO;
     if (g_strcmp0(media, "video") == 0)
-        return CG_LEAN_SDP_KIND_VIDEO;
-    return CG_LEAN_SDP_KIND_OTHER;
+        return CG_SDP_KIND_VIDEO;
+    return CG_SDP_KIND_OTHER;
 }
 
 static gboolean read_media(const GstSDPMedia *filtered, const GstSDPMedia *raw,
                            const SessionDefaults *def, MediaReader *r, GError **error)
 {
-    CgLeanSdpMedia *m = r->m;
+    CgSdpMedia *m = r->m;
     m->kind = kind_from(gst_sdp_media_get_media(raw));
     m->media_type = g_strdup(gst_sdp_media_get_media(raw));
     m->proto = g_strdup(gst_sdp_media_get_proto(raw));
@@ -321,12 +321,12 @@ static gboolean read_media(const GstSDPMedia *filtered, const GstSDPMedia *raw,
         m->msid_stream = g_strdup(m->ssrcs[0].msid_stream);
         m->msid_track = g_strdup(m->ssrcs[0].msid_track);
     }
-    if (m->kind != CG_LEAN_SDP_KIND_OTHER)
+    if (m->kind != CG_SDP_KIND_OTHER)
         read_codec(filtered, &m->codec);
     else
         m->codec.rtx_pt = -1;
     read_removed(raw, m);
-    if (!cg_lean_sdp_media_usable(m))
+    if (!cg_sdp_media_usable(m))
         return TRUE;
     gsize ul = m->ice_ufrag ? strlen(m->ice_ufrag) : 0, pl = m->ice_pwd ? strlen(m->ice_pwd) : 0;
     if (ul < CG_ICE_MIN_UFRAG_LEN || ul > CG_ICE_MAX_CREDENTIAL_LEN || pl < CG_ICE_MIN_PWD_LEN ||
@@ -338,7 +338,7 @@ static gboolean read_media(const GstSDPMedia *filtered, const GstSDPMedia *raw,
     return TRUE;
 }
 
-static void read_session(const GstSDPMessage *msg, CgLeanSdp *out, SessionDefaults *def)
+static void read_session(const GstSDPMessage *msg, CgSdp *out, SessionDefaults *def)
 {
     for (guint i = 0; i < gst_sdp_message_attributes_len(msg); i++) {
         const GstSDPAttribute *a = gst_sdp_message_get_attribute(msg, i);
@@ -366,13 +366,13 @@ static void read_session(const GstSDPMessage *msg, CgLeanSdp *out, SessionDefaul
     out->bundle_mids = (GStrv)g_ptr_array_free(mids, FALSE);
 }
 
-CgLeanSdp *cg_lean_sdp_parse(const char *sdp, gsize len, GError **error)
+CgSdp *cg_sdp_parse(const char *sdp, gsize len, GError **error)
 {
     CgSdpFingerprint fp = {0};
     g_autofree char *filtered = cg_sdp_policy_apply(sdp, len, &fp, error);
     if (!filtered)
         return NULL;
-    g_autoptr(CgLeanSdp) out = g_new0(CgLeanSdp, 1);
+    g_autoptr(CgSdp) out = g_new0(CgSdp, 1);
     out->fingerprint = fp;
     g_autofree char *text = g_strndup(sdp, len);
     g_autoptr(GstSDPMessage) raw = NULL;
@@ -401,7 +401,7 @@ CgLeanSdp *cg_lean_sdp_parse(const char *sdp, gsize len, GError **error)
     return g_steal_pointer(&out);
 }
 
-static void media_clear(CgLeanSdpMedia *m)
+static void media_clear(CgSdpMedia *m)
 {
     g_free(m->media_type);
     g_free(m->proto);
@@ -422,7 +422,7 @@ static void media_clear(CgLeanSdpMedia *m)
     g_strfreev(m->candidates);
 }
 
-void cg_lean_sdp_free(CgLeanSdp *sdp)
+void cg_sdp_free(CgSdp *sdp)
 {
     if (!sdp)
         return;
@@ -433,12 +433,12 @@ void cg_lean_sdp_free(CgLeanSdp *sdp)
     g_free(sdp);
 }
 
-gboolean cg_lean_sdp_media_usable(const CgLeanSdpMedia *m)
+gboolean cg_sdp_media_usable(const CgSdpMedia *m)
 {
-    return m && !m->rejected && m->kind != CG_LEAN_SDP_KIND_OTHER && m->codec.present;
+    return m && !m->rejected && m->kind != CG_SDP_KIND_OTHER && m->codec.present;
 }
 
-guint cg_lean_sdp_media_extmap_id(const CgLeanSdpMedia *m, const char *uri)
+guint cg_sdp_media_extmap_id(const CgSdpMedia *m, const char *uri)
 {
     for (guint i = 0; m && i < m->n_extmaps; i++)
         if (g_strcmp0(m->extmaps[i].uri, uri) == 0)
@@ -459,7 +459,7 @@ static gboolean is_token(const char *s, gsize max)
     return TRUE;
 }
 
-static gboolean local_valid(const CgLeanSdpLocal *local, GError **error)
+static gboolean local_valid(const CgSdpLocal *local, GError **error)
 {
     gboolean ok = local && is_token(local->ice_ufrag, CG_ICE_MAX_CREDENTIAL_LEN) &&
                   is_token(local->ice_pwd, CG_ICE_MAX_CREDENTIAL_LEN) && local->fingerprint &&
@@ -476,7 +476,7 @@ static gboolean local_valid(const CgLeanSdpLocal *local, GError **error)
     return ok;
 }
 
-static GstSDPMessage *new_message(const CgLeanSdpLocal *local)
+static GstSDPMessage *new_message(const CgSdpLocal *local)
 {
     GstSDPMessage *msg = NULL;
     gst_sdp_message_new(&msg);
@@ -492,7 +492,7 @@ static GstSDPMessage *new_message(const CgLeanSdpLocal *local)
 /* "m=KIND 9 PROTO" with c=, the transport attributes (BUNDLE: the same on
  * every m-line), and our candidates on the first one. */
 static void begin_media(GstSDPMedia *m, const char *kind, const char *proto, const char *mid,
-                        const CgLeanSdpLocal *local, CgLeanSdpSetup setup, gboolean first)
+                        const CgSdpLocal *local, CgSdpSetup setup, gboolean first)
 {
     memset(m, 0, sizeof *m); /* gst_sdp_media_init() frees what it finds */
     gst_sdp_media_init(m);
@@ -528,30 +528,30 @@ static void add_attr_printf(GstSDPMedia *m, const char *key, const char *fmt, ..
 }
 
 /* The extensions consultd uses (mid; audio level on audio), with @src's ids. */
-static void add_extmaps(GstSDPMedia *m, const CgLeanSdpMedia *src)
+static void add_extmaps(GstSDPMedia *m, const CgSdpMedia *src)
 {
-    guint mid = cg_lean_sdp_media_extmap_id(src, CG_LEAN_SDP_EXT_MID);
-    guint level = src->kind == CG_LEAN_SDP_KIND_AUDIO
-                      ? cg_lean_sdp_media_extmap_id(src, CG_LEAN_SDP_EXT_AUDIO_LEVEL)
+    guint mid = cg_sdp_media_extmap_id(src, CG_SDP_EXT_MID);
+    guint level = src->kind == CG_SDP_KIND_AUDIO
+                      ? cg_sdp_media_extmap_id(src, CG_SDP_EXT_AUDIO_LEVEL)
                       : 0;
     if (mid)
-        add_attr_printf(m, "extmap", "%u %s", mid, CG_LEAN_SDP_EXT_MID);
+        add_attr_printf(m, "extmap", "%u %s", mid, CG_SDP_EXT_MID);
     if (level)
-        add_attr_printf(m, "extmap", "%u %s", level, CG_LEAN_SDP_EXT_AUDIO_LEVEL);
+        add_attr_printf(m, "extmap", "%u %s", level, CG_SDP_EXT_AUDIO_LEVEL);
 }
 
 /* The codec of @src: formats, rtpmap, the feedback both support, fmtp, RTX.
  * Opus gets its resilience parameters later, from cg_sdp_enable_opus_resilience. */
-static void add_codec(GstSDPMedia *m, const CgLeanSdpMedia *src, const char *fmtp)
+static void add_codec(GstSDPMedia *m, const CgSdpMedia *src, const char *fmtp)
 {
-    const CgLeanSdpCodec *c = &src->codec;
-    gboolean audio = src->kind == CG_LEAN_SDP_KIND_AUDIO;
+    const CgSdpCodec *c = &src->codec;
+    gboolean audio = src->kind == CG_SDP_KIND_AUDIO;
     if (c->channels)
         add_attr_printf(m, "rtpmap", "%u %s/%u/%u", c->pt, audio ? "opus" : "VP8", c->clock_rate,
                         c->channels);
     else
         add_attr_printf(m, "rtpmap", "%u %s/%u", c->pt, audio ? "opus" : "VP8", c->clock_rate);
-    guint fb = c->feedback & CG_LEAN_SDP_FB_SUPPORTED;
+    guint fb = c->feedback & CG_SDP_FB_SUPPORTED;
     static const char *const fb_names[] = {"nack", "nack pli", "ccm fir", "goog-remb"};
     for (guint i = 0; i < G_N_ELEMENTS(fb_names); i++)
         if (fb & (1u << i))
@@ -568,7 +568,7 @@ static void add_codec(GstSDPMedia *m, const CgLeanSdpMedia *src, const char *fmt
     add_attr_printf(m, "fmtp", "%d apt=%u", c->rtx_pt, c->pt);
 }
 
-static void add_rejected(GstSDPMessage *msg, const CgLeanSdpMedia *src)
+static void add_rejected(GstSDPMessage *msg, const CgSdpMedia *src)
 {
     GstSDPMedia m = {0};
     gst_sdp_media_init(&m);
@@ -602,17 +602,17 @@ static char *finish(GstSDPMessage *msg)
 }
 
 /* Our DTLS role in an answer; RFC 4145 reads a missing a=setup as active. */
-static gboolean answer_setup(CgLeanSdpSetup offered, CgLeanSdpSetup wanted, CgLeanSdpSetup *out,
+static gboolean answer_setup(CgSdpSetup offered, CgSdpSetup wanted, CgSdpSetup *out,
                              GError **error)
 {
     gboolean offer_client =
-        offered != CG_LEAN_SDP_SETUP_PASSIVE && offered != CG_LEAN_SDP_SETUP_ACTPASS;
-    gboolean offer_server = offered == CG_LEAN_SDP_SETUP_PASSIVE;
-    if (wanted == CG_LEAN_SDP_SETUP_NONE)
-        wanted = offer_server ? CG_LEAN_SDP_SETUP_ACTIVE : CG_LEAN_SDP_SETUP_PASSIVE;
-    if (wanted == CG_LEAN_SDP_SETUP_ACTPASS ||
-        (wanted == CG_LEAN_SDP_SETUP_ACTIVE && offer_client) ||
-        (wanted == CG_LEAN_SDP_SETUP_PASSIVE && offer_server)) {
+        offered != CG_SDP_SETUP_PASSIVE && offered != CG_SDP_SETUP_ACTPASS;
+    gboolean offer_server = offered == CG_SDP_SETUP_PASSIVE;
+    if (wanted == CG_SDP_SETUP_NONE)
+        wanted = offer_server ? CG_SDP_SETUP_ACTIVE : CG_SDP_SETUP_PASSIVE;
+    if (wanted == CG_SDP_SETUP_ACTPASS ||
+        (wanted == CG_SDP_SETUP_ACTIVE && offer_client) ||
+        (wanted == CG_SDP_SETUP_PASSIVE && offer_server)) {
         g_set_error(error, CG_MEDIA_ERROR, CG_MEDIA_ERROR_BAD_SDP,
                     "the offer's a=setup:%s leaves no DTLS role for a=setup:%s",
                     setup_name(offered), setup_name(wanted));
@@ -623,12 +623,12 @@ static gboolean answer_setup(CgLeanSdpSetup offered, CgLeanSdpSetup wanted, CgLe
 }
 
 /* The usable m-lines must share one BUNDLE transport with rtcp-mux. */
-static gboolean offer_transport_ok(const CgLeanSdp *offer, guint *first, GError **error)
+static gboolean offer_transport_ok(const CgSdp *offer, guint *first, GError **error)
 {
     guint usable = 0;
     for (guint i = 0; i < offer->n_media; i++) {
-        const CgLeanSdpMedia *m = &offer->media[i];
-        if (!cg_lean_sdp_media_usable(m))
+        const CgSdpMedia *m = &offer->media[i];
+        if (!cg_sdp_media_usable(m))
             continue;
         if (usable++ == 0)
             *first = i;
@@ -645,8 +645,8 @@ static gboolean offer_transport_ok(const CgLeanSdp *offer, guint *first, GError 
             }
     }
     for (guint i = 0; i < offer->n_media && usable > 1; i++) {
-        const CgLeanSdpMedia *m = &offer->media[i];
-        if (cg_lean_sdp_media_usable(m) &&
+        const CgSdpMedia *m = &offer->media[i];
+        if (cg_sdp_media_usable(m) &&
             (!m->mid || !g_strv_contains((const char *const *)offer->bundle_mids, m->mid))) {
             g_set_error(error, CG_MEDIA_ERROR, CG_MEDIA_ERROR_BAD_SDP,
                         "m-line %u is not in the BUNDLE group; consultd needs max-bundle", i);
@@ -659,30 +659,30 @@ static gboolean offer_transport_ok(const CgLeanSdp *offer, guint *first, GError 
     return usable > 0;
 }
 
-char *cg_lean_sdp_build_answer(const CgLeanSdp *offer, const CgLeanSdpLocal *local, GError **error)
+char *cg_sdp_build_answer(const CgSdp *offer, const CgSdpLocal *local, GError **error)
 {
     g_return_val_if_fail(offer != NULL, NULL);
     guint first = 0;
-    CgLeanSdpSetup setup;
+    CgSdpSetup setup;
     if (!local_valid(local, error) || !offer_transport_ok(offer, &first, error) ||
         !answer_setup(offer->media[first].setup, local->setup, &setup, error))
         return NULL;
     GstSDPMessage *msg = new_message(local);
     g_autoptr(GPtrArray) bundle = g_ptr_array_new();
     for (guint i = 0; i < offer->n_media; i++) {
-        const CgLeanSdpMedia *o = &offer->media[i];
-        if (cg_lean_sdp_media_usable(o) && o->mid &&
+        const CgSdpMedia *o = &offer->media[i];
+        if (cg_sdp_media_usable(o) && o->mid &&
             g_strv_contains((const char *const *)offer->bundle_mids, o->mid))
             g_ptr_array_add(bundle, o->mid);
     }
     add_group(msg, bundle);
     for (guint i = 0; i < offer->n_media; i++) {
-        const CgLeanSdpMedia *o = &offer->media[i];
-        if (!cg_lean_sdp_media_usable(o)) {
+        const CgSdpMedia *o = &offer->media[i];
+        if (!cg_sdp_media_usable(o)) {
             add_rejected(msg, o);
             continue;
         }
-        gboolean audio = o->kind == CG_LEAN_SDP_KIND_AUDIO;
+        gboolean audio = o->kind == CG_SDP_KIND_AUDIO;
         GstSDPMedia m;
         begin_media(&m, audio ? "audio" : "video", o->proto, o->mid, local, setup, i == first);
         gst_sdp_media_add_attribute(&m, sends(o->direction) ? "recvonly" : "inactive", NULL);
@@ -694,17 +694,17 @@ char *cg_lean_sdp_build_answer(const CgLeanSdp *offer, const CgLeanSdpLocal *loc
     return finish(msg);
 }
 
-const CgLeanSdpMedia *cg_lean_sdp_sending(const CgLeanSdp *sdp, CgLeanSdpKind kind, guint nth)
+const CgSdpMedia *cg_sdp_sending(const CgSdp *sdp, CgSdpKind kind, guint nth)
 {
     for (guint i = 0; i < sdp->n_media; i++) {
-        const CgLeanSdpMedia *m = &sdp->media[i];
-        if (m->kind == kind && cg_lean_sdp_media_usable(m) && sends(m->direction) && nth-- == 0)
+        const CgSdpMedia *m = &sdp->media[i];
+        if (m->kind == kind && cg_sdp_media_usable(m) && sends(m->direction) && nth-- == 0)
             return m;
     }
     return NULL;
 }
 
-static void add_ssrcs(GstSDPMedia *m, const CgLeanSdpMedia *src, const CgLeanSdpRelay *relay,
+static void add_ssrcs(GstSDPMedia *m, const CgSdpMedia *src, const CgSdpRelay *relay,
                       const char *track)
 {
     add_attr_printf(m, "msid", "%s %s", relay->stream_id, track);
@@ -724,7 +724,7 @@ static void add_ssrcs(GstSDPMedia *m, const CgLeanSdpMedia *src, const CgLeanSdp
     }
 }
 
-static gboolean relay_valid(const CgLeanSdpRelay *relay, const CgLeanSdpMedia *const src[2],
+static gboolean relay_valid(const CgSdpRelay *relay, const CgSdpMedia *const src[2],
                             gboolean screen_line, GError **error)
 {
     gboolean ok = relay && is_token(relay->stream_id, 64) &&
@@ -741,19 +741,19 @@ static gboolean relay_valid(const CgLeanSdpRelay *relay, const CgLeanSdpMedia *c
     return ok;
 }
 
-char *cg_lean_sdp_build_sub_offer(const CgLeanSdp *publisher, const CgLeanSdpLocal *local,
-                                  const CgLeanSdpRelay *relay, GError **error)
+char *cg_sdp_build_sub_offer(const CgSdp *publisher, const CgSdpLocal *local,
+                                  const CgSdpRelay *relay, GError **error)
 {
     g_return_val_if_fail(publisher != NULL, NULL);
-    const CgLeanSdpMedia *src[3] = {cg_lean_sdp_sending(publisher, CG_LEAN_SDP_KIND_AUDIO, 0),
-                                    cg_lean_sdp_sending(publisher, CG_LEAN_SDP_KIND_VIDEO, 0), NULL};
+    const CgSdpMedia *src[3] = {cg_sdp_sending(publisher, CG_SDP_KIND_AUDIO, 0),
+                                    cg_sdp_sending(publisher, CG_SDP_KIND_VIDEO, 0), NULL};
     if (!src[0] && !src[1]) {
         g_set_error(error, CG_MEDIA_ERROR, CG_MEDIA_ERROR_BAD_SDP,
                     "the publisher sends neither Opus audio nor VP8 video");
         return NULL;
     }
     src[2] = relay && relay->screen_track_id
-                 ? cg_lean_sdp_sending(publisher, CG_LEAN_SDP_KIND_VIDEO, 1)
+                 ? cg_sdp_sending(publisher, CG_SDP_KIND_VIDEO, 1)
                  : NULL;
     gboolean screen_line = src[1] && relay && relay->screen_track_id && (src[2] || relay->screen_slot);
     if (!local_valid(local, error) || !relay_valid(relay, src, screen_line, error))
@@ -779,7 +779,7 @@ char *cg_lean_sdp_build_sub_offer(const CgLeanSdp *publisher, const CgLeanSdpLoc
         gboolean audio = k == 0;
         GstSDPMedia m;
         begin_media(&m, audio ? "audio" : "video", "UDP/TLS/RTP/SAVPF", mids[i], local,
-                    CG_LEAN_SDP_SETUP_ACTPASS, i == 0);
+                    CG_SDP_SETUP_ACTPASS, i == 0);
         if (k == 2 && !src[2]) {
             /* the slot of a stopped screen share: inactive, the camera's codec */
             gst_sdp_media_add_attribute(&m, "inactive", NULL);
@@ -806,17 +806,17 @@ char *cg_lean_sdp_build_sub_offer(const CgLeanSdp *publisher, const CgLeanSdpLoc
 
 /* ---- checking an answer to our offer ---------------------------------- */
 
-static gboolean setup_completes(CgLeanSdpSetup offer, CgLeanSdpSetup answer)
+static gboolean setup_completes(CgSdpSetup offer, CgSdpSetup answer)
 {
-    if (offer == CG_LEAN_SDP_SETUP_ACTPASS)
-        return answer == CG_LEAN_SDP_SETUP_ACTIVE || answer == CG_LEAN_SDP_SETUP_PASSIVE;
-    if (offer == CG_LEAN_SDP_SETUP_PASSIVE)
-        return answer == CG_LEAN_SDP_SETUP_ACTIVE;
-    return answer == CG_LEAN_SDP_SETUP_PASSIVE;
+    if (offer == CG_SDP_SETUP_ACTPASS)
+        return answer == CG_SDP_SETUP_ACTIVE || answer == CG_SDP_SETUP_PASSIVE;
+    if (offer == CG_SDP_SETUP_PASSIVE)
+        return answer == CG_SDP_SETUP_ACTIVE;
+    return answer == CG_SDP_SETUP_PASSIVE;
 }
 
-static gboolean check_mline(guint i, const CgLeanSdpMedia *o, const CgLeanSdpMedia *a,
-                            CgLeanSdpAccepted *acc, GError **error)
+static gboolean check_mline(guint i, const CgSdpMedia *o, const CgSdpMedia *a,
+                            CgSdpAccepted *acc, GError **error)
 {
     const char *fail = NULL;
     memset(acc, 0, sizeof *acc);
@@ -825,15 +825,15 @@ static gboolean check_mline(guint i, const CgLeanSdpMedia *o, const CgLeanSdpMed
         fail = "its media kind differs from the offer's";
     else if (!a->rejected && g_strcmp0(a->mid, o->mid) != 0)
         fail = "its a=mid differs from the offer's";
-    else if (o->rejected || a->rejected || !cg_lean_sdp_media_usable(o))
+    else if (o->rejected || a->rejected || !cg_sdp_media_usable(o))
         return TRUE;
     else if ((sends(a->direction) && !receives(o->direction)) ||
              (receives(a->direction) && !sends(o->direction)))
         fail = "its direction does not fit the offer's";
-    else if (a->direction == CG_LEAN_SDP_INACTIVE)
+    else if (a->direction == CG_SDP_INACTIVE)
         return TRUE;
     else if (!a->codec.present || a->codec.pt != o->codec.pt)
-        fail = o->kind == CG_LEAN_SDP_KIND_AUDIO ? "it does not accept the offered Opus payload"
+        fail = o->kind == CG_SDP_KIND_AUDIO ? "it does not accept the offered Opus payload"
                                                  : "it does not accept the offered VP8 payload";
     else if (!a->rtcp_mux)
         fail = "it lacks a=rtcp-mux";
@@ -850,13 +850,13 @@ static gboolean check_mline(guint i, const CgLeanSdpMedia *o, const CgLeanSdpMed
     if (o->codec.rtx_pt >= 0 && a->codec.rtx_pt == o->codec.rtx_pt)
         acc->rtx_pt = o->codec.rtx_pt;
     acc->feedback = o->codec.feedback & a->codec.feedback;
-    acc->ext_mid_id = cg_lean_sdp_media_extmap_id(a, CG_LEAN_SDP_EXT_MID);
-    acc->ext_audio_level_id = cg_lean_sdp_media_extmap_id(a, CG_LEAN_SDP_EXT_AUDIO_LEVEL);
+    acc->ext_mid_id = cg_sdp_media_extmap_id(a, CG_SDP_EXT_MID);
+    acc->ext_audio_level_id = cg_sdp_media_extmap_id(a, CG_SDP_EXT_AUDIO_LEVEL);
     return TRUE;
 }
 
-gboolean cg_lean_sdp_check_answer(const CgLeanSdp *offer, const CgLeanSdp *answer,
-                                  CgLeanSdpAccepted *accepted, GError **error)
+gboolean cg_sdp_check_answer(const CgSdp *offer, const CgSdp *answer,
+                                  CgSdpAccepted *accepted, GError **error)
 {
     g_return_val_if_fail(offer != NULL && answer != NULL, FALSE);
     if (answer->n_media != offer->n_media) {
@@ -864,8 +864,8 @@ gboolean cg_lean_sdp_check_answer(const CgLeanSdp *offer, const CgLeanSdp *answe
                     "the answer has %u m-lines; the offer had %u", answer->n_media, offer->n_media);
         return FALSE;
     }
-    CgLeanSdpAccepted local[CG_MEDIA_MAX_MLINES];
-    CgLeanSdpAccepted *acc = accepted ? accepted : local;
+    CgSdpAccepted local[CG_MEDIA_MAX_MLINES];
+    CgSdpAccepted *acc = accepted ? accepted : local;
     guint active = 0;
     for (guint i = 0; i < offer->n_media; i++) {
         if (!check_mline(i, &offer->media[i], &answer->media[i], &acc[i], error))

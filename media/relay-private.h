@@ -1,31 +1,55 @@
-/* lean-relay-private.h — the lean relay's objects (lean_relay.c, lean_forward.c).
+/* relay-private.h — the relay behind media.h: its objects, shared by the
+ * files of media/ (relay.c, offer.c, forward.c, liveness.c) only.
+ *
+ * Every connection is a CgPeerConn (transport/: libnice, DTLS and SRTP on
+ * OpenSSL; peer_conn.h), all on the relay's main context, and these files
+ * route the decrypted packets. Per forwarded packet: one copy, one SRTP
+ * protect, one send; no allocation, no thread hop, no lock.
+ *
+ * Routing: a publisher's RTP is forwarded unchanged (payload types, SSRCs,
+ * sequence numbers: the subscribe offer declares the publisher's own) to each
+ * of its subscribe connections that is up, except audio while the publisher
+ * is muted and video to an endpoint in audio-only mode. RTX is forwarded to
+ * subscribers that accepted it. The publisher's sender reports are forwarded
+ * (lip sync); consultd sends the publisher receiver reports of its own.
+ * Feedback from subscribers: NACKs go to the publisher as they are; PLI and
+ * FIR become one PLI per CG_MEDIA_KEYFRAME_RETRY_MS towards the publisher,
+ * repeated until a VP8 key frame arrives; REMB becomes the lowest estimate of
+ * the publisher's subscribers.
+ *
+ * Liveness (RFC 7675's purpose): an endpoint with a connection up whose
+ * connections have authenticated no SRTP/SRTCP for CG_MEDIA_CONSENT_TIMEOUT_S
+ * on the relay's clock is stopped and failed.
  *
  * Ownership (all on the relay's main context; no thread ever sees them):
- *   CgLeanRelay   owns every LeanEndpoint (endpoints table).
- *   LeanEndpoint  owns its "pub" LeanPc and its "sub-N" LeanPcs (subs, by
- *                 publisher id); lists, not owning, the LeanPcs of other
- *                 endpoints that carry its media (fanout).
- *   LeanPc        owns its CgLeanConn and, for pub, the parsed offer.
+ *   CgMedia     owns every CgEndpoint (endpoints table).
+ *   CgEndpoint  owns its "pub" CgPc (->publish) and its "sub-N" CgPcs (subs,
+ *               by publisher id); lists, not owning, the CgPcs of other
+ *               endpoints that carry its media (fanout).
+ *   CgPc        one connection as the relay tracks it; owns its CgPeerConn
+ *               and, for pub, the parsed offer.
  */
 #pragma once
 
-#include "lean_conn.h"
-#include "lean_relay.h"
+#include "peer_conn.h"
+#include "address_policy.h"
+#include "media.h"
+#include "media-testing.h"
 #include "media-limits.h"
 #include "rtp_packet.h"
 
 /* What a publisher sends: its microphone, its camera, and (clinicians) a
  * screen share: its second sending VP8 m-line. */
-enum { LEAN_AUDIO, LEAN_VIDEO, LEAN_SCREEN, LEAN_N_KINDS };
+enum { CG_KIND_AUDIO, CG_KIND_VIDEO, CG_KIND_SCREEN, CG_N_KINDS };
 
-typedef struct _LeanEndpoint LeanEndpoint;
+typedef struct _CgEndpoint CgEndpoint;
 
 typedef struct {
-    CgLeanRelay *relay;
-    LeanEndpoint *ep;
+    CgMedia *relay;
+    CgEndpoint *ep;
     char *name;             /* "pub" or "sub-N" */
     CgEndpointId publisher; /* 0 for pub */
-    CgLeanConn *conn;
+    CgPeerConn *conn;
     gboolean announced;         /* our description (pub: answer, sub: offer) went out */
     gboolean described;         /* pub: our answer went out; sub: their answer is in */
     gboolean up;                /* DTLS verified, SRTP keyed */
@@ -35,8 +59,8 @@ typedef struct {
     GSource *announce;
     guint32 rtcp_ssrc; /* the SSRC consultd's own RTCP on this connection uses */
     /* sub: what the endpoint accepted, by kind */
-    gboolean accepts[LEAN_N_KINDS];
-    gboolean accepts_rtx[LEAN_N_KINDS];
+    gboolean accepts[CG_N_KINDS];
+    gboolean accepts_rtx[CG_N_KINDS];
     gboolean screen_slot; /* an offer of ours had the screen m-line ... */
     char *screen_mid;     /* ... with this mid (kept while sharing stops) */
     /* sub: a change that came while our offer awaited its answer, sent as one
@@ -44,7 +68,7 @@ typedef struct {
     gboolean reoffer_pending;
     gboolean restart_pending; /* ... and it is (also) an ICE restart */
     gboolean answered;        /* sub: an answer of the endpoint was ever taken */
-} LeanPc;
+} CgPc;
 
 /* What one publisher sends, per kind (from its offer, SSRCs also learnt from
  * packets). */
@@ -59,7 +83,7 @@ typedef struct {
     /* key frames (video kinds) */
     gboolean keyframe_wanted;
     gint64 keyframe_asked_us;
-    guint feedback;        /* CgLeanSdpFeedback the publisher offered */
+    guint feedback;        /* CgSdpFeedback the publisher offered */
     guint audio_level_ext; /* RFC 6464 extension id, 0: none */
     guint8 fraction_lost;  /* of our last receiver report */
     guint32 jitter;        /* of our last receiver report, RTP units */
@@ -68,18 +92,18 @@ typedef struct {
     CgRtpRecvStats stats;  /* for our receiver reports */
     guint32 sr_lsr;        /* middle of the last SR's NTP time, 0: none */
     gint64 sr_arrival_us;
-} LeanStream;
+} CgStream;
 
-struct _LeanEndpoint {
-    CgLeanRelay *relay;
+struct _CgEndpoint {
+    CgMedia *relay;
     CgEndpointId id;
     char *tag;
-    LeanPc *pub;
-    CgLeanSdp *offer; /* the publish offer, once taken */
-    LeanStream streams[LEAN_N_KINDS];
-    GHashTable *subs;        /* publisher id (guint64 *) -> LeanPc *, owned */
+    CgPc *publish; /* its "pub" connection */
+    CgSdp *offer;  /* the publish offer, once taken */
+    CgStream streams[CG_N_KINDS];
+    GHashTable *subs;        /* publisher id (guint64 *) -> CgPc *, owned */
     GHashTable *subscribers; /* set of subscriber ids this endpoint is routed to */
-    GPtrArray *fanout;       /* LeanPc * of other endpoints' subs carrying this one */
+    GPtrArray *fanout;       /* CgPc * of other endpoints' subs carrying this one */
     guint next_sub;
     gboolean failed;  /* reported (or about to be) */
     gboolean bad;     /* fingerprint mismatch: relay nothing either way */
@@ -104,7 +128,7 @@ struct _LeanEndpoint {
     gint64 last_alive;
 };
 
-struct _CgLeanRelay {
+struct _CgMedia {
     GMainContext *ctx;
     CgMediaEvents events;
     gpointer user;
@@ -112,59 +136,60 @@ struct _CgLeanRelay {
     char **ice_addresses;
     char *stun_server;
     CgDtlsIdentity *identity;
-    GHashTable *endpoints;   /* id (guint64 *) -> LeanEndpoint *, owned */
-    GQueue pending_failures; /* LeanFailure *, delivered from fail_idle */
+    CgAddressPolicy *address_policy; /* which remote candidates may be probed */
+    GHashTable *endpoints;           /* id (guint64 *) -> CgEndpoint *, owned */
+    GQueue pending_failures;         /* CgFailure *, delivered from fail_idle */
     GSource *fail_idle;
     GSource *report_timer; /* speech, receiver reports, REMB, liveness, statistics */
     guint ticks;
-    gint64 (*now)(gpointer user);
+    gint64 (*now)(gpointer user); /* the relay's one clock (cg_relay_now) */
     gpointer now_user;
-    guint8 scratch[CG_LEAN_CONN_MAX_PACKET + CG_LEAN_CONN_SEND_OVERHEAD];
+    guint8 scratch[CG_PEER_CONN_MAX_PACKET + CG_PEER_CONN_SEND_OVERHEAD];
 };
 
-/* lean_relay.c */
-LeanEndpoint *cg_lean_relay_lookup(CgLeanRelay *relay, CgEndpointId id);
+/* relay.c */
+CgEndpoint *cg_relay_lookup(CgMedia *relay, CgEndpointId id);
+/* Monotonic µs on the relay's clock (a test may inject it: media-testing.h). */
+gint64 cg_relay_now(const CgMedia *relay);
 /* Queues endpoint_failed for @ep (once), delivered from an idle so that the
  * handler may remove it. */
-void cg_lean_relay_fail(CgLeanRelay *relay, LeanEndpoint *ep, CgMediaError code,
-                        const char *message);
+void cg_relay_fail(CgMedia *relay, CgEndpoint *ep, CgMediaError code, const char *message);
 
-/* lean_offer.c: how a subscribe connection names @pub's media */
+/* offer.c: how a subscribe connection names @pub's media */
 typedef struct {
     char stream[32], audio[40], video[40], screen[40];
     const char *mids[4];
-    CgLeanSdpRelay relay;
-} LeanNames;
+    CgSdpRelay relay;
+} CgOfferNames;
 
 /* The names for relaying @offer (@pub's) on @sub (its screen slot), or on a
  * new subscribe connection (@sub NULL). Borrows from @offer and @sub. */
-void cg_lean_offer_names(const LeanEndpoint *pub, const CgLeanSdp *offer, const LeanPc *sub,
-                         LeanNames *n);
+void cg_offer_names(const CgEndpoint *pub, const CgSdp *offer, const CgPc *sub, CgOfferNames *n);
 /* Can @offer be relayed on @sub (NULL: a new one)? A dry run of the
  * subscribe offer; FALSE with @error (BAD_SDP) if not. */
-gboolean cg_lean_offer_relayable(const LeanEndpoint *pub, const CgLeanSdp *offer, const LeanPc *sub,
-                                 GError **error);
+gboolean cg_offer_relayable(const CgEndpoint *pub, const CgSdp *offer, const CgPc *sub,
+                            GError **error);
 /* Checks a publish @offer of @ep completely, before anything changes: it
  * sends something, its mids and SSRCs are sound and unique, the role rules
  * (screen share) hold, a later offer changes only what may change (and
  * *@restart tells an ICE restart), and what it sends can be relayed to every
  * subscriber. FALSE with @error (BAD_SDP) naming the problem. */
-gboolean cg_lean_offer_check(const LeanEndpoint *ep, const CgLeanSdp *offer, gboolean *restart,
-                             GError **error);
+gboolean cg_offer_check(const CgEndpoint *ep, const CgSdp *offer, gboolean *restart,
+                        GError **error);
 /* The first usable m-line's ICE ufrag, or NULL. */
-const char *cg_lean_offer_first_ufrag(const CgLeanSdp *sdp);
+const char *cg_offer_first_ufrag(const CgSdp *sdp);
 
-/* lean_forward.c: the packet paths, as CgLeanConn callbacks (@user: LeanPc) */
-void cg_lean_forward_pub_rtp(gpointer user, guint8 *packet, gsize len, gsize capacity);
-void cg_lean_forward_pub_rtcp(gpointer user, guint8 *packet, gsize len, gsize capacity);
-void cg_lean_forward_sub_rtcp(gpointer user, guint8 *packet, gsize len, gsize capacity);
+/* forward.c: the packet paths, as CgPeerConn callbacks (@user: CgPc) */
+void cg_forward_pub_rtp(gpointer user, guint8 *packet, gsize len, gsize capacity);
+void cg_forward_pub_rtcp(gpointer user, guint8 *packet, gsize len, gsize capacity);
+void cg_forward_sub_rtcp(gpointer user, guint8 *packet, gsize len, gsize capacity);
 /* Asks @pub for a key frame of each video it sends (coalesced). */
-void cg_lean_forward_ask_keyframe(LeanEndpoint *pub);
-/* Every CG_LEAN_REPORT_MS: receiver reports and REMB to each publisher. */
-void cg_lean_forward_reports(CgLeanRelay *relay);
+void cg_forward_ask_keyframe(CgEndpoint *pub);
+/* Every CG_RELAY_REPORT_MS: receiver reports and REMB to each publisher. */
+void cg_forward_reports(CgMedia *relay);
 /* Every CG_MEDIA_SPEECH_INTERVAL_MS: endpoint_speaking for who spoke. */
-void cg_lean_forward_speech(CgLeanRelay *relay);
+void cg_forward_speech(CgMedia *relay);
 /* Every CG_MEDIA_STATS_INTERVAL_MS: endpoint_stats for each endpoint. */
-void cg_lean_forward_stats(CgLeanRelay *relay);
+void cg_forward_stats(CgMedia *relay);
 
-#define CG_LEAN_REPORT_MS 1000u
+#define CG_RELAY_REPORT_MS 1000u

@@ -1,4 +1,4 @@
-/* srtp.h — SRTP and SRTCP packet protection for the lean relay path (pure).
+/* srtp.h — SRTP and SRTCP packet protection for the relay (pure).
  *
  * RFC 3711 with the profiles DTLS-SRTP negotiates in browsers:
  * AES_CM_128_HMAC_SHA1_80 / _32 and AEAD_AES_128_GCM (RFC 7714), on OpenSSL

@@ -1,7 +1,7 @@
-/* test-lean-sdp.c — the lean path's SDP model on a Chrome 120 and a webrtcbin
+/* test-sdp.c — the relay's SDP model on a Chrome 120 and a webrtcbin
  * 1.22 offer: parsing, consultd's answer, a subscribe offer and its answer
  * check, and truncated or garbage input. */
-#include "lean_sdp.h"
+#include "sdp.h"
 #include "media.h"
 
 #include <gst/sdp/sdp.h>
@@ -157,13 +157,13 @@ static const char *const our_candidates[] = {
 
 static CgSdpFingerprint our_fp = {(char *)"sha-256", (char *)OUR_FP_HEX};
 
-static CgLeanSdpLocal our_local(void)
+static CgSdpLocal our_local(void)
 {
-    CgLeanSdpLocal l = {
+    CgSdpLocal l = {
         .ice_ufrag = "Xk3q",
         .ice_pwd = "Zq8Lm2Vn5Rt7Wy9Bc1Df3Gh4",
         .fingerprint = &our_fp,
-        .setup = CG_LEAN_SDP_SETUP_NONE,
+        .setup = CG_SDP_SETUP_NONE,
         .candidates = our_candidates,
         .end_of_candidates = TRUE,
         .session_id = 7271828182845904523ull,
@@ -179,10 +179,10 @@ static char *replace(const char *s, const char *from, const char *to)
     return g_strjoinv(to, parts);
 }
 
-static CgLeanSdp *parse_ok(const char *sdp)
+static CgSdp *parse_ok(const char *sdp)
 {
     g_autoptr(GError) error = NULL;
-    CgLeanSdp *p = cg_lean_sdp_parse(sdp, strlen(sdp), &error);
+    CgSdp *p = cg_sdp_parse(sdp, strlen(sdp), &error);
     g_assert_no_error(error);
     g_assert_nonnull(p);
     return p;
@@ -191,7 +191,7 @@ static CgLeanSdp *parse_ok(const char *sdp)
 static void parse_fails(const char *sdp, CgMediaError code, const char *needle)
 {
     g_autoptr(GError) error = NULL;
-    g_autoptr(CgLeanSdp) p = cg_lean_sdp_parse(sdp, strlen(sdp), &error);
+    g_autoptr(CgSdp) p = cg_sdp_parse(sdp, strlen(sdp), &error);
     g_assert_null(p);
     g_assert_error(error, CG_MEDIA_ERROR, (gint)code);
     if (needle)
@@ -237,7 +237,7 @@ static GstSDPMessage *reparse(const char *text)
 
 static void test_parse_chrome(void)
 {
-    g_autoptr(CgLeanSdp) p = parse_ok(chrome_offer);
+    g_autoptr(CgSdp) p = parse_ok(chrome_offer);
     g_assert_cmpuint(g_strv_length(p->bundle_mids), ==, 2);
     g_assert_cmpstr(p->bundle_mids[0], ==, "0");
     g_assert_cmpstr(p->bundle_mids[1], ==, "1");
@@ -246,23 +246,23 @@ static void test_parse_chrome(void)
     g_assert_cmpstr(p->fingerprint.value, ==, FP_HEX);
     g_assert_cmpuint(p->n_media, ==, 2);
 
-    const CgLeanSdpMedia *a = &p->media[0];
-    g_assert_cmpint(a->kind, ==, CG_LEAN_SDP_KIND_AUDIO);
+    const CgSdpMedia *a = &p->media[0];
+    g_assert_cmpint(a->kind, ==, CG_SDP_KIND_AUDIO);
     g_assert_cmpstr(a->proto, ==, "UDP/TLS/RTP/SAVPF");
     g_assert_cmpstr(a->mid, ==, "0");
-    g_assert_cmpint(a->direction, ==, CG_LEAN_SDP_SENDONLY);
+    g_assert_cmpint(a->direction, ==, CG_SDP_SENDONLY);
     g_assert_false(a->rejected);
-    g_assert_true(cg_lean_sdp_media_usable(a));
+    g_assert_true(cg_sdp_media_usable(a));
     g_assert_true(a->codec.present);
     g_assert_cmpuint(a->codec.pt, ==, 111);
     g_assert_cmpuint(a->codec.clock_rate, ==, 48000);
     g_assert_cmpuint(a->codec.channels, ==, 2);
     g_assert_cmpstr(a->codec.fmtp, ==, "minptime=10;useinbandfec=1");
-    g_assert_cmpuint(a->codec.feedback, ==, CG_LEAN_SDP_FB_TRANSPORT_CC);
+    g_assert_cmpuint(a->codec.feedback, ==, CG_SDP_FB_TRANSPORT_CC);
     g_assert_cmpint(a->codec.rtx_pt, ==, -1);
     g_assert_cmpuint(a->n_extmaps, ==, 4);
-    g_assert_cmpuint(cg_lean_sdp_media_extmap_id(a, CG_LEAN_SDP_EXT_AUDIO_LEVEL), ==, 1);
-    g_assert_cmpuint(cg_lean_sdp_media_extmap_id(a, CG_LEAN_SDP_EXT_MID), ==, 4);
+    g_assert_cmpuint(cg_sdp_media_extmap_id(a, CG_SDP_EXT_AUDIO_LEVEL), ==, 1);
+    g_assert_cmpuint(cg_sdp_media_extmap_id(a, CG_SDP_EXT_MID), ==, 4);
     g_assert_cmpuint(a->extmaps[1].id, ==, 2);
     g_assert_cmpstr(a->extmaps[1].uri, ==,
                     "http://www.webrtc.org/experiments/rtp-hdrext/abs-send-time");
@@ -277,28 +277,28 @@ static void test_parse_chrome(void)
     g_assert_cmpstr(a->ice_ufrag, ==, "EsAw");
     g_assert_cmpstr(a->ice_pwd, ==, "P2uYro0UCOQ4zxjKXaWCBui1");
     g_assert_true(a->ice_trickle);
-    g_assert_cmpint(a->setup, ==, CG_LEAN_SDP_SETUP_ACTPASS);
+    g_assert_cmpint(a->setup, ==, CG_SDP_SETUP_ACTPASS);
     g_assert_true(a->rtcp_mux);
     g_assert_cmpuint(g_strv_length(a->candidates), ==, 2);
     g_assert_cmpstr(a->candidates[0], ==, CAND0);
     g_assert_cmpstr(a->candidates[1], ==, CAND1);
     g_assert_false(a->end_of_candidates);
 
-    const CgLeanSdpMedia *v = &p->media[1];
-    g_assert_cmpint(v->kind, ==, CG_LEAN_SDP_KIND_VIDEO);
+    const CgSdpMedia *v = &p->media[1];
+    g_assert_cmpint(v->kind, ==, CG_SDP_KIND_VIDEO);
     g_assert_cmpstr(v->mid, ==, "1");
-    g_assert_cmpint(v->direction, ==, CG_LEAN_SDP_SENDONLY);
+    g_assert_cmpint(v->direction, ==, CG_SDP_SENDONLY);
     g_assert_cmpuint(v->codec.pt, ==, 96);
     g_assert_cmpuint(v->codec.clock_rate, ==, 90000);
     g_assert_cmpuint(v->codec.channels, ==, 0);
     g_assert_null(v->codec.fmtp);
     g_assert_cmpuint(v->codec.feedback, ==,
-                     CG_LEAN_SDP_FB_NACK | CG_LEAN_SDP_FB_PLI | CG_LEAN_SDP_FB_FIR |
-                         CG_LEAN_SDP_FB_REMB | CG_LEAN_SDP_FB_TRANSPORT_CC);
+                     CG_SDP_FB_NACK | CG_SDP_FB_PLI | CG_SDP_FB_FIR |
+                         CG_SDP_FB_REMB | CG_SDP_FB_TRANSPORT_CC);
     g_assert_cmpint(v->codec.rtx_pt, ==, 97); /* not 99/103/117: they repair other codecs */
     g_assert_cmpuint(v->n_extmaps, ==, 8);
-    g_assert_cmpuint(cg_lean_sdp_media_extmap_id(v, CG_LEAN_SDP_EXT_MID), ==, 4);
-    g_assert_cmpuint(cg_lean_sdp_media_extmap_id(v, CG_LEAN_SDP_EXT_AUDIO_LEVEL), ==, 0);
+    g_assert_cmpuint(cg_sdp_media_extmap_id(v, CG_SDP_EXT_MID), ==, 4);
+    g_assert_cmpuint(cg_sdp_media_extmap_id(v, CG_SDP_EXT_AUDIO_LEVEL), ==, 0);
     g_assert_cmpuint(v->n_ssrcs, ==, 2);
     g_assert_cmpuint(v->ssrcs[0].ssrc, ==, 2807470437u);
     g_assert_cmpuint(v->ssrcs[1].ssrc, ==, 3182651397u);
@@ -311,19 +311,19 @@ static void test_parse_chrome(void)
 
 static void test_parse_webrtcbin(void)
 {
-    g_autoptr(CgLeanSdp) p = parse_ok(webrtcbin_offer);
+    g_autoptr(CgSdp) p = parse_ok(webrtcbin_offer);
     g_assert_cmpuint(g_strv_length(p->bundle_mids), ==, 2);
     g_assert_cmpstr(p->bundle_mids[0], ==, "video0");
     g_assert_cmpstr(p->bundle_mids[1], ==, "audio1");
     g_assert_cmpuint(p->n_media, ==, 2);
 
-    const CgLeanSdpMedia *v = &p->media[0];
-    g_assert_cmpint(v->kind, ==, CG_LEAN_SDP_KIND_VIDEO);
+    const CgSdpMedia *v = &p->media[0];
+    g_assert_cmpint(v->kind, ==, CG_SDP_KIND_VIDEO);
     g_assert_cmpstr(v->mid, ==, "video0");
-    g_assert_cmpint(v->direction, ==, CG_LEAN_SDP_SENDONLY);
+    g_assert_cmpint(v->direction, ==, CG_SDP_SENDONLY);
     g_assert_cmpuint(v->codec.pt, ==, 96);
     g_assert_cmpuint(v->codec.feedback, ==,
-                     CG_LEAN_SDP_FB_NACK | CG_LEAN_SDP_FB_PLI | CG_LEAN_SDP_FB_FIR);
+                     CG_SDP_FB_NACK | CG_SDP_FB_PLI | CG_SDP_FB_FIR);
     g_assert_cmpint(v->codec.rtx_pt, ==, -1);
     g_assert_cmpuint(v->n_extmaps, ==, 0);
     g_assert_cmpuint(v->n_ssrcs, ==, 1);
@@ -335,18 +335,18 @@ static void test_parse_webrtcbin(void)
     g_assert_cmpstr(v->ice_ufrag, ==, "N6bFB1b0Xc1pO8j3Zq0A4dS3s4T6U7v8");
     g_assert_cmpstr(v->ice_pwd, ==, "kG5tP0qR2sU4vW6xY8zA1bC3dE5fG7hI");
     g_assert_true(v->ice_trickle); /* session level */
-    g_assert_cmpint(v->setup, ==, CG_LEAN_SDP_SETUP_ACTPASS);
+    g_assert_cmpint(v->setup, ==, CG_SDP_SETUP_ACTPASS);
     g_assert_true(v->rtcp_mux);
     g_assert_cmpuint(g_strv_length(v->candidates), ==, 0);
 
-    const CgLeanSdpMedia *a = &p->media[1];
-    g_assert_cmpint(a->kind, ==, CG_LEAN_SDP_KIND_AUDIO);
+    const CgSdpMedia *a = &p->media[1];
+    g_assert_cmpint(a->kind, ==, CG_SDP_KIND_AUDIO);
     g_assert_cmpstr(a->mid, ==, "audio1");
     g_assert_cmpuint(a->codec.pt, ==, 97);
     g_assert_cmpuint(a->codec.clock_rate, ==, 48000);
     g_assert_cmpuint(a->codec.channels, ==, 2);
     g_assert_null(a->codec.fmtp);
-    g_assert_cmpuint(a->codec.feedback, ==, CG_LEAN_SDP_FB_PLI);
+    g_assert_cmpuint(a->codec.feedback, ==, CG_SDP_FB_PLI);
     g_assert_cmpuint(a->ssrcs[0].ssrc, ==, 1189392874u);
     g_assert_cmpstr(a->msid_track, ==, "webrtctransceiver1");
 }
@@ -365,39 +365,39 @@ static void test_parse_variants(void)
                 "a=setup:active\r\n");
     g_autofree char *s4 = replace(
         s3, "a=mid:audio1\r\n", "a=mid:audio1\r\na=rtcp-fb:* goog-remb\r\na=end-of-candidates\r\n");
-    g_autoptr(CgLeanSdp) p = parse_ok(s4);
+    g_autoptr(CgSdp) p = parse_ok(s4);
     g_assert_cmpstr(p->media[0].ice_ufrag, ==, "SeSs");
     g_assert_cmpstr(p->media[1].ice_pwd, ==, "SessionLevelPassword0123");
-    g_assert_cmpint(p->media[1].setup, ==, CG_LEAN_SDP_SETUP_ACTIVE);
+    g_assert_cmpint(p->media[1].setup, ==, CG_SDP_SETUP_ACTIVE);
     g_assert_true(p->media[1].end_of_candidates);
     g_assert_false(p->media[0].end_of_candidates);
-    g_assert_cmpuint(p->media[1].codec.feedback, ==, CG_LEAN_SDP_FB_PLI | CG_LEAN_SDP_FB_REMB);
+    g_assert_cmpuint(p->media[1].codec.feedback, ==, CG_SDP_FB_PLI | CG_SDP_FB_REMB);
 
     /* the RTX of VP8 is the one whose apt= names it, not the first rtx listed */
     g_autofree char *x1 = replace(chrome_offer, "a=fmtp:97 apt=96", "a=fmtp:97 apt=98");
     g_autofree char *x2 = replace(x1, "a=fmtp:99 apt=98", "a=fmtp:99 apt=96");
-    g_autoptr(CgLeanSdp) x = parse_ok(x2);
+    g_autoptr(CgSdp) x = parse_ok(x2);
     g_assert_cmpint(x->media[1].codec.rtx_pt, ==, 99);
     /* an apt= pointing at VP8 on a payload type the m= line does not list */
     g_autofree char *y1 = replace(chrome_offer, "96 97 98 99 ", "96 98 99 ");
     g_autofree char *y2 = replace(y1, "a=fmtp:99 apt=98", "a=fmtp:99 apt=96");
-    g_autoptr(CgLeanSdp) y = parse_ok(y2);
+    g_autoptr(CgSdp) y = parse_ok(y2);
     g_assert_cmpint(y->media[1].codec.rtx_pt, ==, 99);
 
     /* a rejected m-line and an application m-line */
     g_autofree char *rej = replace(chrome_offer, "m=video 9 ", "m=video 0 ");
-    g_autoptr(CgLeanSdp) r = parse_ok(rej);
+    g_autoptr(CgSdp) r = parse_ok(rej);
     g_assert_true(r->media[1].rejected);
-    g_assert_false(cg_lean_sdp_media_usable(&r->media[1]));
+    g_assert_false(cg_sdp_media_usable(&r->media[1]));
     g_autofree char *app = g_strconcat(chrome_offer,
                                        "m=application 9 UDP/DTLS/SCTP webrtc-datachannel\r\n"
                                        "c=IN IP4 0.0.0.0\r\na=mid:2\r\na=sctp-port:5000\r\n",
                                        NULL);
-    g_autoptr(CgLeanSdp) d = parse_ok(app);
+    g_autoptr(CgSdp) d = parse_ok(app);
     g_assert_cmpuint(d->n_media, ==, 3);
-    g_assert_cmpint(d->media[2].kind, ==, CG_LEAN_SDP_KIND_OTHER);
+    g_assert_cmpint(d->media[2].kind, ==, CG_SDP_KIND_OTHER);
     g_assert_false(d->media[2].rejected); /* the peer offered it; the policy will not */
-    g_assert_false(cg_lean_sdp_media_usable(&d->media[2]));
+    g_assert_false(cg_sdp_media_usable(&d->media[2]));
     g_assert_cmpstr(d->media[2].first_format, ==, "webrtc-datachannel");
 
     /* no usable m-line, or usable without ICE credentials */
@@ -415,11 +415,11 @@ static void test_parse_variants(void)
 static void test_parse_limits(void)
 {
     GString *s = g_string_new(chrome_offer);
-    for (guint i = 0; i < CG_LEAN_SDP_MAX_SSRCS + 1; i++)
+    for (guint i = 0; i < CG_SDP_MAX_SSRCS + 1; i++)
         g_string_append_printf(s, "a=ssrc:%u cname:x\r\n", 100 + i);
     parse_fails(s->str, CG_MEDIA_ERROR_LIMIT, "SSRCs");
     g_string_assign(s, chrome_offer);
-    for (guint i = 0; i < CG_LEAN_SDP_MAX_EXTMAPS + 1; i++)
+    for (guint i = 0; i < CG_SDP_MAX_EXTMAPS + 1; i++)
         g_string_append_printf(s, "a=extmap:%u urn:x:%u\r\n", 20 + i, i);
     parse_fails(s->str, CG_MEDIA_ERROR_LIMIT, "a=extmap");
     g_string_assign(s, chrome_offer);
@@ -432,10 +432,10 @@ static void test_parse_limits(void)
 
 static void test_answer_chrome(void)
 {
-    g_autoptr(CgLeanSdp) offer = parse_ok(chrome_offer);
-    CgLeanSdpLocal local = our_local();
+    g_autoptr(CgSdp) offer = parse_ok(chrome_offer);
+    CgSdpLocal local = our_local();
     g_autoptr(GError) error = NULL;
-    g_autofree char *text = cg_lean_sdp_build_answer(offer, &local, &error);
+    g_autofree char *text = cg_sdp_build_answer(offer, &local, &error);
     g_assert_no_error(error);
     g_assert_nonnull(text);
     g_autoptr(GstSDPMessage) msg = reparse(text);
@@ -487,20 +487,20 @@ static void test_answer_chrome(void)
     g_assert_null(strstr(text, "H264"));
 
     /* our answer is itself a description the model reads back */
-    g_autoptr(CgLeanSdp) back = parse_ok(text);
-    g_assert_cmpint(back->media[0].direction, ==, CG_LEAN_SDP_RECVONLY);
+    g_autoptr(CgSdp) back = parse_ok(text);
+    g_assert_cmpint(back->media[0].direction, ==, CG_SDP_RECVONLY);
     g_assert_cmpint(back->media[1].codec.rtx_pt, ==, 97);
-    g_assert_cmpint(back->media[0].setup, ==, CG_LEAN_SDP_SETUP_PASSIVE);
+    g_assert_cmpint(back->media[0].setup, ==, CG_SDP_SETUP_PASSIVE);
 }
 
 static void test_answer_webrtcbin(void)
 {
-    g_autoptr(CgLeanSdp) offer = parse_ok(webrtcbin_offer);
-    CgLeanSdpLocal local = our_local();
+    g_autoptr(CgSdp) offer = parse_ok(webrtcbin_offer);
+    CgSdpLocal local = our_local();
     local.candidates = NULL;
     local.end_of_candidates = FALSE;
     g_autoptr(GError) error = NULL;
-    g_autofree char *text = cg_lean_sdp_build_answer(offer, &local, &error);
+    g_autofree char *text = cg_sdp_build_answer(offer, &local, &error);
     g_assert_no_error(error);
     g_autoptr(GstSDPMessage) msg = reparse(text);
     g_assert_cmpstr(gst_sdp_message_get_attribute_val(msg, "group"), ==, "BUNDLE video0 audio1");
@@ -537,13 +537,13 @@ static void test_answer_bundle_only(void)
 {
     g_autofree char *text = with_port0_audio(webrtcbin_offer, TRUE);
     g_assert_nonnull(strstr(text, "a=bundle-only"));
-    g_autoptr(CgLeanSdp) offer = parse_ok(text);
+    g_autoptr(CgSdp) offer = parse_ok(text);
     g_assert_false(offer->media[1].rejected);
-    g_assert_true(cg_lean_sdp_media_usable(&offer->media[1]));
+    g_assert_true(cg_sdp_media_usable(&offer->media[1]));
     g_assert_cmpuint(offer->media[1].codec.pt, ==, 97);
-    CgLeanSdpLocal local = our_local();
+    CgSdpLocal local = our_local();
     g_autoptr(GError) error = NULL;
-    g_autofree char *answer = cg_lean_sdp_build_answer(offer, &local, &error);
+    g_autofree char *answer = cg_sdp_build_answer(offer, &local, &error);
     g_assert_no_error(error);
     g_autoptr(GstSDPMessage) msg = reparse(answer);
     g_assert_cmpstr(gst_sdp_message_get_attribute_val(msg, "group"), ==, "BUNDLE video0 audio1");
@@ -554,10 +554,10 @@ static void test_answer_bundle_only(void)
 
     /* port 0 without a=bundle-only is a rejected m-line, and answered so */
     g_autofree char *rejected_text = with_port0_audio(webrtcbin_offer, FALSE);
-    g_autoptr(CgLeanSdp) rejected = parse_ok(rejected_text);
+    g_autoptr(CgSdp) rejected = parse_ok(rejected_text);
     g_assert_true(rejected->media[1].rejected);
-    g_assert_false(cg_lean_sdp_media_usable(&rejected->media[1]));
-    g_autofree char *answer2 = cg_lean_sdp_build_answer(rejected, &local, &error);
+    g_assert_false(cg_sdp_media_usable(&rejected->media[1]));
+    g_autofree char *answer2 = cg_sdp_build_answer(rejected, &local, &error);
     g_assert_no_error(error);
     g_autoptr(GstSDPMessage) msg2 = reparse(answer2);
     g_assert_cmpuint(gst_sdp_media_get_port(gst_sdp_message_get_media(msg2, 1)), ==, 0);
@@ -565,32 +565,32 @@ static void test_answer_bundle_only(void)
 
 static void test_answer_roles_and_refusals(void)
 {
-    CgLeanSdpLocal local = our_local();
+    CgSdpLocal local = our_local();
     g_autoptr(GError) error = NULL;
     /* actpass + we want active */
-    g_autoptr(CgLeanSdp) offer = parse_ok(chrome_offer);
-    local.setup = CG_LEAN_SDP_SETUP_ACTIVE;
-    g_autofree char *act = cg_lean_sdp_build_answer(offer, &local, &error);
+    g_autoptr(CgSdp) offer = parse_ok(chrome_offer);
+    local.setup = CG_SDP_SETUP_ACTIVE;
+    g_autofree char *act = cg_sdp_build_answer(offer, &local, &error);
     g_assert_no_error(error);
     g_assert_nonnull(strstr(act, "a=setup:active\r\n"));
     /* the offerer insists on passive: we must be active; asking passive fails */
     g_autofree char *pas = replace(chrome_offer, "a=setup:actpass", "a=setup:passive");
-    g_autoptr(CgLeanSdp) poffer = parse_ok(pas);
-    local.setup = CG_LEAN_SDP_SETUP_NONE;
-    g_autofree char *auto_act = cg_lean_sdp_build_answer(poffer, &local, &error);
+    g_autoptr(CgSdp) poffer = parse_ok(pas);
+    local.setup = CG_SDP_SETUP_NONE;
+    g_autofree char *auto_act = cg_sdp_build_answer(poffer, &local, &error);
     g_assert_no_error(error);
     g_assert_nonnull(strstr(auto_act, "a=setup:active\r\n"));
-    local.setup = CG_LEAN_SDP_SETUP_PASSIVE;
-    g_assert_null(cg_lean_sdp_build_answer(poffer, &local, &error));
+    local.setup = CG_SDP_SETUP_PASSIVE;
+    g_assert_null(cg_sdp_build_answer(poffer, &local, &error));
     g_assert_error(error, CG_MEDIA_ERROR, CG_MEDIA_ERROR_BAD_SDP);
     g_assert_nonnull(strstr(error->message, "DTLS role"));
     g_clear_error(&error);
-    local.setup = CG_LEAN_SDP_SETUP_NONE;
+    local.setup = CG_SDP_SETUP_NONE;
 
     /* video rejected by the peer: answered port 0, BUNDLE without it */
     g_autofree char *rej = replace(chrome_offer, "m=video 9 ", "m=video 0 ");
-    g_autoptr(CgLeanSdp) roffer = parse_ok(rej);
-    g_autofree char *rtext = cg_lean_sdp_build_answer(roffer, &local, &error);
+    g_autoptr(CgSdp) roffer = parse_ok(rej);
+    g_autofree char *rtext = cg_sdp_build_answer(roffer, &local, &error);
     g_assert_no_error(error);
     g_autoptr(GstSDPMessage) rmsg = reparse(rtext);
     g_assert_cmpstr(gst_sdp_message_get_attribute_val(rmsg, "group"), ==, "BUNDLE 0");
@@ -599,37 +599,37 @@ static void test_answer_roles_and_refusals(void)
 
     /* not BUNDLEd, no rtcp-mux */
     g_autofree char *nob = replace(chrome_offer, "a=group:BUNDLE 0 1\r\n", "");
-    g_autoptr(CgLeanSdp) noffer = parse_ok(nob);
-    g_assert_null(cg_lean_sdp_build_answer(noffer, &local, &error));
+    g_autoptr(CgSdp) noffer = parse_ok(nob);
+    g_assert_null(cg_sdp_build_answer(noffer, &local, &error));
     g_assert_error(error, CG_MEDIA_ERROR, CG_MEDIA_ERROR_BAD_SDP);
     g_assert_nonnull(strstr(error->message, "BUNDLE"));
     g_clear_error(&error);
     g_autofree char *nomux = replace(chrome_offer, "a=rtcp-mux\r\n", "");
-    g_autoptr(CgLeanSdp) moffer = parse_ok(nomux);
-    g_assert_null(cg_lean_sdp_build_answer(moffer, &local, &error));
+    g_autoptr(CgSdp) moffer = parse_ok(nomux);
+    g_assert_null(cg_sdp_build_answer(moffer, &local, &error));
     g_assert_nonnull(strstr(error->message, "rtcp-mux"));
     g_clear_error(&error);
     g_autofree char *dup = replace(chrome_offer, "a=mid:1\r\n", "a=mid:0\r\n");
-    g_autoptr(CgLeanSdp) doffer = parse_ok(dup);
-    g_assert_null(cg_lean_sdp_build_answer(doffer, &local, &error));
+    g_autoptr(CgSdp) doffer = parse_ok(dup);
+    g_assert_null(cg_sdp_build_answer(doffer, &local, &error));
     g_assert_nonnull(strstr(error->message, "same a=mid"));
     g_clear_error(&error);
     /* our own values must not inject lines */
     local.ice_pwd = "Zq8Lm2Vn5Rt7Wy9Bc1Df3Gh4\r\na=ice-lite";
-    g_assert_null(cg_lean_sdp_build_answer(offer, &local, &error));
+    g_assert_null(cg_sdp_build_answer(offer, &local, &error));
     g_assert_error(error, CG_MEDIA_ERROR, CG_MEDIA_ERROR_FAILED);
 }
 
-static char *sub_offer_from(const char *pub_sdp, CgLeanSdp **parsed_out)
+static char *sub_offer_from(const char *pub_sdp, CgSdp **parsed_out)
 {
-    g_autoptr(CgLeanSdp) pub = parse_ok(pub_sdp);
-    CgLeanSdpLocal local = our_local();
+    g_autoptr(CgSdp) pub = parse_ok(pub_sdp);
+    CgSdpLocal local = our_local();
     local.session_version = 1;
-    CgLeanSdpRelay relay = {.stream_id = "p-91b0aa",
+    CgSdpRelay relay = {.stream_id = "p-91b0aa",
                             .audio_track_id = "p-91b0aa-audio",
                             .video_track_id = "p-91b0aa-video"};
     g_autoptr(GError) error = NULL;
-    char *text = cg_lean_sdp_build_sub_offer(pub, &local, &relay, &error);
+    char *text = cg_sdp_build_sub_offer(pub, &local, &relay, &error);
     g_assert_no_error(error);
     g_assert_nonnull(text);
     if (parsed_out)
@@ -697,19 +697,19 @@ static void test_sub_offer_webrtcbin(void)
 
     /* an audio-only publisher: one m-line, given mids */
     g_autofree char *h264 = replace(webrtcbin_offer, "VP8/90000", "H264/90000");
-    g_autoptr(CgLeanSdp) pub = parse_ok(h264);
-    CgLeanSdpLocal local = our_local();
+    g_autoptr(CgSdp) pub = parse_ok(h264);
+    CgSdpLocal local = our_local();
     const char *const mids[] = {"a", NULL};
-    CgLeanSdpRelay relay = {.stream_id = "p-1", .audio_track_id = "t-1", .mids = mids};
+    CgSdpRelay relay = {.stream_id = "p-1", .audio_track_id = "t-1", .mids = mids};
     g_autoptr(GError) error = NULL;
-    g_autofree char *one = cg_lean_sdp_build_sub_offer(pub, &local, &relay, &error);
+    g_autofree char *one = cg_sdp_build_sub_offer(pub, &local, &relay, &error);
     g_assert_no_error(error);
     g_autoptr(GstSDPMessage) omsg = reparse(one);
     g_assert_cmpuint(gst_sdp_message_medias_len(omsg), ==, 1);
     g_assert_cmpstr(gst_sdp_message_get_attribute_val(omsg, "group"), ==, "BUNDLE a");
     /* bad names are refused, never written */
     relay.stream_id = "p 1";
-    g_assert_null(cg_lean_sdp_build_sub_offer(pub, &local, &relay, &error));
+    g_assert_null(cg_sdp_build_sub_offer(pub, &local, &relay, &error));
     g_assert_error(error, CG_MEDIA_ERROR, CG_MEDIA_ERROR_FAILED);
 }
 
@@ -758,11 +758,11 @@ static const char chrome_sub_answer[] = "v=0\r\n"
                                         "a=rtpmap:97 rtx/90000\r\n"
                                         "a=fmtp:97 apt=96\r\n";
 
-static void check_refused(const CgLeanSdp *offer, const char *answer_text, const char *needle)
+static void check_refused(const CgSdp *offer, const char *answer_text, const char *needle)
 {
-    g_autoptr(CgLeanSdp) answer = parse_ok(answer_text);
+    g_autoptr(CgSdp) answer = parse_ok(answer_text);
     g_autoptr(GError) error = NULL;
-    g_assert_false(cg_lean_sdp_check_answer(offer, answer, NULL, &error));
+    g_assert_false(cg_sdp_check_answer(offer, answer, NULL, &error));
     g_assert_error(error, CG_MEDIA_ERROR, CG_MEDIA_ERROR_BAD_SDP);
     if (!strstr(error->message, needle))
         g_error("'%s' does not name '%s'", error->message, needle);
@@ -770,12 +770,12 @@ static void check_refused(const CgLeanSdp *offer, const char *answer_text, const
 
 static void test_check_answer(void)
 {
-    g_autoptr(CgLeanSdp) offer = NULL;
+    g_autoptr(CgSdp) offer = NULL;
     g_autofree char *text = sub_offer_from(chrome_offer, &offer);
-    g_autoptr(CgLeanSdp) answer = parse_ok(chrome_sub_answer);
-    CgLeanSdpAccepted acc[CG_MEDIA_MAX_MLINES];
+    g_autoptr(CgSdp) answer = parse_ok(chrome_sub_answer);
+    CgSdpAccepted acc[CG_MEDIA_MAX_MLINES];
     g_autoptr(GError) error = NULL;
-    g_assert_true(cg_lean_sdp_check_answer(offer, answer, acc, &error));
+    g_assert_true(cg_sdp_check_answer(offer, answer, acc, &error));
     g_assert_no_error(error);
     g_assert_true(acc[0].active);
     g_assert_cmpuint(acc[0].pt, ==, 111);
@@ -789,21 +789,21 @@ static void test_check_answer(void)
     g_assert_cmpuint(acc[1].ext_mid_id, ==, 4);
     g_assert_cmpuint(acc[1].ext_audio_level_id, ==, 0);
     g_assert_cmpuint(acc[1].feedback, ==,
-                     CG_LEAN_SDP_FB_NACK | CG_LEAN_SDP_FB_PLI | CG_LEAN_SDP_FB_FIR |
-                         CG_LEAN_SDP_FB_REMB);
+                     CG_SDP_FB_NACK | CG_SDP_FB_PLI | CG_SDP_FB_FIR |
+                         CG_SDP_FB_REMB);
 
     /* an answer that takes no RTX and no audio level: reported, not refused */
     g_autofree char *nortx = replace(chrome_sub_answer, "96 97\r\n", "96\r\n");
     g_autofree char *nolevel =
         replace(nortx, "a=extmap:1 urn:ietf:params:rtp-hdrext:ssrc-audio-level\r\n", "");
-    g_autoptr(CgLeanSdp) a2 = parse_ok(nolevel);
-    g_assert_true(cg_lean_sdp_check_answer(offer, a2, acc, NULL));
+    g_autoptr(CgSdp) a2 = parse_ok(nolevel);
+    g_assert_true(cg_sdp_check_answer(offer, a2, acc, NULL));
     g_assert_cmpint(acc[1].rtx_pt, ==, -1);
     g_assert_cmpuint(acc[0].ext_audio_level_id, ==, 0);
     /* the subscriber declines video (port 0): accepted, video inactive */
     g_autofree char *novideo = replace(chrome_sub_answer, "m=video 9 ", "m=video 0 ");
-    g_autoptr(CgLeanSdp) a3 = parse_ok(novideo);
-    g_assert_true(cg_lean_sdp_check_answer(offer, a3, acc, NULL));
+    g_autoptr(CgSdp) a3 = parse_ok(novideo);
+    g_assert_true(cg_sdp_check_answer(offer, a3, acc, NULL));
     g_assert_true(acc[0].active);
     g_assert_false(acc[1].active);
 
@@ -833,7 +833,7 @@ static void test_check_answer(void)
     g_autofree char *none1 = replace(chrome_sub_answer, "m=video 9 ", "m=video 0 ");
     g_autofree char *none2 = replace(none1, "m=audio 9 ", "m=audio 0 ");
     g_autoptr(GError) e2 = NULL;
-    g_autoptr(CgLeanSdp) a4 = cg_lean_sdp_parse(none2, strlen(none2), &e2);
+    g_autoptr(CgSdp) a4 = cg_sdp_parse(none2, strlen(none2), &e2);
     /* the policy already refuses an SDP with nothing usable */
     g_assert_null(a4);
     g_assert_error(e2, CG_MEDIA_ERROR, CG_MEDIA_ERROR_BAD_SDP);
@@ -843,23 +843,23 @@ static void test_check_answer(void)
 static void test_truncations(void)
 {
     gsize n = strlen(chrome_offer);
-    CgLeanSdpLocal local = our_local();
-    CgLeanSdpRelay relay = {.stream_id = "p", .audio_track_id = "a", .video_track_id = "v"};
+    CgSdpLocal local = our_local();
+    CgSdpRelay relay = {.stream_id = "p", .audio_track_id = "a", .video_track_id = "v"};
     guint parsed = 0;
     for (gsize len = 0; len <= n; len++) {
         g_autoptr(GError) error = NULL;
-        g_autoptr(CgLeanSdp) p = cg_lean_sdp_parse(chrome_offer, len, &error);
+        g_autoptr(CgSdp) p = cg_sdp_parse(chrome_offer, len, &error);
         if (!p) {
             g_assert_nonnull(error);
             continue;
         }
         parsed++;
-        g_autofree char *ans = cg_lean_sdp_build_answer(p, &local, NULL);
-        g_autofree char *sub = cg_lean_sdp_build_sub_offer(p, &local, &relay, NULL);
+        g_autofree char *ans = cg_sdp_build_answer(p, &local, NULL);
+        g_autofree char *sub = cg_sdp_build_sub_offer(p, &local, &relay, NULL);
         if (sub) {
-            g_autoptr(CgLeanSdp) back = cg_lean_sdp_parse(sub, strlen(sub), NULL);
+            g_autoptr(CgSdp) back = cg_sdp_parse(sub, strlen(sub), NULL);
             g_assert_nonnull(back);
-            (void)cg_lean_sdp_check_answer(back, p, NULL, NULL);
+            (void)cg_sdp_check_answer(back, p, NULL, NULL);
         }
     }
     g_assert_cmpuint(parsed, >, 0);
@@ -896,10 +896,10 @@ static void test_garbage(void)
     for (guint i = 0; i < G_N_ELEMENTS(lines); i++) {
         g_autofree char *line = g_strconcat("a=mid:1\r\n", lines[i], "\r\n", NULL);
         g_autofree char *s = replace(chrome_offer, "a=mid:1\r\n", line);
-        g_autoptr(CgLeanSdp) p = cg_lean_sdp_parse(s, strlen(s), NULL);
+        g_autoptr(CgSdp) p = cg_sdp_parse(s, strlen(s), NULL);
         if (p) {
-            CgLeanSdpLocal local = our_local();
-            g_autofree char *ans = cg_lean_sdp_build_answer(p, &local, NULL);
+            CgSdpLocal local = our_local();
+            g_autofree char *ans = cg_sdp_build_answer(p, &local, NULL);
         }
     }
     /* deterministic random bytes and random line soups */
@@ -912,7 +912,7 @@ static void test_garbage(void)
         buf[n] = '\0';
         if (round % 2 == 0)
             memcpy(buf, "v=0\r\n", MIN(n, 5));
-        g_autoptr(CgLeanSdp) p = cg_lean_sdp_parse(buf, n, NULL);
+        g_autoptr(CgSdp) p = cg_sdp_parse(buf, n, NULL);
         g_assert_null(p);
     }
     for (guint round = 0; round < 300; round++) {
@@ -926,32 +926,32 @@ static void test_garbage(void)
             ls[j] = t;
         }
         g_autofree char *s = g_strjoinv("\r\n", ls);
-        g_autoptr(CgLeanSdp) p = cg_lean_sdp_parse(s, strlen(s), NULL);
+        g_autoptr(CgSdp) p = cg_sdp_parse(s, strlen(s), NULL);
         if (p) {
-            CgLeanSdpLocal local = our_local();
-            g_autofree char *ans = cg_lean_sdp_build_answer(p, &local, NULL);
+            CgSdpLocal local = our_local();
+            g_autofree char *ans = cg_sdp_build_answer(p, &local, NULL);
         }
     }
     g_rand_free(rand);
-    g_assert_null(cg_lean_sdp_parse(NULL, 0, NULL));
-    g_assert_null(cg_lean_sdp_parse("", 0, NULL));
+    g_assert_null(cg_sdp_parse(NULL, 0, NULL));
+    g_assert_null(cg_sdp_parse("", 0, NULL));
 }
 
 int main(int argc, char **argv)
 {
     g_test_init(&argc, &argv, NULL);
-    g_test_add_func("/lean-sdp/parse/chrome", test_parse_chrome);
-    g_test_add_func("/lean-sdp/parse/webrtcbin", test_parse_webrtcbin);
-    g_test_add_func("/lean-sdp/parse/variants", test_parse_variants);
-    g_test_add_func("/lean-sdp/parse/limits", test_parse_limits);
-    g_test_add_func("/lean-sdp/answer/chrome", test_answer_chrome);
-    g_test_add_func("/lean-sdp/answer/webrtcbin", test_answer_webrtcbin);
-    g_test_add_func("/lean-sdp/answer/bundle-only", test_answer_bundle_only);
-    g_test_add_func("/lean-sdp/answer/roles-refusals", test_answer_roles_and_refusals);
-    g_test_add_func("/lean-sdp/sub-offer/chrome", test_sub_offer_chrome);
-    g_test_add_func("/lean-sdp/sub-offer/webrtcbin", test_sub_offer_webrtcbin);
-    g_test_add_func("/lean-sdp/check-answer", test_check_answer);
-    g_test_add_func("/lean-sdp/truncations", test_truncations);
-    g_test_add_func("/lean-sdp/garbage", test_garbage);
+    g_test_add_func("/sdp/parse/chrome", test_parse_chrome);
+    g_test_add_func("/sdp/parse/webrtcbin", test_parse_webrtcbin);
+    g_test_add_func("/sdp/parse/variants", test_parse_variants);
+    g_test_add_func("/sdp/parse/limits", test_parse_limits);
+    g_test_add_func("/sdp/answer/chrome", test_answer_chrome);
+    g_test_add_func("/sdp/answer/webrtcbin", test_answer_webrtcbin);
+    g_test_add_func("/sdp/answer/bundle-only", test_answer_bundle_only);
+    g_test_add_func("/sdp/answer/roles-refusals", test_answer_roles_and_refusals);
+    g_test_add_func("/sdp/sub-offer/chrome", test_sub_offer_chrome);
+    g_test_add_func("/sdp/sub-offer/webrtcbin", test_sub_offer_webrtcbin);
+    g_test_add_func("/sdp/check-answer", test_check_answer);
+    g_test_add_func("/sdp/truncations", test_truncations);
+    g_test_add_func("/sdp/garbage", test_garbage);
     return g_test_run();
 }

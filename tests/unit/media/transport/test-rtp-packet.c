@@ -1,4 +1,4 @@
-/* test-rtp-packet.c — media/rtp_packet.c against packets built here byte by
+/* test-rtp-packet.c — media/transport/rtp_packet.c against packets built here byte by
  * byte from the RFCs: RTP with CSRCs, one- and two-byte extensions and
  * padding (and every truncation of it), VP8 descriptors, a compound
  * SR + SDES + RR, builders checked against exact bytes and parsed back, the
@@ -276,6 +276,15 @@ static void test_vp8(void)
     g_assert_false(cg_rtp_vp8_is_keyframe_start(pid4, sizeof pid4));
     g_assert_false(cg_rtp_vp8_is_keyframe_start(key, 1));
     g_assert_false(cg_rtp_vp8_is_keyframe_start(key, 0));
+    g_assert_false(cg_rtp_vp8_is_keyframe_start(NULL, 0));
+    /* X with a 7-bit picture id only */
+    static const guint8 short_id[] = {0x90, 0x80, 0x05, 0x30};
+    g_assert_true(cg_rtp_vp8_is_keyframe_start(short_id, sizeof short_id));
+    /* X with a 15-bit picture id, TL0PICIDX and TID: key, then inter */
+    static const guint8 ext_key[] = {0x90, 0xe0, 0x81, 0x23, 0x07, 0x05, 0x30};
+    static const guint8 ext_inter[] = {0x90, 0xe0, 0x81, 0x23, 0x07, 0x05, 0x31};
+    g_assert_true(cg_rtp_vp8_is_keyframe_start(ext_key, sizeof ext_key));
+    g_assert_false(cg_rtp_vp8_is_keyframe_start(ext_inter, sizeof ext_inter));
 
     /* X with I (15-bit picture id, M set), L, T and K. Every byte before the
      * payload header is odd, so a parser that skips a wrong number of fields

@@ -1,4 +1,4 @@
-/* test-srtp.c — media/srtp.c against the RFC 3711 and RFC 7714 test vectors,
+/* test-srtp.c — media/transport/srtp.c against the RFC 3711 and RFC 7714 test vectors,
  * against itself (round trips, tampering, replay, ROC wrap, limits, hostile
  * input) and, when built with libsrtp2, against libsrtp2 in both directions,
  * byte for byte. */

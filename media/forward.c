@@ -1,47 +1,47 @@
-/* lean_forward.c — the lean relay's packet paths (lean_relay.h): RTP fan-out,
+/* forward.c — the relay's packet paths (relay-private.h): RTP fan-out,
  * the publisher's RTCP, subscribers' feedback, key frames, receiver reports.
  */
-#include "lean-relay-private.h"
+#include "relay-private.h"
 
 #include <string.h>
 
 #define KEYFRAME_RETRY_US ((gint64)CG_MEDIA_KEYFRAME_RETRY_MS * 1000)
-#define RTCP_BUF (512u + CG_LEAN_CONN_SEND_OVERHEAD)
+#define RTCP_BUF (512u + CG_PEER_CONN_SEND_OVERHEAD)
 
 /* May @sub receive media of @kind now? */
-static gboolean sub_open(const LeanPc *sub, guint kind, gboolean rtx)
+static gboolean sub_open(const CgPc *sub, guint kind, gboolean rtx)
 {
-    const LeanEndpoint *se = sub->ep;
+    const CgEndpoint *se = sub->ep;
     if (!sub->up || !sub->accepts[kind] || (rtx && !sub->accepts_rtx[kind]))
         return FALSE;
-    if (se->bad || se->stopped || (kind != LEAN_AUDIO && se->video_paused))
+    if (se->bad || se->stopped || (kind != CG_KIND_AUDIO && se->video_paused))
         return FALSE;
     /* an endpoint whose own publish connection is offered but not verified
      * receives nothing either */
-    return !se->offer || se->pub->up;
+    return !se->offer || se->publish->up;
 }
 
 /* ---- key frames --------------------------------------------------------- */
 
-static void send_keyframe_request(LeanEndpoint *pub, LeanStream *v, gint64 now)
+static void send_keyframe_request(CgEndpoint *pub, CgStream *v, gint64 now)
 {
-    LeanPc *pc = pub->pub;
+    CgPc *pc = pub->publish;
     if (!pc || !pc->up || !v->present || !v->ssrc)
         return; /* asked again when its first video packet arrives */
     guint8 buf[RTCP_BUF];
     gsize n = cg_rtcp_build_rr(buf, sizeof buf, pc->rtcp_ssrc, NULL, 0);
     /* PLI unless the publisher only understands FIR */
-    if ((v->feedback & CG_LEAN_SDP_FB_FIR) && !(v->feedback & CG_LEAN_SDP_FB_PLI))
+    if ((v->feedback & CG_SDP_FB_FIR) && !(v->feedback & CG_SDP_FB_PLI))
         n += cg_rtcp_build_fir(buf + n, sizeof buf - n, pc->rtcp_ssrc, v->ssrc, ++v->fir_seq);
     else
         n += cg_rtcp_build_pli(buf + n, sizeof buf - n, pc->rtcp_ssrc, v->ssrc);
-    if (cg_lean_conn_send_rtcp(pc->conn, buf, n, sizeof buf)) {
+    if (cg_peer_conn_send_rtcp(pc->conn, buf, n, sizeof buf)) {
         v->keyframe_asked_us = now;
         pub->keyframe_requests++;
     }
 }
 
-static void ask_stream_keyframe(LeanEndpoint *pub, LeanStream *v, gint64 now)
+static void ask_stream_keyframe(CgEndpoint *pub, CgStream *v, gint64 now)
 {
     if (!v->present)
         return;
@@ -50,16 +50,16 @@ static void ask_stream_keyframe(LeanEndpoint *pub, LeanStream *v, gint64 now)
         send_keyframe_request(pub, v, now);
 }
 
-void cg_lean_forward_ask_keyframe(LeanEndpoint *pub)
+void cg_forward_ask_keyframe(CgEndpoint *pub)
 {
-    gint64 now = g_get_monotonic_time();
-    ask_stream_keyframe(pub, &pub->streams[LEAN_VIDEO], now);
-    ask_stream_keyframe(pub, &pub->streams[LEAN_SCREEN], now);
+    gint64 now = cg_relay_now(pub->relay);
+    ask_stream_keyframe(pub, &pub->streams[CG_KIND_VIDEO], now);
+    ask_stream_keyframe(pub, &pub->streams[CG_KIND_SCREEN], now);
 }
 
 /* Each video packet of a publisher while a key frame is wanted: did it come,
  * or is it time to ask again? */
-static void keyframe_watch(LeanEndpoint *ep, LeanStream *v, const CgRtpHeader *h, gboolean rtx)
+static void keyframe_watch(CgEndpoint *ep, CgStream *v, const CgRtpHeader *h, gboolean rtx)
 {
     /* an RTX payload is the original sequence number, then the original
      * payload (RFC 4588 4): a key frame may come back as a retransmission */
@@ -70,7 +70,7 @@ static void keyframe_watch(LeanEndpoint *ep, LeanStream *v, const CgRtpHeader *h
         v->keyframe_wanted = FALSE;
         return;
     }
-    gint64 now = g_get_monotonic_time();
+    gint64 now = cg_relay_now(ep->relay);
     if (now - v->keyframe_asked_us >= KEYFRAME_RETRY_US)
         send_keyframe_request(ep, v, now);
 }
@@ -80,32 +80,32 @@ static void keyframe_watch(LeanEndpoint *ep, LeanStream *v, const CgRtpHeader *h
 /* Sends @packet (RTP, or RTCP if @rtcp) to each of @ep's subscribe
  * connections open to @kind (-1: to either kind). Protect works in place:
  * every receiver but the last gets a copy. */
-static void fan_out(LeanEndpoint *ep, guint8 *packet, gsize len, gsize capacity, gboolean rtcp,
+static void fan_out(CgEndpoint *ep, guint8 *packet, gsize len, gsize capacity, gboolean rtcp,
                     gint kind, gboolean rtx)
 {
-    CgLeanRelay *relay = ep->relay;
-    LeanPc *last = NULL;
+    CgMedia *relay = ep->relay;
+    CgPc *last = NULL;
     for (guint i = 0; i < ep->fanout->len; i++) {
-        LeanPc *sub = g_ptr_array_index(ep->fanout, i);
+        CgPc *sub = g_ptr_array_index(ep->fanout, i);
         gboolean open = kind >= 0 ? sub_open(sub, (guint)kind, rtx)
-                                  : sub_open(sub, LEAN_AUDIO, FALSE) ||
-                                        sub_open(sub, LEAN_VIDEO, FALSE) ||
-                                        sub_open(sub, LEAN_SCREEN, FALSE);
+                                  : sub_open(sub, CG_KIND_AUDIO, FALSE) ||
+                                        sub_open(sub, CG_KIND_VIDEO, FALSE) ||
+                                        sub_open(sub, CG_KIND_SCREEN, FALSE);
         if (!open)
             continue;
         if (last) {
             memcpy(relay->scratch, packet, len);
             if (rtcp)
-                cg_lean_conn_send_rtcp(last->conn, relay->scratch, len, sizeof relay->scratch);
+                cg_peer_conn_send_rtcp(last->conn, relay->scratch, len, sizeof relay->scratch);
             else
-                cg_lean_conn_send_rtp(last->conn, relay->scratch, len, sizeof relay->scratch);
+                cg_peer_conn_send_rtp(last->conn, relay->scratch, len, sizeof relay->scratch);
         }
         last = sub;
     }
     if (last && rtcp)
-        cg_lean_conn_send_rtcp(last->conn, packet, len, capacity);
+        cg_peer_conn_send_rtcp(last->conn, packet, len, capacity);
     else if (last)
-        cg_lean_conn_send_rtp(last->conn, packet, len, capacity);
+        cg_peer_conn_send_rtp(last->conn, packet, len, capacity);
 }
 
 /* ---- RTP from a publisher ----------------------------------------------- */
@@ -113,10 +113,10 @@ static void fan_out(LeanEndpoint *ep, guint8 *packet, gsize len, gsize capacity,
 /* Which of the publisher's streams a packet belongs to: by the SSRCs its
  * offer signalled (camera and screen share the VP8 payload type), else by
  * payload type among the streams whose SSRC was not signalled. */
-static gboolean classify(const LeanEndpoint *ep, const CgRtpHeader *h, guint *kind, gboolean *rtx)
+static gboolean classify(const CgEndpoint *ep, const CgRtpHeader *h, guint *kind, gboolean *rtx)
 {
-    for (guint k = 0; k < LEAN_N_KINDS; k++) {
-        const LeanStream *s = &ep->streams[k];
+    for (guint k = 0; k < CG_N_KINDS; k++) {
+        const CgStream *s = &ep->streams[k];
         if (!s->present || !s->ssrc_signalled)
             continue;
         if (h->ssrc == s->ssrc || (s->rtx_ssrc && h->ssrc == s->rtx_ssrc)) {
@@ -126,8 +126,8 @@ static gboolean classify(const LeanEndpoint *ep, const CgRtpHeader *h, guint *ki
                         : h->payload_type == s->pt;
         }
     }
-    for (guint k = 0; k < LEAN_N_KINDS; k++) {
-        const LeanStream *s = &ep->streams[k];
+    for (guint k = 0; k < CG_N_KINDS; k++) {
+        const CgStream *s = &ep->streams[k];
         if (!s->present || s->ssrc_signalled)
             continue;
         if (h->payload_type == s->pt || (s->rtx_pt >= 0 && h->payload_type == (guint)s->rtx_pt)) {
@@ -139,11 +139,11 @@ static gboolean classify(const LeanEndpoint *ep, const CgRtpHeader *h, guint *ki
     return FALSE;
 }
 
-static void account(LeanStream *s, const CgRtpHeader *h)
+static void account(CgStream *s, const CgRtpHeader *h, gint64 now_us)
 {
     s->ssrc = h->ssrc;
     s->seen = TRUE;
-    guint64 now = (guint64)g_get_monotonic_time();
+    guint64 now = (guint64)now_us;
     guint32 arrival = (guint32)(now * s->clock_rate / G_USEC_PER_SEC);
     cg_rtp_recv_stats_update(&s->stats, h->sequence, h->timestamp, arrival);
 }
@@ -154,9 +154,9 @@ static void account(LeanStream *s, const CgRtpHeader *h)
 
 /* RFC 6464: the publisher's encoder says how loud a packet is and whether it
  * carries voice. */
-static void note_voice(LeanEndpoint *ep, const CgRtpHeader *h)
+static void note_voice(CgEndpoint *ep, const CgRtpHeader *h)
 {
-    guint id = ep->streams[LEAN_AUDIO].audio_level_ext;
+    guint id = ep->streams[CG_KIND_AUDIO].audio_level_ext;
     guint8 level;
     gboolean voice;
     if (!id || !cg_rtp_audio_level(h, id, &level, &voice) || (!voice && level > SPEECH_MAX_DBOV))
@@ -166,23 +166,23 @@ static void note_voice(LeanEndpoint *ep, const CgRtpHeader *h)
     ep->spoke = TRUE;
 }
 
-void cg_lean_forward_pub_rtp(gpointer user, guint8 *packet, gsize len, gsize capacity)
+void cg_forward_pub_rtp(gpointer user, guint8 *packet, gsize len, gsize capacity)
 {
-    LeanPc *pc = user;
-    LeanEndpoint *ep = pc->ep;
+    CgPc *pc = user;
+    CgEndpoint *ep = pc->ep;
     CgRtpHeader h;
     guint kind;
     gboolean rtx;
     if (ep->bad || ep->stopped || !cg_rtp_parse(packet, len, &h) || !classify(ep, &h, &kind, &rtx))
         return;
-    LeanStream *s = &ep->streams[kind];
+    CgStream *s = &ep->streams[kind];
     if (!rtx)
-        account(s, &h);
-    if (kind != LEAN_AUDIO && s->keyframe_wanted)
+        account(s, &h, cg_relay_now(ep->relay));
+    if (kind != CG_KIND_AUDIO && s->keyframe_wanted)
         keyframe_watch(ep, s, &h, rtx);
-    else if (kind == LEAN_AUDIO)
+    else if (kind == CG_KIND_AUDIO)
         note_voice(ep, &h);
-    if (kind == LEAN_AUDIO && ep->audio_muted)
+    if (kind == CG_KIND_AUDIO && ep->audio_muted)
         return;
     fan_out(ep, packet, len, capacity, FALSE, (gint)kind, rtx);
 }
@@ -191,10 +191,10 @@ void cg_lean_forward_pub_rtp(gpointer user, guint8 *packet, gsize len, gsize cap
 
 /* Its sender reports (with SDES and BYE in the same compound) go to every
  * subscriber: receivers need them for lip sync. */
-void cg_lean_forward_pub_rtcp(gpointer user, guint8 *packet, gsize len, gsize capacity)
+void cg_forward_pub_rtcp(gpointer user, guint8 *packet, gsize len, gsize capacity)
 {
-    LeanPc *pc = user;
-    LeanEndpoint *ep = pc->ep;
+    CgPc *pc = user;
+    CgEndpoint *ep = pc->ep;
     if (ep->bad || ep->stopped || !cg_rtcp_validate(packet, len))
         return;
     CgRtcpIter it;
@@ -206,10 +206,10 @@ void cg_lean_forward_pub_rtcp(gpointer user, guint8 *packet, gsize len, gsize ca
         if (p.type != CG_RTCP_TYPE_SR || !cg_rtcp_parse_sr(&p, &sr))
             continue;
         has_sr = TRUE;
-        for (guint k = 0; k < LEAN_N_KINDS; k++)
+        for (guint k = 0; k < CG_N_KINDS; k++)
             if (ep->streams[k].present && ep->streams[k].ssrc == sr.ssrc) {
                 ep->streams[k].sr_lsr = cg_rtcp_ntp_middle(sr.ntp_time);
-                ep->streams[k].sr_arrival_us = g_get_monotonic_time();
+                ep->streams[k].sr_arrival_us = cg_relay_now(ep->relay);
             }
     }
     if (has_sr)
@@ -220,14 +220,15 @@ void cg_lean_forward_pub_rtcp(gpointer user, guint8 *packet, gsize len, gsize ca
 
 /* The video stream of @pub that @media_ssrc names: the screen share's, or
  * the camera's (also for an SSRC we do not know). */
-static guint video_kind_of(const LeanEndpoint *pub, guint32 media_ssrc)
+static guint video_kind_of(const CgEndpoint *pub, guint32 media_ssrc)
 {
-    const LeanStream *screen = &pub->streams[LEAN_SCREEN];
-    return screen->present && media_ssrc && media_ssrc == screen->ssrc ? LEAN_SCREEN : LEAN_VIDEO;
+    const CgStream *screen = &pub->streams[CG_KIND_SCREEN];
+    return screen->present && media_ssrc && media_ssrc == screen->ssrc ? CG_KIND_SCREEN
+                                                                       : CG_KIND_VIDEO;
 }
 
 /* A subscriber's PLI or FIR: a key frame of the stream it names. */
-static void keyframe_asked_by(LeanEndpoint *pub, const CgRtcpPacket *p)
+static void keyframe_asked_by(CgEndpoint *pub, const CgRtcpPacket *p)
 {
     guint32 sender = 0, media_ssrc = 0;
     CgRtcpFir fir;
@@ -236,15 +237,16 @@ static void keyframe_asked_by(LeanEndpoint *pub, const CgRtcpPacket *p)
             return;
         media_ssrc = fir.entries[0].ssrc;
     }
-    ask_stream_keyframe(pub, &pub->streams[video_kind_of(pub, media_ssrc)], g_get_monotonic_time());
+    ask_stream_keyframe(pub, &pub->streams[video_kind_of(pub, media_ssrc)],
+                        cg_relay_now(pub->relay));
 }
 
 /* A NACK goes to the publisher as it is, behind an empty RR of ours. Only
  * with RTX: a retransmission on the media SSRC would repeat an SRTP index,
  * which the outbound contexts refuse. */
-static void forward_nack(LeanPc *sub, LeanEndpoint *pub, const CgRtcpPacket *p)
+static void forward_nack(CgPc *sub, CgEndpoint *pub, const CgRtcpPacket *p)
 {
-    LeanPc *pc = pub->pub;
+    CgPc *pc = pub->publish;
     CgRtcpNack nack;
     if (!cg_rtcp_parse_nack(p, &nack))
         return;
@@ -254,22 +256,22 @@ static void forward_nack(LeanPc *sub, LeanEndpoint *pub, const CgRtcpPacket *p)
     if (!pub->streams[kind].ssrc || nack.media_ssrc != pub->streams[kind].ssrc)
         return;
     if (!sub->accepts_rtx[kind] || pub->streams[kind].rtx_pt < 0 || !pc->up ||
-        p->packet_len > RTCP_BUF - CG_LEAN_CONN_SEND_OVERHEAD - 8)
+        p->packet_len > RTCP_BUF - CG_PEER_CONN_SEND_OVERHEAD - 8)
         return;
     guint8 buf[RTCP_BUF];
     gsize n = cg_rtcp_build_rr(buf, sizeof buf, pc->rtcp_ssrc, NULL, 0);
     memcpy(buf + n, p->packet, p->packet_len);
-    cg_lean_conn_send_rtcp(pc->conn, buf, n + p->packet_len, sizeof buf);
+    cg_peer_conn_send_rtcp(pc->conn, buf, n + p->packet_len, sizeof buf);
 }
 
 /* One report block of @receiver about @pub's stream: loss, jitter, and the
  * round trip when it answers a sender report we forwarded (RFC 3550 6.4.1:
  * we forwarded it as it arrived, so its arrival time is our send time). */
-static void note_report_block(LeanEndpoint *receiver, LeanEndpoint *pub, const CgRtcpReportBlock *b,
+static void note_report_block(CgEndpoint *receiver, CgEndpoint *pub, const CgRtcpReportBlock *b,
                               gint64 now)
 {
-    for (guint k = 0; k < LEAN_N_KINDS; k++) {
-        const LeanStream *s = &pub->streams[k];
+    for (guint k = 0; k < CG_N_KINDS; k++) {
+        const CgStream *s = &pub->streams[k];
         if (!s->present || !s->seen || s->ssrc != b->ssrc)
             continue;
         receiver->out_loss_sum += b->fraction_lost * 100.0 / 256.0;
@@ -286,7 +288,7 @@ static void note_report_block(LeanEndpoint *receiver, LeanEndpoint *pub, const C
     }
 }
 
-static void note_receiver_report(LeanPc *sub, LeanEndpoint *pub, const CgRtcpPacket *p)
+static void note_receiver_report(CgPc *sub, CgEndpoint *pub, const CgRtcpPacket *p)
 {
     CgRtcpReceiverReport rr;
     CgRtcpSenderReport sr;
@@ -296,17 +298,17 @@ static void note_receiver_report(LeanPc *sub, LeanEndpoint *pub, const CgRtcpPac
         blocks = rr.blocks, n = rr.n_blocks;
     else if (p->type == CG_RTCP_TYPE_SR && cg_rtcp_parse_sr(p, &sr))
         blocks = sr.blocks, n = sr.n_blocks;
-    gint64 now = g_get_monotonic_time();
+    gint64 now = cg_relay_now(pub->relay);
     for (guint i = 0; i < n; i++)
         note_report_block(sub->ep, pub, &blocks[i], now);
 }
 
-void cg_lean_forward_sub_rtcp(gpointer user, guint8 *packet, gsize len, gsize capacity)
+void cg_forward_sub_rtcp(gpointer user, guint8 *packet, gsize len, gsize capacity)
 {
     (void)capacity;
-    LeanPc *sub = user;
-    LeanEndpoint *pub = cg_lean_relay_lookup(sub->relay, sub->publisher);
-    if (!pub || !pub->pub || pub->bad || sub->ep->bad || !cg_rtcp_validate(packet, len))
+    CgPc *sub = user;
+    CgEndpoint *pub = cg_relay_lookup(sub->relay, sub->publisher);
+    if (!pub || !pub->publish || pub->bad || sub->ep->bad || !cg_rtcp_validate(packet, len))
         return;
     CgRtcpIter it;
     CgRtcpPacket p;
@@ -342,16 +344,16 @@ void cg_lean_forward_sub_rtcp(gpointer user, guint8 *packet, gsize len, gsize ca
 
 /* ---- receiver reports and REMB to publishers ---------------------------- */
 
-static void report_to(LeanEndpoint *ep, gint64 now)
+static void report_to(CgEndpoint *ep, gint64 now)
 {
-    LeanPc *pc = ep->pub;
+    CgPc *pc = ep->publish;
     if (!pc || !pc->up || ep->bad || ep->stopped)
         return;
-    CgRtcpReportBlock blocks[LEAN_N_KINDS];
-    guint32 ssrcs[LEAN_N_KINDS];
+    CgRtcpReportBlock blocks[CG_N_KINDS];
+    guint32 ssrcs[CG_N_KINDS];
     guint n_blocks = 0;
-    for (guint k = 0; k < LEAN_N_KINDS; k++) {
-        LeanStream *s = &ep->streams[k];
+    for (guint k = 0; k < CG_N_KINDS; k++) {
+        CgStream *s = &ep->streams[k];
         if (!s->present || !s->seen)
             continue;
         guint32 dlsr = s->sr_lsr ? cg_rtcp_dlsr_from_us((guint64)(now - s->sr_arrival_us)) : 0;
@@ -373,12 +375,12 @@ static void report_to(LeanEndpoint *ep, gint64 now)
     if (remb > 0)
         n += cg_rtcp_build_remb(buf + n, sizeof buf - n, pc->rtcp_ssrc, remb, ssrcs, n_blocks);
     ep->remb_min = 0;
-    cg_lean_conn_send_rtcp(pc->conn, buf, n, sizeof buf);
+    cg_peer_conn_send_rtcp(pc->conn, buf, n, sizeof buf);
 }
 
-void cg_lean_forward_reports(CgLeanRelay *relay)
+void cg_forward_reports(CgMedia *relay)
 {
-    gint64 now = g_get_monotonic_time();
+    gint64 now = cg_relay_now(relay);
     GHashTableIter it;
     gpointer value;
     g_hash_table_iter_init(&it, relay->endpoints);
@@ -388,7 +390,7 @@ void cg_lean_forward_reports(CgLeanRelay *relay)
 
 /* ---- speech and statistics for the caller ------------------------------- */
 
-void cg_lean_forward_speech(CgLeanRelay *relay)
+void cg_forward_speech(CgMedia *relay)
 {
     GArray *spoke = g_array_new(FALSE, FALSE, sizeof(CgEndpointId));
     GArray *levels = g_array_new(FALSE, FALSE, sizeof(guint));
@@ -396,7 +398,7 @@ void cg_lean_forward_speech(CgLeanRelay *relay)
     gpointer value;
     g_hash_table_iter_init(&it, relay->endpoints);
     while (g_hash_table_iter_next(&it, NULL, &value)) {
-        LeanEndpoint *ep = value;
+        CgEndpoint *ep = value;
         if (ep->spoke && !ep->audio_muted && !ep->bad && !ep->stopped) {
             guint level = ep->loudest;
             g_array_append_val(spoke, ep->id);
@@ -417,29 +419,29 @@ static double mean_or_unknown(double sum, guint n)
     return n ? sum / n : -1.0;
 }
 
-static gboolean endpoint_stats(LeanEndpoint *ep, gint64 now, CgMediaStats *out)
+static gboolean endpoint_stats(CgEndpoint *ep, gint64 now, CgMediaStats *out)
 {
-    CgLeanConnCounters c;
+    CgPeerConnCounters c;
     guint64 in = 0, out_bytes = 0;
-    gboolean up = ep->pub && ep->pub->up;
-    if (ep->pub) {
-        cg_lean_conn_counters(ep->pub->conn, &c);
+    gboolean up = ep->publish && ep->publish->up;
+    if (ep->publish) {
+        cg_peer_conn_counters(ep->publish->conn, &c);
         in = c.bytes_in;
     }
     GHashTableIter it;
     gpointer value;
     g_hash_table_iter_init(&it, ep->subs);
     while (g_hash_table_iter_next(&it, NULL, &value)) {
-        LeanPc *sub = value;
-        cg_lean_conn_counters(sub->conn, &c);
+        CgPc *sub = value;
+        cg_peer_conn_counters(sub->conn, &c);
         out_bytes += c.bytes_out;
         up |= sub->up;
     }
     double seconds = ep->stats_at_us ? (now - ep->stats_at_us) / (double)G_USEC_PER_SEC : 0;
     gboolean report = up && seconds > 0 && !ep->bad && !ep->stopped;
     if (report) {
-        const LeanStream *a = &ep->streams[LEAN_AUDIO], *v = &ep->streams[LEAN_VIDEO];
-        const LeanStream *j = a->present && a->seen ? a : v;
+        const CgStream *a = &ep->streams[CG_KIND_AUDIO], *v = &ep->streams[CG_KIND_VIDEO];
+        const CgStream *j = a->present && a->seen ? a : v;
         guint n = (a->present && a->seen) + (v->present && v->seen);
         *out = (CgMediaStats){
             .in_kbps = (in - ep->stats_bytes_in) * 8.0 / 1000.0 / seconds,
@@ -465,22 +467,22 @@ static gboolean endpoint_stats(LeanEndpoint *ep, gint64 now, CgMediaStats *out)
 typedef struct {
     CgEndpointId ep;
     CgMediaStats stats;
-} LeanStatsOut;
+} CgStatsOut;
 
-void cg_lean_forward_stats(CgLeanRelay *relay)
+void cg_forward_stats(CgMedia *relay)
 {
-    gint64 now = g_get_monotonic_time();
-    GArray *out = g_array_new(FALSE, FALSE, sizeof(LeanStatsOut));
+    gint64 now = cg_relay_now(relay);
+    GArray *out = g_array_new(FALSE, FALSE, sizeof(CgStatsOut));
     GHashTableIter it;
     gpointer value;
     g_hash_table_iter_init(&it, relay->endpoints);
     while (g_hash_table_iter_next(&it, NULL, &value)) {
-        LeanStatsOut s = {.ep = ((LeanEndpoint *)value)->id};
+        CgStatsOut s = {.ep = ((CgEndpoint *)value)->id};
         if (endpoint_stats(value, now, &s.stats))
             g_array_append_val(out, s);
     }
     for (guint i = 0; i < out->len && relay->events.endpoint_stats; i++) {
-        LeanStatsOut *s = &g_array_index(out, LeanStatsOut, i);
+        CgStatsOut *s = &g_array_index(out, CgStatsOut, i);
         relay->events.endpoint_stats(relay->user, s->ep, &s->stats);
     }
     g_array_unref(out);

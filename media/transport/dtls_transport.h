@@ -1,6 +1,6 @@
 /* dtls_transport.h — DTLS-SRTP over datagrams the caller carries (pure of I/O).
  *
- * The lean relay path lets libnice carry the datagrams; this module only turns
+ * The relay lets libnice carry the datagrams; this module only turns
  * them into a DTLS 1.2 handshake (RFC 6347) with the use_srtp extension
  * (RFC 5764) and hands out the exported SRTP master keys. It owns no socket, no
  * main loop and no thread: the caller feeds every received DTLS datagram to

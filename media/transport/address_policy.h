@@ -34,9 +34,4 @@ const char *cg_address_policy_refusal(const CgAddressPolicy *policy, const char 
  * typ ..."), or NULL if it has none. (transfer full) */
 char *cg_candidate_address(const char *candidate);
 
-/* Returns (transfer full) @sdp without the a=candidate lines whose address
- * the policy refuses; @n_removed counts them. */
-char *cg_address_policy_filter_sdp(const CgAddressPolicy *policy, const char *sdp,
-                                   guint *n_removed);
-
 G_END_DECLS

@@ -1,4 +1,4 @@
-/* lean_offer.c — a publish offer, checked whole before the relay takes it,
+/* offer.c — a publish offer, checked whole before the relay takes it,
  * and the names a subscribe connection relays it under.
  *
  * Why whole and first: what one endpoint publishes is rewritten into an
@@ -8,23 +8,23 @@
  * subscribe offers are built once as a dry run, and only an offer that
  * passes changes anything; a refusal is the publisher's bad_sdp alone.
  */
-#include "lean-relay-private.h"
+#include "relay-private.h"
 
 #include <string.h>
 
-#define MAX_MID_BYTES 32u /* as cg_lean_sdp_build_sub_offer() accepts them */
+#define MAX_MID_BYTES 32u /* as cg_sdp_build_sub_offer() accepts them */
 
-void cg_lean_offer_names(const LeanEndpoint *pub, const CgLeanSdp *offer, const LeanPc *sub,
-                         LeanNames *n)
+void cg_offer_names(const CgEndpoint *pub, const CgSdp *offer, const CgPc *sub,
+                         CgOfferNames *n)
 {
     memset(n, 0, sizeof *n);
     g_snprintf(n->stream, sizeof n->stream, "cg-%" G_GUINT64_FORMAT, pub->id);
     g_snprintf(n->audio, sizeof n->audio, "%s-audio", n->stream);
     g_snprintf(n->video, sizeof n->video, "%s-video", n->stream);
     g_snprintf(n->screen, sizeof n->screen, "%s-screen", n->stream);
-    const CgLeanSdpMedia *am = cg_lean_sdp_sending(offer, CG_LEAN_SDP_KIND_AUDIO, 0);
-    const CgLeanSdpMedia *vm = cg_lean_sdp_sending(offer, CG_LEAN_SDP_KIND_VIDEO, 0);
-    const CgLeanSdpMedia *sm = cg_lean_sdp_sending(offer, CG_LEAN_SDP_KIND_VIDEO, 1);
+    const CgSdpMedia *am = cg_sdp_sending(offer, CG_SDP_KIND_AUDIO, 0);
+    const CgSdpMedia *vm = cg_sdp_sending(offer, CG_SDP_KIND_VIDEO, 0);
+    const CgSdpMedia *sm = cg_sdp_sending(offer, CG_SDP_KIND_VIDEO, 1);
     /* the publisher's own mids, so the mid header extension it writes is right */
     guint i = 0;
     if (am)
@@ -34,7 +34,7 @@ void cg_lean_offer_names(const LeanEndpoint *pub, const CgLeanSdp *offer, const 
     gboolean slot = sub && sub->screen_slot;
     if (vm && (sm || slot))
         n->mids[i++] = sm && sm->mid ? sm->mid : slot ? sub->screen_mid : "2";
-    n->relay = (CgLeanSdpRelay){
+    n->relay = (CgSdpRelay){
         .stream_id = n->stream,
         .audio_track_id = n->audio,
         .video_track_id = n->video,
@@ -44,24 +44,24 @@ void cg_lean_offer_names(const LeanEndpoint *pub, const CgLeanSdp *offer, const 
     };
 }
 
-gboolean cg_lean_offer_relayable(const LeanEndpoint *pub, const CgLeanSdp *offer, const LeanPc *sub,
+gboolean cg_offer_relayable(const CgEndpoint *pub, const CgSdp *offer, const CgPc *sub,
                                  GError **error)
 {
-    LeanNames names;
-    cg_lean_offer_names(pub, offer, sub, &names);
+    CgOfferNames names;
+    cg_offer_names(pub, offer, sub, &names);
     CgSdpFingerprint fp = {
         .hash_func = (char *)"sha-256",
         .value = (char *)cg_dtls_identity_fingerprint(pub->relay->identity),
     };
     /* stand-in credentials: only the shape of the result matters here */
-    CgLeanSdpLocal local = {
+    CgSdpLocal local = {
         .ice_ufrag = "dryrun",
         .ice_pwd = "dryrundryrundryrundryrun",
         .fingerprint = &fp,
     };
     g_autoptr(GError) local_error = NULL;
-    g_autofree char *text = cg_lean_sdp_build_sub_offer(offer, &local, &names.relay, &local_error);
-    g_autoptr(CgLeanSdp) back = text ? cg_lean_sdp_parse(text, strlen(text), &local_error) : NULL;
+    g_autofree char *text = cg_sdp_build_sub_offer(offer, &local, &names.relay, &local_error);
+    g_autoptr(CgSdp) back = text ? cg_sdp_parse(text, strlen(text), &local_error) : NULL;
     if (!back) {
         g_set_error(error, CG_MEDIA_ERROR, CG_MEDIA_ERROR_BAD_SDP,
                     "what the offer sends cannot be relayed to the others: %s",
@@ -74,7 +74,7 @@ gboolean cg_lean_offer_relayable(const LeanEndpoint *pub, const CgLeanSdp *offer
 /* Does @offer keep what @before had (m-lines may only be added; each keeps
  * its kind and mid), with the same microphone and camera (mid, codec)? What
  * may change is the screen share: added, stopped (inactive) or restarted. */
-static const char *changed_media(const CgLeanSdp *before, const CgLeanSdp *offer)
+static const char *changed_media(const CgSdp *before, const CgSdp *offer)
 {
     if (offer->n_media < before->n_media)
         return "m-lines may not be removed (set them inactive)";
@@ -83,9 +83,9 @@ static const char *changed_media(const CgLeanSdp *before, const CgLeanSdp *offer
             g_strcmp0(before->media[i].mid, offer->media[i].mid) != 0)
             return "an m-line changed its kind or mid";
     for (guint k = 0; k < 2; k++) {
-        CgLeanSdpKind kind = k == 0 ? CG_LEAN_SDP_KIND_AUDIO : CG_LEAN_SDP_KIND_VIDEO;
-        const CgLeanSdpMedia *a = cg_lean_sdp_sending(before, kind, 0);
-        const CgLeanSdpMedia *b = cg_lean_sdp_sending(offer, kind, 0);
+        CgSdpKind kind = k == 0 ? CG_SDP_KIND_AUDIO : CG_SDP_KIND_VIDEO;
+        const CgSdpMedia *a = cg_sdp_sending(before, kind, 0);
+        const CgSdpMedia *b = cg_sdp_sending(offer, kind, 0);
         if ((a == NULL) != (b == NULL) ||
             (a && (g_strcmp0(a->mid, b->mid) != 0 || a->codec.pt != b->codec.pt ||
                    a->codec.rtx_pt != b->codec.rtx_pt)))
@@ -94,10 +94,10 @@ static const char *changed_media(const CgLeanSdp *before, const CgLeanSdp *offer
     return NULL;
 }
 
-const char *cg_lean_offer_first_ufrag(const CgLeanSdp *sdp)
+const char *cg_offer_first_ufrag(const CgSdp *sdp)
 {
     for (guint i = 0; i < sdp->n_media; i++)
-        if (cg_lean_sdp_media_usable(&sdp->media[i]))
+        if (cg_sdp_media_usable(&sdp->media[i]))
             return sdp->media[i].ice_ufrag;
     return NULL;
 }
@@ -116,11 +116,11 @@ static gboolean refuse(GError **error, const char *format, ...)
 /* Every usable m-line has a mid that is a token of at most MAX_MID_BYTES,
  * no two m-lines share a mid, no two share an SSRC (a receiver's browser
  * refuses both). */
-static gboolean names_unique(const CgLeanSdp *offer, GError **error)
+static gboolean names_unique(const CgSdp *offer, GError **error)
 {
     for (guint i = 0; i < offer->n_media; i++) {
-        const CgLeanSdpMedia *m = &offer->media[i];
-        if (!cg_lean_sdp_media_usable(m))
+        const CgSdpMedia *m = &offer->media[i];
+        if (!cg_sdp_media_usable(m))
             continue;
         if (!m->mid || !*m->mid || strlen(m->mid) > MAX_MID_BYTES)
             return refuse(error, "m-line %u: a=mid must be 1 to %u characters", i, MAX_MID_BYTES);
@@ -133,7 +133,7 @@ static gboolean names_unique(const CgLeanSdp *offer, GError **error)
         for (guint s = 0; s < m->n_ssrcs; s++)
             for (guint j = 0; j < i; j++)
                 for (guint t = 0; t < offer->media[j].n_ssrcs; t++)
-                    if (cg_lean_sdp_media_usable(&offer->media[j]) &&
+                    if (cg_sdp_media_usable(&offer->media[j]) &&
                         offer->media[j].ssrcs[t].ssrc == m->ssrcs[s].ssrc)
                         return refuse(error, "m-lines %u and %u have the same SSRC %u", j, i,
                                       m->ssrcs[s].ssrc);
@@ -141,18 +141,18 @@ static gboolean names_unique(const CgLeanSdp *offer, GError **error)
     return TRUE;
 }
 
-gboolean cg_lean_offer_check(const LeanEndpoint *ep, const CgLeanSdp *offer, gboolean *restart,
+gboolean cg_offer_check(const CgEndpoint *ep, const CgSdp *offer, gboolean *restart,
                              GError **error)
 {
     *restart = FALSE;
-    if (!cg_lean_sdp_sending(offer, CG_LEAN_SDP_KIND_AUDIO, 0) &&
-        !cg_lean_sdp_sending(offer, CG_LEAN_SDP_KIND_VIDEO, 0))
+    if (!cg_sdp_sending(offer, CG_SDP_KIND_AUDIO, 0) &&
+        !cg_sdp_sending(offer, CG_SDP_KIND_VIDEO, 0))
         return refuse(error, "the publish offer sends nothing: it needs a sending Opus or VP8 "
                              "m-line (every m-line is receive-only or inactive)");
     if (!names_unique(offer, error))
         return FALSE;
     /* role rules hold for every offer, the first one too */
-    if (cg_lean_sdp_sending(offer, CG_LEAN_SDP_KIND_VIDEO, 1) && !ep->screen_allowed)
+    if (cg_sdp_sending(offer, CG_SDP_KIND_VIDEO, 1) && !ep->screen_allowed)
         return refuse(error, "screen sharing is for clinicians: this participant may not share a "
                              "screen (the offer has a second sending video m-line)");
     if (ep->offer) {
@@ -163,15 +163,15 @@ gboolean cg_lean_offer_check(const LeanEndpoint *ep, const CgLeanSdp *offer, gbo
                           "only: %s",
                           why);
         *restart =
-            g_strcmp0(cg_lean_offer_first_ufrag(ep->offer), cg_lean_offer_first_ufrag(offer)) != 0;
+            g_strcmp0(cg_offer_first_ufrag(ep->offer), cg_offer_first_ufrag(offer)) != 0;
         if (*restart && offer->n_media != ep->offer->n_media)
             return refuse(error, "an ICE restart may not change the media as well");
     }
     /* the dry run: a newcomer's subscribe offer, and each existing one */
-    if (!cg_lean_offer_relayable(ep, offer, NULL, error))
+    if (!cg_offer_relayable(ep, offer, NULL, error))
         return FALSE;
     for (guint i = 0; i < ep->fanout->len; i++)
-        if (!cg_lean_offer_relayable(ep, offer, g_ptr_array_index(ep->fanout, i), error))
+        if (!cg_offer_relayable(ep, offer, g_ptr_array_index(ep->fanout, i), error))
             return FALSE;
     return TRUE;
 }

@@ -4,6 +4,7 @@
 #include "link_quality.h"
 #include "media.h"
 #include "protocol.h"
+#include "roles.h"
 #include "signaling.h"
 
 struct _CgSession {
@@ -136,10 +137,8 @@ static gboolean on_peer_joined(gpointer user, CgPeerId peer, GError **error)
         !cg_media_endpoint_set_video_bitrate_cap(session->media, peer, info->video_bitrate_kbps,
                                                  error))
         return to_peer_error(error);
-    /* imaging and records are shared by clinicians, never by patients */
-    gboolean clinician = g_strcmp0(info->role, "specialist") == 0 ||
-                         g_strcmp0(info->role, "provider") == 0;
-    if (!cg_media_endpoint_set_screen_share_allowed(session->media, peer, clinician, error))
+    if (!cg_media_endpoint_set_screen_share_allowed(session->media, peer,
+                                                    cg_role_may_share_screen(info->role), error))
         return to_peer_error(error);
     g_autoptr(GArray) others = cg_signaling_consult_peers(session->signaling, info->consult_id);
     for (guint i = 0; i < others->len; i++) {

@@ -441,6 +441,7 @@ void cg_admin_route_cancel(Call *call)
                                   call->now, &error)) {
             cg_admin_reply_internal(call, "cancelling the consult", error);
         } else {
+            g_info("[consult|%s] cancelled through the admin API", c.id);
             if (api->live.consult_ended)
                 api->live.consult_ended(api->live_user, call->tenant_id, c.id, "cancelled");
             cg_consult_record_clear(&c);

@@ -39,7 +39,7 @@ const char *cg_consult_phase_name(CgConsultPhase phase)
     return (guint)phase < G_N_ELEMENTS(names) ? names[phase] : "unknown";
 }
 
-static CgJoinDecision refuse(const char *code)
+static CgJoinDecision refuse(CgErrorCode code)
 {
     return (CgJoinDecision){CG_JOIN_REFUSE, code, 0};
 }
@@ -49,18 +49,19 @@ CgJoinDecision cg_consult_join_decision(const CgConsultRecord *c, const CgPartic
 {
     CgConsultPhase phase = cg_consult_phase(c, w, now);
     if (phase == CG_CONSULT_PHASE_CANCELLED)
-        return refuse("consult_cancelled");
+        return refuse(CG_ERROR_CODE_CONSULT_CANCELLED);
     if (phase == CG_CONSULT_PHASE_ENDED)
-        return refuse("consult_ended");
+        return refuse(CG_ERROR_CODE_CONSULT_ENDED);
     if (!cg_role_allowed_in_kind(p->role, c->kind))
-        return refuse("role_not_allowed");
+        return refuse(CG_ERROR_CODE_ROLE_NOT_ALLOWED);
     if (p->removed)
-        return refuse("participant_removed");
+        return refuse(CG_ERROR_CODE_PARTICIPANT_REMOVED);
     if (phase == CG_CONSULT_PHASE_SCHEDULED)
-        return (CgJoinDecision){CG_JOIN_REFUSE, "consult_not_open_yet", cg_consult_opens_at(c, w)};
+        return (CgJoinDecision){CG_JOIN_REFUSE, CG_ERROR_CODE_CONSULT_NOT_OPEN_YET,
+                                cg_consult_opens_at(c, w)};
     gboolean waits = g_str_equal(p->role, "patient") ||
                      (g_str_equal(p->role, "provider") && c->providers_wait);
-    return (CgJoinDecision){waits && !p->admitted ? CG_JOIN_WAIT : CG_JOIN_ADMIT, NULL, 0};
+    return (CgJoinDecision){waits && !p->admitted ? CG_JOIN_WAIT : CG_JOIN_ADMIT, 0, 0};
 }
 
 guint cg_consult_video_bitrate_kbps(const CgConsultRecord *c, guint config_default)

@@ -19,6 +19,7 @@
 
 #include <glib.h>
 
+#include "protocol_errors.h"
 #include "store.h"
 
 G_BEGIN_DECLS
@@ -46,7 +47,7 @@ typedef enum {
 
 typedef struct {
     CgJoinVerdict verdict;
-    const char *code; /* (transfer none) protocol error code when refused, else NULL */
+    CgErrorCode code; /* the protocol error code when refused, else 0 (unused) */
     gint64 opens_at;  /* set with consult_not_open_yet */
 } CgJoinDecision;
 

@@ -97,16 +97,19 @@ void cg_lifecycle_track(CgSignaling *s, const CgConsultRecord *consult)
 
 /* ---- waiting room ------------------------------------------------------------- */
 
-static json_t *waiting_array(CgSignaling *s, const char *consult_id)
+/* (transfer full) the waiting peers of @consult_id as the protocol shows them. */
+static GArray *waiting_peers(CgSignaling *s, const char *consult_id)
 {
-    json_t *waiting = json_array();
+    GArray *waiting = g_array_new(FALSE, FALSE, sizeof(CgProtocolParticipant));
     GHashTableIter it;
     gpointer value;
     g_hash_table_iter_init(&it, s->peers);
     while (g_hash_table_iter_next(&it, NULL, &value)) {
         CgPeer *p = value;
-        if (p->waiting && cg_peer_in_consult(p, consult_id))
-            json_array_append_new(waiting, cg_peer_json(p));
+        if (p->waiting && cg_peer_in_consult(p, consult_id)) {
+            CgProtocolParticipant one = cg_peer_participant(p);
+            g_array_append_val(waiting, one);
+        }
     }
     return waiting;
 }
@@ -119,11 +122,13 @@ static gboolean is_present_specialist(const CgPeer *p, const char *consult_id)
 /* Sends the waiting list to @only, or to every specialist present when NULL. */
 static void send_waiting_list(CgSignaling *s, const char *consult_id, CgPeer *only)
 {
-    json_t *msg = json_pack("{s:s, s:o}", "type", "waiting_list", "waiting",
-                            waiting_array(s, consult_id));
-    g_autofree char *text = cg_json_take_text(msg);
-    if (only)
-        return cg_peer_send(only, g_strdup(text));
+    g_autoptr(GArray) waiting = waiting_peers(s, consult_id);
+    g_autofree char *text =
+        cg_protocol_waiting_list((const CgProtocolParticipant *)waiting->data, waiting->len);
+    if (only) {
+        cg_peer_send(only, g_strdup(text));
+        return;
+    }
     GHashTableIter it;
     gpointer value;
     g_hash_table_iter_init(&it, s->peers);
@@ -143,23 +148,29 @@ static gboolean specialist_present(CgSignaling *s, const char *consult_id)
     return FALSE;
 }
 
-static json_t *consult_json(CgSignaling *s, const CgConsultRecord *c)
+/* The consult as joined and waiting show it; the times are written into
+ * @starts and @ends, which the caller frees. */
+static CgProtocolConsult protocol_consult(CgSignaling *s, const CgConsultRecord *c, char **starts,
+                                          char **ends)
 {
-    g_autofree char *starts = cg_rfc3339(c->starts_at);
-    g_autofree char *ends = cg_rfc3339(cg_consult_ends_at(c, &s->window));
-    return json_pack("{s:s, s:s, s:s, s:s, s:s, s:s}", "id", c->id, "title", c->title, "kind",
-                     c->kind, "specialty", c->specialty, "starts_at", starts, "ends_at", ends);
+    *starts = cg_rfc3339(c->starts_at);
+    *ends = cg_rfc3339(cg_consult_ends_at(c, &s->window));
+    return (CgProtocolConsult){.id = c->id,
+                               .title = c->title,
+                               .kind = c->kind,
+                               .specialty = c->specialty,
+                               .starts_at = *starts,
+                               .ends_at = *ends};
 }
 
 void cg_lifecycle_wait(CgPeer *peer, const CgConsultRecord *consult)
 {
     CgSignaling *s = peer->s;
     peer->waiting = TRUE;
-    json_t *msg = json_pack("{s:s, s:o, s:o, s:b}", "type", "waiting", "you",
-                            cg_peer_json(peer), "consult",
-                            consult_json(s, consult), "specialist_present",
-                            specialist_present(s, peer->info.consult_id));
-    cg_peer_send(peer, cg_json_take_text(msg));
+    g_autofree char *starts = NULL, *ends = NULL;
+    CgProtocolConsult c = protocol_consult(s, consult, &starts, &ends);
+    CgProtocolParticipant you = cg_peer_participant(peer);
+    cg_peer_send(peer, cg_protocol_waiting(&you, &c, specialist_present(s, peer->info.consult_id)));
     send_waiting_list(s, peer->info.consult_id, NULL);
 }
 
@@ -167,8 +178,7 @@ void cg_lifecycle_wait(CgPeer *peer, const CgConsultRecord *consult)
 static void tell_waiting_presence(CgSignaling *s, const char *consult_id)
 {
     gboolean present = specialist_present(s, consult_id);
-    g_autofree char *text = cg_json_take_text(
-        json_pack("{s:s, s:b}", "type", "waiting_status", "specialist_present", present));
+    g_autofree char *text = cg_protocol_waiting_status(present);
     GHashTableIter it;
     gpointer value;
     g_hash_table_iter_init(&it, s->peers);
@@ -182,15 +192,13 @@ static void tell_waiting_presence(CgSignaling *s, const char *consult_id)
 /* ---- admission ---------------------------------------------------------------- */
 
 /* joined's "resume": a fresh secret with every joined, so an id that
- * resumed once (or leaked) never resumes again. Absent when resuming is off. */
-static json_t *resume_json(CgPeer *peer)
+ * resumed once (or leaked) never resumes again. NULL when resuming is off. */
+static const char *new_resume_id(CgPeer *peer)
 {
-    guint grace_s = peer->s->config->resume_grace_s;
     g_clear_pointer(&peer->resume_id, g_free);
-    if (!grace_s)
-        return NULL;
-    peer->resume_id = cg_secret_id_new("r");
-    return json_pack("{s:s, s:i}", "id", peer->resume_id, "grace_s", (int)grace_s);
+    if (peer->s->config->resume_grace_s)
+        peer->resume_id = cg_secret_id_new("r");
+    return peer->resume_id;
 }
 
 /* ---- a specialist's mute, stored per participant ------------------------------ */
@@ -228,8 +236,7 @@ static void tell_muted(CgPeer *target, gboolean mute, const char *by_id, const c
     cg_peer_send(target, cg_protocol_muted(mute ? "muted" : "unmuted", by_id, by_name, by_role,
                                            cg_role_may_unmute_self(target->info.role)));
     cg_peer_broadcast(target,
-                      json_pack("{s:s, s:s, s:b, s:s}", "type", "participant_muted", "participant",
-                                target->info.participant_id, "muted", mute, "by", by_id));
+                      cg_protocol_participant_muted(target->info.participant_id, mute, by_id));
 }
 
 /* A stored mute holds on every admission and resume, whatever the endpoint
@@ -248,32 +255,37 @@ static void send_joined(CgPeer *peer, const CgConsultRecord *consult, gboolean r
                         gboolean muted)
 {
     CgSignaling *s = peer->s;
-    json_t *others = json_array();
+    const CgConfig *c = s->config;
+    g_autoptr(GArray) others = g_array_new(FALSE, FALSE, sizeof(CgProtocolParticipant));
     GHashTableIter it;
     gpointer value;
     g_hash_table_iter_init(&it, s->peers);
     while (g_hash_table_iter_next(&it, NULL, &value)) {
         CgPeer *p = value;
-        if (p != peer && p->joined && cg_peer_in_consult(p, peer->info.consult_id))
-            json_array_append_new(others, cg_peer_json(p));
+        if (p != peer && p->joined && cg_peer_in_consult(p, peer->info.consult_id)) {
+            CgProtocolParticipant one = cg_peer_participant(p);
+            g_array_append_val(others, one);
+        }
     }
-    const CgConfig *c = s->config;
     g_autofree char *opaque = cg_id_new("t"); /* random: the TURN log never names anyone */
     json_t *ice_servers = cg_ice_servers_json(
         (const char *const *)c->client_stun_urls, (const char *const *)c->client_turn_urls,
         s->turn_secret, now_s() + c->turn_credential_ttl_s, opaque);
-    json_t *msg =
-        json_pack("{s:s, s:o, s:o, s:o, s:o, s:{s:i}}", "type", "joined", "you", cg_peer_json(peer),
-                  "consult", consult_json(s, consult), "participants", others, "ice_servers",
-                  ice_servers, "limits", "max_message_bytes", (int)c->max_message_bytes);
-    json_t *resume = resume_json(peer);
-    if (resume)
-        json_object_set_new(msg, "resume", resume);
-    if (resumed)
-        json_object_set_new(msg, "resumed", json_true());
-    if (muted)
-        json_object_set_new(msg, "muted", json_true());
-    cg_peer_send(peer, cg_json_take_text(msg));
+    g_autofree char *starts = NULL, *ends = NULL;
+    CgProtocolJoined joined = {
+        .you = cg_peer_participant(peer),
+        .consult = protocol_consult(s, consult, &starts, &ends),
+        .participants = (const CgProtocolParticipant *)others->data,
+        .n_participants = others->len,
+        .ice_servers = ice_servers,
+        .max_message_bytes = (guint)c->max_message_bytes,
+        .resume_id = new_resume_id(peer),
+        .resume_grace_s = c->resume_grace_s,
+        .resumed = resumed,
+        .muted = muted,
+    };
+    cg_peer_send(peer, cg_protocol_joined(&joined));
+    json_decref(ice_servers);
 }
 
 void cg_lifecycle_resumed(CgPeer *peer, const CgConsultRecord *consult)
@@ -308,8 +320,8 @@ void cg_lifecycle_admit(CgPeer *peer, const CgConsultRecord *consult)
     }
     CgParticipantRecord *muted_by = stored_mute(peer);
     send_joined(peer, consult, FALSE, muted_by != NULL);
-    cg_peer_broadcast(peer, json_pack("{s:s, s:o}", "type", "participant_joined", "participant",
-                                      cg_peer_json(peer)));
+    CgProtocolParticipant self = cg_peer_participant(peer);
+    cg_peer_broadcast(peer, cg_protocol_participant_joined(&self));
     if (cg_role_may_moderate(i->role)) {
         send_waiting_list(s, i->consult_id, peer);
         tell_waiting_presence(s, i->consult_id);
@@ -354,7 +366,7 @@ static void end_consult(CgSignaling *s, const char *consult_id, const char *reas
             continue;
         p->left_reason = "consult_ended";
         cg_peer_send(p, g_strdup(text));
-        cg_peer_close(p, LWS_CLOSE_STATUS_NORMAL, "consult_ended");
+        cg_peer_close(p, CG_CLOSE_NORMAL, "consult_ended");
     }
     CgLiveConsult *lc = g_hash_table_lookup(s->consults, consult_id);
     if (lc)
@@ -363,7 +375,7 @@ static void end_consult(CgSignaling *s, const char *consult_id, const char *reas
 }
 
 /* Removes @target (joined or waiting) with @code, telling the specialists. */
-static void drop_peer(CgPeer *target, const char *left_reason, const char *code,
+static void drop_peer(CgPeer *target, const char *left_reason, CgErrorCode code,
                       const char *message)
 {
     CgSignaling *s = target->s;
@@ -381,8 +393,10 @@ static void control_admit(CgPeer *actor, CgPeer *target)
     CgSignaling *s = actor->s;
     const CgPeerInfo *t = &target->info;
     CgConsultRecord consult = {0};
-    if (!cg_store_get_consult(s->store, t->tenant_id, t->consult_id, &consult, NULL))
-        return cg_peer_error(actor, "internal", "the consult cannot be read");
+    if (!cg_store_get_consult(s->store, t->tenant_id, t->consult_id, &consult, NULL)) {
+        cg_peer_error(actor, CG_ERROR_CODE_INTERNAL, "the consult cannot be read");
+        return;
+    }
     audit_action(actor, t->participant_id, t->role, "admit", "ok");
     cg_lifecycle_admit(target, &consult);
     cg_consult_record_clear(&consult);
@@ -400,8 +414,10 @@ static void control_mute(CgPeer *actor, CgPeer *target, gboolean mute)
     g_autoptr(GError) error = NULL;
     if ((enforced || !mute) &&
         !cg_store_set_participant_muted(s->store, t->tenant_id, t->consult_id, t->participant_id,
-                                        mute ? a->participant_id : NULL, &error))
-        return cg_peer_error(actor, "internal", "the mute cannot be recorded");
+                                        mute ? a->participant_id : NULL, &error)) {
+        cg_peer_error(actor, CG_ERROR_CODE_INTERNAL, "the mute cannot be recorded");
+        return;
+    }
     audit_action(actor, t->participant_id, t->role, mute ? "mute" : "unmute", "ok");
     if (enforced && s->events.peer_audio_muted)
         s->events.peer_audio_muted(s->user, target->id, mute);
@@ -413,11 +429,13 @@ static void control_remove(CgPeer *actor, CgPeer *target)
     CgSignaling *s = actor->s;
     const CgPeerInfo *t = &target->info;
     g_autoptr(GError) error = NULL;
-    if (!cg_store_set_participant_removed(s->store, t->tenant_id, t->consult_id,
-                                          t->participant_id, &error))
-        return cg_peer_error(actor, "internal", "the removal cannot be recorded");
+    if (!cg_store_set_participant_removed(s->store, t->tenant_id, t->consult_id, t->participant_id,
+                                          &error)) {
+        cg_peer_error(actor, CG_ERROR_CODE_INTERNAL, "the removal cannot be recorded");
+        return;
+    }
     audit_action(actor, t->participant_id, t->role, "remove", "ok");
-    drop_peer(target, "removed", "participant_removed",
+    drop_peer(target, "removed", CG_ERROR_CODE_PARTICIPANT_REMOVED,
               "a specialist removed you from this consult");
 }
 
@@ -426,9 +444,11 @@ static void control_end(CgPeer *actor)
     CgSignaling *s = actor->s;
     const CgPeerInfo *a = &actor->info;
     g_autoptr(GError) error = NULL;
-    if (!cg_store_end_consult(s->store, a->tenant_id, a->consult_id, "ended",
-                              "ended_by_specialist", now_s(), &error))
-        return cg_peer_error(actor, "internal", "the end cannot be recorded");
+    if (!cg_store_end_consult(s->store, a->tenant_id, a->consult_id, "ended", "ended_by_specialist",
+                              now_s(), &error)) {
+        cg_peer_error(actor, CG_ERROR_CODE_INTERNAL, "the end cannot be recorded");
+        return;
+    }
     audit_action(actor, a->participant_id, a->role, "end", "ended_by_specialist");
     g_autofree char *id = g_strdup(a->consult_id);
     end_consult(s, id, "ended_by_specialist");
@@ -436,30 +456,38 @@ static void control_end(CgPeer *actor)
 
 void cg_lifecycle_control(CgPeer *actor, const CgClientMessage *msg)
 {
-    if (msg->type == CG_CLIENT_END)
-        return control_end(actor);
+    if (msg->type == CG_CLIENT_END) {
+        control_end(actor);
+        return;
+    }
     CgPeer *target = cg_peers_find(actor->s, actor->info.consult_id, msg->participant);
     gboolean needs_waiting = msg->type == CG_CLIENT_ADMIT || msg->type == CG_CLIENT_DECLINE;
     gboolean needs_joined = msg->type == CG_CLIENT_MUTE || msg->type == CG_CLIENT_UNMUTE;
     if (!target || target == actor || (needs_waiting && !target->waiting) ||
-        (needs_joined && !target->joined))
-        return cg_peer_error(actor, "unknown_participant",
-                             needs_waiting ? "no such participant in the waiting room"
-                                           : "no such participant in this consult");
+        (needs_joined && !target->joined)) {
+        cg_peer_error(actor, CG_ERROR_CODE_UNKNOWN_PARTICIPANT,
+                      needs_waiting ? "no such participant in the waiting room"
+                                    : "no such participant in this consult");
+        return;
+    }
     switch (msg->type) {
     case CG_CLIENT_ADMIT:
-        return control_admit(actor, target);
+        control_admit(actor, target);
+        break;
     case CG_CLIENT_DECLINE:
         audit_action(actor, target->info.participant_id, target->info.role, "decline", "ok");
-        return drop_peer(target, "declined", "declined",
-                         "the specialist could not admit you to this consult");
+        drop_peer(target, "declined", CG_ERROR_CODE_DECLINED,
+                  "the specialist could not admit you to this consult");
+        break;
     case CG_CLIENT_REMOVE:
-        return control_remove(actor, target);
+        control_remove(actor, target);
+        break;
     case CG_CLIENT_MUTE:
     case CG_CLIENT_UNMUTE:
-        return control_mute(actor, target, msg->type == CG_CLIENT_MUTE);
+        control_mute(actor, target, msg->type == CG_CLIENT_MUTE);
+        break;
     default:
-        return;
+        break;
     }
 }
 
@@ -482,7 +510,8 @@ static char *live_participants(gpointer user, const char *tenant, const char *co
         CgPeer *p = value;
         if (!cg_peer_in_consult(p, consult_id))
             continue;
-        json_t *entry = cg_peer_json(p);
+        CgProtocolParticipant one = cg_peer_participant(p);
+        json_t *entry = cg_protocol_participant_json(&one);
         json_object_set_new(entry, "state", json_string(p->waiting ? "waiting" : "admitted"));
         json_array_append_new(list, entry);
     }
@@ -497,7 +526,7 @@ static void kick(gpointer user, const char *tenant, const char *consult_id,
                          ? cg_peers_find(s, consult_id, participant_id)
                          : NULL;
     if (target)
-        drop_peer(target, "removed", "participant_removed",
+        drop_peer(target, "removed", CG_ERROR_CODE_PARTICIPANT_REMOVED,
                   "you were removed from this consult");
 }
 

@@ -12,50 +12,13 @@
 
 #include <string.h>
 
-/* How each protocol error ends: status 0 keeps the socket open. */
-static const struct {
-    const char *code;
-    enum lws_close_status status;
-} error_endings[] = {
-    {"malformed_message", 0},
-    {"unknown_type", 0},
-    {"not_joined", 0},
-    {"not_admitted", 0},
-    {"already_joined", 0},
-    {"unknown_pc", 0},
-    {"bad_sdp", 0},
-    {"dtls_required", 0},
-    {"not_allowed", 0},
-    {"unknown_participant", 0},
-    {"message_too_big", LWS_CLOSE_STATUS_MESSAGE_TOO_LARGE},
-    {"bad_token", LWS_CLOSE_STATUS_POLICY_VIOLATION},
-    {"token_expired", LWS_CLOSE_STATUS_POLICY_VIOLATION},
-    {"token_not_yet_valid", LWS_CLOSE_STATUS_POLICY_VIOLATION},
-    {"consult_not_found", LWS_CLOSE_STATUS_POLICY_VIOLATION},
-    {"consult_not_open_yet", LWS_CLOSE_STATUS_POLICY_VIOLATION},
-    {"consult_ended", LWS_CLOSE_STATUS_POLICY_VIOLATION},
-    {"consult_cancelled", LWS_CLOSE_STATUS_POLICY_VIOLATION},
-    {"role_not_allowed", LWS_CLOSE_STATUS_POLICY_VIOLATION},
-    {"participant_removed", LWS_CLOSE_STATUS_POLICY_VIOLATION},
-    {"declined", LWS_CLOSE_STATUS_POLICY_VIOLATION},
-    {"consult_full", LWS_CLOSE_STATUS_POLICY_VIOLATION},
-    {"session_replaced", LWS_CLOSE_STATUS_POLICY_VIOLATION},
-    {"resume_refused", LWS_CLOSE_STATUS_POLICY_VIOLATION},
-    {"too_many_failures", LWS_CLOSE_STATUS_POLICY_VIOLATION},
-    {"too_many_errors", LWS_CLOSE_STATUS_POLICY_VIOLATION},
-    {"join_timeout", LWS_CLOSE_STATUS_POLICY_VIOLATION},
-    {"dtls_fingerprint_mismatch", LWS_CLOSE_STATUS_POLICY_VIOLATION},
-    {"media_failed", LWS_CLOSE_STATUS_UNEXPECTED_CONDITION},
-    {"internal", LWS_CLOSE_STATUS_UNEXPECTED_CONDITION},
-};
-
-enum lws_close_status cg_peer_error_ending(const char *code)
-{
-    for (gsize i = 0; i < G_N_ELEMENTS(error_endings); i++)
-        if (g_str_equal(code, error_endings[i].code))
-            return error_endings[i].status;
-    return LWS_CLOSE_STATUS_UNEXPECTED_CONDITION;
-}
+/* The close statuses of protocol_errors.h are the RFC 6455 numbers lws uses. */
+G_STATIC_ASSERT((int)CG_CLOSE_NORMAL == LWS_CLOSE_STATUS_NORMAL);
+G_STATIC_ASSERT((int)CG_CLOSE_GOING_AWAY == LWS_CLOSE_STATUS_GOINGAWAY);
+G_STATIC_ASSERT((int)CG_CLOSE_PROTOCOL_ERROR == LWS_CLOSE_STATUS_PROTOCOL_ERR);
+G_STATIC_ASSERT((int)CG_CLOSE_POLICY_VIOLATION == LWS_CLOSE_STATUS_POLICY_VIOLATION);
+G_STATIC_ASSERT((int)CG_CLOSE_MESSAGE_TOO_BIG == LWS_CLOSE_STATUS_MESSAGE_TOO_LARGE);
+G_STATIC_ASSERT((int)CG_CLOSE_INTERNAL_ERROR == LWS_CLOSE_STATUS_UNEXPECTED_CONDITION);
 
 static gint64 now_s(void)
 {
@@ -74,15 +37,14 @@ static void arm_drop(CgPeer *peer, int secs)
 static void outbox_full(CgPeer *peer)
 {
     g_log_structured(G_LOG_DOMAIN, G_LOG_LEVEL_WARNING, "REMOTE", peer->remote, "MESSAGE",
-                     "%s[peer|%" G_GUINT64_FORMAT "] closed: more than %u messages or %u "
-                     "bytes wait to be sent to it (it does not read)",
-                     peer->info.log_tag ? peer->info.log_tag : "", peer->id,
-                     CG_PEER_OUTBOX_MAX_MESSAGES, CG_PEER_OUTBOX_MAX_BYTES);
+                     "%s closed: more than %u messages or %u bytes wait to be sent to it (it "
+                     "does not read)",
+                     peer->info.log_tag, CG_PEER_OUTBOX_MAX_MESSAGES, CG_PEER_OUTBOX_MAX_BYTES);
     g_queue_clear_full(&peer->outbox, g_free);
     peer->queued_bytes = 0;
     if (!peer->left_reason)
         peer->left_reason = "disconnected";
-    cg_peer_close(peer, LWS_CLOSE_STATUS_POLICY_VIOLATION, "outbox_full");
+    cg_peer_close(peer, CG_CLOSE_POLICY_VIOLATION, "outbox_full");
 }
 
 void cg_peer_send(CgPeer *peer, char *json)
@@ -91,13 +53,16 @@ void cg_peer_send(CgPeer *peer, char *json)
         g_free(json);
         return;
     }
-    if (!peer->wsi)
-        return cg_seat_queue(peer, json);
+    if (!peer->wsi) {
+        cg_seat_queue(peer, json);
+        return;
+    }
     gsize len = strlen(json);
     if (g_queue_get_length(&peer->outbox) >= CG_PEER_OUTBOX_MAX_MESSAGES ||
         peer->queued_bytes + len > CG_PEER_OUTBOX_MAX_BYTES) {
         g_free(json);
-        return outbox_full(peer);
+        outbox_full(peer);
+        return;
     }
     if (g_queue_is_empty(&peer->outbox))
         arm_drop(peer, CG_PEER_WRITE_STALL_S);
@@ -106,12 +71,14 @@ void cg_peer_send(CgPeer *peer, char *json)
     lws_callback_on_writable(peer->wsi);
 }
 
-void cg_peer_close(CgPeer *peer, enum lws_close_status status, const char *reason)
+void cg_peer_close(CgPeer *peer, CgCloseStatus status, const char *reason)
 {
     if (peer->closing)
         return;
-    if (!peer->wsi)
-        return cg_seat_give_up(peer);
+    if (!peer->wsi) {
+        cg_seat_give_up(peer);
+        return;
+    }
     peer->closing = TRUE;
     peer->close_status = status;
     g_strlcpy(peer->close_reason, reason, sizeof peer->close_reason);
@@ -141,8 +108,8 @@ int cg_peer_on_writeable(CgPeer *peer)
         return 0;
     }
     if (peer->closing) {
-        lws_close_reason(peer->wsi, peer->close_status, (guint8 *)peer->close_reason,
-                         strlen(peer->close_reason));
+        lws_close_reason(peer->wsi, (enum lws_close_status)peer->close_status,
+                         (guint8 *)peer->close_reason, strlen(peer->close_reason));
         return -1;
     }
     if (!lws_send_pipe_choked(peer->wsi))
@@ -150,15 +117,13 @@ int cg_peer_on_writeable(CgPeer *peer)
     return 0;
 }
 
-void cg_peer_log_refusal(CgPeer *peer, const char *code, const char *message,
-                         enum lws_close_status status)
+void cg_peer_log_refusal(CgPeer *peer, const char *code, const char *message, CgCloseStatus status)
 {
     if (!cg_admin_api_note_logged_refusal(peer->s->admin, peer->remote, now_s()))
         return;
     g_log_structured(G_LOG_DOMAIN, status ? G_LOG_LEVEL_WARNING : G_LOG_LEVEL_INFO, "REMOTE",
-                     peer->remote, "CODE", code, "MESSAGE",
-                     "%s[peer|%" G_GUINT64_FORMAT "] refused (%s): %s",
-                     peer->info.log_tag ? peer->info.log_tag : "", peer->id, code, message);
+                     peer->remote, "CODE", code, "MESSAGE", "%s refused (%s): %s",
+                     peer->info.log_tag, code, message);
 }
 
 /* TRUE when @peer has used up its error budget with this one. */
@@ -172,20 +137,29 @@ static gboolean over_error_budget(CgPeer *peer)
     return ++peer->errors > CG_PEER_ERROR_BUDGET;
 }
 
-void cg_peer_error(CgPeer *peer, const char *code, const char *message)
+void cg_peer_error(CgPeer *peer, CgErrorCode code, const char *message)
 {
     if (peer->closing)
         return; /* it will hear nothing more */
-    enum lws_close_status status = cg_peer_error_ending(code);
-    if (!status && peer->wsi && over_error_budget(peer)) {
-        code = "too_many_errors";
-        message = "too many protocol errors on this connection";
-        status = cg_peer_error_ending(code);
+    CgCloseStatus status = cg_error_code_close_status(code);
+    if (!peer->wsi) {
+        /* A held seat: nothing was refused (its socket is gone); the server
+         * ends the seat, and the error waits in its queue like the rest. */
+        g_log_structured(G_LOG_DOMAIN, G_LOG_LEVEL_INFO, "REMOTE", peer->remote, "CODE",
+                         cg_error_code_name(code), "MESSAGE", "%s held seat %s (%s): %s",
+                         peer->info.log_tag, status ? "ended" : "told", cg_error_code_name(code),
+                         message);
+    } else {
+        if (!status && over_error_budget(peer)) {
+            code = CG_ERROR_CODE_TOO_MANY_ERRORS;
+            message = "too many protocol errors on this connection";
+            status = cg_error_code_close_status(code);
+        }
+        cg_peer_log_refusal(peer, cg_error_code_name(code), message, status);
     }
-    cg_peer_log_refusal(peer, code, message, status);
     cg_peer_send(peer, cg_protocol_error_message(code, message));
     if (status)
-        cg_peer_close(peer, status, code);
+        cg_peer_close(peer, status, cg_error_code_name(code));
 }
 
 /* ---- failed-authentication rate limit ------------------------------------- */

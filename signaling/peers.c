@@ -7,7 +7,6 @@
  * join with its resume id takes it back. */
 #include "server-private.h"
 
-#include <jansson.h>
 #include <string.h>
 
 #include "jwt.h"
@@ -15,18 +14,13 @@
 #include "resume.h"
 #include "ws_guard.h"
 
-json_t *cg_participant_json(const CgPeerInfo *info)
+CgProtocolParticipant cg_peer_participant(const CgPeer *peer)
 {
-    return json_pack("{s:s, s:s, s:s}", "id", info->participant_id, "role", info->role, "name",
-                     info->name);
-}
-
-json_t *cg_peer_json(const CgPeer *peer)
-{
-    json_t *json = cg_participant_json(&peer->info);
-    json_object_set_new(json, "audio", json_boolean(!peer->audio_off));
-    json_object_set_new(json, "video", json_boolean(!peer->video_off));
-    return json;
+    return (CgProtocolParticipant){.id = peer->info.participant_id,
+                                   .role = peer->info.role,
+                                   .name = peer->info.name,
+                                   .audio = !peer->audio_off,
+                                   .video = !peer->video_off};
 }
 
 /* The endpoint turned its microphone or camera on or off: the others are told
@@ -37,9 +31,8 @@ static void handle_media_state(CgPeer *peer, const CgClientMessage *msg)
         return;
     peer->audio_off = !msg->audio;
     peer->video_off = !msg->video;
-    cg_peer_broadcast(peer, json_pack("{s:s, s:s, s:b, s:b}", "type", "participant_media_state",
-                                      "participant", peer->info.participant_id, "audio", msg->audio,
-                                      "video", msg->video));
+    cg_peer_broadcast(peer, cg_protocol_participant_media_state(peer->info.participant_id,
+                                                                msg->audio, msg->video));
 }
 
 gboolean cg_peer_in_consult(const CgPeer *peer, const char *consult_id)
@@ -54,9 +47,9 @@ static gboolean same_consult(const CgPeer *a, const CgPeer *b)
            g_str_equal(a->info.consult_id, b->info.consult_id);
 }
 
-void cg_peer_broadcast(CgPeer *from, json_t *message)
+void cg_peer_broadcast(CgPeer *from, char *json)
 {
-    g_autofree char *text = cg_json_take_text(message);
+    g_autofree char *text = json;
     GHashTableIter it;
     gpointer value;
     g_hash_table_iter_init(&it, from->s->peers);
@@ -95,7 +88,8 @@ static guint consult_peer_count(CgSignaling *s, const char *consult_id)
 
 /* What a join attempt found out; every string owned. */
 typedef struct {
-    const char *code;   /* refusal code, NULL if admitted or waiting */
+    gboolean refused;   /* with code and message; else admitted or waiting */
+    CgErrorCode code;   /* the refusal */
     char *message;      /* for the refusal */
     char *opens_at;     /* consult_not_open_yet */
     char *audit_tenant; /* tenant known to be real (verified, or a configured issuer) */
@@ -116,21 +110,23 @@ static void join_attempt_clear(JoinAttempt *a)
     cg_participant_record_clear(&a->participant);
 }
 
-static const char *refuse(JoinAttempt *a, const char *code, char *message)
+/* Records the refusal @code with @message (transfer full); returns FALSE. */
+static gboolean refuse(JoinAttempt *a, CgErrorCode code, char *message)
 {
+    a->refused = TRUE;
     a->code = code;
     g_free(a->message);
     a->message = message;
-    return code;
+    return FALSE;
 }
 
-static const char *token_error_code(const GError *error)
+static CgErrorCode token_error_code(const GError *error)
 {
     if (g_error_matches(error, CG_JWT_ERROR, CG_JWT_ERROR_EXPIRED))
-        return "token_expired";
+        return CG_ERROR_CODE_TOKEN_EXPIRED;
     if (g_error_matches(error, CG_JWT_ERROR, CG_JWT_ERROR_NOT_YET_VALID))
-        return "token_not_yet_valid";
-    return "bad_token";
+        return CG_ERROR_CODE_TOKEN_NOT_YET_VALID;
+    return CG_ERROR_CODE_BAD_TOKEN;
 }
 
 static gboolean load_records(CgSignaling *s, JoinAttempt *a)
@@ -140,18 +136,17 @@ static gboolean load_records(CgSignaling *s, JoinAttempt *a)
                                     &a->participant, NULL);
 }
 
-static const char *refuse_not_open(CgSignaling *s, JoinAttempt *a, gint64 opens_at)
+static gboolean refuse_not_open(JoinAttempt *a, gint64 opens_at)
 {
-    (void)s;
     a->opens_at = cg_rfc3339(opens_at);
-    return refuse(a, "consult_not_open_yet",
+    return refuse(a, CG_ERROR_CODE_CONSULT_NOT_OPEN_YET,
                   g_strdup_printf("this consult opens at %s", a->opens_at));
 }
 
 /* A well-signed token whose nbf is still ahead: when it is because the
  * consult is not open yet, say so (with the time) rather than "not yet valid". */
-static const char *refuse_early_token(CgSignaling *s, JoinAttempt *a, const char *token,
-                                      const guint8 *secret, gsize secret_len, const GError *why)
+static gboolean refuse_early_token(CgSignaling *s, JoinAttempt *a, const char *token,
+                                   const guint8 *secret, gsize secret_len, const GError *why)
 {
     gint64 now = g_get_real_time() / G_USEC_PER_SEC;
     CgTokenClaims claims = {0};
@@ -161,34 +156,37 @@ static const char *refuse_early_token(CgSignaling *s, JoinAttempt *a, const char
         a->verified = TRUE;
         if (load_records(s, a) &&
             cg_consult_phase(&a->consult, &s->window, now) == CG_CONSULT_PHASE_SCHEDULED)
-            return refuse_not_open(s, a, cg_consult_opens_at(&a->consult, &s->window));
+            return refuse_not_open(a, cg_consult_opens_at(&a->consult, &s->window));
     }
     return refuse(a, token_error_code(why), g_strdup(why->message));
 }
 
 static char *decision_message(const JoinAttempt *a)
 {
-    if (g_str_equal(a->code, "consult_ended"))
+    switch (a->code) {
+    case CG_ERROR_CODE_CONSULT_ENDED:
         return g_strdup("this consult has ended");
-    if (g_str_equal(a->code, "consult_cancelled"))
+    case CG_ERROR_CODE_CONSULT_CANCELLED:
         return g_strdup("this consult was cancelled");
-    if (g_str_equal(a->code, "participant_removed"))
+    case CG_ERROR_CODE_PARTICIPANT_REMOVED:
         return g_strdup("a specialist removed you from this consult");
-    return g_strdup_printf("the role '%s' may not join a %s", a->claims.role, a->consult.kind);
+    default:
+        return g_strdup_printf("the role '%s' may not join a %s", a->claims.role, a->consult.kind);
+    }
 }
 
-/* Checks the token, the consult and the consult rules. Returns the refusal
- * code (and fills @a), or NULL with a->verdict admit or wait. */
-static const char *authorise_join(CgSignaling *s, const char *token, JoinAttempt *a)
+/* Checks the token, the consult and the consult rules. TRUE with
+ * a->verdict admit or wait; FALSE with the refusal in @a. */
+static gboolean authorise_join(CgSignaling *s, const char *token, JoinAttempt *a)
 {
     const CgConfig *c = s->config;
     g_autoptr(GError) error = NULL;
     g_autofree char *issuer = cg_jwt_peek_issuer(token, c->max_token_bytes, &error);
     const CgTenant *tenant = issuer ? cg_tenants_by_id(s->tenants, issuer) : NULL;
     if (!issuer)
-        return refuse(a, "bad_token", g_strdup(error->message));
+        return refuse(a, CG_ERROR_CODE_BAD_TOKEN, g_strdup(error->message));
     if (!tenant)
-        return refuse(a, "bad_token",
+        return refuse(a, CG_ERROR_CODE_BAD_TOKEN,
                       g_strdup("the token's issuer is not a tenant of this server"));
     a->audit_tenant = g_strdup(issuer);
     gsize secret_len = 0;
@@ -203,33 +201,29 @@ static const char *authorise_join(CgSignaling *s, const char *token, JoinAttempt
     }
     a->verified = TRUE;
     if (!load_records(s, a))
-        return refuse(a, "consult_not_found",
+        return refuse(a, CG_ERROR_CODE_CONSULT_NOT_FOUND,
                       g_strdup("this consult does not exist or you are not invited to it"));
     if (!g_str_equal(a->participant.role, a->claims.role))
         return refuse(
-            a, "role_not_allowed",
+            a, CG_ERROR_CODE_ROLE_NOT_ALLOWED,
             g_strdup_printf("the role '%s' is not yours in this consult", a->claims.role));
     CgJoinDecision d = cg_consult_join_decision(&a->consult, &a->participant, &s->window, now);
-    if (d.verdict == CG_JOIN_REFUSE && g_str_equal(d.code, "consult_not_open_yet"))
-        return refuse_not_open(s, a, d.opens_at);
+    if (d.verdict == CG_JOIN_REFUSE && d.code == CG_ERROR_CODE_CONSULT_NOT_OPEN_YET)
+        return refuse_not_open(a, d.opens_at);
     if (d.verdict == CG_JOIN_REFUSE) {
-        a->code = d.code;
-        a->message = decision_message(a);
-        return a->code;
+        a->code = d.code; /* decision_message() reads it */
+        return refuse(a, d.code, decision_message(a));
     }
     a->verdict = d.verdict;
-    return NULL;
+    return TRUE;
 }
 
 /* Refusals that count as a failed authentication for the rate limit. */
-static gboolean is_auth_failure(const char *code)
+static gboolean is_auth_failure(CgErrorCode code)
 {
-    static const char *const codes[] = {"bad_token", "token_expired", "token_not_yet_valid",
-                                        "consult_not_found", "role_not_allowed"};
-    for (gsize i = 0; i < G_N_ELEMENTS(codes); i++)
-        if (g_str_equal(code, codes[i]))
-            return TRUE;
-    return FALSE;
+    return code == CG_ERROR_CODE_BAD_TOKEN || code == CG_ERROR_CODE_TOKEN_EXPIRED ||
+           code == CG_ERROR_CODE_TOKEN_NOT_YET_VALID || code == CG_ERROR_CODE_CONSULT_NOT_FOUND ||
+           code == CG_ERROR_CODE_ROLE_NOT_ALLOWED;
 }
 
 /* @action: "join", or "resume" for a join that names a held seat. */
@@ -238,14 +232,19 @@ static void refuse_join(CgPeer *peer, JoinAttempt *a, const char *action)
     CgSignaling *s = peer->s;
     gboolean v = a->verified;
     cg_lifecycle_audit(s, peer->remote, a->audit_tenant, v ? a->claims.consult : NULL,
-                       v ? a->claims.sub : NULL, v ? a->claims.role : NULL, action, a->code);
+                       v ? a->claims.sub : NULL, v ? a->claims.role : NULL, action,
+                       cg_error_code_name(a->code));
     if (is_auth_failure(a->code))
         cg_peers_note_auth_failure(s, peer->remote);
-    if (!a->opens_at)
-        return cg_peer_error(peer, a->code, a->message);
-    cg_peer_log_refusal(peer, a->code, a->message, cg_peer_error_ending(a->code));
+    if (!a->opens_at) {
+        cg_peer_error(peer, a->code, a->message);
+        return;
+    }
+    const char *code = cg_error_code_name(a->code);
+    CgCloseStatus status = cg_error_code_close_status(a->code);
+    cg_peer_log_refusal(peer, code, a->message, status);
     cg_peer_send(peer, cg_protocol_error_opens(a->code, a->message, a->opens_at));
-    cg_peer_close(peer, cg_peer_error_ending(a->code), a->code);
+    cg_peer_close(peer, status, code);
 }
 
 static void take_identity(CgPeer *peer, JoinAttempt *a)
@@ -256,6 +255,7 @@ static void take_identity(CgPeer *peer, JoinAttempt *a)
     peer->info.role = g_steal_pointer(&a->claims.role);
     peer->info.name = g_steal_pointer(&a->claims.name);
     peer->token_exp = a->claims.exp;
+    g_free((char *)peer->info.log_tag); /* "[peer|N]" until now */
     peer->info.log_tag = g_strdup_printf("[consult|%s][peer|%" G_GUINT64_FORMAT "]",
                                          peer->info.consult_id, peer->id);
     g_clear_handle_id(&peer->join_timeout_id, g_source_remove);
@@ -267,7 +267,8 @@ static void take_identity(CgPeer *peer, JoinAttempt *a)
 static void replace_previous(CgPeer *previous)
 {
     CgSignaling *s = previous->s;
-    cg_peer_error(previous, "session_replaced", "you joined again from another connection");
+    cg_peer_error(previous, CG_ERROR_CODE_SESSION_REPLACED,
+                  "you joined again from another connection");
     cg_peer_depart(previous, "replaced");
     if (!previous->wsi) /* a held seat: no socket will close to remove it */
         g_hash_table_remove(s->peers, &previous->id);
@@ -279,7 +280,8 @@ static void make_room(CgPeer *peer, JoinAttempt *a)
     CgSignaling *s = peer->s;
     CgPeer *previous = cg_peers_find(s, a->claims.consult, a->claims.sub);
     if (!previous && consult_peer_count(s, a->claims.consult) >= s->config->max_participants)
-        refuse(a, "consult_full", g_strdup("the consult has the most participants it allows"));
+        refuse(a, CG_ERROR_CODE_CONSULT_FULL,
+               g_strdup("the consult has the most participants it allows"));
     else if (previous)
         replace_previous(previous);
 }
@@ -290,7 +292,7 @@ static void resume_seat(CgPeer *peer, JoinAttempt *a, const char *resume_id)
     CgPeer *seat = cg_peers_find(peer->s, a->claims.consult, a->claims.sub);
     CgResumeVerdict v = cg_resume_check(seat && seat->joined ? seat->resume_id : NULL, resume_id);
     if (v != CG_RESUME_OK) {
-        refuse(a, "resume_refused", g_strdup(cg_resume_refusal_message(v)));
+        refuse(a, CG_ERROR_CODE_RESUME_REFUSED, g_strdup(cg_resume_refusal_message(v)));
         return;
     }
     g_clear_handle_id(&peer->join_timeout_id, g_source_remove);
@@ -320,7 +322,7 @@ static void refuse_over_limit(CgPeer *peer, const char *action)
     CgSignaling *s = peer->s;
     if (cg_admin_api_note_refusal(s->admin, peer->remote, g_get_real_time() / G_USEC_PER_SEC))
         cg_lifecycle_audit(s, peer->remote, NULL, NULL, NULL, NULL, action, "too_many_failures");
-    cg_peer_error(peer, "too_many_failures",
+    cg_peer_error(peer, CG_ERROR_CODE_TOO_MANY_FAILURES,
                   "too many failed joins from this address; try again later");
 }
 
@@ -330,19 +332,21 @@ static void handle_join(CgPeer *peer, const CgClientMessage *msg)
 {
     CgSignaling *s = peer->s;
     const char *action = msg->resume ? "resume" : "join";
-    if (peer->joined || peer->waiting)
-        return cg_peer_error(peer, "already_joined", "this connection has joined already");
+    if (peer->joined || peer->waiting) {
+        cg_peer_error(peer, CG_ERROR_CODE_ALREADY_JOINED, "this connection has joined already");
+        return;
+    }
     gboolean over_limit = cg_peers_over_failure_limit(s, peer->remote);
     JoinAttempt a = {0};
-    const char *code = authorise_join(s, msg->token, &a);
-    if (code && over_limit && is_auth_failure(code))
+    gboolean authorised = authorise_join(s, msg->token, &a);
+    if (!authorised && over_limit && is_auth_failure(a.code))
         refuse_over_limit(peer, action);
     else {
-        if (!code && msg->resume)
+        if (authorised && msg->resume)
             resume_seat(peer, &a, msg->resume);
-        else if (!code)
+        else if (authorised)
             make_room(peer, &a);
-        if (a.code)
+        if (a.refused)
             refuse_join(peer, &a, action);
         else if (!msg->resume)
             admit_or_wait(peer, &a);
@@ -363,18 +367,20 @@ static void handle_message(CgPeer *peer, const guint8 *data, gsize len)
     CgSignaling *s = peer->s;
     CgClientMessage msg = {0};
     g_autoptr(GError) error = NULL;
-    if (!cg_protocol_parse((const char *)data, len, &msg, &error))
-        return cg_peer_error(peer, cg_protocol_error_code(error), error->message);
+    if (!cg_protocol_parse((const char *)data, len, &msg, &error)) {
+        cg_peer_error(peer, cg_protocol_error_code(error), error->message);
+        return;
+    }
     gboolean ok = TRUE;
     if (msg.type == CG_CLIENT_JOIN)
         handle_join(peer, &msg);
     else if (!peer->joined && !peer->waiting)
-        cg_peer_error(peer, "not_joined", "send join with your token first");
+        cg_peer_error(peer, CG_ERROR_CODE_NOT_JOINED, "send join with your token first");
     else if (msg.type == CG_CLIENT_LEAVE) {
         peer->left_reason = "left";
-        cg_peer_close(peer, LWS_CLOSE_STATUS_NORMAL, "left");
+        cg_peer_close(peer, CG_CLOSE_NORMAL, "left");
     } else if (!peer->joined)
-        cg_peer_error(peer, "not_admitted", "wait until a specialist admits you");
+        cg_peer_error(peer, CG_ERROR_CODE_NOT_ADMITTED, "wait until a specialist admits you");
     else if (msg.type == CG_CLIENT_MEDIA_STATE)
         handle_media_state(peer, &msg);
     else if (msg.type == CG_CLIENT_RECEIVE) {
@@ -384,7 +390,7 @@ static void handle_message(CgPeer *peer, const guint8 *data, gsize len)
         if (cg_role_may_moderate(peer->info.role))
             cg_lifecycle_control(peer, &msg);
         else
-            cg_peer_error(peer, "not_allowed", "only a specialist may do that");
+            cg_peer_error(peer, CG_ERROR_CODE_NOT_ALLOWED, "only a specialist may do that");
     } else if (msg.type == CG_CLIENT_OFFER || msg.type == CG_CLIENT_ANSWER)
         ok = s->events.peer_description(s->user, peer->id, msg.pc,
                                         msg.type == CG_CLIENT_OFFER ? "offer" : "answer", msg.sdp,
@@ -402,7 +408,7 @@ static int on_receive(CgPeer *peer, const void *in, size_t len)
     struct lws *wsi = peer->wsi;
     if (cg_ws_guard_saw_unmasked(wsi)) { /* RFC 6455 §5.1: not processed, closed */
         cg_peer_log_refusal(peer, "unmasked_frame", "a client frame was not masked",
-                            LWS_CLOSE_STATUS_PROTOCOL_ERR);
+                            CG_CLOSE_PROTOCOL_ERROR);
         lws_close_reason(wsi, LWS_CLOSE_STATUS_PROTOCOL_ERR, (guint8 *)"unmasked_frame", 14);
         return -1;
     }
@@ -411,7 +417,8 @@ static int on_receive(CgPeer *peer, const void *in, size_t len)
     if (lws_is_first_fragment(wsi) && peer->rx->len == 0)
         peer->rx_binary = lws_frame_is_binary(wsi);
     if (!peer->rx_binary && peer->rx->len + len > peer->s->config->max_message_bytes) {
-        cg_peer_error(peer, "message_too_big", "a message may be at most max_message_bytes long");
+        cg_peer_error(peer, CG_ERROR_CODE_MESSAGE_TOO_BIG,
+                      "a message may be at most max_message_bytes long");
         return 0;
     }
     if (!peer->rx_binary)
@@ -419,7 +426,8 @@ static int on_receive(CgPeer *peer, const void *in, size_t len)
     if (!lws_is_final_fragment(wsi) || lws_remaining_packet_payload(wsi) > 0)
         return 0;
     if (peer->rx_binary)
-        cg_peer_error(peer, "malformed_message", "binary frames are not accepted; send JSON text");
+        cg_peer_error(peer, CG_ERROR_CODE_MALFORMED_MESSAGE,
+                      "binary frames are not accepted; send JSON text");
     else
         handle_message(peer, peer->rx->data, peer->rx->len);
     g_byte_array_set_size(peer->rx, 0);
@@ -436,9 +444,7 @@ void cg_peer_depart(CgPeer *peer, const char *reason)
     peer->closing = TRUE; /* no more sends to it; no longer present for anyone */
     if (peer->joined) {
         g_info("%s left (%s)", peer->info.log_tag, reason);
-        cg_peer_broadcast(peer,
-                          json_pack("{s:s, s:s, s:s}", "type", "participant_left", "participant",
-                                    peer->info.participant_id, "reason", reason));
+        cg_peer_broadcast(peer, cg_protocol_participant_left(peer->info.participant_id, reason));
         s->events.peer_left(s->user, peer->id);
     }
     if (was_in)
@@ -451,8 +457,7 @@ static void on_closed(CgSignaling *s, CgPeer *peer)
 {
     if (!peer->closing && !g_queue_is_empty(&peer->outbox))
         g_log_structured(G_LOG_DOMAIN, G_LOG_LEVEL_INFO, "REMOTE", peer->remote, "MESSAGE",
-                         "%s[peer|%" G_GUINT64_FORMAT "] socket closed with %u messages unsent",
-                         peer->info.log_tag ? peer->info.log_tag : "", peer->id,
+                         "%s socket closed with %u messages unsent", peer->info.log_tag,
                          g_queue_get_length(&peer->outbox));
     if (cg_seat_hold(peer))
         return; /* it may come back; seats.c gives the seat up otherwise */
@@ -489,7 +494,7 @@ static gboolean join_timed_out(gpointer data)
     CgPeer *peer = data;
     peer->join_timeout_id = 0;
     if (!peer->joined && !peer->waiting)
-        cg_peer_error(peer, "join_timeout", "no join in time after connecting");
+        cg_peer_error(peer, CG_ERROR_CODE_JOIN_TIMEOUT, "no join in time after connecting");
     return G_SOURCE_REMOVE;
 }
 
@@ -500,6 +505,7 @@ static void on_established(CgSignaling *s, struct lws *wsi, CgConnData *conn)
     peer->wsi = wsi;
     peer->id = s->next_peer_id++;
     peer->rx = g_byte_array_new();
+    peer->info.log_tag = g_strdup_printf("[peer|%" G_GUINT64_FORMAT "]", peer->id);
     g_queue_init(&peer->outbox);
     lws_get_peer_simple(wsi, peer->remote, sizeof peer->remote);
     peer->join_timeout_id = g_timeout_add_seconds(CG_JOIN_TIMEOUT_S, join_timed_out, peer);
@@ -542,7 +548,7 @@ void cg_peers_say_goodbye(CgSignaling *s)
     while (g_hash_table_iter_next(&it, NULL, &value)) {
         CgPeer *peer = value;
         cg_peer_send(peer, cg_protocol_bye("server_shutdown"));
-        cg_peer_close(peer, LWS_CLOSE_STATUS_GOINGAWAY, "server_shutdown");
+        cg_peer_close(peer, CG_CLOSE_GOING_AWAY, "server_shutdown");
     }
 }
 
@@ -584,22 +590,22 @@ void cg_signaling_send(CgSignaling *s, CgPeerId id, char *json)
 
 void cg_signaling_fail_peer(CgSignaling *s, CgPeerId id, const GError *error)
 {
-    static const char *const codes[] = {
-        [CG_PEER_ERROR_BAD_SDP] = "bad_sdp",
-        [CG_PEER_ERROR_DTLS_REQUIRED] = "dtls_required",
-        [CG_PEER_ERROR_UNKNOWN_PC] = "unknown_pc",
-        [CG_PEER_ERROR_FINGERPRINT_MISMATCH] = "dtls_fingerprint_mismatch",
-        [CG_PEER_ERROR_MEDIA_FAILED] = "media_failed",
-        [CG_PEER_ERROR_INTERNAL] = "internal",
+    static const CgErrorCode codes[] = {
+        [CG_PEER_ERROR_BAD_SDP] = CG_ERROR_CODE_BAD_SDP,
+        [CG_PEER_ERROR_DTLS_REQUIRED] = CG_ERROR_CODE_DTLS_REQUIRED,
+        [CG_PEER_ERROR_UNKNOWN_PC] = CG_ERROR_CODE_UNKNOWN_PC,
+        [CG_PEER_ERROR_FINGERPRINT_MISMATCH] = CG_ERROR_CODE_DTLS_FINGERPRINT_MISMATCH,
+        [CG_PEER_ERROR_MEDIA_FAILED] = CG_ERROR_CODE_MEDIA_FAILED,
+        [CG_PEER_ERROR_INTERNAL] = CG_ERROR_CODE_INTERNAL,
     };
     CgPeer *peer = lookup(s, id);
     if (!peer)
         return;
-    const char *code = "internal";
+    CgErrorCode code = CG_ERROR_CODE_INTERNAL;
     if (error && error->domain == CG_PEER_ERROR && error->code >= 0 &&
         (gsize)error->code < G_N_ELEMENTS(codes))
         code = codes[error->code];
-    if (cg_peer_error_ending(code) && !peer->left_reason)
-        peer->left_reason = g_str_equal(code, "internal") ? "disconnected" : "media_failed";
+    if (cg_error_code_close_status(code) && !peer->left_reason)
+        peer->left_reason = code == CG_ERROR_CODE_INTERNAL ? "disconnected" : "media_failed";
     cg_peer_error(peer, code, error ? error->message : "internal error");
 }

@@ -27,19 +27,19 @@ void cg_client_message_clear(CgClientMessage *msg)
     memset(msg, 0, sizeof *msg);
 }
 
-const char *cg_protocol_error_code(const GError *error)
+CgErrorCode cg_protocol_error_code(const GError *error)
 {
     if (error == NULL || error->domain != CG_PROTOCOL_ERROR)
-        return "internal";
+        return CG_ERROR_CODE_INTERNAL;
     switch ((CgProtocolError)error->code) {
     case CG_PROTOCOL_ERROR_MALFORMED:
-        return "malformed_message";
+        return CG_ERROR_CODE_MALFORMED_MESSAGE;
     case CG_PROTOCOL_ERROR_UNKNOWN_TYPE:
-        return "unknown_type";
+        return CG_ERROR_CODE_UNKNOWN_TYPE;
     case CG_PROTOCOL_ERROR_BAD_SDP:
-        return "bad_sdp";
+        return CG_ERROR_CODE_BAD_SDP;
     }
-    return "internal";
+    return CG_ERROR_CODE_INTERNAL;
 }
 
 /* ---- parsing ---- */
@@ -295,10 +295,10 @@ static json_t *message(const char *type)
     return obj;
 }
 
-char *cg_protocol_error_message(const char *code, const char *message_text)
+char *cg_protocol_error_message(CgErrorCode code, const char *message_text)
 {
     json_t *obj = message("error");
-    set_string(obj, "code", code);
+    set_string(obj, "code", cg_error_code_name(code));
     set_string(obj, "message", message_text);
     return cg_json_take_text(obj);
 }
@@ -338,10 +338,10 @@ char *cg_protocol_bye(const char *reason)
     return cg_json_take_text(obj);
 }
 
-char *cg_protocol_error_opens(const char *code, const char *message_text, const char *opens_at)
+char *cg_protocol_error_opens(CgErrorCode code, const char *message_text, const char *opens_at)
 {
     json_t *obj = message("error");
-    set_string(obj, "code", code);
+    set_string(obj, "code", cg_error_code_name(code));
     set_string(obj, "message", message_text);
     set_string(obj, "opens_at", opens_at);
     return cg_json_take_text(obj);
@@ -401,5 +401,120 @@ char *cg_protocol_active_speaker(const char *participant)
 {
     json_t *obj = message("active_speaker");
     set_string(obj, "participant", participant);
+    return cg_json_take_text(obj);
+}
+
+/* ---- participants, the waiting room, joined ---- */
+
+json_t *cg_protocol_participant_json(const CgProtocolParticipant *p)
+{
+    json_t *obj = json_object();
+    set_string(obj, "id", p->id);
+    set_string(obj, "role", p->role);
+    set_string(obj, "name", p->name);
+    json_object_set_new(obj, "audio", json_boolean(p->audio));
+    json_object_set_new(obj, "video", json_boolean(p->video));
+    return obj;
+}
+
+static json_t *participant_array(const CgProtocolParticipant *list, guint n)
+{
+    json_t *array = json_array();
+    for (guint i = 0; i < n; i++)
+        json_array_append_new(array, cg_protocol_participant_json(&list[i]));
+    return array;
+}
+
+static json_t *consult_json(const CgProtocolConsult *c)
+{
+    json_t *obj = json_object();
+    set_string(obj, "id", c->id);
+    set_string(obj, "title", c->title);
+    set_string(obj, "kind", c->kind);
+    set_string(obj, "specialty", c->specialty);
+    set_string(obj, "starts_at", c->starts_at);
+    set_string(obj, "ends_at", c->ends_at);
+    return obj;
+}
+
+char *cg_protocol_joined(const CgProtocolJoined *j)
+{
+    g_return_val_if_fail(j != NULL, NULL);
+    json_t *obj = message("joined");
+    json_object_set_new(obj, "you", cg_protocol_participant_json(&j->you));
+    json_object_set_new(obj, "consult", consult_json(&j->consult));
+    json_object_set_new(obj, "participants", participant_array(j->participants, j->n_participants));
+    json_object_set_new(obj, "ice_servers",
+                        j->ice_servers ? json_incref(j->ice_servers) : json_array());
+    json_t *limits = json_object();
+    json_object_set_new(limits, "max_message_bytes", json_integer(j->max_message_bytes));
+    json_object_set_new(obj, "limits", limits);
+    if (j->resume_id) {
+        json_t *resume = json_object();
+        set_string(resume, "id", j->resume_id);
+        json_object_set_new(resume, "grace_s", json_integer(j->resume_grace_s));
+        json_object_set_new(obj, "resume", resume);
+    }
+    if (j->resumed)
+        json_object_set_new(obj, "resumed", json_true());
+    if (j->muted)
+        json_object_set_new(obj, "muted", json_true());
+    return cg_json_take_text(obj);
+}
+
+char *cg_protocol_waiting(const CgProtocolParticipant *you, const CgProtocolConsult *consult,
+                          gboolean specialist_present)
+{
+    json_t *obj = message("waiting");
+    json_object_set_new(obj, "you", cg_protocol_participant_json(you));
+    json_object_set_new(obj, "consult", consult_json(consult));
+    json_object_set_new(obj, "specialist_present", json_boolean(specialist_present));
+    return cg_json_take_text(obj);
+}
+
+char *cg_protocol_waiting_status(gboolean specialist_present)
+{
+    json_t *obj = message("waiting_status");
+    json_object_set_new(obj, "specialist_present", json_boolean(specialist_present));
+    return cg_json_take_text(obj);
+}
+
+char *cg_protocol_waiting_list(const CgProtocolParticipant *waiting, guint n)
+{
+    json_t *obj = message("waiting_list");
+    json_object_set_new(obj, "waiting", participant_array(waiting, n));
+    return cg_json_take_text(obj);
+}
+
+char *cg_protocol_participant_joined(const CgProtocolParticipant *participant)
+{
+    json_t *obj = message("participant_joined");
+    json_object_set_new(obj, "participant", cg_protocol_participant_json(participant));
+    return cg_json_take_text(obj);
+}
+
+char *cg_protocol_participant_left(const char *participant, const char *reason)
+{
+    json_t *obj = message("participant_left");
+    set_string(obj, "participant", participant);
+    set_string(obj, "reason", reason);
+    return cg_json_take_text(obj);
+}
+
+char *cg_protocol_participant_muted(const char *participant, gboolean muted, const char *by)
+{
+    json_t *obj = message("participant_muted");
+    set_string(obj, "participant", participant);
+    json_object_set_new(obj, "muted", json_boolean(muted));
+    set_string(obj, "by", by);
+    return cg_json_take_text(obj);
+}
+
+char *cg_protocol_participant_media_state(const char *participant, gboolean audio, gboolean video)
+{
+    json_t *obj = message("participant_media_state");
+    set_string(obj, "participant", participant);
+    json_object_set_new(obj, "audio", json_boolean(audio));
+    json_object_set_new(obj, "video", json_boolean(video));
     return cg_json_take_text(obj);
 }

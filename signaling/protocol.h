@@ -6,13 +6,17 @@
  * pc names, m-line index) so later code only sees well-formed values. Its
  * error codes map 1:1 onto the protocol's "error" codes
  * (cg_protocol_error_code()). The frame size limit is the server's job.
- * The builders make the server->client messages as compact JSON; joined,
- * participant_joined and participant_left are built by the session code.
+ * The builders make every server->client message as compact JSON: no other
+ * module writes a message of its own, so the fuzzer (tests/fuzz/
+ * fuzz-protocol.c) and docs/protocol.md see the whole wire format here.
+ * Error codes and their close statuses are protocol_errors.h's.
  */
 #pragma once
 
 #include <glib.h>
 #include <jansson.h>
+
+#include "protocol_errors.h"
 
 G_BEGIN_DECLS
 
@@ -74,10 +78,9 @@ gboolean cg_protocol_parse(const char *data, gsize len, CgClientMessage *out, GE
 /* Frees the members of @msg and zeroes it; NULL is accepted. */
 void cg_client_message_clear(CgClientMessage *msg);
 
-/* (transfer none) the protocol "code" for an error from cg_protocol_parse():
- * "malformed_message", "unknown_type" or "bad_sdp". Any other error gives
- * "internal". */
-const char *cg_protocol_error_code(const GError *error);
+/* The protocol "code" for an error from cg_protocol_parse():
+ * malformed_message, unknown_type or bad_sdp. Any other error gives internal. */
+CgErrorCode cg_protocol_error_code(const GError *error);
 
 /* Consumes @json (steals its reference) and returns its compact text
  * (transfer full, g_free). Shared by every JSON producer of signaling/. */
@@ -87,7 +90,7 @@ char *cg_json_take_text(json_t *json);
  * compact JSON object text. String arguments must be non-NULL unless marked
  * nullable; bytes that are not UTF-8 are replaced (U+FFFD), so the result is
  * always valid JSON. */
-char *cg_protocol_error_message(const char *code, const char *message);
+char *cg_protocol_error_message(CgErrorCode code, const char *message);
 /* @type is "offer" or "answer"; @participant (nullable) is omitted when NULL. */
 char *cg_protocol_description(const char *type, const char *pc, const char *participant,
                               const char *sdp);
@@ -96,7 +99,7 @@ char *cg_protocol_pc_closed(const char *pc);
 char *cg_protocol_bye(const char *reason);
 /* An error that also says when the consult opens (consult_not_open_yet);
  * @opens_at is RFC 3339 UTC. */
-char *cg_protocol_error_opens(const char *code, const char *message, const char *opens_at);
+char *cg_protocol_error_opens(CgErrorCode code, const char *message, const char *opens_at);
 /* {"type":"consult_ended","reason":...}: sent to everyone before the close. */
 char *cg_protocol_consult_ended(const char *reason);
 /* {"type":"muted"|"unmuted","by":{id,name,role},"may_unmute":bool}; @type is
@@ -119,5 +122,61 @@ typedef struct {
 char *cg_protocol_stats(const CgProtocolStats *stats);
 /* {"type":"active_speaker","participant":...} to everyone in the consult. */
 char *cg_protocol_active_speaker(const char *participant);
+
+/* A participant as the others (and itself) see it. */
+typedef struct {
+    const char *id;
+    const char *role;
+    const char *name;
+    gboolean audio; /* what it last said of its microphone (media_state) */
+    gboolean video; /* ... and of its camera */
+} CgProtocolParticipant;
+/* (transfer full) {"id","role","name","audio","video"}: the participant
+ * object of every message, and of the admin API's live view (so the two
+ * never differ). */
+json_t *cg_protocol_participant_json(const CgProtocolParticipant *p);
+
+/* A consult as joined and waiting show it; times are RFC 3339 UTC. */
+typedef struct {
+    const char *id;
+    const char *title;
+    const char *kind;
+    const char *specialty;
+    const char *starts_at;
+    const char *ends_at; /* when the server ends it */
+} CgProtocolConsult;
+
+/* Everything "joined" says. */
+typedef struct {
+    CgProtocolParticipant you;
+    CgProtocolConsult consult;
+    const CgProtocolParticipant *participants; /* the others admitted now */
+    guint n_participants;
+    json_t *ice_servers; /* (transfer none) turn_credentials.h's array */
+    guint max_message_bytes;
+    const char *resume_id; /* (nullable) no "resume" member when NULL (resuming off) */
+    guint resume_grace_s;
+    gboolean resumed; /* the answer to a join that took a held seat back */
+    gboolean muted;   /* a specialist's stored mute holds */
+} CgProtocolJoined;
+/* {"type":"joined","you":{..},"consult":{..},"participants":[..],
+ *  "ice_servers":[..],"limits":{"max_message_bytes":N}
+ *  [,"resume":{"id","grace_s"}][,"resumed":true][,"muted":true]} */
+char *cg_protocol_joined(const CgProtocolJoined *joined);
+/* {"type":"waiting","you":{..},"consult":{..},"specialist_present":bool} */
+char *cg_protocol_waiting(const CgProtocolParticipant *you, const CgProtocolConsult *consult,
+                          gboolean specialist_present);
+/* {"type":"waiting_status","specialist_present":bool} */
+char *cg_protocol_waiting_status(gboolean specialist_present);
+/* {"type":"waiting_list","waiting":[{..}, ...]}; @waiting may be NULL when @n is 0. */
+char *cg_protocol_waiting_list(const CgProtocolParticipant *waiting, guint n);
+/* {"type":"participant_joined","participant":{..}} */
+char *cg_protocol_participant_joined(const CgProtocolParticipant *participant);
+/* {"type":"participant_left","participant":id,"reason":...} */
+char *cg_protocol_participant_left(const char *participant, const char *reason);
+/* {"type":"participant_muted","participant":id,"muted":bool,"by":id} */
+char *cg_protocol_participant_muted(const char *participant, gboolean muted, const char *by);
+/* {"type":"participant_media_state","participant":id,"audio":bool,"video":bool} */
+char *cg_protocol_participant_media_state(const char *participant, gboolean audio, gboolean video);
 
 G_END_DECLS

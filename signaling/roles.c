@@ -1,3 +1,4 @@
+/* roles.c — see roles.h. */
 #include "roles.h"
 
 static const char *const roles[] = {"specialist", "provider", "patient", "interpreter",
@@ -27,4 +28,9 @@ gboolean cg_role_allowed_in_kind(const char *role, const char *kind)
     if (!cg_role_is_known(role) || !cg_consult_kind_is_known(kind))
         return FALSE;
     return !(g_str_equal(kind, "case_conference") && g_str_equal(role, "patient"));
+}
+
+gboolean cg_role_may_share_screen(const char *role)
+{
+    return role && (g_str_equal(role, "specialist") || g_str_equal(role, "provider"));
 }

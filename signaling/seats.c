@@ -99,7 +99,8 @@ void cg_seat_resume(CgPeer *peer, CgPeer *seat, const CgConsultRecord *consult, 
     give_socket(seat, peer->wsi, peer->remote);
     give_socket(peer, old, old_remote);
     if (old) /* the seat's old socket still looked open: it is closed now */
-        cg_peer_error(peer, "session_replaced", "you resumed your seat from another connection");
+        cg_peer_error(peer, CG_ERROR_CODE_SESSION_REPLACED,
+                      "you resumed your seat from another connection");
     else
         peer->closing = TRUE;
 

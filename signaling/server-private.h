@@ -62,10 +62,11 @@ typedef struct _CgPeer {
     gboolean waiting;     /* in the waiting room */
     gboolean audio_off;   /* the endpoint says its microphone is off */
     gboolean video_off;   /* the endpoint says its camera is off */
-    CgPeerInfo info;      /* strings owned by the peer once joined or waiting */
+    CgPeerInfo info;      /* strings owned by the peer once joined or waiting; log_tag
+                           * always set ("[peer|N]" until it joins) */
     const char *left_reason; /* for participant_left */
     gboolean closing;
-    enum lws_close_status close_status;
+    CgCloseStatus close_status;
     char close_reason[64];
     guint join_timeout_id;
     gint64 token_exp;   /* the token's exp: a held seat is not kept past it */
@@ -118,11 +119,8 @@ int cg_http_callback(CgSignaling *s, struct lws *wsi, CgConnData *conn,
 /* peer_io.c: a peer's outbox, errors and refusals, within their bounds. */
 /* SERVER_WRITEABLE: the next message, or the close once drained. */
 int cg_peer_on_writeable(CgPeer *peer);
-/* The close status protocol error @code ends with (0: the socket stays open). */
-enum lws_close_status cg_peer_error_ending(const char *code);
 /* A refusal's log line, at most CG_REFUSAL_LOG_LINES per address and window. */
-void cg_peer_log_refusal(CgPeer *peer, const char *code, const char *message,
-                         enum lws_close_status status);
+void cg_peer_log_refusal(CgPeer *peer, const char *code, const char *message, CgCloseStatus status);
 
 /* peers.c */
 int cg_peers_callback(CgSignaling *s, struct lws *wsi, CgConnData *conn,
@@ -132,17 +130,17 @@ void cg_peer_free(CgPeer *peer);
 /* Queues @json (transfer full); dropped once the peer is closing. A held
  * seat keeps it (bounded) for when it resumes. */
 void cg_peer_send(CgPeer *peer, char *json);
-void cg_peer_close(CgPeer *peer, enum lws_close_status status, const char *reason);
-/* Sends error @code; closes when the code's ending (docs/protocol.md) says so. */
-void cg_peer_error(CgPeer *peer, const char *code, const char *message);
+void cg_peer_close(CgPeer *peer, CgCloseStatus status, const char *reason);
+/* Sends error @code; closes when the code's close status (protocol_errors.h)
+ * says so. To a held seat it is queued and the seat ends with it. */
+void cg_peer_error(CgPeer *peer, CgErrorCode code, const char *message);
 /* Joined or waiting, not closing, in @consult_id. */
 gboolean cg_peer_in_consult(const CgPeer *peer, const char *consult_id);
-/* (transfer full) {"id","role","name"} */
-json_t *cg_participant_json(const CgPeerInfo *info);
-/* cg_participant_json() plus what the peer says of its microphone and camera. */
-json_t *cg_peer_json(const CgPeer *peer);
-/* Sends @message (consumed) to every joined peer of @from's consult but @from. */
-void cg_peer_broadcast(CgPeer *from, json_t *message);
+/* @peer as the protocol shows it; its strings belong to the peer. */
+CgProtocolParticipant cg_peer_participant(const CgPeer *peer);
+/* Sends @json (transfer full, a protocol builder's text) to every joined peer
+ * of @from's consult but @from. */
+void cg_peer_broadcast(CgPeer *from, char *json);
 /* Per-address limit on failed authentication (signaling/rate_limit.h). */
 gboolean cg_peers_over_failure_limit(CgSignaling *s, const char *remote);
 void cg_peers_note_auth_failure(CgSignaling *s, const char *remote);

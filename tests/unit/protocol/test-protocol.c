@@ -398,11 +398,85 @@ static void test_error_codes(void)
         g_error_new_literal(CG_PROTOCOL_ERROR, CG_PROTOCOL_ERROR_UNKNOWN_TYPE, "");
     g_autoptr(GError) e3 = g_error_new_literal(CG_PROTOCOL_ERROR, CG_PROTOCOL_ERROR_BAD_SDP, "");
     g_autoptr(GError) e4 = g_error_new_literal(G_FILE_ERROR, 0, "");
-    g_assert_cmpstr(cg_protocol_error_code(e1), ==, "malformed_message");
-    g_assert_cmpstr(cg_protocol_error_code(e2), ==, "unknown_type");
-    g_assert_cmpstr(cg_protocol_error_code(e3), ==, "bad_sdp");
-    g_assert_cmpstr(cg_protocol_error_code(e4), ==, "internal");
-    g_assert_cmpstr(cg_protocol_error_code(NULL), ==, "internal");
+    g_assert_cmpstr(cg_error_code_name(cg_protocol_error_code(e1)), ==, "malformed_message");
+    g_assert_cmpstr(cg_error_code_name(cg_protocol_error_code(e2)), ==, "unknown_type");
+    g_assert_cmpstr(cg_error_code_name(cg_protocol_error_code(e3)), ==, "bad_sdp");
+    g_assert_cmpstr(cg_error_code_name(cg_protocol_error_code(e4)), ==, "internal");
+    g_assert_cmpstr(cg_error_code_name(cg_protocol_error_code(NULL)), ==, "internal");
+}
+
+/* Every code has a name, names are unique snake_case and read back to their
+ * code: the table in protocol_errors.c is complete. */
+static void test_error_table(void)
+{
+    g_autoptr(GHashTable) seen = g_hash_table_new(g_str_hash, g_str_equal);
+    for (int i = 0; i < CG_ERROR_CODE_COUNT; i++) {
+        const char *name = cg_error_code_name((CgErrorCode)i);
+        g_assert_nonnull(name);
+        g_assert_cmpuint(strlen(name), >, 0);
+        for (const char *c = name; *c; c++)
+            g_assert_true((*c >= 'a' && *c <= 'z') || *c == '_');
+        g_assert_false(g_hash_table_contains(seen, name));
+        g_hash_table_add(seen, (gpointer)name);
+        CgErrorCode back = CG_ERROR_CODE_COUNT;
+        g_assert_true(cg_error_code_from_name(name, &back));
+        g_assert_cmpint(back, ==, i);
+    }
+    CgErrorCode untouched = CG_ERROR_CODE_BAD_SDP;
+    g_assert_false(cg_error_code_from_name("no_such_code", &untouched));
+    g_assert_false(cg_error_code_from_name(NULL, &untouched));
+    g_assert_cmpint(untouched, ==, CG_ERROR_CODE_BAD_SDP);
+    /* out of range: the safe answer */
+    g_assert_cmpstr(cg_error_code_name(CG_ERROR_CODE_COUNT), ==, "internal");
+    g_assert_cmpstr(cg_error_code_name((CgErrorCode)-1), ==, "internal");
+    g_assert_cmpint(cg_error_code_close_status(CG_ERROR_CODE_COUNT), ==, CG_CLOSE_INTERNAL_ERROR);
+}
+
+/* docs/protocol.md "error": how each code ends its socket. */
+static void test_close_status_table(void)
+{
+    static const struct {
+        const char *code;
+        int status;
+    } docs[] = {
+        {"malformed_message", 0},
+        {"unknown_type", 0},
+        {"not_joined", 0},
+        {"not_admitted", 0},
+        {"not_allowed", 0},
+        {"unknown_participant", 0},
+        {"already_joined", 0},
+        {"unknown_pc", 0},
+        {"bad_sdp", 0},
+        {"dtls_required", 0},
+        {"message_too_big", 1009},
+        {"bad_token", 1008},
+        {"token_expired", 1008},
+        {"token_not_yet_valid", 1008},
+        {"consult_not_found", 1008},
+        {"role_not_allowed", 1008},
+        {"consult_not_open_yet", 1008},
+        {"consult_ended", 1008},
+        {"consult_cancelled", 1008},
+        {"participant_removed", 1008},
+        {"declined", 1008},
+        {"too_many_failures", 1008},
+        {"too_many_errors", 1008},
+        {"join_timeout", 1008},
+        {"consult_full", 1008},
+        {"session_replaced", 1008},
+        {"resume_refused", 1008},
+        {"dtls_fingerprint_mismatch", 1008},
+        {"media_failed", 1011},
+        {"internal", 1011},
+    };
+    /* the docs' table and the enum list the same codes */
+    g_assert_cmpuint(G_N_ELEMENTS(docs), ==, CG_ERROR_CODE_COUNT);
+    for (gsize i = 0; i < G_N_ELEMENTS(docs); i++) {
+        CgErrorCode code;
+        g_assert_true(cg_error_code_from_name(docs[i].code, &code));
+        g_assert_cmpint(cg_error_code_close_status(code), ==, docs[i].status);
+    }
 }
 
 /* ---- builders ---- */
@@ -429,8 +503,8 @@ static const char *str(json_t *obj, const char *key)
 
 static void test_build_error(void)
 {
-    g_autofree char *text =
-        cg_protocol_error_message("bad_token", "token signature does not verify \"x\"\n");
+    g_autofree char *text = cg_protocol_error_message(CG_ERROR_CODE_BAD_TOKEN,
+                                                      "token signature does not verify \"x\"\n");
     json_t *v = load(text);
     g_assert_cmpuint(json_object_size(v), ==, 3);
     g_assert_cmpstr(str(v, "type"), ==, "error");
@@ -586,7 +660,7 @@ static void test_controls(void)
 
 static void test_build_lifecycle(void)
 {
-    g_autofree char *e = cg_protocol_error_opens("consult_not_open_yet", "opens later",
+    g_autofree char *e = cg_protocol_error_opens(CG_ERROR_CODE_CONSULT_NOT_OPEN_YET, "opens later",
                                                  "2026-11-22T13:45:00Z");
     g_assert_cmpstr(e, ==,
                     "{\"type\":\"error\",\"code\":\"consult_not_open_yet\",\"message\":"
@@ -601,6 +675,100 @@ static void test_build_lifecycle(void)
     g_assert_cmpstr(u, ==,
                     "{\"type\":\"unmuted\",\"by\":{\"id\":\"p-1\",\"name\":\"Dr. \xef\xbf\xbd\","
                     "\"role\":\"specialist\"}}");
+}
+
+/* ---- the participant and waiting-room messages: exact bytes, as sent before
+ * these builders existed (the wire stays byte-compatible) ---- */
+
+static const CgProtocolParticipant sam = {"p-2f6c1a", "patient", "Sam Doe", TRUE, TRUE};
+static const CgProtocolParticipant lee = {"p-91b0aa", "specialist", "Dr. Lee", FALSE, TRUE};
+static const CgProtocolConsult derm = {"c-8d1e0b7a",           "Dermatology follow-up",
+                                       "virtual_consult",      "dermatology",
+                                       "2026-11-22T14:00:00Z", "2026-11-22T14:45:00Z"};
+#define SAM_JSON                                                                                   \
+    "{\"id\":\"p-2f6c1a\",\"role\":\"patient\",\"name\":\"Sam "                                    \
+    "Doe\",\"audio\":true,\"video\":true}"
+#define LEE_JSON                                                                                   \
+    "{\"id\":\"p-91b0aa\",\"role\":\"specialist\",\"name\":\"Dr. "                                 \
+    "Lee\",\"audio\":false,\"video\":true}"
+#define DERM_JSON                                                                                  \
+    "{\"id\":\"c-8d1e0b7a\",\"title\":\"Dermatology follow-up\",\"kind\":\"virtual_consult\","     \
+    "\"specialty\":\"dermatology\",\"starts_at\":\"2026-11-22T14:00:00Z\",\"ends_at\":"            \
+    "\"2026-11-22T14:45:00Z\"}"
+
+static void test_build_joined(void)
+{
+    json_t *ice = json_pack("[{s:[s]}]", "urls", "stun:stun.example.org:3478");
+    CgProtocolJoined j = {.you = sam,
+                          .consult = derm,
+                          .participants = &lee,
+                          .n_participants = 1,
+                          .ice_servers = ice,
+                          .max_message_bytes = 65536,
+                          .resume_id = "r-k3q7",
+                          .resume_grace_s = 20};
+    g_autofree char *fresh = cg_protocol_joined(&j);
+    g_assert_cmpstr(fresh, ==,
+                    "{\"type\":\"joined\",\"you\":" SAM_JSON ",\"consult\":" DERM_JSON
+                    ",\"participants\":[" LEE_JSON "],\"ice_servers\":[{\"urls\":[\"stun:stun."
+                    "example.org:3478\"]}],\"limits\":{\"max_message_bytes\":65536},\"resume\":"
+                    "{\"id\":\"r-k3q7\",\"grace_s\":20}}");
+    /* the caller keeps its reference to ice_servers */
+    g_assert_cmpint(ice->refcount, ==, 1);
+    /* resuming off, a resumed seat that is muted, nobody else, no ICE servers */
+    CgProtocolJoined k = {
+        .you = sam, .consult = derm, .max_message_bytes = 4096, .resumed = TRUE, .muted = TRUE};
+    g_autofree char *again = cg_protocol_joined(&k);
+    g_assert_cmpstr(again, ==,
+                    "{\"type\":\"joined\",\"you\":" SAM_JSON ",\"consult\":" DERM_JSON
+                    ",\"participants\":[],\"ice_servers\":[],\"limits\":{\"max_message_bytes\":"
+                    "4096},\"resumed\":true,\"muted\":true}");
+    json_decref(ice);
+}
+
+static void test_build_waiting(void)
+{
+    g_autofree char *w = cg_protocol_waiting(&sam, &derm, FALSE);
+    g_assert_cmpstr(w, ==,
+                    "{\"type\":\"waiting\",\"you\":" SAM_JSON ",\"consult\":" DERM_JSON
+                    ",\"specialist_present\":false}");
+    g_autofree char *st = cg_protocol_waiting_status(TRUE);
+    g_assert_cmpstr(st, ==, "{\"type\":\"waiting_status\",\"specialist_present\":true}");
+    g_autofree char *empty = cg_protocol_waiting_list(NULL, 0);
+    g_assert_cmpstr(empty, ==, "{\"type\":\"waiting_list\",\"waiting\":[]}");
+    CgProtocolParticipant two[] = {sam, lee};
+    g_autofree char *list = cg_protocol_waiting_list(two, 2);
+    g_assert_cmpstr(list, ==,
+                    "{\"type\":\"waiting_list\",\"waiting\":[" SAM_JSON "," LEE_JSON "]}");
+}
+
+static void test_build_participants(void)
+{
+    g_autofree char *j = cg_protocol_participant_joined(&lee);
+    g_assert_cmpstr(j, ==, "{\"type\":\"participant_joined\",\"participant\":" LEE_JSON "}");
+    g_autofree char *l = cg_protocol_participant_left("p-77aa10", "left");
+    g_assert_cmpstr(l, ==,
+                    "{\"type\":\"participant_left\",\"participant\":\"p-77aa10\",\"reason\":"
+                    "\"left\"}");
+    g_autofree char *m = cg_protocol_participant_muted("p-77aa10", TRUE, "p-91b0aa");
+    g_assert_cmpstr(m, ==,
+                    "{\"type\":\"participant_muted\",\"participant\":\"p-77aa10\",\"muted\":"
+                    "true,\"by\":\"p-91b0aa\"}");
+    g_autofree char *ms = cg_protocol_participant_media_state("p-77aa10", FALSE, TRUE);
+    g_assert_cmpstr(ms, ==,
+                    "{\"type\":\"participant_media_state\",\"participant\":\"p-77aa10\","
+                    "\"audio\":false,\"video\":true}");
+    /* a name that is not UTF-8 still gives valid JSON */
+    CgProtocolParticipant odd = {"p-1", "observer", "Ren\xe9", TRUE, TRUE};
+    g_autofree char *o = cg_protocol_participant_joined(&odd);
+    json_t *v = load(o);
+    g_assert_cmpstr(str(json_object_get(v, "participant"), "name"), ==, "Ren\xef\xbf\xbd");
+    json_decref(v);
+    /* the admin API's live view uses the same object */
+    json_t *obj = cg_protocol_participant_json(&sam);
+    g_autofree char *text = json_dumps(obj, JSON_COMPACT | JSON_PRESERVE_ORDER);
+    g_assert_cmpstr(text, ==, SAM_JSON);
+    json_decref(obj);
 }
 
 int main(int argc, char **argv)
@@ -630,5 +798,10 @@ int main(int argc, char **argv)
     g_test_add_func("/protocol/build/small", test_build_small);
     g_test_add_func("/protocol/parse/controls", test_controls);
     g_test_add_func("/protocol/build/lifecycle", test_build_lifecycle);
+    g_test_add_func("/protocol/error-table", test_error_table);
+    g_test_add_func("/protocol/close-status-table", test_close_status_table);
+    g_test_add_func("/protocol/build/joined", test_build_joined);
+    g_test_add_func("/protocol/build/waiting", test_build_waiting);
+    g_test_add_func("/protocol/build/participants", test_build_participants);
     return g_test_run();
 }

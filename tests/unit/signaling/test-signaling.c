@@ -111,6 +111,14 @@ static void test_roles(void)
     g_assert_true(cg_role_allowed_in_kind("observer", "case_conference"));
     g_assert_false(cg_role_allowed_in_kind("admin", "virtual_consult"));
     g_assert_false(cg_role_allowed_in_kind("specialist", "party"));
+    /* screen share: the clinicians who lead, nobody else (and no unknown role) */
+    g_assert_true(cg_role_may_share_screen("specialist"));
+    g_assert_true(cg_role_may_share_screen("provider"));
+    g_assert_false(cg_role_may_share_screen("patient"));
+    g_assert_false(cg_role_may_share_screen("interpreter"));
+    g_assert_false(cg_role_may_share_screen("observer"));
+    g_assert_false(cg_role_may_share_screen("Specialist"));
+    g_assert_false(cg_role_may_share_screen(NULL));
 }
 
 static void test_tenant_lookup(Fixture *f, gconstpointer data)

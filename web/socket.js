@@ -1,0 +1,67 @@
+// consultgw web client: the page's one signaling socket (wss://HOST/ws).
+//
+// At most one WebSocket is current: open() makes a new one current, and the
+// handlers of one that is no longer current never run, so a late close or
+// message of an abandoned attempt cannot confuse the page.
+
+// deps: {onMessage(msg) (a parsed message object with a string type),
+// onClose(ev) (the current socket closed)}.
+export function createSocket(deps) {
+  let current = null;
+
+  // Forgets @ws without running its handlers, and closes it.
+  function drop(ws) {
+    if (!ws) return;
+    if (current === ws) current = null;
+    ws.onopen = null;
+    ws.onmessage = null;
+    ws.onclose = null;
+    try { ws.close(1000); } catch { /* already closed */ }
+  }
+
+  function onMessage(ev) {
+    let msg;
+    try {
+      msg = JSON.parse(ev.data);
+    } catch {
+      return;
+    }
+    if (!msg || typeof msg !== 'object' || typeof msg.type !== 'string') return;
+    deps.onMessage(msg);
+  }
+
+  return {
+    get current() {
+      return current;
+    },
+    isOpen: () => !!current && current.readyState === WebSocket.OPEN,
+
+    // Opens a socket that sends @join once open, and makes it current; null
+    // if the browser refuses to open one at all.
+    open(join) {
+      let ws;
+      try {
+        ws = new WebSocket(`wss://${location.host}/ws`);
+      } catch (err) {
+        console.warn('cannot open the consult socket', err);
+        return null;
+      }
+      current = ws;
+      ws.onopen = () => { if (current === ws) ws.send(JSON.stringify(join)); };
+      ws.onmessage = (ev) => { if (current === ws) onMessage(ev); };
+      ws.onclose = (ev) => {
+        if (current !== ws) return;
+        current = null;
+        deps.onClose(ev);
+      };
+      ws.onerror = () => { /* onclose follows and reports it */ };
+      return ws;
+    },
+
+    drop,
+
+    send(msg) {
+      if (current && current.readyState === WebSocket.OPEN) current.send(JSON.stringify(msg));
+    },
+  };
+}

@@ -132,6 +132,7 @@ const screenShare = createScreenShare({
   getPub: () => peers.get('pub'),
   queue: (entry, fn) => peers.queueStrict(entry, fn),
   send: (msg) => send(msg),
+  connected: () => !reconnect.active && socket.isOpen(),
   notice: (text) => setNotice(text),
   alert: () => showError('screen_refused'),
   afterRollback: () => ice.retryIfNeeded(),

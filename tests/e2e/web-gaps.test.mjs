@@ -1,0 +1,111 @@
+// e2e-web-*: the web client's gaps of issue 10, one scenario per CTest test
+// (the scenario is the first argument). Each makes the network or the server
+// misbehave from inside the page (lib/page-scripts.mjs controlSockets), never
+// by changing consultd, and checks what the user gets:
+//
+//   share-unanswered  a screen-share offer the server never answers: the
+//                     Share button comes back (enabled, not pressed), and a
+//                     later share works.
+//
+// Env: CONSULTD (consultd binary), CG_WEB_ROOT (the repo's web/),
+// CG_E2E_ARTIFACTS (where screenshots go on failure; default: a temp dir).
+
+import { Daemon, fail, launchBrowser, loadPlaywright, newPage, waitFor } from './lib/harness.mjs';
+import { expectRemoteVideo } from './lib/media.mjs';
+import { controlSockets, fakeDisplayMedia } from './lib/page-scripts.mjs';
+import { runTest } from './lib/run.mjs';
+
+const ufrag = (sdp) => (String(sdp).match(/a=ice-ufrag:(\S+)/) || [])[1];
+
+// Remembers whether #reconnecting was ever shown (it may come and go between polls).
+async function watchReconnecting(page) {
+  await page.evaluate(() => {
+    window.__cgSeenReconnecting = false;
+    const ind = document.getElementById('reconnecting');
+    new MutationObserver(() => { if (!ind.hidden) window.__cgSeenReconnecting = true; })
+      .observe(ind, { attributes: true, attributeFilter: ['hidden'] });
+  });
+}
+
+async function statusShown(page) {
+  return page.evaluate(() => {
+    const s = document.getElementById('status');
+    return !s.hidden && s.textContent;
+  });
+}
+
+async function open(ctx, daemon, label, consult, participant, scripts = []) {
+  const page = await newPage(ctx.browser, daemon.origin, label, ctx.console);
+  ctx.pages[label] = page;
+  await page.addInitScript(controlSockets);
+  for (const s of scripts) await page.addInitScript(s);
+  await page.goto(daemon.joinUrl(consult.id, participant.token), { waitUntil: 'load', timeout: 20000 });
+  return page;
+}
+
+async function setup(ctx, { resumeGraceS, participants }) {
+  const playwright = await loadPlaywright();
+  const daemon = new Daemon();
+  ctx.daemon = daemon;
+  await daemon.start({ resumeGraceS });
+  console.log(`# consultd listening on ${daemon.origin} (dir ${daemon.dir})`);
+  const consult = await daemon.createConsult({ title: 'Web client gaps (e2e)', participants });
+  ctx.browser = await launchBrowser(playwright);
+  return { daemon, consult };
+}
+
+const SPECIALIST = { name: 'Dr. Lee', role: 'specialist' };
+const PROVIDER = { name: 'Dr. Osei', role: 'provider' };
+const PATIENT = { name: 'Sam Doe', role: 'patient' };
+
+// (a) The share's offer never reaches consultd, so no answer ever comes.
+async function shareUnanswered(ctx) {
+  const { daemon, consult } = await setup(ctx, { participants: [SPECIALIST] });
+  const [spec] = consult.participants;
+  const page = await open(ctx, daemon, 'specialist', consult, spec, [fakeDisplayMedia]);
+  await waitFor(page, 'specialist: "Share screen" enabled', () => {
+    const b = document.getElementById('share-btn');
+    return !b.hidden && !b.disabled;
+  }, undefined, 20000);
+  await waitFor(page, 'specialist: pub answered', () =>
+    window.__cgReceived.some((m) => m.type === 'answer' && m.pc === 'pub'), undefined, 20000);
+  await page.evaluate(() => {
+    window.__cgOutFilter = (m) => (m.type === 'offer' && m.pc === 'pub' ? null : m);
+  });
+  const clickedAt = Date.now();
+  await page.getByRole('button', { name: 'Share screen' }).click();
+  await waitFor(page, 'specialist: the share\'s offer was sent (and dropped by the test)',
+    () => window.__cgSent.some((m) => m.dropped && m.type === 'offer'), undefined, 10000);
+  await waitFor(page, 'specialist: "Share screen" comes back enabled and not pressed after the unanswered offer', () => {
+    const b = document.getElementById('share-btn');
+    return b.textContent === 'Share screen' && !b.disabled && b.getAttribute('aria-pressed') === 'false';
+  }, undefined, 25000);
+  console.log(`# specialist: Share enabled again ${Date.now() - clickedAt} ms after the click`);
+  const notice = await page.evaluate(() => document.getElementById('notice').textContent);
+  if (!/could not be shared/.test(notice)) fail(`specialist: the notice reads "${notice}", not that the screen could not be shared`);
+  const preview = await page.evaluate(() => !!document.querySelector('figure.self-screen'));
+  if (preview) fail('specialist: the preview of the unshared screen is still on the stage');
+  const live = await page.evaluate(() => window.__cgDisplayTracks.filter((t) => t.readyState === 'live').length);
+  if (live) fail(`specialist: ${live} display tracks still live after the share failed`);
+
+  // The network is fine again: sharing works (pub was left stable).
+  await page.evaluate(() => { window.__cgOutFilter = null; });
+  await page.getByRole('button', { name: 'Share screen' }).click();
+  await waitFor(page, 'specialist: sharing after the failed attempt ("Stop sharing" pressed, enabled)', () => {
+    const b = document.getElementById('share-btn');
+    return b.textContent === 'Stop sharing' && b.getAttribute('aria-pressed') === 'true' && !b.disabled;
+  }, undefined, 15000);
+  const status = await statusShown(page);
+  if (status) fail(`specialist: an error is on screen: "${status}"`);
+}
+
+const SCENARIOS = {
+  'share-unanswered': shareUnanswered,
+};
+
+const name = process.argv[2];
+if (!SCENARIOS[name]) {
+  console.error(`usage: web-gaps.test.mjs ${Object.keys(SCENARIOS).join('|')}`);
+  process.exit(2);
+}
+await runTest(`web-${name}`, SCENARIOS[name]);

@@ -418,8 +418,9 @@ function onMessage(msg) {
     case 'error':
       if (typeof msg.code === 'string') {
         if (typeof msg.opens_at === 'string') state.opensAt = msg.opens_at;
-        // A refused screen-share offer is the share's to undo, not a broken browser.
-        if (msg.code === 'bad_sdp' && screenShare.onRefused()) break;
+        // A refused offer of ours on pub (a screen share, an ICE restart) is
+        // rolled back by whoever sent it, not a broken browser.
+        if (msg.code === 'bad_sdp' && (screenShare.onRefused() || ice.onRefused())) break;
         // The server restarted and forgot the seat: join anew, as a new seat.
         if (msg.code === 'resume_refused' && reconnect.active) {
           startAutoRejoin(0);

@@ -5,6 +5,8 @@
 // sends a new offer on pub with new ICE credentials; the server answers and
 // re-offers every sub-N (peers.js applies those). One offer at a time: a
 // restart wanted while another offer of ours is out goes after its answer.
+// An offer consultd refuses (`error` `bad_sdp`) changed nothing on the
+// server, so it is rolled back here and pub is stable again for the next one.
 
 import { onNewIcePath } from './ice-path.js';
 
@@ -14,6 +16,8 @@ const ICE_DISCONNECTED_MS = 3000;
 const ICE_MAX_TRIES = 3;
 // A restart offer unanswered this long (ms) no longer blocks the next one.
 const ICE_ANSWER_MS = 10000;
+// A refused restart on a path that is still broken is tried again after this long.
+const ICE_RETRY_MS = 2000;
 
 const broken = (pc) => pc.iceConnectionState === 'failed' || pc.iceConnectionState === 'disconnected';
 const up = (pc) => pc.iceConnectionState === 'connected' || pc.iceConnectionState === 'completed';
@@ -25,6 +29,7 @@ const up = (pc) => pc.iceConnectionState === 'connected' || pc.iceConnectionStat
 export function createIceRestart(deps) {
   let timer = null; // the "disconnected" grace
   let answerTimer = null;
+  let retryTimer = null;
   let restarting = false; // shown as "Reconnecting…"
   let pending = false; // wanted, waiting for the socket or for the offer out
   let inFlight = false; // our restart offer awaits its answer
@@ -52,6 +57,8 @@ export function createIceRestart(deps) {
   function restart() {
     const entry = deps.getPub();
     if (!entry || deps.stopped()) return;
+    clearTimeout(retryTimer);
+    retryTimer = null;
     setRestarting(true);
     if (!deps.canOffer() || inFlight) {
       pending = true; // after the resume, or after the answer in flight
@@ -115,6 +122,24 @@ export function createIceRestart(deps) {
       else if (restarted) confirm(entry);
     },
 
+    // `error` `bad_sdp`: true if it refused our restart offer (and is handled).
+    onRefused() {
+      const entry = deps.getPub();
+      if (!inFlight || !entry) return false;
+      inFlight = false;
+      clearTimeout(answerTimer);
+      deps.queue(entry, async () => {
+        if (entry.pc.signalingState === 'have-local-offer') {
+          await entry.pc.setLocalDescription({ type: 'rollback' });
+        }
+        if (deps.getPub() !== entry) return;
+        if (pending) restart();
+        else if (broken(entry.pc)) retryTimer = setTimeout(restart, ICE_RETRY_MS);
+        else done(); // the old path still carries the media
+      });
+      return true;
+    },
+
     // Resumed, or another offer of ours was rolled back: a restart that waited
     // goes now, and one is started if the path went meanwhile.
     retryIfNeeded() {
@@ -126,7 +151,8 @@ export function createIceRestart(deps) {
     reset() {
       clearTimeout(timer);
       clearTimeout(answerTimer);
-      timer = answerTimer = null;
+      clearTimeout(retryTimer);
+      timer = answerTimer = retryTimer = null;
       pending = inFlight = false;
       tries = 0;
       setRestarting(false);

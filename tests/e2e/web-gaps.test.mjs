@@ -6,6 +6,9 @@
 //   share-unanswered  a screen-share offer the server never answers: the
 //                     Share button comes back (enabled, not pressed), and a
 //                     later share works.
+//   ice-refused       an ICE-restart offer consultd refuses (bad_sdp): pub is
+//                     rolled back, "Reconnecting…" goes, no error is shown,
+//                     and the next restart is answered.
 //
 // Env: CONSULTD (consultd binary), CG_WEB_ROOT (the repo's web/),
 // CG_E2E_ARTIFACTS (where screenshots go on failure; default: a temp dir).
@@ -99,8 +102,58 @@ async function shareUnanswered(ctx) {
   if (status) fail(`specialist: an error is on screen: "${status}"`);
 }
 
+// (b) consultd refuses the restart offer: its camera m-line's mid is changed
+// on the way out ("any other change ... is refused with bad_sdp").
+async function iceRefused(ctx) {
+  const { daemon, consult } = await setup(ctx, { participants: [SPECIALIST, PROVIDER] });
+  const [spec, prov] = consult.participants;
+  const specPage = await open(ctx, daemon, 'specialist', consult, spec);
+  const provPage = await open(ctx, daemon, 'provider', consult, prov);
+  await Promise.all([
+    expectRemoteVideo(specPage, 'specialist', prov.id),
+    expectRemoteVideo(provPage, 'provider', spec.id),
+  ]);
+  await watchReconnecting(specPage);
+  const first = await specPage.evaluate(() =>
+    window.__cgSent.filter((m) => m.type === 'offer' && m.pc === 'pub').at(-1).sdp);
+  await specPage.evaluate(() => {
+    window.__cgOutFilter = (m) => {
+      if (m.type !== 'offer' || m.pc !== 'pub') return m;
+      window.__cgOutFilter = null; // this one only
+      return { ...m, sdp: m.sdp.replace(/a=mid:(\S+)/, 'a=mid:e2e-changed-$1') };
+    };
+  });
+  const t0 = await specPage.evaluate(() => performance.now());
+  await specPage.evaluate(() => window.consultgw.restartIce());
+  await waitFor(specPage, 'specialist: consultd refused the mangled restart offer with bad_sdp',
+    (t) => window.__cgReceived.some((m) => m.at >= t && m.type === 'error' && m.code === 'bad_sdp'), t0, 10000);
+  await waitFor(specPage, 'specialist: "Reconnecting…" gone after the refused restart (path still up)',
+    () => window.__cgSeenReconnecting && document.getElementById('reconnecting').hidden, undefined, 8000);
+  const status = await statusShown(specPage);
+  if (status) fail(`specialist: an error is on screen after the refused restart: "${status}"`);
+
+  // The next restart goes out and is answered: pub was rolled back to stable.
+  const t1 = await specPage.evaluate(() => performance.now());
+  await specPage.evaluate(() => window.consultgw.restartIce());
+  await waitFor(specPage, 'specialist: the next restart offer is sent and answered on pub',
+    (t) => window.__cgSent.some((m) => m.at >= t && m.type === 'offer' && m.pc === 'pub') &&
+      window.__cgReceived.some((m) => m.at >= t && m.type === 'answer' && m.pc === 'pub'), t1, 8000);
+  const second = await specPage.evaluate((t) =>
+    window.__cgSent.filter((m) => m.at >= t && m.type === 'offer' && m.pc === 'pub').at(-1).sdp, t1);
+  if (ufrag(second) === ufrag(first)) fail('specialist: the next restart offer keeps the old ICE credentials');
+  await waitFor(specPage, 'specialist: "Reconnecting…" gone after the answered restart',
+    () => document.getElementById('reconnecting').hidden, undefined, 15000);
+  await Promise.all([
+    expectRemoteVideo(specPage, 'specialist (after the restarts)', prov.id),
+    expectRemoteVideo(provPage, 'provider (after the restarts)', spec.id),
+  ]);
+  const after = await statusShown(specPage);
+  if (after) fail(`specialist: an error is on screen after the restarts: "${after}"`);
+}
+
 const SCENARIOS = {
   'share-unanswered': shareUnanswered,
+  'ice-refused': iceRefused,
 };
 
 const name = process.argv[2];

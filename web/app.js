@@ -12,7 +12,7 @@
 //   ice-restart.js   "pub" that lost its path gets a new offer (iceRestart);
 //                    ice-path.js says when that is over;
 //   rejoin.js        joining anew by itself when the server no longer holds
-//                    the seat (it restarted);
+//                    the seat (it restarted), or after a drop in the waiting room;
 //   local-media.js   our camera and microphone; screen-share.js our screen;
 //   tiles.js, screen-tiles.js  the others' cameras and screens;
 //   consult-info.js, lobby.js, quality.js, speaker.js, errors.js  the header,
@@ -70,6 +70,7 @@ const ui = {
 const state = {
   token: null,
   joined: false,
+  waiting: false, // in the waiting room (no seat is held there)
   closedByUs: false, // leave or rejoin: a close is expected
   fatal: false, // an error that ends this connection is on screen
   you: null,
@@ -155,6 +156,7 @@ const socket = createSocket({ onMessage: (msg) => onMessage(msg), onClose: (ev) 
 const autoRejoin = createRejoin({
   attempt: () => autoRejoinAttempt(),
   giveUp: () => {
+    state.waiting = false;
     showError('connection_lost');
     updateLayout();
   },
@@ -285,6 +287,7 @@ function isSpecialist() {
 
 // In the waiting room: nothing is published; only the waiting page shows.
 function onWaiting(msg) {
+  state.waiting = true;
   endAutoRejoin();
   clearError();
   if (msg.you) state.you = msg.you;
@@ -343,6 +346,7 @@ function onJoined(msg) {
     return;
   }
   state.joined = true;
+  state.waiting = false;
   ui.waitingRoom.hidden = true;
   ui.stage.hidden = false;
   clearError();
@@ -460,8 +464,13 @@ function onClose(ev) {
     keepReconnecting(); // the seat is held for us: keep the calls, reopen the socket
     return;
   }
+  if (unexpected && state.waiting && state.token) {
+    startAutoRejoin(0); // the waiting room holds no seat: wait again with a plain join
+    return;
+  }
   stopReconnecting();
   state.joined = false;
+  state.waiting = false;
   closeAllPcs();
   ui.leaveBtn.disabled = true;
   if (wasOurs) return;
@@ -479,6 +488,7 @@ function connect() {
   state.closedByUs = false;
   state.fatal = false;
   state.joined = false;
+  state.waiting = false;
   state.resume = null;
   ui.rejoinBtn.hidden = true;
   setNotice('Connecting to the consult\u2026');
@@ -490,6 +500,7 @@ function disconnect() {
   stopReconnecting();
   state.closedByUs = true;
   state.joined = false;
+  state.waiting = false;
   closeAllPcs();
   socket.drop(socket.current);
 }
@@ -572,8 +583,9 @@ function onResumed(msg) {
   updateReconnecting();
 }
 
-// The server no longer holds our seat, or is going away: drop the calls and
-// join again as a new seat (an admitted patient is let straight in again).
+// The server no longer holds our seat, is going away, or we were in the
+// waiting room: drop the calls and join again as a new seat (an admitted
+// patient is let straight in again).
 function startAutoRejoin(firstDelayMs) {
   socket.drop(socket.current);
   stopReconnecting();
@@ -619,6 +631,7 @@ function leave() {
   ui.leaveBtn.disabled = true;
   ui.rejoinBtn.hidden = !state.token;
   ui.waiting.hidden = true;
+  ui.waitingRoom.hidden = true;
   setNotice('You have left the consult. You can close this page.');
 }
 

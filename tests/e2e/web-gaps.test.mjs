@@ -9,6 +9,9 @@
 //   ice-refused       an ICE-restart offer consultd refuses (bad_sdp): pub is
 //                     rolled back, "Reconnecting…" goes, no error is shown,
 //                     and the next restart is answered.
+//   waiting-rejoin    the socket of a patient in the waiting room drops: the
+//                     page joins the waiting room again by itself (no Rejoin
+//                     button), and the specialist can still admit them.
 //
 // Env: CONSULTD (consultd binary), CG_WEB_ROOT (the repo's web/),
 // CG_E2E_ARTIFACTS (where screenshots go on failure; default: a temp dir).
@@ -151,9 +154,39 @@ async function iceRefused(ctx) {
   if (after) fail(`specialist: an error is on screen after the restarts: "${after}"`);
 }
 
+// (c) A patient's socket drops in the waiting room.
+async function waitingRejoin(ctx) {
+  const { daemon, consult } = await setup(ctx, { participants: [SPECIALIST, PATIENT] });
+  const [spec, pat] = consult.participants;
+  const patPage = await open(ctx, daemon, 'patient', consult, pat);
+  await waitFor(patPage, 'patient: in the waiting room', () =>
+    !document.getElementById('waiting-room').hidden &&
+    window.__cgReceived.some((m) => m.type === 'waiting'), undefined, 20000);
+  await watchReconnecting(patPage);
+  await patPage.evaluate(() => window.__cgSockets.at(-1).close(4000, 'e2e: cut by the test'));
+  await waitFor(patPage, 'patient: back in the waiting room on a new socket, by itself', () =>
+    window.__cgSockets.length >= 2 && window.__cgSockets.at(-1).readyState === WebSocket.OPEN &&
+    window.__cgReceived.filter((m) => m.type === 'waiting').length >= 2 &&
+    !document.getElementById('waiting-room').hidden && document.getElementById('reconnecting').hidden,
+  undefined, 15000);
+  const status = await statusShown(patPage);
+  if (status) fail(`patient: an error is on screen after the drop: "${status}"`);
+  if (await patPage.getByRole('button', { name: 'Rejoin' }).isVisible()) fail('patient: a Rejoin button is shown');
+  if (!(await patPage.evaluate(() => window.__cgSeenReconnecting))) fail('patient: "Reconnecting…" was never shown');
+
+  // Still in the right waiting room: the specialist admits them.
+  const specPage = await open(ctx, daemon, 'specialist', consult, spec);
+  await specPage.getByRole('button', { name: 'Admit Sam Doe' }).click({ timeout: 20000 });
+  await Promise.all([
+    expectRemoteVideo(specPage, 'specialist', pat.id),
+    expectRemoteVideo(patPage, 'patient (admitted after the drop)', spec.id),
+  ]);
+}
+
 const SCENARIOS = {
   'share-unanswered': shareUnanswered,
   'ice-refused': iceRefused,
+  'waiting-rejoin': waitingRejoin,
 };
 
 const name = process.argv[2];

@@ -4,7 +4,8 @@
 // file dispatches what the server says and keeps the page in step with it
 // (controls, the waiting room, who is here, "Reconnecting…", errors); every
 // other job has its module:
-//   socket.js        the one current socket;
+//   socket.js        the one current socket; heartbeat.js notices one that
+//                    went silent without closing;
 //   peers.js         the RTCPeerConnections: "pub" that we offer, one "sub-N"
 //                    per other publisher that the server offers;
 //   reconnect.js     a dropped socket resumes the seat (join + resume id)
@@ -448,6 +449,8 @@ function onMessage(msg) {
   }
 }
 
+// The socket closed (@ev), or went silent though it never closed (null,
+// heartbeat.js): mended the same way.
 function onClose(ev) {
   const wasOurs = state.closedByUs;
   // The server names the error code as the close reason when it closes on an error.

@@ -2,17 +2,29 @@
 //
 // At most one WebSocket is current: open() makes a new one current, and the
 // handlers of one that is no longer current never run, so a late close or
-// message of an abandoned attempt cannot confuse the page.
+// message of an abandoned attempt cannot confuse the page. Every message is
+// shown to the heartbeat first (heartbeat.js): a current socket that goes
+// silent is dropped and reported as closed.
+
+import { createHeartbeat } from './heartbeat.js';
 
 // deps: {onMessage(msg) (a parsed message object with a string type),
-// onClose(ev) (the current socket closed)}.
+// onClose(ev|null) (the current socket closed; null: it went silent)}.
 export function createSocket(deps) {
   let current = null;
+  const heartbeat = createHeartbeat(() => {
+    console.warn('the consult socket went silent: treated as closed');
+    drop(current);
+    deps.onClose(null);
+  });
 
   // Forgets @ws without running its handlers, and closes it.
   function drop(ws) {
     if (!ws) return;
-    if (current === ws) current = null;
+    if (current === ws) {
+      current = null;
+      heartbeat.stop();
+    }
     ws.onopen = null;
     ws.onmessage = null;
     ws.onclose = null;
@@ -27,6 +39,7 @@ export function createSocket(deps) {
       return;
     }
     if (!msg || typeof msg !== 'object' || typeof msg.type !== 'string') return;
+    heartbeat.heard(msg);
     deps.onMessage(msg);
   }
 
@@ -46,12 +59,14 @@ export function createSocket(deps) {
         console.warn('cannot open the consult socket', err);
         return null;
       }
+      heartbeat.stop();
       current = ws;
       ws.onopen = () => { if (current === ws) ws.send(JSON.stringify(join)); };
       ws.onmessage = (ev) => { if (current === ws) onMessage(ev); };
       ws.onclose = (ev) => {
         if (current !== ws) return;
         current = null;
+        heartbeat.stop();
         deps.onClose(ev);
       };
       ws.onerror = () => { /* onclose follows and reports it */ };

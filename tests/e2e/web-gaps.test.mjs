@@ -12,6 +12,9 @@
 //   waiting-rejoin    the socket of a patient in the waiting room drops: the
 //                     page joins the waiting room again by itself (no Rejoin
 //                     button), and the specialist can still admit them.
+//   heartbeat         the socket goes silent without closing: the page notices
+//                     from the missing `stats` (every 2 s while media is up)
+//                     and resumes its seat on a new socket.
 //
 // Env: CONSULTD (consultd binary), CG_WEB_ROOT (the repo's web/),
 // CG_E2E_ARTIFACTS (where screenshots go on failure; default: a temp dir).
@@ -183,10 +186,46 @@ async function waitingRejoin(ctx) {
   ]);
 }
 
+// (d) The socket goes silent both ways; no close ever comes.
+async function heartbeat(ctx) {
+  const { daemon, consult } = await setup(ctx, { participants: [SPECIALIST, PROVIDER] });
+  const [spec, prov] = consult.participants;
+  const specPage = await open(ctx, daemon, 'specialist', consult, spec);
+  const provPage = await open(ctx, daemon, 'provider', consult, prov);
+  await Promise.all([
+    expectRemoteVideo(specPage, 'specialist', prov.id),
+    expectRemoteVideo(provPage, 'provider', spec.id),
+  ]);
+  await waitFor(specPage, 'specialist: `stats` arrive', () =>
+    window.__cgReceived.some((m) => m.type === 'stats'), undefined, 10000);
+  await watchReconnecting(specPage);
+  const deadAt = Date.now();
+  await specPage.evaluate(() => { window.__cgSockets.at(-1).__cgDead = true; });
+  await waitFor(specPage, 'specialist: notices the silent socket ("Reconnecting…")',
+    () => window.__cgSeenReconnecting, undefined, 15000);
+  const noticed = Date.now() - deadAt;
+  await waitFor(specPage, 'specialist: resumed its seat on a new socket', () =>
+    window.__cgSockets.length >= 2 && window.__cgSockets.at(-1).readyState === WebSocket.OPEN &&
+    window.__cgReceived.some((m) => m.type === 'joined' && m.resumed === true) &&
+    document.getElementById('reconnecting').hidden, undefined, 15000);
+  console.log(`# specialist noticed the silent socket after ${noticed} ms, resumed after ${Date.now() - deadAt} ms`);
+  if (noticed < 4000) fail(`specialist: gave up on the socket after ${noticed} ms: less than two missed stats`);
+  const status = await statusShown(specPage);
+  if (status) fail(`specialist: an error is on screen after the resume: "${status}"`);
+  const lefts = await provPage.evaluate((id) => window.__cgReceived
+    .filter((m) => m.type === 'participant_left' && m.participant === id).length, spec.id);
+  if (lefts) fail('provider: was told the specialist left');
+  await Promise.all([
+    expectRemoteVideo(specPage, 'specialist (after the resume)', prov.id),
+    expectRemoteVideo(provPage, 'provider (after the resume)', spec.id),
+  ]);
+}
+
 const SCENARIOS = {
   'share-unanswered': shareUnanswered,
   'ice-refused': iceRefused,
   'waiting-rejoin': waitingRejoin,
+  heartbeat,
 };
 
 const name = process.argv[2];

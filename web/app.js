@@ -82,6 +82,9 @@ const state = {
   resume: null, // {id, grace_s} of the last joined: takes the seat back after a drop
 };
 
+// Leave delivered after a resume: the server closes the socket within this (ms).
+const LEAVE_CLOSE_MS = 3000;
+
 // ---------- feature modules ----------
 
 const localMedia = createLocalMedia({
@@ -150,7 +153,7 @@ const ice = createIceRestart({
 });
 const reconnect = createReconnect({
   attempt: () => resumeAttempt(),
-  giveUp: () => giveUpReconnecting(),
+  giveUp: (leaving) => giveUpReconnecting(leaving),
   onChange: () => updateReconnecting(),
 });
 const socket = createSocket({ onMessage: (msg) => onMessage(msg), onClose: (ev) => onClose(ev) });
@@ -343,7 +346,8 @@ function onJoined(msg) {
   state.resume = msg.resume && typeof msg.resume.id === 'string' && Number.isFinite(msg.resume.grace_s)
     ? { id: msg.resume.id, grace_s: msg.resume.grace_s } : null;
   if (msg.resumed === true && reconnect.active) {
-    onResumed(msg);
+    if (reconnect.leaving) deliverLeave();
+    else onResumed(msg);
     return;
   }
   state.joined = true;
@@ -422,6 +426,11 @@ function onMessage(msg) {
     case 'active_speaker': speaker.set(msg.participant); break;
     case 'error':
       if (typeof msg.code === 'string') {
+        // Leaving, and the seat could not be taken back: nobody is left to tell.
+        if (reconnect.leaving) {
+          endLeaving();
+          break;
+        }
         if (typeof msg.opens_at === 'string') state.opensAt = msg.opens_at;
         // A refused offer of ours on pub (a screen share, an ICE restart) is
         // rolled back by whoever sent it, not a broken browser.
@@ -471,12 +480,13 @@ function onClose(ev) {
     startAutoRejoin(0); // the waiting room holds no seat: wait again with a plain join
     return;
   }
+  const leaving = reconnect.leaving;
   stopReconnecting();
   state.joined = false;
   state.waiting = false;
   closeAllPcs();
   ui.leaveBtn.disabled = true;
-  if (wasOurs) return;
+  if (wasOurs || leaving) return;
   if (!state.fatal) showError(code || 'connection_lost');
   updateLayout();
 }
@@ -511,17 +521,17 @@ function disconnect() {
 // ---------- reconnecting (reconnect.js, rejoin.js, ice-restart.js) ----------
 
 // "Reconnecting…" while the socket is resumed, pub's ICE restarted or the page
-// joins again.
+// joins again; not after Leave.
 function updateReconnecting() {
-  const on = !state.fatal && (reconnect.active || ice.restarting || autoRejoin.active);
+  const on = !state.fatal && ((reconnect.active && !reconnect.leaving) || ice.restarting || autoRejoin.active);
   ui.reconnecting.hidden = !on;
   if (on) document.body.dataset.connection = 'reconnecting';
   else delete document.body.dataset.connection;
 }
 
-// A joined seat with a resume id, its grace not over.
+// A joined seat with a resume id (or one we are leaving), its grace not over.
 function mayResume() {
-  return !!state.resume && state.joined && reconnect.inGrace();
+  return !!state.resume && (state.joined || reconnect.leaving) && reconnect.inGrace();
 }
 
 // The socket dropped (or a resume attempt failed): try again after the backoff,
@@ -551,11 +561,12 @@ function stopReconnecting() {
 }
 
 // The grace period is over: the server has given the seat up.
-function giveUpReconnecting() {
+function giveUpReconnecting(leaving) {
   socket.drop(socket.current);
   state.joined = false;
   closeAllPcs();
   ui.leaveBtn.disabled = true;
+  if (leaving) return; // the page already says we left
   showError('connection_lost');
   updateLayout();
 }
@@ -584,6 +595,28 @@ function onResumed(msg) {
   updateLayout();
   ice.retryIfNeeded();
   updateReconnecting();
+}
+
+// Leave was pressed while the seat was being resumed: the seat is back, so
+// the others can now hear that we left (not that our connection was lost).
+// The calls close once the server has taken the leave and closes the socket:
+// closed first, they would reach it as a media failure.
+function deliverLeave() {
+  stopReconnecting();
+  state.closedByUs = true;
+  state.resume = null;
+  socket.sendLast({ type: 'leave' }, () => {
+    if (!socket.current) closeAllPcs(); // unless Rejoin was pressed meanwhile
+  }, LEAVE_CLOSE_MS);
+}
+
+// Leaving, and the seat cannot be taken back: stop trying, say nothing more.
+function endLeaving() {
+  stopReconnecting();
+  state.closedByUs = true;
+  state.resume = null;
+  socket.drop(socket.current);
+  closeAllPcs();
 }
 
 // The server no longer holds our seat, is going away, or we were in the
@@ -626,9 +659,19 @@ function endAutoRejoin() {
 // ---------- controls ----------
 
 function leave() {
-  stopReconnecting(); // a socket being resumed has nobody to tell; the seat expires
-  send({ type: 'leave' });
-  disconnect();
+  if (reconnect.leave()) {
+    // The socket is being resumed: the attempts go on, and the first one that
+    // gets the seat back says leave (deliverLeave).
+    // The calls stay open until then (see deliverLeave), unseen and unheard.
+    autoRejoin.stop();
+    state.joined = false;
+    state.waiting = false;
+    for (const v of ui.stage.querySelectorAll('video')) v.pause();
+    ui.stage.hidden = true;
+  } else {
+    send({ type: 'leave' });
+    disconnect();
+  }
   localMedia.stop();
   clearError();
   ui.leaveBtn.disabled = true;

@@ -4,8 +4,10 @@
 // holds a joined seat for joined.resume.grace_s seconds. Meanwhile the page
 // reopens the socket with backoff (each attempt a `join` with the resume id,
 // opened by app.js) and keeps every RTCPeerConnection; what media needs to
-// send meanwhile waits in a bounded outbox and goes once resumed. This module
-// keeps the timing and the outbox.
+// send meanwhile waits in a bounded outbox and goes once resumed. Leave
+// pressed meanwhile is delivered the same way: the attempts go on, and the
+// first socket that gets the seat back says `leave`, so the others hear
+// `left`, not connection_lost. This module keeps the timing and the outbox.
 
 // Backoff between attempts (ms): 0.5, 1, 2, 4, 4, ... s.
 const FIRST_MS = 500;
@@ -17,9 +19,11 @@ const ATTEMPT_MS = 5000;
 const OUTBOX_MAX = 256;
 const OUTBOX_TYPES = new Set(['offer', 'answer', 'candidate', 'media_state', 'receive']);
 
-// attempt(): opens one resume socket. giveUp(): the grace period is over. onChange(): active changed (for the "Reconnecting…" indicator).
+// attempt(): opens one resume socket. giveUp(leaving): the grace period is
+// over. onChange(): active changed (for the "Reconnecting…" indicator).
 export function createReconnect({ attempt, giveUp, onChange }) {
   let active = false;
+  let leaving = false;
   let tries = 0;
   let deadline = 0;
   let timer = null;
@@ -53,6 +57,10 @@ export function createReconnect({ attempt, giveUp, onChange }) {
     get active() {
       return active;
     },
+    // Leave was pressed: the next socket that gets the seat back only leaves.
+    get leaving() {
+      return leaving;
+    },
 
     // Are we still inside the grace period (true before the first drop)?
     inGrace() {
@@ -63,12 +71,14 @@ export function createReconnect({ attempt, giveUp, onChange }) {
     failed(graceS) {
       if (!active) {
         active = true;
+        leaving = false;
         tries = 0;
         outbox = [];
         deadline = Date.now() + graceS * 1000;
         deadlineTimer = setTimeout(() => {
+          const wasLeaving = leaving;
           reconnect.stop();
-          giveUp();
+          giveUp(wasLeaving);
         }, graceS * 1000);
         onChange();
       }
@@ -84,9 +94,17 @@ export function createReconnect({ attempt, giveUp, onChange }) {
       }, ATTEMPT_MS);
     },
 
+    leave() {
+      if (!active) return false;
+      leaving = true;
+      outbox = [];
+      onChange();
+      return true;
+    },
+
     // Keeps @msg for after the resume; false if it is not kept.
     hold(msg) {
-      if (!OUTBOX_TYPES.has(msg.type) || outbox.length >= OUTBOX_MAX) return false;
+      if (leaving || !OUTBOX_TYPES.has(msg.type) || outbox.length >= OUTBOX_MAX) return false;
       outbox.push(msg);
       return true;
     },
@@ -97,6 +115,7 @@ export function createReconnect({ attempt, giveUp, onChange }) {
       outbox = [];
       if (!active) return held;
       active = false;
+      leaving = false;
       clearTimers();
       onChange();
       return held;

@@ -78,5 +78,28 @@ export function createSocket(deps) {
     send(msg) {
       if (current && current.readyState === WebSocket.OPEN) current.send(JSON.stringify(msg));
     },
+
+    // Sends @last on the current socket and lets it go without closing it:
+    // the server closes it; @closed() runs then, or after @timeoutMs.
+    sendLast(last, closed, timeoutMs) {
+      const ws = current;
+      if (!ws) {
+        closed();
+        return;
+      }
+      current = null;
+      heartbeat.stop();
+      ws.onmessage = null;
+      const timer = setTimeout(() => {
+        ws.onclose = null;
+        drop(ws);
+        closed();
+      }, timeoutMs);
+      ws.onclose = () => {
+        clearTimeout(timer);
+        closed();
+      };
+      if (ws.readyState === WebSocket.OPEN) ws.send(JSON.stringify(last));
+    },
   };
 }

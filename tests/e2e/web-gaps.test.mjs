@@ -15,6 +15,9 @@
 //   heartbeat         the socket goes silent without closing: the page notices
 //                     from the missing `stats` (every 2 s while media is up)
 //                     and resumes its seat on a new socket.
+//   leave-reconnecting  Leave pressed while "Reconnecting…": once the network
+//                     is back within the grace period the others hear `left`,
+//                     not connection_lost.
 //
 // Env: CONSULTD (consultd binary), CG_WEB_ROOT (the repo's web/),
 // CG_E2E_ARTIFACTS (where screenshots go on failure; default: a temp dir).
@@ -221,11 +224,50 @@ async function heartbeat(ctx) {
   ]);
 }
 
+// (e) Leave while the socket is down; the network comes back inside the grace.
+async function leaveReconnecting(ctx) {
+  const GRACE_S = 12;
+  const { daemon, consult } = await setup(ctx, { resumeGraceS: GRACE_S, participants: [SPECIALIST, PROVIDER] });
+  const [spec, prov] = consult.participants;
+  const specPage = await open(ctx, daemon, 'specialist', consult, spec);
+  const provPage = await open(ctx, daemon, 'provider', consult, prov);
+  await Promise.all([
+    expectRemoteVideo(specPage, 'specialist', prov.id),
+    expectRemoteVideo(provPage, 'provider', spec.id),
+  ]);
+  await provPage.evaluate(() => {
+    window.__cgRefuse = true;
+    window.__cgSockets.at(-1).close(4000, 'e2e: cut by the test');
+  });
+  await waitFor(provPage, 'provider: "Reconnecting…" after the cut',
+    () => !document.getElementById('reconnecting').hidden, undefined, 5000);
+  await provPage.getByRole('button', { name: 'Leave' }).click();
+  await waitFor(provPage, 'provider: says they left, no "Reconnecting…"', () =>
+    document.getElementById('notice').textContent.includes('You have left') &&
+    document.getElementById('reconnecting').hidden, undefined, 5000);
+  await provPage.evaluate(() => { window.__cgRefuse = false; }); // the network is back
+  const lefts = await (async () => {
+    await waitFor(specPage, 'specialist: the provider left', (id) =>
+      window.__cgReceived.some((m) => m.type === 'participant_left' && m.participant === id),
+    prov.id, (GRACE_S + 10) * 1000);
+    return specPage.evaluate((id) => window.__cgReceived
+      .filter((m) => m.type === 'participant_left' && m.participant === id).map((m) => m.reason), prov.id);
+  })();
+  if (lefts.join() !== 'left') fail(`specialist: heard the provider leave with reason ${lefts.join()}, not "left"`);
+  const provStatus = await statusShown(provPage);
+  if (provStatus) fail(`provider: an error is on screen after leaving: "${provStatus}"`);
+  const open_ = await provPage.evaluate(() => window.__cgSockets.filter((s) => s.readyState <= 1).length);
+  await waitFor(provPage, 'provider: no socket left open after the leave went out', () =>
+    window.__cgSockets.every((s) => s.readyState >= 2), undefined, 5000);
+  console.log(`# provider: ${open_} sockets open right after the leave was heard, none after`);
+}
+
 const SCENARIOS = {
   'share-unanswered': shareUnanswered,
   'ice-refused': iceRefused,
   'waiting-rejoin': waitingRejoin,
   heartbeat,
+  'leave-reconnecting': leaveReconnecting,
 };
 
 const name = process.argv[2];

@@ -113,3 +113,53 @@ export const ERRORS = {
     text: 'This browser cannot use your camera or microphone here. You can still see and hear the others.',
   },
 };
+
+// The entry for @code; an unknown code gets a general one (kept, so it is
+// the same object next time).
+export function errorEntry(code) {
+  if (!(code in ERRORS)) {
+    ERRORS[code] = { text: 'Something went wrong with the consult connection. Select Rejoin to try again.', rejoin: true };
+  }
+  return ERRORS[code];
+}
+
+function decodeTokenClaims(token) {
+  try {
+    const part = token.split('.')[1];
+    const b64 = part.replace(/-/g, '+').replace(/_/g, '/');
+    const json = decodeURIComponent(
+      Array.from(atob(b64 + '='.repeat((4 - (b64.length % 4)) % 4)),
+        (c) => '%' + c.charCodeAt(0).toString(16).padStart(2, '0')).join(''));
+    const claims = JSON.parse(json);
+    return claims && typeof claims === 'object' ? claims : null;
+  } catch {
+    return null;
+  }
+}
+
+function formatTime(unixSeconds) {
+  try {
+    return new Intl.DateTimeFormat(undefined, { dateStyle: 'full', timeStyle: 'short' })
+      .format(new Date(unixSeconds * 1000));
+  } catch {
+    return new Date(unixSeconds * 1000).toString();
+  }
+}
+
+// What the page says for @code (an entry that is not null); a consult not open
+// yet says when it opens, from the server's opens_at or the token's nbf.
+export function errorText(code, { opensAt, token }) {
+  let text = errorEntry(code).text;
+  if (code === 'consult_not_open_yet' && opensAt) {
+    const t = Date.parse(opensAt);
+    if (!Number.isNaN(t)) text = `This consult opens at ${formatTime(t / 1000)} (your time). Please open your link again then.`;
+  } else if (code === 'token_not_yet_valid') {
+    const claims = token ? decodeTokenClaims(token) : null;
+    if (claims && typeof claims.nbf === 'number') {
+      text += ` It opens ${formatTime(claims.nbf)} (your local time). Please open your link again then.`;
+    } else {
+      text += ' Please open your link again closer to the appointment time.';
+    }
+  }
+  return text;
+}

@@ -1,8 +1,9 @@
 // consultgw web client: joining again by itself when the server no longer
 // holds this page's seat — it restarted (a resume answered resume_refused) or
-// says it is restarting (bye server_shutdown). Each attempt is a fresh join
-// with the page's own token, with backoff, until one is answered or the
-// window passes; nobody has to press Rejoin after a server restart
+// says it is restarting (bye server_shutdown) — or when a page in the waiting
+// room lost its socket (the waiting room holds no seat to resume). Each
+// attempt is a fresh join with the page's own token, with backoff, until one
+// is answered or the window passes; nobody has to press Rejoin
 // (docs/protocol.md "Reconnecting"). app.js opens the sockets; this module
 // only keeps the timing.
 

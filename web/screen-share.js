@@ -8,13 +8,16 @@
 //   - stop (the button, or the browser's own "Stop sharing", which ends the
 //     track): direction 'inactive' and offer again. m-lines are never removed.
 // consultd refuses a share it does not allow with `error` `bad_sdp`: the offer
-// is rolled back, the transceiver put back as it was, and the user told.
+// is rolled back, the transceiver put back as it was, and the user told. An
+// offer that gets no answer in ANSWER_MS (lost on the way, or the server
+// never got to it) is given up the same way, so the button comes back.
 //
 // Offers on "pub" are serialised with the page's other work on it (an ICE
 // restart) through deps.queue; one of ours waits for a stable signaling state
 // first, outside that queue (see renegotiate).
 
 const STABLE_WAIT_MS = 10000;
+const ANSWER_MS = 10000;
 
 const TEXT = {
   start: 'Share screen',
@@ -45,7 +48,8 @@ function waitStable(pc, ms) {
 
 // deps: {button, stage (for the preview tile), getPub() -> entry|null,
 // queue(entry, fn) (runs fn after the work queued on entry.pc), send(msg),
-// notice(text), alert() (the share was refused), afterRollback()}.
+// connected() (the socket is up, not being resumed), notice(text), alert()
+// (the share was refused), afterRollback()}.
 export function createScreenShare(deps) {
   const { button } = deps;
   const supported = !!(navigator.mediaDevices && typeof navigator.mediaDevices.getDisplayMedia === 'function');
@@ -57,6 +61,7 @@ export function createScreenShare(deps) {
   let pending = null; // {kind: 'start'|'stop', fresh} an offer of ours awaiting its answer
   let stopWanted = false; // the track ended while our start offer was out
   let preview = null;
+  let answerTimer = null;
 
   function render() {
     button.hidden = !(allowed && supported);
@@ -120,7 +125,21 @@ export function createScreenShare(deps) {
         const fresh = await change(entry.pc);
         const offer = await entry.pc.createOffer();
         await entry.pc.setLocalDescription(offer);
-        pending = { kind, fresh: !!fresh };
+        const p = { kind, fresh: !!fresh };
+        pending = p;
+        clearTimeout(answerTimer);
+        const expire = () => {
+          if (pending !== p) return;
+          // Held for a resume, the offer goes (and is answered) later: wait on.
+          if (!deps.connected()) {
+            answerTimer = setTimeout(expire, ANSWER_MS);
+            return;
+          }
+          console.warn(`screen share: no answer to the ${kind} offer in ${ANSWER_MS} ms: rolled back`);
+          undo(p, entry);
+          deps.notice(TEXT.failed);
+        };
+        answerTimer = setTimeout(expire, ANSWER_MS);
         deps.send({ type: 'offer', pc: 'pub', sdp: entry.pc.localDescription.sdp });
         return true;
       });
@@ -203,6 +222,35 @@ export function createScreenShare(deps) {
     }
   }
 
+  // Our offer @p on @entry was refused or never answered: it changed nothing on
+  // the server, so pub goes back to what was last negotiated.
+  function undo(p, entry) {
+    pending = null;
+    clearTimeout(answerTimer);
+    answerTimer = null;
+    stopWanted = false;
+    deps.queue(entry, async () => {
+      if (entry.pc.signalingState === 'have-local-offer') {
+        await entry.pc.setLocalDescription({ type: 'rollback' });
+      }
+      if (tx) {
+        if (p.fresh) {
+          tx.stop(); // never negotiated: no m-line is kept for it
+          tx = null;
+        } else {
+          tx.direction = 'inactive';
+          await tx.sender.replaceTrack(null);
+        }
+      }
+      deps.afterRollback();
+    });
+    dropTrack();
+    showPreview(false);
+    sharing = false;
+    busy = false;
+    render();
+  }
+
   return {
     // Joined: may this role share? (consultd enforces it as well.)
     setRole(role) {
@@ -224,6 +272,8 @@ export function createScreenShare(deps) {
       const p = pending;
       if (!p) return;
       pending = null;
+      clearTimeout(answerTimer);
+      answerTimer = null;
       busy = false;
       if (p.kind === 'start') {
         sharing = true;
@@ -245,28 +295,7 @@ export function createScreenShare(deps) {
       const p = pending;
       const entry = deps.getPub();
       if (!p || !entry) return false;
-      pending = null;
-      stopWanted = false;
-      deps.queue(entry, async () => {
-        if (entry.pc.signalingState === 'have-local-offer') {
-          await entry.pc.setLocalDescription({ type: 'rollback' });
-        }
-        if (tx) {
-          if (p.fresh) {
-            tx.stop(); // never negotiated: no m-line is kept for it
-            tx = null;
-          } else {
-            tx.direction = 'inactive';
-            await tx.sender.replaceTrack(null);
-          }
-        }
-        deps.afterRollback();
-      });
-      dropTrack();
-      showPreview(false);
-      sharing = false;
-      busy = false;
-      render();
+      undo(p, entry);
       deps.alert();
       return true;
     },
@@ -276,6 +305,8 @@ export function createScreenShare(deps) {
       showPreview(false);
       tx = null;
       pending = null;
+      clearTimeout(answerTimer);
+      answerTimer = null;
       sharing = false;
       busy = false;
       stopWanted = false;

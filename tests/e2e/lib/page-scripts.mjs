@@ -71,3 +71,67 @@ export function fakeDisplayMedia() {
     return stream;
   };
 }
+
+// recordSockets, plus ways for a test to make the network or the server
+// misbehave from inside the page (consultd itself is not changed):
+//   window.__cgRefuse = true: new sockets ask for a path consultd refuses, so
+//     each attempt fails at once (a network that lets nothing through);
+//   window.__cgOutFilter = (msg) => msg | null: what the page sends, replaced
+//     or (null) dropped before it reaches the socket;
+//   socket.__cgDead = true: that socket goes silent both ways without closing
+//     (a half-dead connection: nothing arrives, nothing leaves).
+export function controlSockets() {
+  const Native = window.WebSocket;
+  const sockets = [];
+  const received = [];
+  const sent = [];
+  class Controlled extends Native {
+    constructor(url, ...rest) {
+      super(window.__cgRefuse ? String(url).replace(/\/ws$/, '/refused-by-the-test') : url, ...rest);
+      this.__cgDead = false;
+      sockets.push(this);
+      this.addEventListener('message', (ev) => {
+        if (this.__cgDead) return;
+        try {
+          received.push({ at: performance.now(), ...JSON.parse(ev.data) });
+        } catch {
+          /* not JSON */
+        }
+      });
+    }
+
+    set onmessage(fn) {
+      this.__cgOnMessage = fn;
+      super.onmessage = fn ? (ev) => { if (!this.__cgDead) fn.call(this, ev); } : null;
+    }
+
+    get onmessage() {
+      return this.__cgOnMessage || null;
+    }
+
+    send(data) {
+      if (this.__cgDead) return;
+      let msg = null;
+      try {
+        msg = JSON.parse(data);
+      } catch {
+        /* not JSON: sent as it is */
+      }
+      if (msg && typeof window.__cgOutFilter === 'function') {
+        const out = window.__cgOutFilter(msg);
+        if (!out) {
+          sent.push({ at: performance.now(), dropped: true, ...msg });
+          return;
+        }
+        if (out !== msg) data = JSON.stringify(out);
+        msg = out;
+      }
+      if (msg) sent.push({ at: performance.now(), ...msg });
+      super.send(data);
+    }
+  }
+  window.WebSocket = Controlled;
+  window.__cgSockets = sockets;
+  window.__cgReceived = received;
+  window.__cgSent = sent;
+}

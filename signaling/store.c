@@ -67,8 +67,8 @@ static const char *const migrations[] = {
     "ALTER TABLE consults ADD COLUMN video_bitrate_kbps INTEGER;",
     /* 4: keyed audit chain (audit.c): rows from here on carry an HMAC, not a
      * bare SHA-256; detail holds a checkpoint's pruned range */
-    "ALTER TABLE audit ADD COLUMN keyed INTEGER NOT NULL DEFAULT 0;"
-    "ALTER TABLE audit ADD COLUMN detail TEXT;",
+    ("ALTER TABLE audit ADD COLUMN keyed INTEGER NOT NULL DEFAULT 0;"
+     "ALTER TABLE audit ADD COLUMN detail TEXT;"),
     /* 5: a specialist's mute, per participant (the muting specialist's id) */
     "ALTER TABLE participants ADD COLUMN muted_by TEXT;",
 };

@@ -17,6 +17,8 @@
 
 #include <glib.h>
 
+#include "rtc_source.h"
+
 G_BEGIN_DECLS
 
 typedef struct _CgRtcPeer CgRtcPeer;
@@ -52,6 +54,22 @@ typedef struct {
      * in each RTCP packet it sends (0: none, as webrtcbin sends none). */
     guint lie_remb_bps;
     gboolean hold_answers; /* start holding answers (cg_rtc_peer_hold_answers) */
+    /* A load generator's endpoint (tools/bench): "pub" sends the shared
+     * encoders of @source (borrowed: it must outlive the peer; tone, colour,
+     * size and screen share do not apply) and the peer's elements live in
+     * its pipeline. With no_decode, received media is only counted, not
+     * decoded (no frames, colours or tones). answer_passive answers
+     * a=setup:passive (the server then starts DTLS once its ICE is up, as
+     * with a browser); no_jitter_delay receives with latency 0, so that the
+     * jitter buffer adds nothing to the first packet's time. */
+    CgRtcSource *source;
+    gboolean no_decode;
+    gboolean answer_passive;
+    gboolean no_jitter_delay;
+    /* Optional: one step of connection @pc ("local-offer", "first-packet",
+     * "connection-state=connected", ...) for join-time breakdowns, with the
+     * user data of cg_rtc_peer_new(). Called on any thread. */
+    void (*trace)(gpointer user, const char *pc, const char *what);
 } CgRtcPeerOptions;
 
 typedef struct {
@@ -103,6 +121,17 @@ double cg_rtc_peer_tone_hz(CgRtcPeer *peer, const char *label);
 gint64 cg_rtc_peer_first_frame_time(CgRtcPeer *peer, const char *label);
 /* Number of media packets (RTP, audio+video) that reached any sub connection. */
 guint64 cg_rtc_peer_packets_received(CgRtcPeer *peer);
+/* Monotonic time of the first RTP packet from @label; 0 if none yet. */
+gint64 cg_rtc_peer_first_packet_time(CgRtcPeer *peer, const char *label);
+/* (transfer full) the labels of the sub connections, NULL-terminated. */
+char **cg_rtc_peer_labels(CgRtcPeer *peer);
+/* Every received RTP stream (one per src pad of every sub connection). */
+typedef struct {
+    guint64 received; /* packets counted */
+    guint64 expected; /* from the extended RTP sequence numbers, per stream */
+    guint n_streams;  /* streams with at least one packet */
+} CgRtcPeerReceived;
+void cg_rtc_peer_received(CgRtcPeer *peer, CgRtcPeerReceived *out);
 
 /* Decoded audio from @label (48 kHz mono samples out of the decoder, including
  * concealment), and how many of them the decoder made up for lost packets. */

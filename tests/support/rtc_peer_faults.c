@@ -1,5 +1,6 @@
-/* rtc_peer_faults.c — see rtc-peer-faults.h. */
-#include "rtc-peer-faults.h"
+/* rtc_peer_faults.c — see rtc_peer_faults.h; and the public switches and
+ * counters of rtc_peer.h that drive them. */
+#include "rtc_peer-private.h"
 
 #include <gst/rtp/rtp.h>
 #include <string.h>
@@ -163,4 +164,26 @@ void cg_rtc_peer_faults_lie_remb(GstElement *webrtc, guint bps)
         return;
     }
     g_signal_connect(rtpbin, "on-new-ssrc", G_CALLBACK(hook_session), GUINT_TO_POINTER(bps));
+}
+
+/* ---- rtc_peer.h ---- */
+
+void cg_rtc_peer_hold_answers(CgRtcPeer *peer, gboolean hold)
+{
+    cg_rtc_peer_faults_set_hold(peer->faults, hold);
+}
+
+guint cg_rtc_peer_held_answers(CgRtcPeer *peer)
+{
+    return cg_rtc_peer_faults_n_held(peer->faults);
+}
+
+guint cg_rtc_peer_offers_sent(CgRtcPeer *peer)
+{
+    return cg_rtc_peer_faults_sent_offers(peer->faults);
+}
+
+guint cg_rtc_peer_screen_offers(CgRtcPeer *peer, const char *label)
+{
+    return cg_rtc_peer_faults_screen_offers(peer->faults, label);
 }

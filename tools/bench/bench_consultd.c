@@ -1,7 +1,7 @@
 /* bench_consultd.c — the consultd target: the real daemon started by the
  * integration-test harness, consults created through the admin API (case
  * conferences: one specialist, the others providers), endpoints joined
- * through the WSS protocol, each glued to a CgBenchPeer. */
+ * through the WSS protocol, each glued to a fleet endpoint (CgRtcPeer). */
 #include <string.h>
 
 #include "bench_target.h"
@@ -18,11 +18,11 @@ typedef struct {
 
 typedef struct {
     BenchConsultd *owner;
-    CgBenchSource *src;
+    CgBenchFleet *fleet;
     guint index;
     char *token;
     CgWssClient *wss;
-    CgBenchPeer *peer;
+    CgRtcPeer *peer; /* owned by the fleet */
     gint64 *join_time;
 } BenchEp;
 
@@ -37,8 +37,8 @@ static void on_description(gpointer user, const char *pc, const char *type, cons
 static void on_candidate(gpointer user, const char *pc, guint mline, const char *cand)
 {
     BenchEp *ep = user;
-    json_t *m = json_pack("{s:s, s:s, s:i, s:s}", "type", "candidate", "pc", pc,
-                          "sdpMLineIndex", (json_int_t)mline, "candidate", cand);
+    json_t *m = json_pack("{s:s, s:s, s:i, s:s}", "type", "candidate", "pc", pc, "sdpMLineIndex",
+                          (json_int_t)mline, "candidate", cand);
     cg_wss_client_send_json(ep->wss, m);
     json_decref(m);
 }
@@ -55,19 +55,20 @@ static void on_message(CgWssClient *wss, json_t *msg, gpointer user)
     if (type && g_strcmp0(type, "candidate") != 0)
         cg_bench_trace(ep->index, pc ? pc : "-", "recv %s", type);
     if (g_strcmp0(type, "joined") == 0 && !ep->peer) {
-        static const CgBenchPeerEvents events = {on_description, on_candidate};
-        ep->peer = cg_bench_peer_new(ep->src, ep->index, &events, ep);
-        cg_bench_peer_publish(ep->peer);
+        static const CgRtcPeerEvents events = {on_description, on_candidate};
+        ep->peer = cg_bench_fleet_add(ep->fleet, ep->index, &events, ep);
+        cg_rtc_peer_publish(ep->peer);
     } else if ((g_strcmp0(type, "offer") == 0 || g_strcmp0(type, "answer") == 0) && ep->peer &&
                pc && str(msg, "sdp")) {
         const char *who = str(msg, "participant");
         guint idx = who ? GPOINTER_TO_UINT(g_hash_table_lookup(ep->owner->index_of, who)) : 0;
-        cg_bench_peer_remote_description(ep->peer, pc, type, str(msg, "sdp"), (gint)idx - 1);
+        g_autofree char *label = cg_bench_label((gint)idx - 1);
+        cg_rtc_peer_remote_description(ep->peer, pc, type, str(msg, "sdp"), label);
     } else if (g_strcmp0(type, "candidate") == 0 && ep->peer && pc && str(msg, "candidate")) {
         json_t *idx = json_object_get(msg, "sdpMLineIndex");
         if (json_is_integer(idx) && json_integer_value(idx) >= 0)
-            cg_bench_peer_remote_candidate(ep->peer, pc, (guint)json_integer_value(idx),
-                                           str(msg, "candidate"));
+            cg_rtc_peer_remote_candidate(ep->peer, pc, (guint)json_integer_value(idx),
+                                         str(msg, "candidate"));
     } else if (g_strcmp0(type, "error") == 0) {
         g_message("bench: endpoint %u: server error %s", ep->index,
                   str(msg, "code") ? str(msg, "code") : "?");
@@ -117,13 +118,12 @@ static gboolean prepare(gpointer impl, guint consults, guint participants, GErro
     return TRUE;
 }
 
-static gboolean add_consult(gpointer impl, CgBenchSource *src, guint first, guint participants,
+static gboolean add_consult(gpointer impl, CgBenchFleet *fleet, guint first, guint participants,
                             gint64 *join_times, GError **error)
 {
     BenchConsultd *c = impl;
-    CgTestConsult *consult = c->next_prepared < c->prepared->len
-                                 ? c->prepared->pdata[c->next_prepared++]
-                                 : NULL;
+    CgTestConsult *consult =
+        c->next_prepared < c->prepared->len ? c->prepared->pdata[c->next_prepared++] : NULL;
     g_autoptr(CgTestConsult) own = NULL;
     if (!consult) {
         consult = own = create_consult(c, first, participants, error);
@@ -135,7 +135,7 @@ static gboolean add_consult(gpointer impl, CgBenchSource *src, guint first, guin
                             GUINT_TO_POINTER(first + i + 1));
         BenchEp *ep = g_new0(BenchEp, 1);
         ep->owner = c;
-        ep->src = src;
+        ep->fleet = fleet;
         ep->index = first + i;
         ep->token = g_strdup(consult->tokens[i]);
         ep->join_time = &join_times[first + i];

@@ -28,9 +28,9 @@ typedef struct {
     guint index;
     guint64 room;
     guint64 pub_handle;
-    CgBenchPeer *peer;
+    CgRtcPeer *peer;        /* owned by the fleet */
     GHashTable *subscribed; /* feed ids (guint64 as key) */
-    CgBenchSource *src;
+    CgBenchFleet *fleet;
 } JPart;
 
 typedef enum { JH_PUB, JH_SUB } JHandleKind;
@@ -130,9 +130,9 @@ static void on_description(gpointer user, const char *pc, const char *type, cons
 static void on_candidate(gpointer user, const char *pc, guint mline, const char *cand)
 {
     JPart *part = user;
-    json_t *c = *cand ? json_pack("{s:s, s:i}", "candidate", cand, "sdpMLineIndex",
-                                  (json_int_t)mline)
-                      : json_pack("{s:b}", "completed", 1);
+    json_t *c = *cand
+                    ? json_pack("{s:s, s:i}", "candidate", cand, "sdpMLineIndex", (json_int_t)mline)
+                    : json_pack("{s:b}", "completed", 1);
     jsend(part->owner, json_pack("{s:s, s:o}", "janus", "trickle", "candidate", c),
           handle_of_pc(part, pc), NULL, NULL);
 }
@@ -160,7 +160,8 @@ static void subscribe_publishers(JPart *part, json_t *publishers)
 {
     size_t i;
     json_t *p;
-    json_array_foreach(publishers, i, p) {
+    json_array_foreach(publishers, i, p)
+    {
         guint64 feed = jid(json_object_get(p, "id"));
         if (!feed || feed == part->index + 1 ||
             g_hash_table_contains(part->subscribed, GSIZE_TO_POINTER(feed)))
@@ -193,16 +194,17 @@ static void on_plugin_event(JHandle *h, guint64 handle, json_t *msg)
                        jsep ? " +jsep" : "");
     if (h->kind == JH_PUB) {
         if (g_strcmp0(what, "joined") == 0 && !part->peer) {
-            static const CgBenchPeerEvents events = {on_description, on_candidate};
-            part->peer = cg_bench_peer_new(part->src, part->index, &events, part);
-            cg_bench_peer_publish(part->peer);
+            static const CgRtcPeerEvents events = {on_description, on_candidate};
+            part->peer = cg_bench_fleet_add(part->fleet, part->index, &events, part);
+            cg_rtc_peer_publish(part->peer);
         }
         if (sdp && g_strcmp0(type, "answer") == 0 && part->peer)
-            cg_bench_peer_remote_description(part->peer, "pub", "answer", sdp, -1);
+            cg_rtc_peer_remote_description(part->peer, "pub", "answer", sdp, NULL);
         subscribe_publishers(part, json_object_get(data, "publishers"));
     } else if (sdp && g_strcmp0(type, "offer") == 0 && part->peer) {
         g_autofree char *pc = g_strdup_printf("sub-%" G_GUINT64_FORMAT, handle);
-        cg_bench_peer_remote_description(part->peer, pc, "offer", sdp, (gint)h->feed - 1);
+        g_autofree char *label = cg_bench_label((gint)h->feed - 1);
+        cg_rtc_peer_remote_description(part->peer, pc, "offer", sdp, label);
     }
 }
 
@@ -215,7 +217,7 @@ static void on_trickle(JHandle *h, guint64 handle, json_t *msg)
         return;
     g_autofree char *pc =
         h->kind == JH_PUB ? g_strdup("pub") : g_strdup_printf("sub-%" G_GUINT64_FORMAT, handle);
-    cg_bench_peer_remote_candidate(h->part->peer, pc, (guint)json_integer_value(idx), cand);
+    cg_rtc_peer_remote_candidate(h->part->peer, pc, (guint)json_integer_value(idx), cand);
 }
 
 static void dispatch(BenchJanus *j, json_t *msg)
@@ -336,30 +338,29 @@ static void on_pub_attached(BenchJanus *j, json_t *reply, gpointer data)
     g_hash_table_insert(j->handles, hkey(part->pub_handle), h);
     g_autofree char *display = g_strdup_printf("bench-%u", part->index);
     jmessage(j, part->pub_handle,
-             json_pack("{s:s, s:s, s:I, s:I, s:s}", "request", "join", "ptype", "publisher",
-                       "room", (json_int_t)part->room, "id", (json_int_t)part->index + 1,
-                       "display", display),
+             json_pack("{s:s, s:s, s:I, s:I, s:s}", "request", "join", "ptype", "publisher", "room",
+                       (json_int_t)part->room, "id", (json_int_t)part->index + 1, "display",
+                       display),
              NULL);
 }
 
-static gboolean add_consult(gpointer impl, CgBenchSource *src, guint first, guint participants,
+static gboolean add_consult(gpointer impl, CgBenchFleet *fleet, guint first, guint participants,
                             gint64 *join_times, GError **error)
 {
     BenchJanus *j = impl;
     guint64 room = JANUS_ROOM_BASE + j->n_rooms++;
     json_t *body = json_pack("{s:s, s:I, s:i, s:i, s:s, s:s, s:b}", "request", "create", "room",
-                             (json_int_t)room, "publishers", (int)participants, "bitrate",
-                             2000000, "audiocodec", "opus", "videocodec", "vp8",
-                             "notify_joining", 0);
-    json_t *r = jsync(j, json_pack("{s:s, s:o}", "janus", "message", "body", body),
-                      j->admin_handle, error);
+                             (json_int_t)room, "publishers", (int)participants, "bitrate", 2000000,
+                             "audiocodec", "opus", "videocodec", "vp8", "notify_joining", 0);
+    json_t *r =
+        jsync(j, json_pack("{s:s, s:o}", "janus", "message", "body", body), j->admin_handle, error);
     if (!r)
         return FALSE;
     json_t *data = json_object_get(json_object_get(r, "plugindata"), "data");
     gboolean ok = g_strcmp0(json_string_value(json_object_get(data, "videoroom")), "created") == 0;
     if (!ok)
-        g_set_error(error, G_IO_ERROR, G_IO_ERROR_FAILED, "janus: room %" G_GUINT64_FORMAT
-                    " not created", room);
+        g_set_error(error, G_IO_ERROR, G_IO_ERROR_FAILED,
+                    "janus: room %" G_GUINT64_FORMAT " not created", room);
     json_decref(r);
     if (!ok)
         return FALSE;
@@ -368,13 +369,13 @@ static gboolean add_consult(gpointer impl, CgBenchSource *src, guint first, guin
         part->owner = j;
         part->index = first + i;
         part->room = room;
-        part->src = src;
+        part->fleet = fleet;
         part->subscribed = g_hash_table_new(NULL, NULL);
         g_ptr_array_add(j->parts, part);
         join_times[part->index] = g_get_monotonic_time();
         cg_bench_trace(part->index, "-", "send attach");
-        jsend(j, json_pack("{s:s, s:s}", "janus", "attach", "plugin", "janus.plugin.videoroom"),
-              0, on_pub_attached, part);
+        jsend(j, json_pack("{s:s, s:s}", "janus", "attach", "plugin", "janus.plugin.videoroom"), 0,
+              on_pub_attached, part);
     }
     return TRUE;
 }
@@ -413,8 +414,8 @@ gboolean cg_bench_target_janus(CgBenchTarget *target, guint16 port, GPid pid, GE
     g_autofree char *url = g_strdup_printf("ws://127.0.0.1:%u/", port);
     SoupMessage *msg = soup_message_new("GET", url);
     char *protocols[] = {"janus-protocol", NULL};
-    soup_session_websocket_connect_async(j->session, msg, NULL, protocols, G_PRIORITY_DEFAULT,
-                                         NULL, on_ws_connected, j);
+    soup_session_websocket_connect_async(j->session, msg, NULL, protocols, G_PRIORITY_DEFAULT, NULL,
+                                         on_ws_connected, j);
     g_object_unref(msg);
     gint64 deadline = g_get_monotonic_time() + JANUS_SYNC_TIMEOUT_US;
     while (!j->ws && !j->connect_error && g_get_monotonic_time() < deadline)

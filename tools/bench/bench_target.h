@@ -1,6 +1,6 @@
 /* bench_target.h — what the load generator needs from a server under test.
  *
- * A target joins simulated endpoints (CgBenchPeer) into 3-party (or
+ * A target joins simulated endpoints (bench_fleet.h) into 3-party (or
  * P-party) rooms through the server's own signaling: consultd's admin API +
  * WSS protocol, or Janus's VideoRoom over its WebSocket API. Every endpoint
  * publishes and subscribes to every other endpoint of its room.
@@ -15,7 +15,7 @@
 
 #include <glib.h>
 
-#include "bench_media.h"
+#include "bench_fleet.h"
 
 G_BEGIN_DECLS
 
@@ -25,7 +25,7 @@ typedef struct {
     gpointer impl;
     /* Starts joining @participants endpoints with indexes @first.. into one
      * new room. FALSE + @error when the room cannot even be set up. */
-    gboolean (*add_consult)(gpointer impl, CgBenchSource *src, guint first,
+    gboolean (*add_consult)(gpointer impl, CgBenchFleet *fleet, guint first,
                             guint participants, gint64 *join_times, GError **error);
     /* Optional: sets up @consults rooms of @participants before any endpoint
      * joins, so that no blocking set-up call runs during the joins (a

@@ -15,7 +15,7 @@
  *
  * Environment: CG_BENCH_TRACE=1 traces every connection's steps on stderr
  * (tools/bench/join-breakdown.py turns that into the join-time breakdown);
- * CG_BENCH_ACTIVE=1 answers a=setup:active instead of passive (bench_media.c);
+ * CG_BENCH_ACTIVE=1 answers a=setup:active instead of passive (bench_fleet.h);
  * CG_BENCH_SERVER_LOG=1 passes consultd's log through to stderr.
  */
 #include <jansson.h>
@@ -25,7 +25,7 @@
 #include <sys/resource.h>
 #include <unistd.h>
 
-#include "bench_media.h"
+#include "bench_fleet.h"
 #include "bench_target.h"
 
 typedef struct {
@@ -37,7 +37,7 @@ typedef struct {
 typedef struct {
     gint64 time;
     double server_cpu_s, self_cpu_s;
-    CgBenchCounters counters;
+    CgRtcPeerReceived counters;
 } BenchSnapshot;
 
 /* ---- /proc ----------------------------------------------------------------- */
@@ -77,12 +77,12 @@ static double self_cpu_s(void)
            (double)ru.ru_stime.tv_sec + (double)ru.ru_stime.tv_usec / 1e6;
 }
 
-static void snapshot(CgBenchSource *src, GPid pid, BenchSnapshot *s)
+static void snapshot(CgBenchFleet *fleet, GPid pid, BenchSnapshot *s)
 {
     s->time = g_get_monotonic_time();
     s->server_cpu_s = proc_cpu_s(pid);
     s->self_cpu_s = self_cpu_s();
-    cg_bench_source_counters(src, &s->counters);
+    cg_bench_fleet_counters(fleet, &s->counters);
 }
 
 /* ---- join latency ------------------------------------------------------------- */
@@ -114,11 +114,11 @@ static gint cmp_double(gconstpointer a, gconstpointer b)
 
 /* Fills @ms (sorted) with one entry per wanted receiver/publisher pair;
  * returns how many pairs have their first packet. */
-static guint join_latencies(CgBenchSource *src, const gint64 *join_times, guint n,
+static guint join_latencies(CgBenchFleet *fleet, const gint64 *join_times, guint n,
                             guint participants, GArray *ms)
 {
     JoinAcc a = {join_times, n, ms, 0};
-    cg_bench_source_foreach_first(src, on_first, &a);
+    cg_bench_fleet_foreach_first(fleet, on_first, &a);
     guint want = n * (participants - 1); /* connections never offered: missing */
     for (guint i = ms->len; i < want; i++) {
         double inf = G_MAXDOUBLE;
@@ -211,14 +211,14 @@ static gboolean start_target(const BenchOptions *o, CgBenchTarget *t, GError **e
 
 /* Joins every room, one room every join_interval_ms; then waits until every
  * pair receives or join_timeout_s passes. Returns the pairs that flow. */
-static guint join_all(const BenchOptions *o, CgBenchTarget *t, CgBenchSource *src,
+static guint join_all(const BenchOptions *o, CgBenchTarget *t, CgBenchFleet *fleet,
                       gint64 *join_times, GError **error)
 {
     guint n = (guint)(o->consults * o->participants);
     if (t->prepare && !t->prepare(t->impl, (guint)o->consults, (guint)o->participants, error))
         return 0;
     for (gint c = 0; c < o->consults; c++) {
-        if (!t->add_consult(t->impl, src, (guint)(c * o->participants), (guint)o->participants,
+        if (!t->add_consult(t->impl, fleet, (guint)(c * o->participants), (guint)o->participants,
                             join_times, error))
             return 0;
         run_for((guint)o->join_interval_ms);
@@ -227,7 +227,7 @@ static guint join_all(const BenchOptions *o, CgBenchTarget *t, CgBenchSource *sr
     gint64 deadline = g_get_monotonic_time() + (gint64)o->join_timeout_s * G_USEC_PER_SEC;
     while (g_get_monotonic_time() < deadline) {
         g_autoptr(GArray) ms = g_array_new(FALSE, FALSE, sizeof(double));
-        have = join_latencies(src, join_times, n, (guint)o->participants, ms);
+        have = join_latencies(fleet, join_times, n, (guint)o->participants, ms);
         if (have >= want)
             break;
         run_for(100);
@@ -235,9 +235,8 @@ static guint join_all(const BenchOptions *o, CgBenchTarget *t, CgBenchSource *sr
     return have;
 }
 
-static json_t *results(const BenchOptions *o, CgBenchSource *src, const gint64 *join_times,
-                       const BenchSnapshot *a, const BenchSnapshot *b, gint64 rss_base,
-                       gint64 rss)
+static json_t *results(const BenchOptions *o, CgBenchFleet *fleet, const gint64 *join_times,
+                       const BenchSnapshot *a, const BenchSnapshot *b, gint64 rss_base, gint64 rss)
 {
     guint n = (guint)(o->consults * o->participants);
     double window = (double)(b->time - a->time) / 1e6;
@@ -248,10 +247,10 @@ static json_t *results(const BenchOptions *o, CgBenchSource *src, const gint64 *
     double loss = expected ? 100.0 * (1.0 - (double)received / (double)expected) : 100.0;
     guint want_streams = n * (guint)(o->participants - 1) * 2; /* audio + video */
     g_autoptr(GArray) ms = g_array_new(FALSE, FALSE, sizeof(double));
-    guint flowing = join_latencies(src, join_times, n, (guint)o->participants, ms);
+    guint flowing = join_latencies(fleet, join_times, n, (guint)o->participants, ms);
     double p95 = percentile(ms, 0.95);
-    gboolean ok = received > 0 && loss < 0.5 && p95 < 500.0 &&
-                  b->counters.n_streams >= want_streams;
+    gboolean ok =
+        received > 0 && loss < 0.5 && p95 < 500.0 && b->counters.n_streams >= want_streams;
     json_t *r = json_object();
 #define SET(k, v) json_object_set_new(r, k, v)
     SET("target", json_string(o->target));
@@ -282,8 +281,8 @@ static json_t *results(const BenchOptions *o, CgBenchSource *src, const gint64 *
         rss >= 0 && rss_base >= 0 ? json_real((double)(rss - rss_base) / n) : json_null());
     SET("ok", json_boolean(ok));
     /* the same without the join criterion (loss and every stream flowing) */
-    SET("ok_loss", json_boolean(received > 0 && loss < 0.5 &&
-                                b->counters.n_streams >= want_streams));
+    SET("ok_loss",
+        json_boolean(received > 0 && loss < 0.5 && b->counters.n_streams >= want_streams));
 #undef SET
     return r;
 }
@@ -294,21 +293,21 @@ static void print_summary(json_t *r)
     json_t *rss = json_object_get(r, "rss_per_participant_kib");
     g_autofree char *p95txt =
         json_is_real(p95) ? g_strdup_printf("%.0f", json_real_value(p95)) : g_strdup("-");
-    g_print("%-8s consults=%-3" JSON_INTEGER_FORMAT " pkt/s=%-7.0f cpu=%5.1f%% us/pkt=%6.1f "
-            "loss=%5.2f%% join_p95=%sms rss/part=%.0fKiB gen_cpu=%5.1f%% streams=%" JSON_INTEGER_FORMAT
-            "/%" JSON_INTEGER_FORMAT " %s\n",
-            json_string_value(json_object_get(r, "target")),
-            json_integer_value(json_object_get(r, "consults")),
-            json_real_value(json_object_get(r, "packets_per_s")),
-            json_real_value(json_object_get(r, "server_cpu_pct")),
-            json_real_value(json_object_get(r, "us_per_packet")),
-            json_real_value(json_object_get(r, "loss_pct")),
-            p95txt,
-            json_is_real(rss) ? json_real_value(rss) : -1.0,
-            json_real_value(json_object_get(r, "generator_cpu_pct")),
-            json_integer_value(json_object_get(r, "streams_flowing")),
-            json_integer_value(json_object_get(r, "streams_expected")),
-            json_is_true(json_object_get(r, "ok")) ? "OK" : "FAIL");
+    g_print(
+        "%-8s consults=%-3" JSON_INTEGER_FORMAT " pkt/s=%-7.0f cpu=%5.1f%% us/pkt=%6.1f "
+        "loss=%5.2f%% join_p95=%sms rss/part=%.0fKiB gen_cpu=%5.1f%% streams=%" JSON_INTEGER_FORMAT
+        "/%" JSON_INTEGER_FORMAT " %s\n",
+        json_string_value(json_object_get(r, "target")),
+        json_integer_value(json_object_get(r, "consults")),
+        json_real_value(json_object_get(r, "packets_per_s")),
+        json_real_value(json_object_get(r, "server_cpu_pct")),
+        json_real_value(json_object_get(r, "us_per_packet")),
+        json_real_value(json_object_get(r, "loss_pct")), p95txt,
+        json_is_real(rss) ? json_real_value(rss) : -1.0,
+        json_real_value(json_object_get(r, "generator_cpu_pct")),
+        json_integer_value(json_object_get(r, "streams_flowing")),
+        json_integer_value(json_object_get(r, "streams_expected")),
+        json_is_true(json_object_get(r, "ok")) ? "OK" : "FAIL");
 }
 
 int main(int argc, char **argv)
@@ -323,15 +322,15 @@ int main(int argc, char **argv)
         return 1;
     }
     gint64 rss_base = proc_rss_kib(t.pid);
-    CgBenchSource *src = cg_bench_source_new((guint)o.video_kbps, &error);
-    if (!src) {
+    CgBenchFleet *fleet = cg_bench_fleet_new((guint)o.video_kbps, &error);
+    if (!fleet) {
         g_printerr("consult-bench: %s\n", error->message);
         t.free(t.impl);
         return 1;
     }
     guint n = (guint)(o.consults * o.participants);
     gint64 *join_times = g_new0(gint64, n);
-    join_all(&o, &t, src, join_times, &error);
+    join_all(&o, &t, fleet, join_times, &error);
     int status = 0;
     if (error) {
         g_printerr("consult-bench: %s\n", error->message);
@@ -339,10 +338,10 @@ int main(int argc, char **argv)
     } else {
         run_for((guint)o.warmup_s * 1000);
         BenchSnapshot a, b;
-        snapshot(src, t.pid, &a);
+        snapshot(fleet, t.pid, &a);
         run_for((guint)o.window_s * 1000);
-        snapshot(src, t.pid, &b);
-        json_t *r = results(&o, src, join_times, &a, &b, rss_base, proc_rss_kib(t.pid));
+        snapshot(fleet, t.pid, &b);
+        json_t *r = results(&o, fleet, join_times, &a, &b, rss_base, proc_rss_kib(t.pid));
         print_summary(r);
         if (o.json && json_dump_file(r, o.json, JSON_INDENT(2)) != 0) {
             g_printerr("consult-bench: cannot write %s\n", o.json);
@@ -350,7 +349,7 @@ int main(int argc, char **argv)
         }
         json_decref(r);
     }
-    cg_bench_source_free(src); /* media first: its events write to the targets */
+    cg_bench_fleet_free(fleet); /* media first: its events write to the targets */
     t.free(t.impl);
     g_free(join_times);
     g_free(o.target);

@@ -1,4 +1,4 @@
-/* rtc-peer-faults.h — rtc_peer.c's misbehaviours for tests (rtc_peer_faults.c):
+/* rtc_peer_faults.h — rtc_peer.c's misbehaviours for tests (rtc_peer_faults.c):
  * a subscriber that is slow to answer, one that lies about its bandwidth.
  * Private to tests/support; the public switches are in rtc_peer.h. */
 #pragma once

@@ -1,9 +1,9 @@
-/* notify.c — sd_notify wrapper. See notify.h. */
+/* sd_notify.c — sd_notify wrapper. See sd_notify.h. */
 #ifndef G_LOG_DOMAIN
 #define G_LOG_DOMAIN "cg-daemon"
 #endif
 
-#include "notify.h"
+#include "sd_notify.h"
 
 #include <stdarg.h>
 #include <string.h>
@@ -29,9 +29,15 @@ static gboolean send_state(const char *state)
     return r > 0;
 }
 
-gboolean cg_notify_ready(void) { return send_state("READY=1\nSTATUS=Ready"); }
+gboolean cg_notify_ready(void)
+{
+    return send_state("READY=1\nSTATUS=Ready");
+}
 
-gboolean cg_notify_stopping(void) { return send_state("STOPPING=1\nSTATUS=Stopping"); }
+gboolean cg_notify_stopping(void)
+{
+    return send_state("STOPPING=1\nSTATUS=Stopping");
+}
 
 gboolean cg_notify_status(const char *fmt, ...)
 {

@@ -1,7 +1,7 @@
-/* test-bootstrap.c — daemon/bootstrap: the generated localhost pair is what a
+/* test-first-start.c — daemon/first_start: the generated localhost pair is what a
  * TLS server needs and is never regenerated; secret files are private, of the
  * right shape, kept when present and read back trimmed. */
-#include "bootstrap.h"
+#include "first_start.h"
 #include "log.h"
 #include "test-daemon-util.h"
 
@@ -120,7 +120,7 @@ static void test_certificate_generated(Fixture *f, gconstpointer data)
     g_autofree char *key = g_build_filename(key_dir, "key.pem", NULL);
     g_autoptr(GError) error = NULL;
 
-    g_assert_true(cg_bootstrap_certificate(cert, key, &error));
+    g_assert_true(cg_first_start_certificate(cert, key, &error));
     g_assert_no_error(error);
 
     g_assert_cmpuint(file_mode(key), ==, 0600);
@@ -168,13 +168,13 @@ static void test_certificate_kept(Fixture *f, gconstpointer data)
     g_autofree char *key = g_build_filename(f->dir, "key.pem", NULL);
     g_autoptr(GError) error = NULL;
 
-    g_assert_true(cg_bootstrap_certificate(cert, key, &error));
+    g_assert_true(cg_first_start_certificate(cert, key, &error));
     g_assert_no_error(error);
     gsize cert_len, key_len;
     g_autofree char *cert1 = read_all(cert, &cert_len);
     g_autofree char *key1 = read_all(key, &key_len);
 
-    g_assert_true(cg_bootstrap_certificate(cert, key, &error));
+    g_assert_true(cg_first_start_certificate(cert, key, &error));
     g_assert_no_error(error);
     gsize len2;
     g_autofree char *cert2 = read_all(cert, &len2);
@@ -185,7 +185,7 @@ static void test_certificate_kept(Fixture *f, gconstpointer data)
     /* Two fresh pairs differ (new key, new random serial). */
     g_autofree char *cert_b = g_build_filename(f->dir, "b", "cert.pem", NULL);
     g_autofree char *key_b = g_build_filename(f->dir, "b", "key.pem", NULL);
-    g_assert_true(cg_bootstrap_certificate(cert_b, key_b, &error));
+    g_assert_true(cg_first_start_certificate(cert_b, key_b, &error));
     g_assert_no_error(error);
     X509 *a = load_cert(cert);
     X509 *b = load_cert(cert_b);
@@ -201,12 +201,12 @@ static void test_certificate_half_pair(Fixture *f, gconstpointer data)
     g_autofree char *cert = g_build_filename(f->dir, "cert.pem", NULL);
     g_autofree char *key = g_build_filename(f->dir, "key.pem", NULL);
     g_autoptr(GError) error = NULL;
-    g_assert_true(cg_bootstrap_certificate(cert, key, &error));
+    g_assert_true(cg_first_start_certificate(cert, key, &error));
 
     /* Key present, certificate missing: refused, naming the certificate. */
     g_assert_cmpint(g_unlink(cert), ==, 0);
-    g_assert_false(cg_bootstrap_certificate(cert, key, &error));
-    g_assert_error(error, CG_BOOTSTRAP_ERROR, CG_BOOTSTRAP_ERROR_INCOMPLETE);
+    g_assert_false(cg_first_start_certificate(cert, key, &error));
+    g_assert_error(error, CG_FIRST_START_ERROR, CG_FIRST_START_ERROR_INCOMPLETE);
     g_assert_nonnull(strstr(error->message, cert));
     g_assert_nonnull(strstr(error->message, "certificate"));
     g_assert_false(g_file_test(cert, G_FILE_TEST_EXISTS));
@@ -215,8 +215,8 @@ static void test_certificate_half_pair(Fixture *f, gconstpointer data)
     /* Certificate present, key missing: refused, naming the key. */
     g_autofree char *other_key = g_build_filename(f->dir, "other-key.pem", NULL);
     g_assert_cmpint(g_rename(key, cert), ==, 0); /* any file will do */
-    g_assert_false(cg_bootstrap_certificate(cert, other_key, &error));
-    g_assert_error(error, CG_BOOTSTRAP_ERROR, CG_BOOTSTRAP_ERROR_INCOMPLETE);
+    g_assert_false(cg_first_start_certificate(cert, other_key, &error));
+    g_assert_error(error, CG_FIRST_START_ERROR, CG_FIRST_START_ERROR_INCOMPLETE);
     g_assert_nonnull(strstr(error->message, other_key));
     g_assert_nonnull(strstr(error->message, "private key"));
     g_assert_false(g_file_test(other_key, G_FILE_TEST_EXISTS));
@@ -231,8 +231,8 @@ static void test_certificate_unwritable(Fixture *f, gconstpointer data)
     g_autofree char *cert = g_build_filename(blocker, "cert.pem", NULL);
     g_autofree char *key = g_build_filename(blocker, "key.pem", NULL);
     g_autoptr(GError) error = NULL;
-    g_assert_false(cg_bootstrap_certificate(cert, key, &error));
-    g_assert_error(error, CG_BOOTSTRAP_ERROR, CG_BOOTSTRAP_ERROR_IO);
+    g_assert_false(cg_first_start_certificate(cert, key, &error));
+    g_assert_error(error, CG_FIRST_START_ERROR, CG_FIRST_START_ERROR_IO);
 }
 
 static gboolean is_base64url(const char *s, gsize len)
@@ -250,7 +250,7 @@ static void test_secret_created(Fixture *f, gconstpointer data)
     g_autofree char *path = g_build_filename(f->dir, "tenants", "demo.secret", NULL);
     g_autoptr(GError) error = NULL;
 
-    g_assert_true(cg_bootstrap_secret_file(path, 32, &error));
+    g_assert_true(cg_first_start_secret_file(path, 32, &error));
     g_assert_no_error(error);
     g_assert_cmpuint(file_mode(path), ==, 0600);
     gsize len;
@@ -260,7 +260,7 @@ static void test_secret_created(Fixture *f, gconstpointer data)
     g_assert_true(is_base64url(text, 43));
 
     /* Present: kept as it is. */
-    g_assert_true(cg_bootstrap_secret_file(path, 32, &error));
+    g_assert_true(cg_first_start_secret_file(path, 32, &error));
     g_assert_no_error(error);
     gsize len2;
     g_autofree char *text2 = read_all(path, &len2);
@@ -268,7 +268,7 @@ static void test_secret_created(Fixture *f, gconstpointer data)
 
     /* Read back without the newline. */
     g_autoptr(GBytes) secret = NULL;
-    g_assert_true(cg_bootstrap_read_secret(path, &secret, &error));
+    g_assert_true(cg_first_start_read_secret(path, &secret, &error));
     g_assert_no_error(error);
     gsize slen;
     const char *s = g_bytes_get_data(secret, &slen);
@@ -277,8 +277,8 @@ static void test_secret_created(Fixture *f, gconstpointer data)
     /* Other lengths: 1 byte -> 2 chars, 33 bytes -> 44 chars; all differ. */
     g_autofree char *p1 = g_build_filename(f->dir, "one", NULL);
     g_autofree char *p33 = g_build_filename(f->dir, "thirtythree", NULL);
-    g_assert_true(cg_bootstrap_secret_file(p1, 1, &error));
-    g_assert_true(cg_bootstrap_secret_file(p33, 33, &error));
+    g_assert_true(cg_first_start_secret_file(p1, 1, &error));
+    g_assert_true(cg_first_start_secret_file(p33, 33, &error));
     g_autofree char *t1 = read_all(p1, &len);
     g_assert_cmpuint(len, ==, 3);
     g_autofree char *t33 = read_all(p33, &len);
@@ -300,9 +300,9 @@ static void test_secret_shared_mode_warns(Fixture *f, gconstpointer data)
     cg_log_init("warning");
     cg_log_set_stream(capture);
     g_autoptr(GError) error = NULL;
-    gboolean kept = cg_bootstrap_secret_file(path, 32, &error);
+    gboolean kept = cg_first_start_secret_file(path, 32, &error);
     g_autoptr(GBytes) secret = NULL;
-    gboolean read = cg_bootstrap_read_secret(path, &secret, &error);
+    gboolean read = cg_first_start_read_secret(path, &secret, &error);
     cg_log_set_stream(NULL);
     fclose(capture);
 
@@ -330,7 +330,7 @@ static gboolean read_secret_of(Fixture *f, const char *content, gssize len, GByt
     g_autofree char *path = g_build_filename(f->dir, "s", NULL);
     g_assert_true(
         g_file_set_contents_full(path, content, len, G_FILE_SET_CONTENTS_CONSISTENT, 0600, NULL));
-    return cg_bootstrap_read_secret(path, out, error);
+    return cg_first_start_read_secret(path, out, error);
 }
 
 static void test_read_secret_limits(Fixture *f, gconstpointer data)
@@ -345,47 +345,47 @@ static void test_read_secret_limits(Fixture *f, gconstpointer data)
     g_clear_pointer(&out, g_bytes_unref);
 
     g_assert_false(read_secret_of(f, "", 0, &out, &error));
-    g_assert_error(error, CG_BOOTSTRAP_ERROR, CG_BOOTSTRAP_ERROR_INVALID);
+    g_assert_error(error, CG_FIRST_START_ERROR, CG_FIRST_START_ERROR_INVALID);
     g_clear_error(&error);
     g_assert_false(read_secret_of(f, " \n\n", -1, &out, &error));
-    g_assert_error(error, CG_BOOTSTRAP_ERROR, CG_BOOTSTRAP_ERROR_INVALID);
+    g_assert_error(error, CG_FIRST_START_ERROR, CG_FIRST_START_ERROR_INVALID);
     g_clear_error(&error);
     g_assert_null(out);
 
     /* Exactly the limit passes; one byte more does not. */
-    g_autofree char *max = g_strnfill(CG_BOOTSTRAP_SECRET_MAX + 1, 'a');
-    max[CG_BOOTSTRAP_SECRET_MAX] = '\n';
-    g_assert_true(read_secret_of(f, max, CG_BOOTSTRAP_SECRET_MAX + 1, &out, &error));
-    g_assert_cmpuint(g_bytes_get_size(out), ==, CG_BOOTSTRAP_SECRET_MAX);
+    g_autofree char *max = g_strnfill(CG_FIRST_START_SECRET_MAX + 1, 'a');
+    max[CG_FIRST_START_SECRET_MAX] = '\n';
+    g_assert_true(read_secret_of(f, max, CG_FIRST_START_SECRET_MAX + 1, &out, &error));
+    g_assert_cmpuint(g_bytes_get_size(out), ==, CG_FIRST_START_SECRET_MAX);
     g_clear_pointer(&out, g_bytes_unref);
-    max[CG_BOOTSTRAP_SECRET_MAX] = 'a';
-    g_assert_false(read_secret_of(f, max, CG_BOOTSTRAP_SECRET_MAX + 1, &out, &error));
-    g_assert_error(error, CG_BOOTSTRAP_ERROR, CG_BOOTSTRAP_ERROR_INVALID);
+    max[CG_FIRST_START_SECRET_MAX] = 'a';
+    g_assert_false(read_secret_of(f, max, CG_FIRST_START_SECRET_MAX + 1, &out, &error));
+    g_assert_error(error, CG_FIRST_START_ERROR, CG_FIRST_START_ERROR_INVALID);
     g_clear_error(&error);
 
     g_autofree char *huge = g_strnfill(1 << 20, 'a');
     g_assert_false(read_secret_of(f, huge, -1, &out, &error));
-    g_assert_error(error, CG_BOOTSTRAP_ERROR, CG_BOOTSTRAP_ERROR_INVALID);
+    g_assert_error(error, CG_FIRST_START_ERROR, CG_FIRST_START_ERROR_INVALID);
     g_clear_error(&error);
 
     g_autofree char *missing = g_build_filename(f->dir, "missing", NULL);
-    g_assert_false(cg_bootstrap_read_secret(missing, &out, &error));
-    g_assert_error(error, CG_BOOTSTRAP_ERROR, CG_BOOTSTRAP_ERROR_IO);
+    g_assert_false(cg_first_start_read_secret(missing, &out, &error));
+    g_assert_error(error, CG_FIRST_START_ERROR, CG_FIRST_START_ERROR_IO);
     g_clear_error(&error);
-    g_assert_false(cg_bootstrap_read_secret(f->dir, &out, &error));
-    g_assert_error(error, CG_BOOTSTRAP_ERROR, CG_BOOTSTRAP_ERROR_INVALID);
+    g_assert_false(cg_first_start_read_secret(f->dir, &out, &error));
+    g_assert_error(error, CG_FIRST_START_ERROR, CG_FIRST_START_ERROR_INVALID);
     g_assert_null(out);
 }
 
-void cg_test_add_bootstrap_tests(void)
+void cg_test_add_first_start_tests(void)
 {
 #define ADD(name, fn) g_test_add(name, Fixture, NULL, fixture_setup, fn, fixture_teardown)
-    ADD("/daemon/bootstrap/certificate-generated", test_certificate_generated);
-    ADD("/daemon/bootstrap/certificate-kept", test_certificate_kept);
-    ADD("/daemon/bootstrap/certificate-half-pair", test_certificate_half_pair);
-    ADD("/daemon/bootstrap/certificate-unwritable", test_certificate_unwritable);
-    ADD("/daemon/bootstrap/secret-created", test_secret_created);
-    ADD("/daemon/bootstrap/secret-shared-mode-warns", test_secret_shared_mode_warns);
-    ADD("/daemon/bootstrap/read-secret-limits", test_read_secret_limits);
+    ADD("/daemon/first-start/certificate-generated", test_certificate_generated);
+    ADD("/daemon/first-start/certificate-kept", test_certificate_kept);
+    ADD("/daemon/first-start/certificate-half-pair", test_certificate_half_pair);
+    ADD("/daemon/first-start/certificate-unwritable", test_certificate_unwritable);
+    ADD("/daemon/first-start/secret-created", test_secret_created);
+    ADD("/daemon/first-start/secret-shared-mode-warns", test_secret_shared_mode_warns);
+    ADD("/daemon/first-start/read-secret-limits", test_read_secret_limits);
 #undef ADD
 }

@@ -1,7 +1,7 @@
-/* test-notify.c — daemon/notify against a NOTIFY_SOCKET the test binds:
+/* test-sd-notify.c — daemon/sd_notify against a NOTIFY_SOCKET the test binds:
  * READY/STOPPING/STATUS arrive; watchdog pings arrive only while the main
  * context runs; nothing happens outside systemd. */
-#include "notify.h"
+#include "sd_notify.h"
 #include "test-daemon-util.h"
 
 #include <errno.h>
@@ -150,12 +150,12 @@ static void test_watchdog_other_pid(Fixture *f, gconstpointer data)
 
 void cg_test_add_notify_tests(void)
 {
-    g_test_add("/daemon/notify/ready-stopping-status", Fixture, NULL, fixture_setup,
+    g_test_add("/daemon/sd-notify/ready-stopping-status", Fixture, NULL, fixture_setup,
                test_ready_stopping_status, fixture_teardown);
-    g_test_add("/daemon/notify/outside-systemd", Fixture, NULL, fixture_setup, test_outside_systemd,
-               fixture_teardown);
-    g_test_add("/daemon/notify/watchdog-pings", Fixture, NULL, fixture_setup, test_watchdog_pings,
-               fixture_teardown);
-    g_test_add("/daemon/notify/watchdog-other-pid", Fixture, NULL, fixture_setup,
+    g_test_add("/daemon/sd-notify/outside-systemd", Fixture, NULL, fixture_setup,
+               test_outside_systemd, fixture_teardown);
+    g_test_add("/daemon/sd-notify/watchdog-pings", Fixture, NULL, fixture_setup,
+               test_watchdog_pings, fixture_teardown);
+    g_test_add("/daemon/sd-notify/watchdog-other-pid", Fixture, NULL, fixture_setup,
                test_watchdog_other_pid, fixture_teardown);
 }

@@ -1,9 +1,9 @@
-/* bootstrap.c — first-start certificate and secrets. See bootstrap.h. */
+/* first_start.c — first-start certificate and secrets. See first_start.h. */
 #ifndef G_LOG_DOMAIN
 #define G_LOG_DOMAIN "cg-daemon"
 #endif
 
-#include "bootstrap.h"
+#include "first_start.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -30,11 +30,11 @@ G_DEFINE_AUTOPTR_CLEANUP_FUNC(X509_EXTENSION, X509_EXTENSION_free)
 #define CERT_BACKDATE_S (5L * 60) /* tolerate clients whose clock is a bit behind */
 #define SECRET_RANDOM_MAX 1024
 /* Room for trailing whitespace after a maximal secret. */
-#define SECRET_READ_MAX (CG_BOOTSTRAP_SECRET_MAX + 256)
+#define SECRET_READ_MAX (CG_FIRST_START_SECRET_MAX + 256)
 
-GQuark cg_bootstrap_error_quark(void)
+GQuark cg_first_start_error_quark(void)
 {
-    return g_quark_from_static_string("cg-bootstrap-error-quark");
+    return g_quark_from_static_string("cg-first-start-error-quark");
 }
 
 static gboolean set_crypto_error(GError **error, const char *what)
@@ -44,13 +44,13 @@ static gboolean set_crypto_error(GError **error, const char *what)
     if (e != 0)
         ERR_error_string_n(e, buf, sizeof buf);
     ERR_clear_error();
-    g_set_error(error, CG_BOOTSTRAP_ERROR, CG_BOOTSTRAP_ERROR_CRYPTO, "%s: %s", what, buf);
+    g_set_error(error, CG_FIRST_START_ERROR, CG_FIRST_START_ERROR_CRYPTO, "%s: %s", what, buf);
     return FALSE;
 }
 
 static gboolean set_io_error(GError **error, int err, const char *what, const char *path)
 {
-    g_set_error(error, CG_BOOTSTRAP_ERROR, CG_BOOTSTRAP_ERROR_IO, "%s %s: %s", what, path,
+    g_set_error(error, CG_FIRST_START_ERROR, CG_FIRST_START_ERROR_IO, "%s %s: %s", what, path,
                 g_strerror(err));
     return FALSE;
 }
@@ -219,7 +219,7 @@ static gboolean generate_pair(const char *cert_path, const char *key_path, GErro
     return write_bio(key_pem, key_path, 0600, error) && write_bio(cert_pem, cert_path, 0644, error);
 }
 
-gboolean cg_bootstrap_certificate(const char *cert_path, const char *key_path, GError **error)
+gboolean cg_first_start_certificate(const char *cert_path, const char *key_path, GError **error)
 {
     g_return_val_if_fail(cert_path != NULL && key_path != NULL, FALSE);
     g_return_val_if_fail(error == NULL || *error == NULL, FALSE);
@@ -230,7 +230,7 @@ gboolean cg_bootstrap_certificate(const char *cert_path, const char *key_path, G
     if (have_cert && have_key)
         return TRUE;
     if (have_cert || have_key) {
-        g_set_error(error, CG_BOOTSTRAP_ERROR, CG_BOOTSTRAP_ERROR_INCOMPLETE,
+        g_set_error(error, CG_FIRST_START_ERROR, CG_FIRST_START_ERROR_INCOMPLETE,
                     "%s exists but %s %s does not: provide both, or remove %s to have a "
                     "self-signed pair generated",
                     have_cert ? cert_path : key_path, have_cert ? "private key" : "certificate",
@@ -246,7 +246,7 @@ gboolean cg_bootstrap_certificate(const char *cert_path, const char *key_path, G
     return TRUE;
 }
 
-gboolean cg_bootstrap_secret_file(const char *path, gsize random_bytes, GError **error)
+gboolean cg_first_start_secret_file(const char *path, gsize random_bytes, GError **error)
 {
     g_return_val_if_fail(path != NULL, FALSE);
     g_return_val_if_fail(random_bytes > 0 && random_bytes <= SECRET_RANDOM_MAX, FALSE);
@@ -255,7 +255,7 @@ gboolean cg_bootstrap_secret_file(const char *path, gsize random_bytes, GError *
     GStatBuf st;
     if (g_stat(path, &st) == 0) {
         if (!S_ISREG(st.st_mode)) {
-            g_set_error(error, CG_BOOTSTRAP_ERROR, CG_BOOTSTRAP_ERROR_INVALID,
+            g_set_error(error, CG_FIRST_START_ERROR, CG_FIRST_START_ERROR_INVALID,
                         "%s is not a regular file", path);
             return FALSE;
         }
@@ -322,7 +322,7 @@ static gboolean read_up_to(int fd, char *buf, gsize cap, gsize *len, const char 
     return TRUE;
 }
 
-gboolean cg_bootstrap_read_secret(const char *path, GBytes **out, GError **error)
+gboolean cg_first_start_read_secret(const char *path, GBytes **out, GError **error)
 {
     g_return_val_if_fail(path != NULL && out != NULL, FALSE);
     g_return_val_if_fail(error == NULL || *error == NULL, FALSE);
@@ -333,7 +333,7 @@ gboolean cg_bootstrap_read_secret(const char *path, GBytes **out, GError **error
     struct stat st;
     if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
         close(fd);
-        g_set_error(error, CG_BOOTSTRAP_ERROR, CG_BOOTSTRAP_ERROR_INVALID,
+        g_set_error(error, CG_FIRST_START_ERROR, CG_FIRST_START_ERROR_INVALID,
                     "%s is not a regular file", path);
         return FALSE;
     }
@@ -349,11 +349,11 @@ gboolean cg_bootstrap_read_secret(const char *path, GBytes **out, GError **error
     while (ok && len > 0 && g_ascii_isspace(buf->data[len - 1]))
         len--;
     if (ok && len == 0) {
-        g_set_error(error, CG_BOOTSTRAP_ERROR, CG_BOOTSTRAP_ERROR_INVALID, "%s is empty", path);
+        g_set_error(error, CG_FIRST_START_ERROR, CG_FIRST_START_ERROR_INVALID, "%s is empty", path);
         ok = FALSE;
-    } else if (ok && len > CG_BOOTSTRAP_SECRET_MAX) {
-        g_set_error(error, CG_BOOTSTRAP_ERROR, CG_BOOTSTRAP_ERROR_INVALID,
-                    "%s is longer than %d bytes", path, CG_BOOTSTRAP_SECRET_MAX);
+    } else if (ok && len > CG_FIRST_START_SECRET_MAX) {
+        g_set_error(error, CG_FIRST_START_ERROR, CG_FIRST_START_ERROR_INVALID,
+                    "%s is longer than %d bytes", path, CG_FIRST_START_SECRET_MAX);
         ok = FALSE;
     }
     if (!ok) {

@@ -1,4 +1,4 @@
-/* notify.h — systemd readiness, status and watchdog (sd_notify wrapper).
+/* sd_notify.h — systemd readiness, status and watchdog (sd_notify wrapper).
  *
  * Every call is a no-op returning FALSE/0 outside systemd (NOTIFY_SOCKET
  * unset), so consultd runs the same from a shell. The unit uses

@@ -141,7 +141,7 @@ CgProtocolParticipant cg_peer_participant(const CgPeer *peer);
 /* Sends @json (transfer full, a protocol builder's text) to every joined peer
  * of @from's consult but @from. */
 void cg_peer_broadcast(CgPeer *from, char *json);
-/* Per-address limit on failed authentication (signaling/rate_limit.h). */
+/* Per-address limit on failed authentication (consult/rate_limit.h). */
 gboolean cg_peers_over_failure_limit(CgSignaling *s, const char *remote);
 void cg_peers_note_auth_failure(CgSignaling *s, const char *remote);
 /* (transfer none) the live peer of @participant_id in @consult_id, or NULL. */

@@ -1,5 +1,5 @@
 /* test-protocol.c — client message parser and server message builders
- * (signaling/protocol.c) against docs/protocol.md. */
+ * (signaling/protocol/protocol.c) against docs/protocol.md. */
 #include "protocol.h"
 
 #include <jansson.h>

@@ -12,8 +12,12 @@ static const CgConsultWindow window = {.open_before_min = 15, .grace_min = 10};
 /* A 30 min consult: opens T0-15 min, ends T0+40 min. */
 static CgConsultRecord consult(const char *kind, const char *state, gint64 live_since)
 {
-    return (CgConsultRecord){.id = "c-1", .tenant = "t", .kind = (char *)kind,
-                             .starts_at = T0, .duration_min = 30, .state = (char *)state,
+    return (CgConsultRecord){.id = "c-1",
+                             .tenant = "t",
+                             .kind = (char *)kind,
+                             .starts_at = T0,
+                             .duration_min = 30,
+                             .state = (char *)state,
                              .live_since = live_since};
 }
 
@@ -84,7 +88,8 @@ static const struct {
     {"virtual_consult", "observer", {"consult_not_open_yet", "admit", "admit", REFUSED_AFTER}},
     {"case_conference", "specialist", {"consult_not_open_yet", "admit", "admit", REFUSED_AFTER}},
     {"case_conference", "provider", {"consult_not_open_yet", "admit", "admit", REFUSED_AFTER}},
-    {"case_conference", "patient",
+    {"case_conference",
+     "patient",
      {"role_not_allowed", "role_not_allowed", "role_not_allowed", REFUSED_AFTER}},
     {"case_conference", "interpreter", {"consult_not_open_yet", "admit", "admit", REFUSED_AFTER}},
     {"case_conference", "observer", {"consult_not_open_yet", "admit", "admit", REFUSED_AFTER}},
@@ -115,8 +120,8 @@ static void test_join_table(void)
             CgJoinDecision d = cg_consult_join_decision(&c, &p, &window, now);
             const char *got = outcome(d);
             if (g_strcmp0(got, table[i].expected[k]) != 0)
-                g_error("%s in %s, case %d: got %s, expected %s", table[i].role, table[i].kind,
-                        k, got, table[i].expected[k]);
+                g_error("%s in %s, case %d: got %s, expected %s", table[i].role, table[i].kind, k,
+                        got, table[i].expected[k]);
             if (g_str_equal(got, "consult_not_open_yet"))
                 g_assert_cmpint(d.opens_at, ==, T0 - 900);
             else
@@ -161,8 +166,11 @@ static void test_providers_wait(void)
     static const struct {
         const char *role;
         const char *expected;
-    } rows[] = {{"specialist", "admit"}, {"provider", "wait"}, {"patient", "wait"},
-                {"interpreter", "admit"}, {"observer", "admit"}};
+    } rows[] = {{"specialist", "admit"},
+                {"provider", "wait"},
+                {"patient", "wait"},
+                {"interpreter", "admit"},
+                {"observer", "admit"}};
     CgConsultRecord c = consult("virtual_consult", "scheduled", 0);
     c.providers_wait = TRUE;
     for (gsize i = 0; i < G_N_ELEMENTS(rows); i++) {
@@ -181,12 +189,10 @@ static void test_unknown_role_refused(void)
 {
     CgConsultRecord c = consult("virtual_consult", "scheduled", 0);
     CgParticipantRecord p = {.role = "admin"};
-    g_assert_cmpstr(outcome(cg_consult_join_decision(&c, &p, &window, T0)), ==,
-                    "role_not_allowed");
+    g_assert_cmpstr(outcome(cg_consult_join_decision(&c, &p, &window, T0)), ==, "role_not_allowed");
     c.kind = "webinar";
     p.role = "specialist";
-    g_assert_cmpstr(outcome(cg_consult_join_decision(&c, &p, &window, T0)), ==,
-                    "role_not_allowed");
+    g_assert_cmpstr(outcome(cg_consult_join_decision(&c, &p, &window, T0)), ==, "role_not_allowed");
 }
 
 static void test_role_powers(void)

@@ -104,8 +104,8 @@ static void test_migrate_from_v1(Fixture *f, gconstpointer data)
     g_assert_true(cg_store_get_participant(f->store, "a", "c_old", "p_old", &p, &error));
     g_assert_cmpstr(p.muted_by, ==, "p_s");
     cg_participant_record_clear(&p);
-    g_assert_true(cg_store_end_consult(f->store, "a", "c_old", "ended", "time_up", 1790003000,
-                                       &error));
+    g_assert_true(
+        cg_store_end_consult(f->store, "a", "c_old", "ended", "time_up", 1790003000, &error));
     cg_store_close(f->store);
     f->store = NULL;
     open_store(f); /* reopening an up-to-date database applies nothing */
@@ -135,13 +135,22 @@ static void test_newer_schema_refused(Fixture *f, gconstpointer data)
 static void create_one(Fixture *f, const char *tenant, const char *id, gint64 starts_at,
                        const char *series)
 {
-    CgConsultRecord c = {.id = (char *)id, .tenant = (char *)tenant,
-                         .kind = "case_conference", .specialty = "genetics", .title = "T",
-                         .starts_at = starts_at, .duration_min = 60, .state = "scheduled",
-                         .providers_wait = TRUE, .series_id = (char *)series};
+    CgConsultRecord c = {.id = (char *)id,
+                         .tenant = (char *)tenant,
+                         .kind = "case_conference",
+                         .specialty = "genetics",
+                         .title = "T",
+                         .starts_at = starts_at,
+                         .duration_min = 60,
+                         .state = "scheduled",
+                         .providers_wait = TRUE,
+                         .series_id = (char *)series};
     g_autofree char *pid = g_strdup_printf("p_%s", id);
-    CgParticipantRecord p = {.id = pid, .consult_id = (char *)id, .tenant = (char *)tenant,
-                             .name = "Dr S", .role = "specialist"};
+    CgParticipantRecord p = {.id = pid,
+                             .consult_id = (char *)id,
+                             .tenant = (char *)tenant,
+                             .name = "Dr S",
+                             .role = "specialist"};
     g_autoptr(GError) error = NULL;
     g_assert_true(cg_store_create_consult(f->store, &c, &p, 1, &error));
     g_assert_no_error(error);
@@ -189,12 +198,18 @@ static void test_video_bitrate(Fixture *f, gconstpointer data)
 {
     (void)data;
     open_store(f);
-    CgConsultRecord in = {.id = "c_cap", .tenant = "a", .kind = "virtual_consult",
-                          .specialty = "dermatology", .title = "T", .starts_at = 10000,
-                          .duration_min = 30, .state = "scheduled", .video_bitrate_set = TRUE,
+    CgConsultRecord in = {.id = "c_cap",
+                          .tenant = "a",
+                          .kind = "virtual_consult",
+                          .specialty = "dermatology",
+                          .title = "T",
+                          .starts_at = 10000,
+                          .duration_min = 30,
+                          .state = "scheduled",
+                          .video_bitrate_set = TRUE,
                           .video_bitrate_kbps = 150};
-    CgParticipantRecord p = {.id = "p_cap", .consult_id = "c_cap", .tenant = "a",
-                             .name = "Dr S", .role = "specialist"};
+    CgParticipantRecord p = {
+        .id = "p_cap", .consult_id = "c_cap", .tenant = "a", .name = "Dr S", .role = "specialist"};
     g_autoptr(GError) error = NULL;
     g_assert_true(cg_store_create_consult(f->store, &in, &p, 1, &error));
     create_one(f, "a", "c_default", 10000, NULL);
@@ -241,8 +256,8 @@ static void test_open_consults(Fixture *f, gconstpointer data)
     create_one(f, "a", "over", now - 80 * 60, NULL); /* ended 20 min ago (+5 grace) */
     create_one(f, "a", "cancelled", now, NULL);
     g_autoptr(GError) error = NULL;
-    g_assert_true(cg_store_end_consult(f->store, "a", "cancelled", "cancelled", "cancelled", now,
-                                       &error));
+    g_assert_true(
+        cg_store_end_consult(f->store, "a", "cancelled", "cancelled", "cancelled", now, &error));
     g_autoptr(GPtrArray) open = cg_store_open_consults(f->store, now, 15, 5, &error);
     g_assert_no_error(error);
     g_assert_cmpuint(open->len, ==, 2);
@@ -253,8 +268,12 @@ static void test_open_consults(Fixture *f, gconstpointer data)
 static void append(Fixture *f, const char *consult, const char *action, const char *outcome,
                    gint64 ts)
 {
-    CgAuditEvent ev = {.tenant = "a", .consult = consult, .participant = "p_1",
-                       .role = "specialist", .action = action, .outcome = outcome,
+    CgAuditEvent ev = {.tenant = "a",
+                       .consult = consult,
+                       .participant = "p_1",
+                       .role = "specialist",
+                       .action = action,
+                       .outcome = outcome,
                        .remote = "127.0.0.1"};
     g_autoptr(GError) error = NULL;
     g_assert_true(cg_audit_append(f->store, &ev, ts, &error));

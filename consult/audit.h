@@ -54,6 +54,10 @@ void cg_audit_set_key(GBytes *key);
  * installed and an unkeyed head, an "audit.key_start" record comes first. */
 gboolean cg_audit_append(CgStore *store, const CgAuditEvent *event, gint64 now_us, GError **error);
 
+/* cg_audit_append() for callers that go on whatever happens (a join, a
+ * control, an admin call): a failure is logged as a warning, never returned. */
+void cg_audit_note(CgStore *store, const CgAuditEvent *event, gint64 now_us);
+
 /* With a key installed: if the newest record is unkeyed (a log from before
  * the key), appends the "audit.key_start" record now, so that a log this
  * consultd has opened always ends with a keyed record. */

@@ -1,5 +1,5 @@
 /* unit-rate-limit: which addresses share a limit, and how refusals are
- * aggregated (signaling/rate_limit.h, signaling/refusal_tally.h). */
+ * aggregated (consult/rate_limit.h, consult/refusal_tally.h). */
 #include <glib.h>
 #include <string.h>
 

@@ -251,6 +251,13 @@ gboolean cg_audit_append(CgStore *store, const CgAuditEvent *event, gint64 now_u
     return cg_store_exec(store, "COMMIT", "commit audit append", error);
 }
 
+void cg_audit_note(CgStore *store, const CgAuditEvent *event, gint64 now_us)
+{
+    g_autoptr(GError) error = NULL;
+    if (!cg_audit_append(store, event, now_us, &error))
+        g_warning("audit: cannot record %s/%s: %s", event->action, event->outcome, error->message);
+}
+
 static json_t *nullable_string(sqlite3_stmt *stmt, int col)
 {
     const char *text = (const char *)sqlite3_column_text(stmt, col);

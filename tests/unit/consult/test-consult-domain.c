@@ -1,4 +1,4 @@
-/* Unit tests of signaling's pure parts: ids, roles, the store and the admin
+/* Unit tests of the consult domain: ids, roles, the store and the admin
  * API's create-consult validation (a real SQLite file, no sockets). */
 #include <glib/gstdio.h>
 #include <jansson.h>
@@ -187,8 +187,8 @@ static void test_create_refusals(Fixture *f, gconstpointer data)
         {"[1,2]", 400, "malformed_json", NULL},
         {"{}", 400, "missing_field", "kind"},
         {"{\"kind\":\"party\"}", 400, "invalid_field", "kind"},
-        {"{\"kind\":\"virtual_consult\",\"specialty\":\"\",\"title\":\"t\"}", 400,
-         "invalid_field", "specialty"},
+        {"{\"kind\":\"virtual_consult\",\"specialty\":\"\",\"title\":\"t\"}", 400, "invalid_field",
+         "specialty"},
         {"{\"kind\":\"virtual_consult\",\"specialty\":\"s\",\"title\":\"t\",\"starts_at\":"
          "\"tomorrow\",\"duration_min\":30,\"participants\":[]}",
          400, "invalid_field", "starts_at"},
@@ -292,16 +292,16 @@ static void test_turn_credentials(void)
 int main(int argc, char **argv)
 {
     g_test_init(&argc, &argv, NULL);
-    g_test_add_func("/signaling/ids", test_ids);
-    g_test_add_func("/signaling/roles", test_roles);
-    g_test_add_func("/signaling/turn-credentials", test_turn_credentials);
-    g_test_add("/signaling/tenants/lookup", Fixture, NULL, fixture_set_up, test_tenant_lookup,
+    g_test_add_func("/consult/ids", test_ids);
+    g_test_add_func("/consult/roles", test_roles);
+    g_test_add_func("/consult/turn-credentials", test_turn_credentials);
+    g_test_add("/consult/tenants/lookup", Fixture, NULL, fixture_set_up, test_tenant_lookup,
                fixture_tear_down);
-    g_test_add("/signaling/admin/create", Fixture, NULL, fixture_set_up, test_create_consult,
+    g_test_add("/consult/admin/create", Fixture, NULL, fixture_set_up, test_create_consult,
                fixture_tear_down);
-    g_test_add("/signaling/admin/refusals", Fixture, NULL, fixture_set_up, test_create_refusals,
+    g_test_add("/consult/admin/refusals", Fixture, NULL, fixture_set_up, test_create_refusals,
                fixture_tear_down);
-    g_test_add("/signaling/store/reopen", Fixture, NULL, fixture_set_up,
-               test_store_reopen_keeps_data, fixture_tear_down);
+    g_test_add("/consult/store/reopen", Fixture, NULL, fixture_set_up, test_store_reopen_keeps_data,
+               fixture_tear_down);
     return g_test_run();
 }

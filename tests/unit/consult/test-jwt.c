@@ -1,4 +1,4 @@
-/* test-jwt.c — join token verification and signing (signaling/jwt.c).
+/* test-jwt.c — join token verification and signing (consult/jwt.c).
  *
  * Tokens with odd headers or payloads are crafted here with GLib's own
  * base64 and HMAC, independently of the code under test.
@@ -39,7 +39,10 @@ static char *b64url(const guint8 *data, gsize len)
     return s;
 }
 
-static char *b64url_str(const char *s) { return b64url((const guint8 *)s, strlen(s)); }
+static char *b64url_str(const char *s)
+{
+    return b64url((const guint8 *)s, strlen(s));
+}
 
 /* header.payload.HMAC-SHA256(key) computed with GLib, not with jwt.c. */
 static char *craft(const char *header, const char *payload, const char *key)
@@ -56,7 +59,10 @@ static char *craft(const char *header, const char *payload, const char *key)
     return g_strconcat(input, ".", s, NULL);
 }
 
-static char *craft_good(const char *payload) { return craft(good_header, payload, secret); }
+static char *craft_good(const char *payload)
+{
+    return craft(good_header, payload, secret);
+}
 
 /* Verifies @token at NOW and asserts the error code; returns the message. */
 static char *expect_error(const char *token, gint64 now, gint code)

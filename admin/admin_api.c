@@ -19,10 +19,8 @@ static void audit_suppressed(const char *key, guint suppressed, gint64 window_st
     CgAdminApi *api = user;
     g_autofree char *outcome = g_strdup_printf("%u refusals not audited one by one", suppressed);
     CgAuditEvent ev = {.action = "auth_refused", .outcome = outcome, .remote = key};
-    g_autoptr(GError) error = NULL;
     (void)window_start;
-    if (!cg_audit_append(api->store, &ev, g_get_real_time(), &error))
-        g_warning("admin api: audit append: %s", error->message);
+    cg_audit_note(api->store, &ev, g_get_real_time());
 }
 
 static void log_suppressed(const char *key, guint suppressed, gint64 window_start, gpointer user)
@@ -114,9 +112,7 @@ void cg_admin_audit(Call *call, const char *action, const char *consult, const c
                        .action = action,
                        .outcome = outcome,
                        .remote = call->remote};
-    g_autoptr(GError) error = NULL;
-    if (!cg_audit_append(call->api->store, &ev, call->now * G_USEC_PER_SEC, &error))
-        g_warning("admin api: audit append: %s", error->message);
+    cg_audit_note(call->api->store, &ev, call->now * G_USEC_PER_SEC);
 }
 
 /* ---- dispatch ------------------------------------------------------------- */

@@ -1,11 +1,11 @@
 /* peers.c — endpoint WebSockets: receive (bounded), the join path (token,
  * tenant, consult rules), dispatch of client messages, and an ordered outbox
  * per peer (bounded: peer_io.c). What happens to a consult once peers are in
- * it (waiting room, specialist controls, end) is lifecycle.c's.
+ * it (waiting room, specialist controls, end) is lifecycle.h's.
  *
  * A joined peer whose socket drops keeps its seat for a while (seats.c); a
  * join with its resume id takes it back. */
-#include "server-private.h"
+#include "lifecycle.h"
 
 #include <string.h>
 

@@ -1,6 +1,6 @@
 /* server.c — the libwebsockets context on the GLib loop, and dispatch of its
  * callbacks to http.c and peers.c. */
-#include "server-private.h"
+#include "lifecycle.h"
 
 #include "conn_limits.h"
 

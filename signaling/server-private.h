@@ -1,5 +1,6 @@
-/* server-private.h — state shared by server.c (context, dispatch), http.c
- * (HTTP requests), peers.c (WebSocket peers, the join path) and the live side
+/* server-private.h — state shared by server.c (context, lws events), http.c
+ * (HTTP requests), the WebSocket peers (peers.c, peer_socket.c, peer_io.c,
+ * dispatch.c, seats.c), the join path (join.h) and the live side
  * of consults (lifecycle.h: waiting room, admission, specialist controls,
  * end timers). Not a public interface. Main thread only.
  *
@@ -121,12 +122,6 @@ int cg_http_callback(CgSignaling *s, struct lws *wsi, CgConnData *conn,
 int cg_peer_on_writeable(CgPeer *peer);
 /* A refusal's log line, at most CG_REFUSAL_LOG_LINES per address and window. */
 void cg_peer_log_refusal(CgPeer *peer, const char *code, const char *message, CgCloseStatus status);
-
-/* peers.c */
-int cg_peers_callback(CgSignaling *s, struct lws *wsi, CgConnData *conn,
-                      enum lws_callback_reasons reason, void *in, size_t len);
-void cg_peers_say_goodbye(CgSignaling *s);
-void cg_peer_free(CgPeer *peer);
 /* Queues @json (transfer full); dropped once the peer is closing. A held
  * seat keeps it (bounded) for when it resumes. */
 void cg_peer_send(CgPeer *peer, char *json);
@@ -134,6 +129,18 @@ void cg_peer_close(CgPeer *peer, CgCloseStatus status, const char *reason);
 /* Sends error @code; closes when the code's close status (protocol_errors.h)
  * says so. To a held seat it is queued and the seat ends with it. */
 void cg_peer_error(CgPeer *peer, CgErrorCode code, const char *message);
+
+/* peer_socket.c: the lws callbacks of /ws. */
+int cg_peers_callback(CgSignaling *s, struct lws *wsi, CgConnData *conn,
+                      enum lws_callback_reasons reason, void *in, size_t len);
+/* Shutdown: every peer is told "bye" and closed (1001). */
+void cg_peers_say_goodbye(CgSignaling *s);
+
+/* dispatch.c: one complete client text message of @peer (@len bytes). */
+void cg_peer_dispatch(CgPeer *peer, const guint8 *data, gsize len);
+
+/* peers.c: the peer set. */
+void cg_peer_free(CgPeer *peer);
 /* Joined or waiting, not closing, in @consult_id. */
 gboolean cg_peer_in_consult(const CgPeer *peer, const char *consult_id);
 /* @peer as the protocol shows it; its strings belong to the peer. */
@@ -141,9 +148,6 @@ CgProtocolParticipant cg_peer_participant(const CgPeer *peer);
 /* Sends @json (transfer full, a protocol builder's text) to every joined peer
  * of @from's consult but @from. */
 void cg_peer_broadcast(CgPeer *from, char *json);
-/* Per-address limit on failed authentication (consult/rate_limit.h). */
-gboolean cg_peers_over_failure_limit(CgSignaling *s, const char *remote);
-void cg_peers_note_auth_failure(CgSignaling *s, const char *remote);
 /* (transfer none) the live peer of @participant_id in @consult_id, or NULL. */
 CgPeer *cg_peers_find(CgSignaling *s, const char *consult_id, const char *participant_id);
 /* @peer (joined or waiting) leaves its consult now: the others get

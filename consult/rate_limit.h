@@ -1,7 +1,7 @@
 /* rate_limit.h — per-address limiter of failed authentications.
  *
- * Used by the admin API (signaling/http.c: a wrong or missing API key) and by
- * the join path (signaling/peers.c: a refused join token). Pattern:
+ * Used by the admin API (admin/admin_api.c: a wrong or missing API key) and by
+ * the join path (signaling/join_limit.c: a refused join token). Pattern:
  *
  *     gint64 retry_after = 0;
  *     if (!cg_rate_limit_allowed(rl, remote, now, &retry_after))

@@ -24,18 +24,18 @@ typedef struct _CgStore CgStore;
 typedef struct {
     char *id;
     char *tenant;
-    char *kind;      /* "virtual_consult" | "case_conference" */
+    char *kind; /* "virtual_consult" | "case_conference" */
     char *specialty;
     char *title;
     gint64 starts_at; /* seconds since the epoch, UTC */
     guint duration_min;
-    char *state; /* stored state: "scheduled", "cancelled" or "ended"; the phase
-                  * (open, live, ...) is derived from times by consult_rules.h */
-    gint64 ended_at;  /* seconds since the epoch; 0 = not ended */
-    char *end_reason; /* "ended_by_specialist", "cancelled", "time_up"; NULL if not ended */
-    gint64 live_since; /* first admitted media; 0 = never live */
+    char *state;             /* stored state: "scheduled", "cancelled" or "ended"; the phase
+                              * (open, live, ...) is derived from times by consult_rules.h */
+    gint64 ended_at;         /* seconds since the epoch; 0 = not ended */
+    char *end_reason;        /* "ended_by_specialist", "cancelled", "time_up"; NULL if not ended */
+    gint64 live_since;       /* first admitted media; 0 = never live */
     gboolean providers_wait; /* providers also wait in the waiting room */
-    char *series_id;  /* recurring conferences: shared by every occurrence; NULL otherwise */
+    char *series_id;         /* recurring conferences: shared by every occurrence; NULL otherwise */
     /* The consult's own cap on each endpoint's published video, when
      * video_bitrate_set (0 = no cap); unset, consults.video_bitrate_kbps
      * applies (consult_rules.h cg_consult_video_bitrate_kbps). */
@@ -74,9 +74,9 @@ gboolean cg_store_create_consult(CgStore *store, const CgConsultRecord *consult,
                                  GError **error);
 /* Inserts @n_consults consults (e.g. a recurring series) and @n_participants
  * participants (of any of them) in one transaction: all or nothing. */
-gboolean cg_store_create_consults(CgStore *store, const CgConsultRecord *consults,
-                                  guint n_consults, const CgParticipantRecord *participants,
-                                  guint n_participants, GError **error);
+gboolean cg_store_create_consults(CgStore *store, const CgConsultRecord *consults, guint n_consults,
+                                  const CgParticipantRecord *participants, guint n_participants,
+                                  GError **error);
 /* Fills @out (caller clears) or fails with CG_STORE_ERROR_NOT_FOUND. */
 gboolean cg_store_get_consult(CgStore *store, const char *tenant, const char *consult_id,
                               CgConsultRecord *out, GError **error);
@@ -84,7 +84,7 @@ gboolean cg_store_get_participant(CgStore *store, const char *tenant, const char
                                   const char *participant_id, CgParticipantRecord *out,
                                   GError **error);
 
-/* Lifecycle changes used by the join path (signaling/peers.c). */
+/* Lifecycle changes made by the live side (signaling/: admission, controls, end timers). */
 gboolean cg_store_set_participant_admitted(CgStore *store, const char *tenant,
                                            const char *consult_id, const char *participant_id,
                                            GError **error);
@@ -102,9 +102,9 @@ gboolean cg_store_set_consult_live(CgStore *store, const char *tenant, const cha
 gboolean cg_store_end_consult(CgStore *store, const char *tenant, const char *consult_id,
                               const char *state, const char *reason, gint64 ended_at,
                               GError **error);
-/* (transfer full) array of CgConsultRecord* (frees them): consults that are not ended/cancelled and whose window
- * [starts_at - open_before, starts_at + duration + grace] contains @now, of
- * every tenant: the daemon re-arms their end timers after a restart. */
+/* (transfer full) array of CgConsultRecord* (frees them): consults that are not ended/cancelled and
+ * whose window [starts_at - open_before, starts_at + duration + grace] contains @now, of every
+ * tenant: the daemon re-arms their end timers after a restart. */
 GPtrArray *cg_store_open_consults(CgStore *store, gint64 now, guint open_before_min,
                                   guint grace_min, GError **error);
 

@@ -11,10 +11,10 @@
 
 #include "audit.h"
 #include "audit_anchor.h"
-#include "bootstrap.h"
+#include "first_start.h"
 #include "config.h"
 #include "log.h"
-#include "notify.h"
+#include "sd_notify.h"
 #include "session.h"
 
 #define EXIT_CONFIG 2
@@ -36,19 +36,19 @@ static CgConfig *load_config(const char *path, GError **error)
 }
 
 /* Files that a first start creates when the config allows it. */
-static gboolean bootstrap(const CgConfig *config, GError **error)
+static gboolean create_first_start_files(const CgConfig *config, GError **error)
 {
     if (config->generate_certificate &&
-        !cg_bootstrap_certificate(config->cert_file, config->key_file, error))
+        !cg_first_start_certificate(config->cert_file, config->key_file, error))
         return FALSE;
     for (guint i = 0; config->generate_tenant_keys && i < config->n_tenants; i++) {
         const CgTenantConfig *t = &config->tenants[i];
-        if (!cg_bootstrap_secret_file(t->api_key_file, TENANT_SECRET_BYTES, error) ||
-            !cg_bootstrap_secret_file(t->secret_file, TENANT_SECRET_BYTES, error))
+        if (!cg_first_start_secret_file(t->api_key_file, TENANT_SECRET_BYTES, error) ||
+            !cg_first_start_secret_file(t->secret_file, TENANT_SECRET_BYTES, error))
             return FALSE;
     }
     /* Always: an audit log without its key could be rewritten unnoticed. */
-    return cg_bootstrap_secret_file(config->audit_key_file, AUDIT_KEY_BYTES, error);
+    return cg_first_start_secret_file(config->audit_key_file, AUDIT_KEY_BYTES, error);
 }
 
 /* Every audit record this process appends is keyed with the key file's. */
@@ -84,7 +84,7 @@ static int run(const CgConfig *config)
 {
     g_autoptr(GError) error = NULL;
     gint64 started = g_get_monotonic_time();
-    if (!bootstrap(config, &error)) {
+    if (!create_first_start_files(config, &error)) {
         g_critical("cannot prepare first-start files: %s", error->message);
         return EXIT_FAILURE;
     }

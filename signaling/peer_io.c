@@ -2,8 +2,8 @@
  * finding 1): its outbox is bounded in messages and bytes, a socket that
  * stops taking what is sent to it is closed, its protocol errors are answered
  * only up to a budget, and refusals are logged at most CG_REFUSAL_LOG_LINES
- * per address and window (the rest in one aggregate line). Also the
- * per-address limit on failed joins.
+ * per address and window (the rest in one aggregate line). The per-address
+ * limit on failed joins is join_limit.c's.
  *
  * A peer closes by queuing its last messages and a close status; the close
  * frame goes out once the outbox is drained, or the socket is dropped after
@@ -160,16 +160,4 @@ void cg_peer_error(CgPeer *peer, CgErrorCode code, const char *message)
     cg_peer_send(peer, cg_protocol_error_message(code, message));
     if (status)
         cg_peer_close(peer, status, cg_error_code_name(code));
-}
-
-/* ---- failed-authentication rate limit ------------------------------------- */
-
-gboolean cg_peers_over_failure_limit(CgSignaling *s, const char *remote)
-{
-    return !cg_rate_limit_allowed(s->join_failures, remote, now_s(), NULL);
-}
-
-void cg_peers_note_auth_failure(CgSignaling *s, const char *remote)
-{
-    cg_rate_limit_fail(s->join_failures, remote, now_s());
 }

@@ -8,7 +8,7 @@
  * join with its resume id takes it back (cg_seat_resume), its timer fires
  * (participant_left "connection_lost"), or the server ends it (removal, end,
  * media failure, a new plain join of the same participant). */
-#include "server-private.h"
+#include "lifecycle.h"
 
 #include <string.h>
 

@@ -1,7 +1,8 @@
-/* server-private.h — state shared by server.c (context, dispatch), http.c
- * (HTTP requests), peers.c (WebSocket peers, the join path) and lifecycle.c
- * (the consults that have peers: waiting room, specialist controls, end
- * timers). Not a public interface. Main thread only.
+/* server-private.h — state shared by server.c (context, lws events), http.c
+ * (HTTP requests), the WebSocket peers (peers.c, peer_socket.c, peer_io.c,
+ * dispatch.c, seats.c), the join path (join.h) and the live side
+ * of consults (lifecycle.h: waiting room, admission, specialist controls,
+ * end timers). Not a public interface. Main thread only.
  *
  * A peer is in one of three states: pending (connected, no accepted join
  * yet; closed after CG_JOIN_TIMEOUT_S), waiting (in the waiting room: its
@@ -56,22 +57,22 @@ typedef struct _CgPeer {
     CgPeerId id;
     char remote[64];
     GByteArray *rx;
-    gboolean rx_binary;   /* the frame being received is binary: discard it */
-    GQueue outbox;        /* char* JSON texts */
-    gboolean joined;      /* admitted: handed to media */
-    gboolean waiting;     /* in the waiting room */
-    gboolean audio_off;   /* the endpoint says its microphone is off */
-    gboolean video_off;   /* the endpoint says its camera is off */
-    CgPeerInfo info;      /* strings owned by the peer once joined or waiting; log_tag
-                           * always set ("[peer|N]" until it joins) */
+    gboolean rx_binary;      /* the frame being received is binary: discard it */
+    GQueue outbox;           /* char* JSON texts */
+    gboolean joined;         /* admitted: handed to media */
+    gboolean waiting;        /* in the waiting room */
+    gboolean audio_off;      /* the endpoint says its microphone is off */
+    gboolean video_off;      /* the endpoint says its camera is off */
+    CgPeerInfo info;         /* strings owned by the peer once joined or waiting; log_tag
+                              * always set ("[peer|N]" until it joins) */
     const char *left_reason; /* for participant_left */
     gboolean closing;
     CgCloseStatus close_status;
     char close_reason[64];
     guint join_timeout_id;
-    gint64 token_exp;   /* the token's exp: a held seat is not kept past it */
-    char *resume_id;    /* set with each "joined": the secret that takes the seat back */
-    guint seat_timer;   /* a held seat is given up when it fires */
+    gint64 token_exp; /* the token's exp: a held seat is not kept past it */
+    char *resume_id;  /* set with each "joined": the secret that takes the seat back */
+    guint seat_timer; /* a held seat is given up when it fires */
     /* issue 9 finding 1: per-socket bounds (peer_io.c) */
     gsize queued_bytes;  /* outbox bytes, open or held (both bounded) */
     guint errors;        /* protocol errors answered in the current window */
@@ -121,12 +122,6 @@ int cg_http_callback(CgSignaling *s, struct lws *wsi, CgConnData *conn,
 int cg_peer_on_writeable(CgPeer *peer);
 /* A refusal's log line, at most CG_REFUSAL_LOG_LINES per address and window. */
 void cg_peer_log_refusal(CgPeer *peer, const char *code, const char *message, CgCloseStatus status);
-
-/* peers.c */
-int cg_peers_callback(CgSignaling *s, struct lws *wsi, CgConnData *conn,
-                      enum lws_callback_reasons reason, void *in, size_t len);
-void cg_peers_say_goodbye(CgSignaling *s);
-void cg_peer_free(CgPeer *peer);
 /* Queues @json (transfer full); dropped once the peer is closing. A held
  * seat keeps it (bounded) for when it resumes. */
 void cg_peer_send(CgPeer *peer, char *json);
@@ -134,6 +129,18 @@ void cg_peer_close(CgPeer *peer, CgCloseStatus status, const char *reason);
 /* Sends error @code; closes when the code's close status (protocol_errors.h)
  * says so. To a held seat it is queued and the seat ends with it. */
 void cg_peer_error(CgPeer *peer, CgErrorCode code, const char *message);
+
+/* peer_socket.c: the lws callbacks of /ws. */
+int cg_peers_callback(CgSignaling *s, struct lws *wsi, CgConnData *conn,
+                      enum lws_callback_reasons reason, void *in, size_t len);
+/* Shutdown: every peer is told "bye" and closed (1001). */
+void cg_peers_say_goodbye(CgSignaling *s);
+
+/* dispatch.c: one complete client text message of @peer (@len bytes). */
+void cg_peer_dispatch(CgPeer *peer, const guint8 *data, gsize len);
+
+/* peers.c: the peer set. */
+void cg_peer_free(CgPeer *peer);
 /* Joined or waiting, not closing, in @consult_id. */
 gboolean cg_peer_in_consult(const CgPeer *peer, const char *consult_id);
 /* @peer as the protocol shows it; its strings belong to the peer. */
@@ -141,9 +148,6 @@ CgProtocolParticipant cg_peer_participant(const CgPeer *peer);
 /* Sends @json (transfer full, a protocol builder's text) to every joined peer
  * of @from's consult but @from. */
 void cg_peer_broadcast(CgPeer *from, char *json);
-/* Per-address limit on failed authentication (signaling/rate_limit.h). */
-gboolean cg_peers_over_failure_limit(CgSignaling *s, const char *remote);
-void cg_peers_note_auth_failure(CgSignaling *s, const char *remote);
 /* (transfer none) the live peer of @participant_id in @consult_id, or NULL. */
 CgPeer *cg_peers_find(CgSignaling *s, const char *consult_id, const char *participant_id);
 /* @peer (joined or waiting) leaves its consult now: the others get
@@ -169,33 +173,8 @@ void cg_seat_give_up(CgPeer *peer);
  * socket and the caller removes it once its message is handled. */
 void cg_seat_resume(CgPeer *peer, CgPeer *seat, const CgConsultRecord *consult, gint64 token_exp);
 
-/* lifecycle.c */
-/* Appends an audit record (every member but @action and @outcome nullable);
- * a store failure is logged, never fatal to the caller. */
-void cg_lifecycle_audit(CgSignaling *s, const char *remote, const char *tenant,
-                        const char *consult, const char *participant, const char *role,
-                        const char *action, const char *outcome);
-/* The same about a peer that is joined or waiting (its info). */
-void cg_lifecycle_audit_peer(const CgPeer *peer, const char *action, const char *outcome);
-/* A peer of @consult is joining or waiting: track the consult, (re)arm its end timer. */
-void cg_lifecycle_track(CgSignaling *s, const CgConsultRecord *consult);
-/* At start: end timers for every consult whose window is open (after a
- * restart nobody may rejoin before it ends, yet it must end on time). */
-void cg_lifecycle_rearm(CgSignaling *s);
-/* Admits @peer (waiting or just authorised): store, "joined", the others, media. */
-void cg_lifecycle_admit(CgPeer *peer, const CgConsultRecord *consult);
-/* @peer took its seat back on a new socket: "joined" (resumed) and, for a
- * specialist, the waiting list. */
-void cg_lifecycle_resumed(CgPeer *peer, const CgConsultRecord *consult);
-/* Puts @peer in the waiting room. */
-void cg_lifecycle_wait(CgPeer *peer, const CgConsultRecord *consult);
-/* A specialist's admit/decline/remove/mute/unmute/end. */
-void cg_lifecycle_control(CgPeer *peer, const CgClientMessage *msg);
-/* @peer (joined or waiting) is going: waiting lists, consult bookkeeping. */
-void cg_lifecycle_peer_gone(CgSignaling *s, CgPeer *peer);
-void cg_lifecycle_free_consult(CgLiveConsult *consult);
-/* The admin API's view of the live side (admin_api.h). */
-extern const CgAdminLive cg_lifecycle_admin_live;
+/* lifecycle.h: the live side of a consult (waiting room, admission,
+ * controls, end timers, the admin view, audit of peers). */
 
 /* server.c */
 void cg_signaling_check_shutdown_done(CgSignaling *s);

@@ -1,6 +1,6 @@
 /* server.c — the libwebsockets context on the GLib loop, and dispatch of its
- * callbacks to http.c and peers.c. */
-#include "server-private.h"
+ * callbacks to http.c and peer_socket.c. */
+#include "lifecycle.h"
 
 #include "conn_limits.h"
 
@@ -207,7 +207,7 @@ static gboolean shutdown_timed_out(gpointer data)
     return G_SOURCE_REMOVE;
 }
 
-/* Called by peers.c whenever a peer goes; finishes a pending shutdown. */
+/* Called by peer_socket.c whenever a peer goes; finishes a pending shutdown. */
 void cg_signaling_check_shutdown_done(CgSignaling *s)
 {
     if (!s->shutting_down || g_hash_table_size(s->peers) > 0 || !s->shutdown_done)

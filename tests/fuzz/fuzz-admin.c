@@ -1,5 +1,5 @@
 /* fuzz-admin.c — fuzz target for the admin API's request bodies and query
- * strings (signaling/admin_*.c), through cg_admin_api_handle() with a real
+ * strings (admin/admin_*.c), through cg_admin_api_handle() with a real
  * SQLite store (in memory, for speed) and an authenticated tenant, as the HTTPS server calls it.
  *
  * The first input byte picks the route; the rest is the JSON body (or, for

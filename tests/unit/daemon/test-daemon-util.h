@@ -8,7 +8,7 @@ G_BEGIN_DECLS
 
 void cg_test_add_log_tests(void);
 void cg_test_add_notify_tests(void);
-void cg_test_add_bootstrap_tests(void);
+void cg_test_add_first_start_tests(void);
 void cg_test_add_speaker_tests(void);
 
 /* Creates a fresh temporary directory; (transfer full). */

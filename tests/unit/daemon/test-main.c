@@ -1,4 +1,4 @@
-/* test-main.c — entry point of test-daemon-util (daemon/log, notify, bootstrap,
+/* test-main.c — entry point of test-daemon-util (daemon/log, sd_notify, first_start,
  * active_speaker, link_quality). */
 #include "log.h"
 #include "test-daemon-util.h"
@@ -43,7 +43,7 @@ int main(int argc, char **argv)
 
     cg_test_add_log_tests();
     cg_test_add_notify_tests();
-    cg_test_add_bootstrap_tests();
+    cg_test_add_first_start_tests();
     cg_test_add_speaker_tests();
     return g_test_run();
 }

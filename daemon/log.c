@@ -4,7 +4,9 @@
 #endif
 
 #include "log.h"
+#include "log_sink.h"
 
+#include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
@@ -14,8 +16,6 @@ enum { RANK_DEBUG, RANK_INFO, RANK_WARNING, RANK_ERROR };
 static const char *const rank_names[] = {"debug", "info", "warning", "error"};
 
 static gint threshold = RANK_INFO; /* atomic */
-static GMutex stream_lock;
-static FILE *out_stream; /* NULL = stderr; guarded by stream_lock */
 
 static int level_rank(GLogLevelFlags log_level)
 {
@@ -226,13 +226,10 @@ static GLogWriterOutput json_writer(GLogLevelFlags log_level, const GLogField *f
     if (!cg_log_level_enabled(log_level))
         return G_LOG_WRITER_HANDLED;
 
-    g_autofree char *line = cg_log_format_line(log_level, fields, n_fields, g_get_real_time());
-
-    g_mutex_lock(&stream_lock);
-    FILE *f = out_stream != NULL ? out_stream : stderr;
-    fputs(line, f);
-    fflush(f);
-    g_mutex_unlock(&stream_lock);
+    /* Queued, never written here: the caller may be the media thread. */
+    cg_log_sink_push(cg_log_format_line(log_level, fields, n_fields, g_get_real_time()));
+    if (log_level & G_LOG_LEVEL_ERROR)
+        cg_log_sink_flush(); /* GLib aborts next */
     return G_LOG_WRITER_HANDLED;
 }
 
@@ -246,13 +243,17 @@ void cg_log_init(const char *level)
     /* g_log_set_writer_func() may only be called once per process. */
     if (g_once_init_enter(&installed)) {
         g_log_set_writer_func(json_writer, NULL, NULL);
+        atexit(cg_log_flush);
         g_once_init_leave(&installed, 1);
     }
 }
 
 void cg_log_set_stream(FILE *stream)
 {
-    g_mutex_lock(&stream_lock);
-    out_stream = stream;
-    g_mutex_unlock(&stream_lock);
+    cg_log_sink_set_stream(stream);
+}
+
+void cg_log_flush(void)
+{
+    cg_log_sink_flush();
 }

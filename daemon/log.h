@@ -20,9 +20,11 @@
  * and written as "critical"; G_LOG_LEVEL_ERROR is "error".
  *
  * Threads: the writer may be called from any thread (GStreamer, libnice); a
- * line is formatted off-lock and written with one fputs + fflush under a mutex,
- * so lines never interleave. cg_log_init() and cg_log_set_stream() may be
- * called again at any time (the writer is installed once).
+ * line is formatted by the caller and queued (log_sink.h): one writer thread
+ * writes the lines in order, whole, so they never interleave, and a caller
+ * never waits for the output (past 4 MiB waiting, lines are dropped and
+ * counted). cg_log_init() and cg_log_set_stream() may be called again at any
+ * time (the writer is installed once); what is queued is written at exit.
  */
 #pragma once
 
@@ -39,8 +41,12 @@ gboolean cg_log_level_valid(const char *level);
 void cg_log_init(const char *level);
 
 /* Redirects output to @stream (transfer none; must outlive its use), or back to
- * stderr with NULL. For tests. */
+ * stderr with NULL, after writing what is queued. For tests. */
 void cg_log_set_stream(FILE *stream);
+
+/* Returns once what was logged before is written (at most 5 s when the
+ * output is not read). Runs at exit too. */
+void cg_log_flush(void);
 
 /* TRUE if a record at @log_level would be written with the current level. */
 gboolean cg_log_level_enabled(GLogLevelFlags log_level);

@@ -1,11 +1,13 @@
 /* test-log.c — daemon/log: every line is one valid JSON object, escaping,
- * field mapping, level filtering, lines intact under concurrent writers. */
+ * field mapping, level filtering, lines intact under concurrent writers, and
+ * a caller never waits for an output nobody reads. */
 #include "log.h"
 #include "test-daemon-util.h"
 
 #include <jansson.h>
 #include <stdio.h>
 #include <string.h>
+#include <unistd.h>
 
 /* 2026-11-22T10:00:00.123456Z */
 #define T_2026_11_22 (1795341600LL * G_USEC_PER_SEC + 123456)
@@ -266,6 +268,105 @@ static void test_concurrent_lines(void)
     }
 }
 
+
+/* ---- an output nobody reads --------------------------------------------- */
+
+#define N_BLOCKED 30000
+
+typedef struct {
+    GMutex lock;
+    GCond cond;
+    gboolean done;
+} Watch;
+
+/* Fails the test (rather than letting it hang until CTest's timeout) if the
+ * logging loop has not returned in 60 s: it is waiting for the pipe. */
+static gpointer watchdog(gpointer data)
+{
+    Watch *w = data;
+    gint64 deadline = g_get_monotonic_time() + 60 * G_USEC_PER_SEC;
+    g_mutex_lock(&w->lock);
+    while (!w->done)
+        if (!g_cond_wait_until(&w->cond, &w->lock, deadline)) {
+            /* not through GLib's log: that is what is stuck */
+            static const char msg[] = "FAIL: logging waited for a pipe nobody reads\n";
+            if (write(STDERR_FILENO, msg, sizeof msg - 1) < 0)
+                abort();
+            abort();
+        }
+    g_mutex_unlock(&w->lock);
+    return NULL;
+}
+
+static gpointer drain(gpointer data)
+{
+    int fd = GPOINTER_TO_INT(data);
+    GString *all = g_string_new(NULL);
+    char buf[65536];
+    ssize_t n;
+    while ((n = read(fd, buf, sizeof buf)) > 0)
+        g_string_append_len(all, buf, n);
+    return g_string_free(all, FALSE);
+}
+
+static void test_unread_output_never_blocks(void)
+{
+    int fds[2];
+    g_assert_cmpint(pipe(fds), ==, 0);
+    FILE *w = fdopen(fds[1], "w");
+    g_assert_nonnull(w);
+    cg_log_init("info");
+    cg_log_set_stream(w);
+
+    /* ~9 MB of lines into a 64 KiB pipe that is not read yet */
+    Watch watch = {.done = FALSE};
+    GThread *dog = g_thread_new("watchdog", watchdog, &watch);
+    g_autofree char *pad = g_strnfill(280, 'y');
+    for (guint i = 0; i < N_BLOCKED; i++)
+        g_log("cg-test", G_LOG_LEVEL_INFO, "n%u %s", i, pad);
+    g_mutex_lock(&watch.lock);
+    watch.done = TRUE;
+    g_cond_signal(&watch.cond);
+    g_mutex_unlock(&watch.lock);
+    g_thread_join(dog);
+
+    /* Now read: what was kept comes out in order, then how much was not. */
+    GThread *reader = g_thread_new("reader", drain, GINT_TO_POINTER(fds[0]));
+    cg_log_flush();
+    g_log("cg-test", G_LOG_LEVEL_INFO, "after"); /* an emptied queue takes lines again */
+    cg_log_set_stream(NULL); /* writes what is queued */
+    cg_log_init("warning");
+    fclose(w);
+    g_autofree char *text = g_thread_join(reader);
+    close(fds[0]);
+
+    g_auto(GStrv) lines = g_strsplit(text, "\n", -1);
+    guint kept = 0, last = 0, dropped = 0;
+    gboolean after = FALSE;
+    for (guint i = 0; lines[i] && lines[i][0]; i++) {
+        json_t *obj = parse_line(lines[i], 0);
+        const char *msg = get_str(obj, "msg");
+        guint n = 0;
+        if (sscanf(msg, "n%u ", &n) == 1) {
+            g_assert_true(kept == 0 || n > last); /* in order */
+            last = n;
+            kept++;
+        } else if (strstr(msg, "log lines dropped")) {
+            g_assert_cmpstr(get_str(obj, "level"), ==, "warning");
+            dropped += (guint)json_integer_value(json_object_get(obj, "dropped"));
+        } else {
+            g_assert_cmpstr(msg, ==, "after");
+            after = TRUE;
+        }
+        json_decref(obj);
+    }
+    g_test_message("%u lines kept, %u dropped, last n%u", kept, dropped, last);
+    g_assert_cmpuint(kept, >, 0);
+    g_assert_cmpuint(dropped, >, 0);
+    g_assert_cmpuint(kept + dropped, ==, N_BLOCKED);
+    g_assert_true(after);
+}
+
 void cg_test_add_log_tests(void)
 {
     g_test_add_func("/daemon/log/format-fields", test_format_fields);
@@ -275,4 +376,5 @@ void cg_test_add_log_tests(void)
     g_test_add_func("/daemon/log/level-filter", test_level_filter);
     g_test_add_func("/daemon/log/structured-through-writer", test_structured_through_writer);
     g_test_add_func("/daemon/log/concurrent-lines", test_concurrent_lines);
+    g_test_add_func("/daemon/log/unread-output-never-blocks", test_unread_output_never_blocks);
 }

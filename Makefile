@@ -4,7 +4,7 @@ BUILD ?= build
 BUILD_ASAN ?= build-asan
 JOBS ?= 2
 
-.PHONY: all deps-build deps-test build demo check check-asan clean bench soak fuzz
+.PHONY: all deps-build deps-test build demo check check-asan check-format clean bench soak fuzz
 
 all: build
 
@@ -26,6 +26,13 @@ demo: build
 check: deps-test $(BUILD)/CMakeCache.txt
 	@cmake --build $(BUILD) -j$(JOBS)
 	@ctest --test-dir $(BUILD) --output-on-failure
+
+# House style: every C file as .clang-format says (Debian 12's clang-format 14).
+check-format: deps-test
+	@bad=$$(git ls-files '*.c' '*.h' | while read -r f; do \
+		clang-format --dry-run --Werror "$$f" >/dev/null 2>&1 || echo "$$f"; done); \
+	if [ -n "$$bad" ]; then \
+		echo "not clang-formatted (run clang-format -i on them):"; echo "$$bad"; exit 1; fi
 
 check-asan: deps-test
 	@cmake -S . -B $(BUILD_ASAN) -DCMAKE_BUILD_TYPE=Debug -DCG_SANITIZE=ON >/dev/null

@@ -21,14 +21,14 @@ typedef struct _CgAdminApi CgAdminApi;
 
 typedef struct {
     guint status;
-    char *body;          /* (transfer full) JSON text */
+    char *body;           /* (transfer full) JSON text */
     gint64 retry_after_s; /* > 0: send "Retry-After: N" (429 too_many_failures) */
 } CgHttpResponse;
 
 void cg_http_response_clear(CgHttpResponse *response);
 /* Fills @out with the error shape of docs/api.md. */
-void cg_http_response_error(CgHttpResponse *out, guint status, const char *code,
-                            const char *field, const char *message);
+void cg_http_response_error(CgHttpResponse *out, guint status, const char *code, const char *field,
+                            const char *message);
 
 /* What the admin API needs from the live side (the WebSocket peers). */
 typedef struct {
@@ -60,8 +60,8 @@ void cg_admin_api_free(CgAdminApi *api);
  * cg_admin_api_note_refusal() aggregates those. @path may carry a query
  * string. @remote is the client address (for the audit log). @now in seconds. */
 void cg_admin_api_handle(CgAdminApi *api, const CgTenant *tenant, const char *method,
-                         const char *path, const char *body, gsize body_len,
-                         const char *remote, gint64 now, CgHttpResponse *out);
+                         const char *path, const char *body, gsize body_len, const char *remote,
+                         gint64 now, CgHttpResponse *out);
 
 /* Refusals past the failed-authentication limit, from the admin API or the
  * join path (issue 9 finding 5): TRUE for the first of @remote's window,

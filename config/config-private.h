@@ -52,12 +52,11 @@ const CgConfigKey *cg_config_schema(guint *n_keys);
 
 /* Checks that need more than one key (tenant ids unique, RTP port range),
  * run after every key passed. @cfg is the parsed tree, for line numbers. */
-gboolean cg_config_check_cross(const CgConfig *config, const config_t *cfg,
-                               const char *source_name, GError **error);
+gboolean cg_config_check_cross(const CgConfig *config, const config_t *cfg, const char *source_name,
+                               GError **error);
 
 /* Sets @error (CG_CONFIG_ERROR_INVALID) to "FILE:LINE: MESSAGE" for @setting;
  * a NULL @setting or one without a line reports line 1. FILE is the file the
  * setting came from (an @include) or else @source_name. Returns FALSE. */
-gboolean cg_config_fail_at(GError **error, const config_setting_t *setting,
-                           const char *source_name, const char *format, ...)
-    G_GNUC_PRINTF(4, 5);
+gboolean cg_config_fail_at(GError **error, const config_setting_t *setting, const char *source_name,
+                           const char *format, ...) G_GNUC_PRINTF(4, 5);

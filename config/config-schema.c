@@ -117,18 +117,29 @@ static char *check_tenant_id(const char *value)
 
 #define OFF(field) G_STRUCT_OFFSET(CgConfig, field)
 #define TOFF(field) G_STRUCT_OFFSET(CgTenantConfig, field)
-#define GROUP(p) {.path = (p), .kind = CG_CONFIG_KEY_GROUP}
-#define INT(p, field, lo, hi, def)                                                              \
-    {.path = (p), .kind = CG_CONFIG_KEY_INT, .min = (lo), .max = (hi), .default_int = (def),    \
-     .offset = OFF(field)}
-#define BOOL(p, field, def)                                                                     \
-    {.path = (p), .kind = CG_CONFIG_KEY_BOOL, .default_int = (def), .offset = OFF(field)}
-#define STRING(p, field, def, chk)                                                              \
-    {.path = (p), .kind = CG_CONFIG_KEY_STRING, .default_str = (def), .check = (chk),           \
-     .offset = OFF(field)}
-#define TENANT_STRING(p, field, chk)                                                            \
-    {.path = (p), .kind = CG_CONFIG_KEY_STRING, .required = TRUE, .check = (chk),               \
-     .offset = TOFF(field)}
+#define GROUP(p)                                                                                   \
+    {                                                                                              \
+        .path = (p), .kind = CG_CONFIG_KEY_GROUP                                                   \
+    }
+#define INT(p, field, lo, hi, def)                                                                 \
+    {                                                                                              \
+        .path = (p), .kind = CG_CONFIG_KEY_INT, .min = (lo), .max = (hi), .default_int = (def),    \
+        .offset = OFF(field)                                                                       \
+    }
+#define BOOL(p, field, def)                                                                        \
+    {                                                                                              \
+        .path = (p), .kind = CG_CONFIG_KEY_BOOL, .default_int = (def), .offset = OFF(field)        \
+    }
+#define STRING(p, field, def, chk)                                                                 \
+    {                                                                                              \
+        .path = (p), .kind = CG_CONFIG_KEY_STRING, .default_str = (def), .check = (chk),           \
+        .offset = OFF(field)                                                                       \
+    }
+#define TENANT_STRING(p, field, chk)                                                               \
+    {                                                                                              \
+        .path = (p), .kind = CG_CONFIG_KEY_STRING, .required = TRUE, .check = (chk),               \
+        .offset = TOFF(field)                                                                      \
+    }
 
 static const CgConfigKey schema[] = {
     GROUP("server"),
@@ -169,36 +180,66 @@ static const CgConfigKey schema[] = {
     /* Below media's 30 s liveness timeout: beyond it, an endpoint whose media
      * dropped with its socket is removed (media_failed) before its grace ends. */
     INT("consults.resume_grace_s", resume_grace_s, 0, 29, 20),
-    {.path = "consults.video_bitrate_kbps", .kind = CG_CONFIG_KEY_INT,
-     .min = CG_VIDEO_BITRATE_MIN_KBPS, .max = CG_VIDEO_BITRATE_MAX_KBPS, .zero_is_off = TRUE,
-     .default_int = 1000, .offset = OFF(video_bitrate_kbps)},
+    {.path = "consults.video_bitrate_kbps",
+     .kind = CG_CONFIG_KEY_INT,
+     .min = CG_VIDEO_BITRATE_MIN_KBPS,
+     .max = CG_VIDEO_BITRATE_MAX_KBPS,
+     .zero_is_off = TRUE,
+     .default_int = 1000,
+     .offset = OFF(video_bitrate_kbps)},
 
     GROUP("media"),
     /* The webrtcbin relay was retired (docs/performance.md, "Before"). */
-    {.path = "media.relay", .kind = CG_CONFIG_KEY_REMOVED,
+    {.path = "media.relay",
+     .kind = CG_CONFIG_KEY_REMOVED,
      .removed = "was removed: consultd has one relay now; delete the line"},
-    {.path = "media.ice_addresses", .kind = CG_CONFIG_KEY_STRING_ARRAY,
-     .default_str = "127.0.0.1", .check = check_ip_address, .offset = OFF(ice_addresses)},
+    {.path = "media.ice_addresses",
+     .kind = CG_CONFIG_KEY_STRING_ARRAY,
+     .default_str = "127.0.0.1",
+     .check = check_ip_address,
+     .offset = OFF(ice_addresses)},
     BOOL("media.ice_tcp", ice_tcp, TRUE),
     INT("media.rtp_port_min", rtp_port_min, 0, 65535, 0),
     INT("media.rtp_port_max", rtp_port_max, 0, 65535, 0),
-    {.path = "media.stun_server", .kind = CG_CONFIG_KEY_STRING, .default_str = "",
-     .empty_is_null = TRUE, .check = check_stun_server, .offset = OFF(stun_server)},
-    {.path = "media.allowed_remote_networks", .kind = CG_CONFIG_KEY_STRING_ARRAY,
-     .default_str = "127.0.0.0/8", .allow_empty = TRUE, .check = check_cidr,
+    {.path = "media.stun_server",
+     .kind = CG_CONFIG_KEY_STRING,
+     .default_str = "",
+     .empty_is_null = TRUE,
+     .check = check_stun_server,
+     .offset = OFF(stun_server)},
+    {.path = "media.allowed_remote_networks",
+     .kind = CG_CONFIG_KEY_STRING_ARRAY,
+     .default_str = "127.0.0.0/8",
+     .allow_empty = TRUE,
+     .check = check_cidr,
      .offset = OFF(allowed_remote_networks)},
-    {.path = "media.client_stun_urls", .kind = CG_CONFIG_KEY_STRING_ARRAY, .default_str = NULL,
-     .allow_empty = TRUE, .check = check_ice_url, .offset = OFF(client_stun_urls)},
-    {.path = "media.client_turn_urls", .kind = CG_CONFIG_KEY_STRING_ARRAY, .default_str = NULL,
-     .allow_empty = TRUE, .check = check_ice_url, .offset = OFF(client_turn_urls)},
-    {.path = "media.turn_secret_file", .kind = CG_CONFIG_KEY_STRING, .default_str = "",
-     .empty_is_null = TRUE, .offset = OFF(turn_secret_file)},
+    {.path = "media.client_stun_urls",
+     .kind = CG_CONFIG_KEY_STRING_ARRAY,
+     .default_str = NULL,
+     .allow_empty = TRUE,
+     .check = check_ice_url,
+     .offset = OFF(client_stun_urls)},
+    {.path = "media.client_turn_urls",
+     .kind = CG_CONFIG_KEY_STRING_ARRAY,
+     .default_str = NULL,
+     .allow_empty = TRUE,
+     .check = check_ice_url,
+     .offset = OFF(client_turn_urls)},
+    {.path = "media.turn_secret_file",
+     .kind = CG_CONFIG_KEY_STRING,
+     .default_str = "",
+     .empty_is_null = TRUE,
+     .offset = OFF(turn_secret_file)},
     INT("media.turn_credential_ttl_s", turn_credential_ttl_s, 60, 86400, 3600),
 
     GROUP("tenants"),
     BOOL("tenants.generate_keys", generate_tenant_keys, TRUE),
-    {.path = "tenants.list", .kind = CG_CONFIG_KEY_GROUP_LIST, .required = TRUE,
-     .offset = OFF(tenants), .count_offset = OFF(n_tenants), .elem_size = sizeof(CgTenantConfig)},
+    {.path = "tenants.list",
+     .kind = CG_CONFIG_KEY_GROUP_LIST,
+     .required = TRUE,
+     .offset = OFF(tenants),
+     .count_offset = OFF(n_tenants),
+     .elem_size = sizeof(CgTenantConfig)},
     TENANT_STRING("tenants.list[].id", id, check_tenant_id),
     TENANT_STRING("tenants.list[].name", name, check_non_empty),
     TENANT_STRING("tenants.list[].api_key_file", api_key_file, check_non_empty),
@@ -328,8 +369,8 @@ static gboolean check_tls_files(const CgConfig *config, const config_t *cfg,
     return TRUE;
 }
 
-gboolean cg_config_check_cross(const CgConfig *config, const config_t *cfg,
-                               const char *source_name, GError **error)
+gboolean cg_config_check_cross(const CgConfig *config, const config_t *cfg, const char *source_name,
+                               GError **error)
 {
     return check_tenant_ids_unique(config, cfg, source_name, error) &&
            check_rtp_ports(config, cfg, source_name, error) &&

@@ -18,7 +18,7 @@
 #include <string.h>
 #include <unistd.h>
 
-G_DEFINE_QUARK(cg-config-error-quark, cg_config_error)
+G_DEFINE_QUARK(cg - config - error - quark, cg_config_error)
 
 typedef struct {
     const char *source_name;
@@ -45,8 +45,8 @@ static void set_error_va(GError **error, int code, const config_setting_t *setti
     g_set_error(error, CG_CONFIG_ERROR, code, "%s:%u: %s", file, line ? line : 1, what);
 }
 
-gboolean cg_config_fail_at(GError **error, const config_setting_t *setting,
-                           const char *source_name, const char *format, ...)
+gboolean cg_config_fail_at(GError **error, const config_setting_t *setting, const char *source_name,
+                           const char *format, ...)
 {
     va_list args;
     va_start(args, format);
@@ -58,15 +58,23 @@ gboolean cg_config_fail_at(GError **error, const config_setting_t *setting,
 static const char *type_name(const config_setting_t *setting)
 {
     switch (config_setting_type(setting)) {
-    case CONFIG_TYPE_GROUP: return "a group";
+    case CONFIG_TYPE_GROUP:
+        return "a group";
     case CONFIG_TYPE_INT:
-    case CONFIG_TYPE_INT64: return "an integer";
-    case CONFIG_TYPE_FLOAT: return "a float";
-    case CONFIG_TYPE_STRING: return "a string";
-    case CONFIG_TYPE_BOOL: return "a boolean";
-    case CONFIG_TYPE_ARRAY: return "an array";
-    case CONFIG_TYPE_LIST: return "a list";
-    default: return "nothing";
+    case CONFIG_TYPE_INT64:
+        return "an integer";
+    case CONFIG_TYPE_FLOAT:
+        return "a float";
+    case CONFIG_TYPE_STRING:
+        return "a string";
+    case CONFIG_TYPE_BOOL:
+        return "a boolean";
+    case CONFIG_TYPE_ARRAY:
+        return "an array";
+    case CONFIG_TYPE_LIST:
+        return "a list";
+    default:
+        return "nothing";
     }
 }
 
@@ -99,8 +107,8 @@ static gboolean is_below(const char *path, const char *prefix)
 
 static gboolean is_child(const char *path, const char *prefix)
 {
-    return is_below(path, prefix) && strchr(path + (prefix[0] ? strlen(prefix) + 1 : 0), '.') ==
-                                         NULL;
+    return is_below(path, prefix) &&
+           strchr(path + (prefix[0] ? strlen(prefix) + 1 : 0), '.') == NULL;
 }
 
 /* Optimal string alignment distance: a swap of two letters counts as one. */
@@ -266,8 +274,8 @@ static gboolean store_int(const Walk *w, const CgConfigKey *key, const config_se
     return TRUE;
 }
 
-static gboolean check_string(const Walk *w, const CgConfigKey *key,
-                             const config_setting_t *setting, const char *path, GError **error)
+static gboolean check_string(const Walk *w, const CgConfigKey *key, const config_setting_t *setting,
+                             const char *path, GError **error)
 {
     if (config_setting_type(setting) != CONFIG_TYPE_STRING)
         return cg_config_fail_at(error, setting, w->source_name, "%s must be a string, got %s",
@@ -279,8 +287,8 @@ static gboolean check_string(const Walk *w, const CgConfigKey *key,
 }
 
 static gboolean store_string_array(const Walk *w, const CgConfigKey *key,
-                                   const config_setting_t *setting, const char *path,
-                                   gpointer base, GError **error)
+                                   const config_setting_t *setting, const char *path, gpointer base,
+                                   GError **error)
 {
     if (config_setting_type(setting) != CONFIG_TYPE_ARRAY)
         return cg_config_fail_at(error, setting, w->source_name,
@@ -346,8 +354,7 @@ static gboolean walk_setting(const Walk *w, const config_setting_t *setting, con
     const CgConfigKey *key = find_key(w, path);
     if (!key) {
         g_autofree char *hint = suggestion(w, prefix, name);
-        return cg_config_fail_at(error, setting, w->source_name, "unknown key '%s'%s", shown,
-                                 hint);
+        return cg_config_fail_at(error, setting, w->source_name, "unknown key '%s'%s", shown, hint);
     }
     switch (key->kind) {
     case CG_CONFIG_KEY_GROUP:
@@ -405,8 +412,7 @@ static gboolean walk_group(const Walk *w, const config_setting_t *group, const c
 {
     guint n = config_setting_length(group);
     for (guint i = 0; i < n; i++) {
-        if (!walk_setting(w, config_setting_get_elem(group, i), prefix, shown_prefix, base,
-                          error))
+        if (!walk_setting(w, config_setting_get_elem(group, i), prefix, shown_prefix, base, error))
             return FALSE;
     }
     return check_required(w, group, prefix, shown_prefix, error);

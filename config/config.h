@@ -44,16 +44,16 @@ typedef struct {
 
 typedef struct {
     /* server */
-    char *listen_address;   /* IP address to listen on */
-    guint port;             /* TLS port for HTTPS and WSS */
-    char *public_url;       /* base of join links, e.g. "https://localhost:8443" */
-    char *cert_file;        /* PEM certificate chain */
-    char *key_file;         /* PEM private key */
+    char *listen_address;          /* IP address to listen on */
+    guint port;                    /* TLS port for HTTPS and WSS */
+    char *public_url;              /* base of join links, e.g. "https://localhost:8443" */
+    char *cert_file;               /* PEM certificate chain */
+    char *key_file;                /* PEM private key */
     gboolean generate_certificate; /* create a self-signed localhost pair if absent */
-    char *web_root;         /* directory of the web client */
-    guint max_connections;  /* concurrent HTTP + WSS connections */
-    guint max_message_bytes; /* largest WSS message */
-    guint shutdown_timeout_s; /* how long SIGTERM waits for goodbyes */
+    char *web_root;                /* directory of the web client */
+    guint max_connections;         /* concurrent HTTP + WSS connections */
+    guint max_message_bytes;       /* largest WSS message */
+    guint shutdown_timeout_s;      /* how long SIGTERM waits for goodbyes */
     /* server: per-address connection limits (signaling/conn_limits.h) */
     guint max_connections_per_address; /* open connections of one address (IPv6: /64) */
     guint max_handshakes_per_address;  /* of them, without a complete first request */
@@ -67,30 +67,30 @@ typedef struct {
     /* -- end audit -- */
 
     /* auth */
-    guint clock_skew_s;      /* tolerance on nbf/exp */
-    guint max_token_bytes;   /* tokens longer than this are refused unread */
-    guint token_lifetime_min; /* minted tokens expire this long after the consult ends */
+    guint clock_skew_s;          /* tolerance on nbf/exp */
+    guint max_token_bytes;       /* tokens longer than this are refused unread */
+    guint token_lifetime_min;    /* minted tokens expire this long after the consult ends */
     guint max_auth_failures;     /* failed authentications one address may make ... */
     guint auth_failure_window_s; /* ... per this many seconds before it gets 429 */
 
     /* consults */
-    guint max_participants; /* per consult */
-    guint open_before_min;  /* joins open this long before starts_at */
-    guint grace_min;        /* consult ends this long after starts_at + duration */
-    guint resume_grace_s;   /* a dropped socket's seat is held this long; 0 = never */
+    guint max_participants;   /* per consult */
+    guint open_before_min;    /* joins open this long before starts_at */
+    guint grace_min;          /* consult ends this long after starts_at + duration */
+    guint resume_grace_s;     /* a dropped socket's seat is held this long; 0 = never */
     guint video_bitrate_kbps; /* default cap on each endpoint's published video; 0 = none */
 
     /* media */
-    char **ice_addresses; /* NULL-terminated; local addresses ICE may use */
-    guint rtp_port_min;   /* 0 = any */
-    guint rtp_port_max;   /* 0 = any */
-    char *stun_server;    /* "host:port" or NULL */
-    gboolean ice_tcp;     /* also offer ICE-TCP candidates */
+    char **ice_addresses;           /* NULL-terminated; local addresses ICE may use */
+    guint rtp_port_min;             /* 0 = any */
+    guint rtp_port_max;             /* 0 = any */
+    char *stun_server;              /* "host:port" or NULL */
+    gboolean ice_tcp;               /* also offer ICE-TCP candidates */
     char **allowed_remote_networks; /* NULL-terminated CIDRs; may be empty */
-    char **client_stun_urls;  /* "stun:host:port" given to endpoints; may be empty */
-    char **client_turn_urls;  /* "turn:host:port?transport=udp", "turns:..."; may be empty */
-    char *turn_secret_file;   /* coturn static-auth-secret; NULL = no TURN credentials */
-    guint turn_credential_ttl_s; /* lifetime of the credentials handed out per join */
+    char **client_stun_urls;        /* "stun:host:port" given to endpoints; may be empty */
+    char **client_turn_urls;        /* "turn:host:port?transport=udp", "turns:..."; may be empty */
+    char *turn_secret_file;         /* coturn static-auth-secret; NULL = no TURN credentials */
+    guint turn_credential_ttl_s;    /* lifetime of the credentials handed out per join */
 
     /* tenants */
     CgTenantConfig *tenants;

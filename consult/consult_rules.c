@@ -59,8 +59,8 @@ CgJoinDecision cg_consult_join_decision(const CgConsultRecord *c, const CgPartic
     if (phase == CG_CONSULT_PHASE_SCHEDULED)
         return (CgJoinDecision){CG_JOIN_REFUSE, CG_ERROR_CODE_CONSULT_NOT_OPEN_YET,
                                 cg_consult_opens_at(c, w)};
-    gboolean waits = g_str_equal(p->role, "patient") ||
-                     (g_str_equal(p->role, "provider") && c->providers_wait);
+    gboolean waits =
+        g_str_equal(p->role, "patient") || (g_str_equal(p->role, "provider") && c->providers_wait);
     return (CgJoinDecision){waits && !p->admitted ? CG_JOIN_WAIT : CG_JOIN_ADMIT, 0, 0};
 }
 

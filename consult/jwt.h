@@ -46,9 +46,8 @@ char *cg_jwt_peek_issuer(const char *token, gsize max_len, GError **error);
 
 /* Verifies @token and fills @out (which the caller clears with
  * cg_token_claims_clear()). @now and @skew_s in seconds. */
-gboolean cg_jwt_verify(const char *token, gsize max_len, const guint8 *secret,
-                       gsize secret_len, gint64 now, gint64 skew_s, CgTokenClaims *out,
-                       GError **error);
+gboolean cg_jwt_verify(const char *token, gsize max_len, const guint8 *secret, gsize secret_len,
+                       gint64 now, gint64 skew_s, CgTokenClaims *out, GError **error);
 
 /* Returns (transfer full) a compact HS256 JWT carrying @claims. */
 char *cg_jwt_sign(const CgTokenClaims *claims, const guint8 *secret, gsize secret_len);

@@ -3,8 +3,7 @@
 
 #define WEEK_S ((gint64)7 * 24 * 3600)
 
-gboolean cg_recurrence_expand(gint64 first_start, guint every_weeks, guint count,
-                              gint64 *starts)
+gboolean cg_recurrence_expand(gint64 first_start, guint every_weeks, guint count, gint64 *starts)
 {
     if (every_weeks < 1 || every_weeks > CG_RECURRENCE_EVERY_WEEKS_MAX || count < 1 ||
         count > CG_RECURRENCE_COUNT_MAX)

@@ -16,7 +16,6 @@ G_BEGIN_DECLS
 /* Fills @starts (room for @count) with each occurrence's start. FALSE (and
  * nothing written) if @every_weeks is not 1..CG_RECURRENCE_EVERY_WEEKS_MAX or
  * @count not 1..CG_RECURRENCE_COUNT_MAX. */
-gboolean cg_recurrence_expand(gint64 first_start, guint every_weeks, guint count,
-                              gint64 *starts);
+gboolean cg_recurrence_expand(gint64 first_start, guint every_weeks, guint count, gint64 *starts);
 
 G_END_DECLS

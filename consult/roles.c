@@ -1,8 +1,7 @@
 /* roles.c — see roles.h. */
 #include "roles.h"
 
-static const char *const roles[] = {"specialist", "provider", "patient", "interpreter",
-                                    "observer"};
+static const char *const roles[] = {"specialist", "provider", "patient", "interpreter", "observer"};
 static const char *const kinds[] = {"virtual_consult", "case_conference"};
 
 static gboolean in_list(const char *value, const char *const *list, gsize n)

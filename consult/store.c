@@ -9,7 +9,7 @@
 #include <sqlite3.h>
 #include <string.h>
 
-G_DEFINE_QUARK(cg-store-error-quark, cg_store_error)
+G_DEFINE_QUARK(cg - store - error - quark, cg_store_error)
 
 struct _CgStore {
     sqlite3 *db;
@@ -103,8 +103,8 @@ static gboolean migrate(CgStore *store, GError **error)
     int latest = (int)G_N_ELEMENTS(migrations);
     if (version > latest) {
         g_set_error(error, CG_STORE_ERROR, CG_STORE_ERROR_FAILED,
-                    "store: database schema version %d is newer than this consultd (%d)",
-                    version, latest);
+                    "store: database schema version %d is newer than this consultd (%d)", version,
+                    latest);
         return FALSE;
     }
     for (int v = version; v < latest; v++) {
@@ -162,10 +162,10 @@ CgStore *cg_store_open(const char *path, GError **error)
     if (!make_private(path, error))
         return NULL;
     CgStore *store = g_new0(CgStore, 1);
-    int rc = sqlite3_open_v2(path, &store->db,
-                             SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX,
-                             NULL);
-    if (rc != SQLITE_OK || !cg_store_exec(store, "PRAGMA journal_mode = WAL", "enable WAL", error) ||
+    int rc = sqlite3_open_v2(
+        path, &store->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX, NULL);
+    if (rc != SQLITE_OK ||
+        !cg_store_exec(store, "PRAGMA journal_mode = WAL", "enable WAL", error) ||
         !cg_store_exec(store, "PRAGMA foreign_keys = ON", "enable foreign keys", error) ||
         !cg_store_exec(store, "PRAGMA synchronous = NORMAL", "set synchronous", error) ||
         sqlite3_busy_timeout(store->db, 2000) != SQLITE_OK || !migrate(store, error)) {
@@ -252,7 +252,8 @@ static gboolean insert_consult(CgStore *store, const CgConsultRecord *c, GError 
     sqlite3_bind_int(stmt, 12, c->providers_wait ? 1 : 0);
     bind_text(stmt, 13, c->series_id);
     bind_video_bitrate(stmt, 14, c);
-    gboolean ok = sqlite3_step(stmt) == SQLITE_DONE || cg_store_fail(store, "insert consult", error);
+    gboolean ok =
+        sqlite3_step(stmt) == SQLITE_DONE || cg_store_fail(store, "insert consult", error);
     sqlite3_finalize(stmt);
     return ok;
 }
@@ -264,9 +265,9 @@ gboolean cg_store_create_consult(CgStore *store, const CgConsultRecord *consult,
     return cg_store_create_consults(store, consult, 1, participants, n_participants, error);
 }
 
-gboolean cg_store_create_consults(CgStore *store, const CgConsultRecord *consults,
-                                  guint n_consults, const CgParticipantRecord *participants,
-                                  guint n_participants, GError **error)
+gboolean cg_store_create_consults(CgStore *store, const CgConsultRecord *consults, guint n_consults,
+                                  const CgParticipantRecord *participants, guint n_participants,
+                                  GError **error)
 {
     if (!cg_store_exec(store, "BEGIN IMMEDIATE", "begin consult insert", error))
         return FALSE;
@@ -299,8 +300,8 @@ static gboolean step_one(CgStore *store, sqlite3_stmt *stmt, const char *what, G
     return FALSE;
 }
 
-#define CONSULT_COLUMNS                                                                        \
-    "id, tenant, kind, specialty, title, starts_at, duration_min, state, ended_at, "           \
+#define CONSULT_COLUMNS                                                                            \
+    "id, tenant, kind, specialty, title, starts_at, duration_min, state, ended_at, "               \
     "end_reason, live_since, providers_wait, series_id, video_bitrate_kbps"
 
 static void read_consult(sqlite3_stmt *stmt, CgConsultRecord *out)
@@ -374,8 +375,7 @@ gboolean cg_store_get_participant(CgStore *store, const char *tenant, const char
 
 /* Runs an UPDATE whose last two or three parameters are the row's scope; a
  * statement that changes no row is NOT_FOUND (unknown id or another tenant's). */
-static gboolean update_done(CgStore *store, sqlite3_stmt *stmt, const char *what,
-                            GError **error)
+static gboolean update_done(CgStore *store, sqlite3_stmt *stmt, const char *what, GError **error)
 {
     gboolean ok = sqlite3_step(stmt) == SQLITE_DONE || cg_store_fail(store, what, error);
     if (ok && sqlite3_changes(store->db) == 0) {

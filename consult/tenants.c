@@ -29,9 +29,8 @@ GBytes *cg_secret_file_read(const char *path, const char *what, GError **error)
     while (len > 0 && g_ascii_isspace(text[len - 1]))
         len--;
     if (len > SECRET_FILE_MAX_BYTES || len < SECRET_MIN_BYTES) {
-        g_set_error(error, G_FILE_ERROR, G_FILE_ERROR_INVAL,
-                    "%s file %s must hold %d to %d bytes", what, path, SECRET_MIN_BYTES,
-                    SECRET_FILE_MAX_BYTES);
+        g_set_error(error, G_FILE_ERROR, G_FILE_ERROR_INVAL, "%s file %s must hold %d to %d bytes",
+                    what, path, SECRET_MIN_BYTES, SECRET_FILE_MAX_BYTES);
         return NULL;
     }
     return g_bytes_new(text, len);

@@ -8,8 +8,8 @@ char *cg_turn_password(const guint8 *secret, gsize secret_len, const char *usern
 {
     guint8 mac[EVP_MAX_MD_SIZE];
     unsigned int mac_len = 0;
-    if (!HMAC(EVP_sha1(), secret, (int)secret_len, (const guint8 *)username, strlen(username),
-              mac, &mac_len))
+    if (!HMAC(EVP_sha1(), secret, (int)secret_len, (const guint8 *)username, strlen(username), mac,
+              &mac_len))
         return NULL;
     return g_base64_encode(mac, mac_len);
 }
@@ -34,9 +34,9 @@ json_t *cg_ice_servers_json(const char *const *stun_urls, const char *const *tur
         const guint8 *secret = g_bytes_get_data(turn_secret, &len);
         g_autofree char *password = cg_turn_password(secret, len, username);
         if (password)
-            json_array_append_new(servers, json_pack("{s:o, s:s, s:s}", "urls",
-                                                     url_array(turn_urls), "username", username,
-                                                     "credential", password));
+            json_array_append_new(servers,
+                                  json_pack("{s:o, s:s, s:s}", "urls", url_array(turn_urls),
+                                            "username", username, "credential", password));
     }
     return servers;
 }

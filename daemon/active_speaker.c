@@ -2,7 +2,7 @@
 #include "active_speaker.h"
 
 typedef struct {
-    guint level;    /* -dBov of the last time heard */
+    guint level; /* -dBov of the last time heard */
     gint64 heard_ms;
 } Heard;
 
@@ -47,8 +47,8 @@ static const char *loudest(const CgActiveSpeaker *s, gint64 now_ms, guint *level
     return best;
 }
 
-const char *cg_active_speaker_heard(CgActiveSpeaker *s, const char *participant,
-                                    guint level_dbov, gint64 now_ms)
+const char *cg_active_speaker_heard(CgActiveSpeaker *s, const char *participant, guint level_dbov,
+                                    gint64 now_ms)
 {
     g_return_val_if_fail(s && participant, NULL);
     Heard *h = g_hash_table_lookup(s->heard, participant);

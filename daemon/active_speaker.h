@@ -13,8 +13,8 @@
 
 G_BEGIN_DECLS
 
-#define CG_SPEAKER_WINDOW_MS 700 /* a level counts for this long */
-#define CG_SPEAKER_HOLD_MS 1500  /* the speaker keeps the floor through pauses this short */
+#define CG_SPEAKER_WINDOW_MS 700  /* a level counts for this long */
+#define CG_SPEAKER_HOLD_MS 1500   /* the speaker keeps the floor through pauses this short */
 #define CG_SPEAKER_BARGE_IN_DB 10 /* ... unless someone is this much louder */
 
 typedef struct _CgActiveSpeaker CgActiveSpeaker;
@@ -26,8 +26,8 @@ G_DEFINE_AUTOPTR_CLEANUP_FUNC(CgActiveSpeaker, cg_active_speaker_free)
 /* @participant (copied) was heard at @level_dbov (0..127) at @now_ms. Returns
  * (transfer none) the participant who has just become the active speaker, or
  * NULL if the speaker did not change. */
-const char *cg_active_speaker_heard(CgActiveSpeaker *s, const char *participant,
-                                    guint level_dbov, gint64 now_ms);
+const char *cg_active_speaker_heard(CgActiveSpeaker *s, const char *participant, guint level_dbov,
+                                    gint64 now_ms);
 /* (transfer none) the current speaker, or NULL. */
 const char *cg_active_speaker_current(const CgActiveSpeaker *s);
 /* @participant left: forgotten (and no longer the speaker). */

@@ -13,8 +13,8 @@ G_BEGIN_DECLS
 typedef enum {
     CG_LINK_UNKNOWN, /* nothing measured yet */
     CG_LINK_GOOD,
-    CG_LINK_FAIR,    /* loss >= 2 %, round trip >= 300 ms or jitter >= 30 ms */
-    CG_LINK_POOR,    /* loss >= 8 %, round trip >= 800 ms or jitter >= 100 ms */
+    CG_LINK_FAIR, /* loss >= 2 %, round trip >= 300 ms or jitter >= 30 ms */
+    CG_LINK_POOR, /* loss >= 8 %, round trip >= 800 ms or jitter >= 100 ms */
 } CgLinkQuality;
 
 /* From the worse direction's loss (%), the round trip (ms) and the worse

@@ -48,7 +48,10 @@ static int rank_from_name(const char *level)
     return -1;
 }
 
-gboolean cg_log_level_valid(const char *level) { return rank_from_name(level) >= 0; }
+gboolean cg_log_level_valid(const char *level)
+{
+    return rank_from_name(level) >= 0;
+}
 
 gboolean cg_log_level_enabled(GLogLevelFlags log_level)
 {

@@ -23,9 +23,9 @@ static void on_media_description(gpointer user, CgEndpointId ep, const char *pc,
         publisher ? cg_signaling_peer_info(session->signaling, publisher) : NULL;
     if (publisher && !source)
         return; /* the publisher left meanwhile; its pc_closed follows */
-    cg_signaling_send(session->signaling, ep,
-                      cg_protocol_description(type, pc, source ? source->participant_id : NULL,
-                                              sdp));
+    cg_signaling_send(
+        session->signaling, ep,
+        cg_protocol_description(type, pc, source ? source->participant_id : NULL, sdp));
 }
 
 static void on_media_candidate(gpointer user, CgEndpointId ep, const char *pc, guint mline,
@@ -65,8 +65,8 @@ static CgPeerError peer_error_for(CgMediaError code)
 static gboolean to_peer_error(GError **error)
 {
     if (error && *error && (*error)->domain == CG_MEDIA_ERROR) {
-        GError *peer_error = g_error_new_literal(CG_PEER_ERROR, peer_error_for((*error)->code),
-                                                 (*error)->message);
+        GError *peer_error =
+            g_error_new_literal(CG_PEER_ERROR, peer_error_for((*error)->code), (*error)->message);
         g_error_free(*error);
         *error = peer_error;
     }
@@ -157,8 +157,8 @@ static gboolean on_peer_joined(gpointer user, CgPeerId peer, GError **error)
     return TRUE;
 }
 
-static gboolean on_peer_description(gpointer user, CgPeerId peer, const char *pc,
-                                    const char *type, const char *sdp, GError **error)
+static gboolean on_peer_description(gpointer user, CgPeerId peer, const char *pc, const char *type,
+                                    const char *sdp, GError **error)
 {
     CgSession *session = user;
     return cg_media_remote_description(session->media, peer, pc, type, sdp, error) ||

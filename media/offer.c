@@ -14,8 +14,7 @@
 
 #define MAX_MID_BYTES 32u /* as cg_sdp_build_sub_offer() accepts them */
 
-void cg_offer_names(const CgEndpoint *pub, const CgSdp *offer, const CgPc *sub,
-                         CgOfferNames *n)
+void cg_offer_names(const CgEndpoint *pub, const CgSdp *offer, const CgPc *sub, CgOfferNames *n)
 {
     memset(n, 0, sizeof *n);
     g_snprintf(n->stream, sizeof n->stream, "cg-%" G_GUINT64_FORMAT, pub->id);
@@ -45,7 +44,7 @@ void cg_offer_names(const CgEndpoint *pub, const CgSdp *offer, const CgPc *sub,
 }
 
 gboolean cg_offer_relayable(const CgEndpoint *pub, const CgSdp *offer, const CgPc *sub,
-                                 GError **error)
+                            GError **error)
 {
     CgOfferNames names;
     cg_offer_names(pub, offer, sub, &names);
@@ -141,8 +140,7 @@ static gboolean names_unique(const CgSdp *offer, GError **error)
     return TRUE;
 }
 
-gboolean cg_offer_check(const CgEndpoint *ep, const CgSdp *offer, gboolean *restart,
-                             GError **error)
+gboolean cg_offer_check(const CgEndpoint *ep, const CgSdp *offer, gboolean *restart, GError **error)
 {
     *restart = FALSE;
     if (!cg_sdp_sending(offer, CG_SDP_KIND_AUDIO, 0) &&
@@ -162,8 +160,7 @@ gboolean cg_offer_check(const CgEndpoint *ep, const CgSdp *offer, gboolean *rest
                           "a new publish offer may restart ICE or start/stop a screen share "
                           "only: %s",
                           why);
-        *restart =
-            g_strcmp0(cg_offer_first_ufrag(ep->offer), cg_offer_first_ufrag(offer)) != 0;
+        *restart = g_strcmp0(cg_offer_first_ufrag(ep->offer), cg_offer_first_ufrag(offer)) != 0;
         if (*restart && offer->n_media != ep->offer->n_media)
             return refuse(error, "an ICE restart may not change the media as well");
     }

@@ -20,11 +20,11 @@ struct _CgLeanConn {
     GSource *dtls_timer;
     CgSrtp *srtp_out;
     CgSrtp *srtp_in;
-    CgSdp *own_offer; /* subscribe: our offer, parsed back */
-    gboolean described;   /* the remote description is in */
+    CgSdp *own_offer;            /* subscribe: our offer, parsed back */
+    gboolean described;          /* the remote description is in */
     GPtrArray *early_candidates; /* trickled before it */
     gboolean early_end;
-    gboolean dead;        /* failed was reported */
+    gboolean dead; /* failed was reported */
     gint64 last_auth_us;
     CgPeerConnCounters counters;
     guint8 buf[CG_PEER_CONN_MAX_PACKET + CG_PEER_CONN_SEND_OVERHEAD];
@@ -144,7 +144,7 @@ static gboolean dtls_setup(CgPeerConn *conn, const CgSdpFingerprint *fp, CgDtlsR
     conn->dtls = cg_dtls_transport_new(conn->identity, role, fp->hash_func, fp->value,
                                        &dtls_callbacks, conn, &local);
     if (conn->dtls && !cg_dtls_transport_set_srtp_profiles(conn->dtls, srtp_profiles,
-                                                            G_N_ELEMENTS(srtp_profiles), &local))
+                                                           G_N_ELEMENTS(srtp_profiles), &local))
         g_clear_pointer(&conn->dtls, cg_dtls_transport_free);
     if (!conn->dtls) {
         g_set_error(error, CG_MEDIA_ERROR, CG_MEDIA_ERROR_DTLS_REQUIRED, "%s", local->message);
@@ -153,7 +153,8 @@ static gboolean dtls_setup(CgPeerConn *conn, const CgSdpFingerprint *fp, CgDtlsR
     g_autofree char *dtls_tag = g_strconcat(conn->tag, " dtls", NULL);
     cg_dtls_transport_set_log_tag(conn->dtls, dtls_tag);
     /* A server waits for the ClientHello; a client sends it once ICE works. */
-    if (role == CG_DTLS_ROLE_SERVER || cg_ice_agent_get_state(conn->ice) == CG_ICE_STATE_CONNECTED) {
+    if (role == CG_DTLS_ROLE_SERVER ||
+        cg_ice_agent_get_state(conn->ice) == CG_ICE_STATE_CONNECTED) {
         cg_dtls_transport_start(conn->dtls);
         dtls_rearm(conn);
     }
@@ -321,9 +322,9 @@ char *cg_peer_conn_answer(CgPeerConn *conn, const CgSdp *offer, GError **error)
     if (!answer)
         return NULL;
     /* cg_sdp_build_answer chose passive unless the offer said passive. */
-    CgDtlsRole role = m->setup == CG_SDP_SETUP_PASSIVE ? CG_DTLS_ROLE_CLIENT
-                                                            : CG_DTLS_ROLE_SERVER;
-    if (!take_remote_transport(conn, m, error) || !dtls_setup(conn, &offer->fingerprint, role, error)) {
+    CgDtlsRole role = m->setup == CG_SDP_SETUP_PASSIVE ? CG_DTLS_ROLE_CLIENT : CG_DTLS_ROLE_SERVER;
+    if (!take_remote_transport(conn, m, error) ||
+        !dtls_setup(conn, &offer->fingerprint, role, error)) {
         g_free(answer);
         return NULL;
     }
@@ -366,7 +367,8 @@ static char *answer_again(CgPeerConn *conn, const CgSdp *offer, gboolean restart
         g_set_error(error, CG_MEDIA_ERROR, CG_MEDIA_ERROR_BAD_SDP, "nothing usable in the offer");
         return NULL;
     }
-    if (!same_fingerprint(conn, &offer->fingerprint, error) || (restart && !restart_ice(conn, error)))
+    if (!same_fingerprint(conn, &offer->fingerprint, error) ||
+        (restart && !restart_ice(conn, error)))
         return NULL;
     if (!restart)
         conn->described = FALSE; /* the same credentials, set again */
@@ -374,8 +376,7 @@ static char *answer_again(CgPeerConn *conn, const CgSdp *offer, gboolean restart
     CgSdpFingerprint fp;
     local_description(conn, &local, &fp);
     /* the DTLS role stays what it was */
-    local.setup = conn->role == CG_DTLS_ROLE_SERVER ? CG_SDP_SETUP_PASSIVE
-                                                     : CG_SDP_SETUP_ACTIVE;
+    local.setup = conn->role == CG_DTLS_ROLE_SERVER ? CG_SDP_SETUP_PASSIVE : CG_SDP_SETUP_ACTIVE;
     char *answer = cg_sdp_build_answer(offer, &local, error);
     if (answer && !take_remote_transport(conn, m, error))
         g_clear_pointer(&answer, g_free);
@@ -409,8 +410,8 @@ static char *offer_again(CgPeerConn *conn, const CgSdp *publisher, const CgSdpRe
     return cg_peer_conn_offer(conn, publisher, relay, error);
 }
 
-char *cg_peer_conn_restart_offer(CgPeerConn *conn, const CgSdp *publisher,
-                                 const CgSdpRelay *relay, GError **error)
+char *cg_peer_conn_restart_offer(CgPeerConn *conn, const CgSdp *publisher, const CgSdpRelay *relay,
+                                 GError **error)
 {
     return offer_again(conn, publisher, relay, TRUE, error);
 }
@@ -438,8 +439,8 @@ char *cg_peer_conn_offer(CgPeerConn *conn, const CgSdp *publisher, const CgSdpRe
     return offer;
 }
 
-gboolean cg_peer_conn_accept_answer(CgPeerConn *conn, const CgSdp *answer,
-                                    CgSdpAccepted *accepted, GError **error)
+gboolean cg_peer_conn_accept_answer(CgPeerConn *conn, const CgSdp *answer, CgSdpAccepted *accepted,
+                                    GError **error)
 {
     g_return_val_if_fail(conn && answer && conn->kind == CG_PEER_CONN_SUBSCRIBE, FALSE);
     if (!conn->own_offer || conn->described) {
@@ -458,14 +459,12 @@ gboolean cg_peer_conn_accept_answer(CgPeerConn *conn, const CgSdp *answer,
         return same_fingerprint(conn, &answer->fingerprint, error) &&
                take_remote_transport(conn, m, error);
     /* check_answer made sure the role completes our actpass. */
-    CgDtlsRole role = m->setup == CG_SDP_SETUP_ACTIVE ? CG_DTLS_ROLE_SERVER
-                                                           : CG_DTLS_ROLE_CLIENT;
+    CgDtlsRole role = m->setup == CG_SDP_SETUP_ACTIVE ? CG_DTLS_ROLE_SERVER : CG_DTLS_ROLE_CLIENT;
     return take_remote_transport(conn, m, error) &&
            dtls_setup(conn, &answer->fingerprint, role, error);
 }
 
-gboolean cg_peer_conn_add_remote_candidate(CgPeerConn *conn, const char *candidate,
-                                           GError **error)
+gboolean cg_peer_conn_add_remote_candidate(CgPeerConn *conn, const char *candidate, GError **error)
 {
     g_return_val_if_fail(conn != NULL, FALSE);
     if (!candidate || !*candidate) {

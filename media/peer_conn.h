@@ -101,8 +101,8 @@ char *cg_peer_conn_offer(CgPeerConn *conn, const CgSdp *publisher, const CgSdpRe
  * parsed @answer against our offer and fills @accepted (CG_MEDIA_MAX_MLINES
  * entries, nullable) as cg_sdp_check_answer() does; its fingerprint
  * becomes the one the DTLS handshake must show. FALSE with @error (BAD_SDP). */
-gboolean cg_peer_conn_accept_answer(CgPeerConn *conn, const CgSdp *answer,
-                                    CgSdpAccepted *accepted, GError **error);
+gboolean cg_peer_conn_accept_answer(CgPeerConn *conn, const CgSdp *answer, CgSdpAccepted *accepted,
+                                    GError **error);
 
 /* ICE restart (RFC 8445 9), the DTLS association and SRTP keys kept.
  * Publish: the endpoint's new @offer (same media, new ICE credentials, the
@@ -114,8 +114,8 @@ gboolean cg_peer_conn_accept_answer(CgPeerConn *conn, const CgSdp *answer,
  * changed, or nothing usable; FAILED: libnice refused). Media resumes when
  * ICE is connected again. */
 char *cg_peer_conn_restart_answer(CgPeerConn *conn, const CgSdp *offer, GError **error);
-char *cg_peer_conn_restart_offer(CgPeerConn *conn, const CgSdp *publisher,
-                                 const CgSdpRelay *relay, GError **error);
+char *cg_peer_conn_restart_offer(CgPeerConn *conn, const CgSdp *publisher, const CgSdpRelay *relay,
+                                 GError **error);
 
 /* Renegotiation without an ICE restart (media added or stopped, e.g. a
  * screen share): the same as the two above with the ICE agent, its
@@ -128,8 +128,7 @@ char *cg_peer_conn_renegotiate_offer(CgPeerConn *conn, const CgSdp *publisher,
 /* A trickled remote candidate; "" = end of candidates. Before the remote
  * description they are kept (up to CG_MEDIA_MAX_REMOTE_CANDIDATES) and added
  * with it. FALSE with @error (LIMIT, BAD_SDP for a malformed or refused line). */
-gboolean cg_peer_conn_add_remote_candidate(CgPeerConn *conn, const char *candidate,
-                                           GError **error);
+gboolean cg_peer_conn_add_remote_candidate(CgPeerConn *conn, const char *candidate, GError **error);
 
 /* Protects @packet (@len bytes of plaintext RTP or RTCP in a buffer of
  * @capacity >= @len + CG_PEER_CONN_SEND_OVERHEAD) in place and sends it. FALSE

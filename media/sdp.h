@@ -1,6 +1,7 @@
 /* sdp.h — the relay's SDP model (pure).
  *
- * consultd reads the endpoint's SDP itself and writes its own. This module does both, and nothing else:
+ * consultd reads the endpoint's SDP itself and writes its own. This module does both, and nothing
+ * else:
  *  - cg_sdp_parse() turns a remote description (an offer on "pub", an
  *    answer on "sub-N") into a CgSdp: plain data, owned by the caller;
  *  - cg_sdp_build_answer() writes consultd's answer to a publish offer;
@@ -13,10 +14,10 @@
  * Policy first: cg_sdp_parse() runs cg_sdp_policy_apply() (size limit,
  * DTLS-SRTP only, Opus/VP8 only, one fingerprint) and refuses what it refuses.
  * The policy keeps the m-lines' number and order but drops RTX payload types
- * and a=ssrc-group (the first relay, webrtcbin, could not take them). The model takes everything from
- * the filtered text, except the port (to tell "rejected by the peer" from
- * "nothing usable"), the RTX payload type and a=ssrc-group:FID, which it reads
- * from the original text, m-line by m-line.
+ * and a=ssrc-group (the first relay, webrtcbin, could not take them). The model takes everything
+ * from the filtered text, except the port (to tell "rejected by the peer" from "nothing usable"),
+ * the RTX payload type and a=ssrc-group:FID, which it reads from the original text, m-line by
+ * m-line.
  *
  * Transport: the relay runs one ICE agent for one BUNDLE transport with
  * rtcp-mux (ice_agent.h), so an offer whose usable m-lines are not all in its
@@ -83,8 +84,7 @@ typedef enum {
 } CgSdpFeedback;
 
 /* The feedback consultd uses; transport-cc is not (it needs the extension). */
-#define CG_SDP_FB_SUPPORTED                                                                   \
-    (CG_SDP_FB_NACK | CG_SDP_FB_PLI | CG_SDP_FB_FIR | CG_SDP_FB_REMB)
+#define CG_SDP_FB_SUPPORTED (CG_SDP_FB_NACK | CG_SDP_FB_PLI | CG_SDP_FB_FIR | CG_SDP_FB_REMB)
 
 typedef struct {
     gboolean present; /* FALSE: the m-line offers neither Opus nor VP8 */
@@ -115,8 +115,8 @@ typedef struct {
     char *first_format; /* the first m= format as sent, for a rejecting answer */
     char *mid;          /* or NULL */
     CgSdpDirection direction;
-    gboolean rejected;    /* port 0 in the text as sent, without a=bundle-only */
-    CgSdpCodec codec; /* first Opus (audio) or first VP8 (video) */
+    gboolean rejected; /* port 0 in the text as sent, without a=bundle-only */
+    CgSdpCodec codec;  /* first Opus (audio) or first VP8 (video) */
     CgSdpExtmap extmaps[CG_SDP_MAX_EXTMAPS];
     guint n_extmaps;
     CgSdpSsrc ssrcs[CG_SDP_MAX_SSRCS]; /* in order of first appearance */
@@ -213,7 +213,7 @@ typedef struct {
  * text, or NULL with @error (BAD_SDP: the publisher sends nothing usable;
  * FAILED: bad @local or @relay). */
 char *cg_sdp_build_sub_offer(const CgSdp *publisher, const CgSdpLocal *local,
-                                  const CgSdpRelay *relay, GError **error);
+                             const CgSdpRelay *relay, GError **error);
 
 /* What the endpoint's answer accepted, per m-line of our offer. */
 typedef struct {
@@ -231,7 +231,7 @@ typedef struct {
  * that completes ours, rtcp-mux, at least one active m-line. Fills @accepted
  * (nullable; CG_MEDIA_MAX_MLINES entries, @offer->n_media used). FALSE with
  * @error (BAD_SDP) naming the first problem. */
-gboolean cg_sdp_check_answer(const CgSdp *offer, const CgSdp *answer,
-                                  CgSdpAccepted *accepted, GError **error);
+gboolean cg_sdp_check_answer(const CgSdp *offer, const CgSdp *answer, CgSdpAccepted *accepted,
+                             GError **error);
 
 G_END_DECLS

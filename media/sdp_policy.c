@@ -17,8 +17,8 @@ void cg_sdp_fingerprint_clear(CgSdpFingerprint *fp)
 
 static gboolean proto_is_dtls(const char *proto)
 {
-    static const char *const ok[] = {"UDP/TLS/RTP/SAVPF", "UDP/TLS/RTP/SAVP",
-                                     "TCP/DTLS/RTP/SAVPF", "TCP/DTLS/RTP/SAVP", NULL};
+    static const char *const ok[] = {"UDP/TLS/RTP/SAVPF", "UDP/TLS/RTP/SAVP", "TCP/DTLS/RTP/SAVPF",
+                                     "TCP/DTLS/RTP/SAVP", NULL};
     for (guint i = 0; proto && ok[i]; i++)
         if (g_ascii_strcasecmp(proto, ok[i]) == 0)
             return TRUE;
@@ -160,12 +160,11 @@ static gboolean filter_media(GstSDPMedia *m)
     }
     for (guint i = gst_sdp_media_attributes_len(m); i-- > 0;) {
         const GstSDPAttribute *a = gst_sdp_media_get_attribute(m, i);
-        gboolean per_pt = g_strcmp0(a->key, "rtpmap") == 0 ||
-                          g_strcmp0(a->key, "fmtp") == 0 || g_strcmp0(a->key, "rtcp-fb") == 0;
+        gboolean per_pt = g_strcmp0(a->key, "rtpmap") == 0 || g_strcmp0(a->key, "fmtp") == 0 ||
+                          g_strcmp0(a->key, "rtcp-fb") == 0;
         int pt = cg_sdp_attr_payload(a->value);
         gboolean wildcard = per_pt && a->value && a->value[0] == '*';
-        if ((per_pt && !wildcard && (pt < 0 || !keep[pt])) ||
-            g_strcmp0(a->key, "ssrc-group") == 0)
+        if ((per_pt && !wildcard && (pt < 0 || !keep[pt])) || g_strcmp0(a->key, "ssrc-group") == 0)
             gst_sdp_media_remove_attribute(m, i);
     }
     if (kept == 0) {
@@ -182,8 +181,7 @@ char *cg_sdp_policy_apply(const char *sdp, gsize len, CgSdpFingerprint *fp, GErr
     g_return_val_if_fail(fp != NULL && !fp->hash_func, NULL);
     if (!sdp || len == 0 || len > CG_MEDIA_MAX_SDP_BYTES || memchr(sdp, '\0', len)) {
         g_set_error(error, CG_MEDIA_ERROR, CG_MEDIA_ERROR_BAD_SDP,
-                    "the SDP is empty, binary or larger than %u bytes",
-                    CG_MEDIA_MAX_SDP_BYTES);
+                    "the SDP is empty, binary or larger than %u bytes", CG_MEDIA_MAX_SDP_BYTES);
         return NULL;
     }
     g_autofree char *text = g_strndup(sdp, len);

@@ -116,9 +116,8 @@ static void add_attr_printf(GstSDPMedia *m, const char *key, const char *fmt, ..
 static void add_extmaps(GstSDPMedia *m, const CgSdpMedia *src)
 {
     guint mid = cg_sdp_media_extmap_id(src, CG_SDP_EXT_MID);
-    guint level = src->kind == CG_SDP_KIND_AUDIO
-                      ? cg_sdp_media_extmap_id(src, CG_SDP_EXT_AUDIO_LEVEL)
-                      : 0;
+    guint level =
+        src->kind == CG_SDP_KIND_AUDIO ? cg_sdp_media_extmap_id(src, CG_SDP_EXT_AUDIO_LEVEL) : 0;
     if (mid)
         add_attr_printf(m, "extmap", "%u %s", mid, CG_SDP_EXT_MID);
     if (level)
@@ -187,16 +186,13 @@ static char *finish(GstSDPMessage *msg)
 }
 
 /* Our DTLS role in an answer; RFC 4145 reads a missing a=setup as active. */
-static gboolean answer_setup(CgSdpSetup offered, CgSdpSetup wanted, CgSdpSetup *out,
-                             GError **error)
+static gboolean answer_setup(CgSdpSetup offered, CgSdpSetup wanted, CgSdpSetup *out, GError **error)
 {
-    gboolean offer_client =
-        offered != CG_SDP_SETUP_PASSIVE && offered != CG_SDP_SETUP_ACTPASS;
+    gboolean offer_client = offered != CG_SDP_SETUP_PASSIVE && offered != CG_SDP_SETUP_ACTPASS;
     gboolean offer_server = offered == CG_SDP_SETUP_PASSIVE;
     if (wanted == CG_SDP_SETUP_NONE)
         wanted = offer_server ? CG_SDP_SETUP_ACTIVE : CG_SDP_SETUP_PASSIVE;
-    if (wanted == CG_SDP_SETUP_ACTPASS ||
-        (wanted == CG_SDP_SETUP_ACTIVE && offer_client) ||
+    if (wanted == CG_SDP_SETUP_ACTPASS || (wanted == CG_SDP_SETUP_ACTIVE && offer_client) ||
         (wanted == CG_SDP_SETUP_PASSIVE && offer_server)) {
         g_set_error(error, CG_MEDIA_ERROR, CG_MEDIA_ERROR_BAD_SDP,
                     "the offer's a=setup:%s leaves no DTLS role for a=setup:%s",
@@ -327,20 +323,20 @@ static gboolean relay_valid(const CgSdpRelay *relay, const CgSdpMedia *const src
 }
 
 char *cg_sdp_build_sub_offer(const CgSdp *publisher, const CgSdpLocal *local,
-                                  const CgSdpRelay *relay, GError **error)
+                             const CgSdpRelay *relay, GError **error)
 {
     g_return_val_if_fail(publisher != NULL, NULL);
     const CgSdpMedia *src[3] = {cg_sdp_sending(publisher, CG_SDP_KIND_AUDIO, 0),
-                                    cg_sdp_sending(publisher, CG_SDP_KIND_VIDEO, 0), NULL};
+                                cg_sdp_sending(publisher, CG_SDP_KIND_VIDEO, 0), NULL};
     if (!src[0] && !src[1]) {
         g_set_error(error, CG_MEDIA_ERROR, CG_MEDIA_ERROR_BAD_SDP,
                     "the publisher sends neither Opus audio nor VP8 video");
         return NULL;
     }
-    src[2] = relay && relay->screen_track_id
-                 ? cg_sdp_sending(publisher, CG_SDP_KIND_VIDEO, 1)
-                 : NULL;
-    gboolean screen_line = src[1] && relay && relay->screen_track_id && (src[2] || relay->screen_slot);
+    src[2] =
+        relay && relay->screen_track_id ? cg_sdp_sending(publisher, CG_SDP_KIND_VIDEO, 1) : NULL;
+    gboolean screen_line =
+        src[1] && relay && relay->screen_track_id && (src[2] || relay->screen_slot);
     if (!local_valid(local, error) || !relay_valid(relay, src, screen_line, error))
         return NULL;
     static const char *const default_mids[] = {"0", "1", "2"};
@@ -381,8 +377,9 @@ char *cg_sdp_build_sub_offer(const CgSdp *publisher, const CgSdpLocal *local,
         /* the publisher's parameters describe the stream as it is encoded */
         add_codec(&m, src[k], src[k]->codec.fmtp);
         add_ssrcs(&m, src[k], relay,
-                  k == 0 ? relay->audio_track_id
-                         : k == 1 ? relay->video_track_id : relay->screen_track_id);
+                  k == 0   ? relay->audio_track_id
+                  : k == 1 ? relay->video_track_id
+                           : relay->screen_track_id);
         gst_sdp_message_add_media(msg, &m);
         i++;
     }
@@ -400,8 +397,8 @@ static gboolean setup_completes(CgSdpSetup offer, CgSdpSetup answer)
     return answer == CG_SDP_SETUP_PASSIVE;
 }
 
-static gboolean check_mline(guint i, const CgSdpMedia *o, const CgSdpMedia *a,
-                            CgSdpAccepted *acc, GError **error)
+static gboolean check_mline(guint i, const CgSdpMedia *o, const CgSdpMedia *a, CgSdpAccepted *acc,
+                            GError **error)
 {
     const char *fail = NULL;
     memset(acc, 0, sizeof *acc);
@@ -419,7 +416,7 @@ static gboolean check_mline(guint i, const CgSdpMedia *o, const CgSdpMedia *a,
         return TRUE;
     else if (!a->codec.present || a->codec.pt != o->codec.pt)
         fail = o->kind == CG_SDP_KIND_AUDIO ? "it does not accept the offered Opus payload"
-                                                 : "it does not accept the offered VP8 payload";
+                                            : "it does not accept the offered VP8 payload";
     else if (!a->rtcp_mux)
         fail = "it lacks a=rtcp-mux";
     else if (!setup_completes(o->setup, a->setup))
@@ -440,8 +437,8 @@ static gboolean check_mline(guint i, const CgSdpMedia *o, const CgSdpMedia *a,
     return TRUE;
 }
 
-gboolean cg_sdp_check_answer(const CgSdp *offer, const CgSdp *answer,
-                                  CgSdpAccepted *accepted, GError **error)
+gboolean cg_sdp_check_answer(const CgSdp *offer, const CgSdp *answer, CgSdpAccepted *accepted,
+                             GError **error)
 {
     g_return_val_if_fail(offer != NULL && answer != NULL, FALSE);
     if (answer->n_media != offer->n_media) {

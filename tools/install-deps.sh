@@ -12,7 +12,7 @@ build_pkgs="build-essential cmake pkg-config libglib2.0-dev
   gstreamer1.0-nice libnice-dev libsrtp2-dev libssl-dev openssl
   libwebsockets-dev libwebsockets-evlib-glib libconfig-dev libjansson-dev
   libsqlite3-dev libsystemd-dev curl ca-certificates"
-test_pkgs="chromium iproute2 coturn"
+test_pkgs="chromium iproute2 coturn clang-format"
 
 pkgs="$build_pkgs"
 [ "$want" = test ] && pkgs="$pkgs $test_pkgs"

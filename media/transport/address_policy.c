@@ -163,4 +163,3 @@ char *cg_candidate_address(const char *candidate)
     g_auto(GStrv) tok = g_strsplit(candidate, " ", 7);
     return g_strv_length(tok) >= 6 ? g_strdup(tok[4]) : NULL;
 }
-

@@ -45,8 +45,7 @@ char *cg_dtls_fingerprint_of_pem(const char *hash_func, const char *pem)
     return g_string_free(s, FALSE);
 }
 
-gboolean cg_dtls_fingerprint_matches(const char *hash_func, const char *expected,
-                                     const char *pem)
+gboolean cg_dtls_fingerprint_matches(const char *hash_func, const char *expected, const char *pem)
 {
     g_autofree char *actual = cg_dtls_fingerprint_of_pem(hash_func, pem);
     return actual && expected && g_ascii_strcasecmp(actual, expected) == 0;

@@ -16,7 +16,6 @@ G_BEGIN_DECLS
 char *cg_dtls_fingerprint_of_pem(const char *hash_func, const char *pem);
 
 /* TRUE if the certificate in @pem hashes to @expected (case-insensitive). */
-gboolean cg_dtls_fingerprint_matches(const char *hash_func, const char *expected,
-                                     const char *pem);
+gboolean cg_dtls_fingerprint_matches(const char *hash_func, const char *expected, const char *pem);
 
 G_END_DECLS

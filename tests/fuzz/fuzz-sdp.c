@@ -105,11 +105,11 @@ static void check_lean(const char *data, gsize size)
     static const char *const mids[] = {"0", "1", "2", NULL};
     for (int screen = 0; screen < 2; screen++) {
         CgSdpRelay relay = {.stream_id = "p-91b0aa",
-                                .audio_track_id = "p-91b0aa-audio",
-                                .video_track_id = "p-91b0aa-video",
-                                .mids = screen ? mids : NULL,
-                                .screen_track_id = screen ? "p-91b0aa-screen" : NULL,
-                                .screen_slot = screen};
+                            .audio_track_id = "p-91b0aa-audio",
+                            .video_track_id = "p-91b0aa-video",
+                            .mids = screen ? mids : NULL,
+                            .screen_track_id = screen ? "p-91b0aa-screen" : NULL,
+                            .screen_slot = screen};
         g_autofree char *sub = cg_sdp_build_sub_offer(offer, &our_local, &relay, NULL);
         if (!sub)
             continue;

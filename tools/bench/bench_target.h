@@ -25,8 +25,8 @@ typedef struct {
     gpointer impl;
     /* Starts joining @participants endpoints with indexes @first.. into one
      * new room. FALSE + @error when the room cannot even be set up. */
-    gboolean (*add_consult)(gpointer impl, CgBenchFleet *fleet, guint first,
-                            guint participants, gint64 *join_times, GError **error);
+    gboolean (*add_consult)(gpointer impl, CgBenchFleet *fleet, guint first, guint participants,
+                            gint64 *join_times, GError **error);
     /* Optional: sets up @consults rooms of @participants before any endpoint
      * joins, so that no blocking set-up call runs during the joins (a
      * synchronous admin API call there stalls every endpoint's signaling).

@@ -56,8 +56,12 @@ static int bench_audit(const char *db, guint n)
         fprintf(stderr, "%s\n", error->message);
         return 1;
     }
-    CgAuditEvent ev = {.tenant = "bench", .consult = "c-bench", .participant = "p-bench",
-                       .role = "specialist", .action = "join", .outcome = "ok",
+    CgAuditEvent ev = {.tenant = "bench",
+                       .consult = "c-bench",
+                       .participant = "p-bench",
+                       .role = "specialist",
+                       .action = "join",
+                       .outcome = "ok",
                        .remote = "127.0.0.1"};
     gint64 t0 = g_get_monotonic_time();
     for (guint i = 0; i < n; i++)
@@ -73,8 +77,7 @@ static int bench_audit(const char *db, guint n)
     gboolean ok = cg_audit_verify(store, &broken, &records, NULL);
     double vs = (g_get_monotonic_time() - v0) / 1e6;
     cg_store_close(store);
-    printf("audit appends: %u in %.2f s = %.0f records/s (WAL, synchronous=NORMAL)\n", n, s,
-           n / s);
+    printf("audit appends: %u in %.2f s = %.0f records/s (WAL, synchronous=NORMAL)\n", n, s, n / s);
     printf("audit verify: %" G_GUINT64_FORMAT " records in %.2f s, %s\n", records, vs,
            ok ? "intact" : "BROKEN");
     return ok ? 0 : 1;

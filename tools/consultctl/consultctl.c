@@ -99,8 +99,7 @@ static gboolean load_credentials(Cli *cli, int *rc)
     } else {
         cli->server.api_key = g_strdup(g_getenv("CONSULTCTL_API_KEY"));
     }
-    if (!cli->server.api_key || !cli->server.api_key[0] ||
-        strpbrk(cli->server.api_key, "\r\n")) {
+    if (!cli->server.api_key || !cli->server.api_key[0] || strpbrk(cli->server.api_key, "\r\n")) {
         *rc = usage_error("no API key: pass --api-key-file or set CONSULTCTL_API_KEY");
         return FALSE;
     }
@@ -137,8 +136,8 @@ static int request(Cli *cli, const char *method, const char *path, json_t *body,
     const char *field = json_string_value(json_object_get(err, "field"));
     fprintf(stderr, "consultctl: %s %s: %u %s: %s%s%s\n", method, path, status,
             json_string_value(json_object_get(err, "code")) ?: "error",
-            json_string_value(json_object_get(err, "message")) ?: response,
-            field ? " (field " : "", field ? field : "");
+            json_string_value(json_object_get(err, "message")) ?: response, field ? " (field " : "",
+            field ? field : "");
     if (field)
         fputs(")\n", stderr);
     json_decref(json);
@@ -210,8 +209,8 @@ static gboolean parse_uint(const char *text, guint *out)
 
 static int build_create(GHashTable *v, GPtrArray *specs, json_t *body)
 {
-    static const char *const required[] = {"kind", "specialty", "title", "starts-at",
-                                           "duration", NULL};
+    static const char *const required[] = {"kind",      "specialty", "title",
+                                           "starts-at", "duration",  NULL};
     for (guint i = 0; required[i]; i++)
         if (!g_hash_table_contains(v, required[i]))
             return usage_error("consult create needs --%s", required[i]);
@@ -250,10 +249,9 @@ static int build_create(GHashTable *v, GPtrArray *specs, json_t *body)
 
 static int cmd_consult_create(Cli *cli)
 {
-    static const char *const names[] = {"kind",        "specialty",   "title",
-                                        "starts-at",   "duration",    "participant",
-                                        "every-weeks", "count",       "video-bitrate",
-                                        NULL};
+    static const char *const names[] = {"kind",          "specialty",   "title",       "starts-at",
+                                        "duration",      "participant", "every-weeks", "count",
+                                        "video-bitrate", NULL};
     static const char *const flags[] = {"providers-wait", NULL};
     g_autoptr(GHashTable) v = g_hash_table_new(g_str_hash, g_str_equal);
     g_autoptr(GPtrArray) pos = g_ptr_array_new();
@@ -329,9 +327,9 @@ static int positional_ids(Cli *cli, guint want, const char **ids)
                            (const char *)cli->args->pdata[1], want);
     for (guint i = 0; i < want; i++) {
         const char *id = pos->pdata[i];
-        if (!id[0] || strlen(id) > 64 || strspn(id, "abcdefghijklmnopqrstuvwxyz"
-                                                    "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_") !=
-                                             strlen(id))
+        if (!id[0] || strlen(id) > 64 ||
+            strspn(id, "abcdefghijklmnopqrstuvwxyz"
+                       "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_") != strlen(id))
             return usage_error("'%s' is not an id", id);
         ids[i] = id;
     }
@@ -362,8 +360,8 @@ static int cmd_consult_video_bitrate(Cli *cli)
         return usage_error("consult video-bitrate wants a number of kbps or 'default', got '%s'",
                            args[1]);
     g_autofree char *path = g_strdup_printf("/api/v1/consults/%s", args[0]);
-    json_t *body = json_pack("{s:o}", "video_bitrate_kbps",
-                             is_default ? json_null() : json_integer(kbps));
+    json_t *body =
+        json_pack("{s:o}", "video_bitrate_kbps", is_default ? json_null() : json_integer(kbps));
     rc = request_and_print(cli, "PATCH", path, body);
     json_decref(body);
     return rc;

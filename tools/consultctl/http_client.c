@@ -102,8 +102,8 @@ gboolean cg_ctl_request(const CgCtlServer *server, const char *method, const cha
     TlsPolicy policy = {.insecure = server->insecure};
     if (server->cacert) {
         policy.database = g_tls_file_database_new(server->cacert, error);
-        policy.pinned = policy.database ? g_tls_certificate_new_from_file(server->cacert, error)
-                                        : NULL;
+        policy.pinned =
+            policy.database ? g_tls_certificate_new_from_file(server->cacert, error) : NULL;
         if (!policy.pinned) {
             g_clear_object(&policy.database);
             return FALSE;

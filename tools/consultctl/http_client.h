@@ -16,9 +16,9 @@ G_BEGIN_DECLS
 #define CG_CTL_MAX_RESPONSE_BYTES (8u << 20)
 
 typedef struct {
-    char *url;     /* "https://host:port" (a trailing path is ignored) */
+    char *url; /* "https://host:port" (a trailing path is ignored) */
     char *api_key;
-    char *cacert;  /* nullable PEM file */
+    char *cacert; /* nullable PEM file */
     gboolean insecure;
 } CgCtlServer;
 

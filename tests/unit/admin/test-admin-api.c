@@ -49,8 +49,7 @@ static void fake_kick(gpointer user, const char *tenant, const char *consult, co
     g_ptr_array_add(f->kicked, g_strdup_printf("%s/%s", consult, pid));
 }
 
-static void fake_ended(gpointer user, const char *tenant, const char *consult,
-                       const char *reason)
+static void fake_ended(gpointer user, const char *tenant, const char *consult, const char *reason)
 {
     Fixture *f = user;
     (void)tenant;
@@ -61,13 +60,13 @@ static void fake_changed(gpointer user, const CgConsultRecord *consult)
 {
     Fixture *f = user;
     g_ptr_array_add(f->changed, g_strdup_printf("%s:%u", consult->id, consult->duration_min));
-    g_ptr_array_add(f->caps, consult->video_bitrate_set
-                                 ? g_strdup_printf("%s:%u", consult->id, consult->video_bitrate_kbps)
-                                 : g_strdup_printf("%s:default", consult->id));
+    g_ptr_array_add(f->caps,
+                    consult->video_bitrate_set
+                        ? g_strdup_printf("%s:%u", consult->id, consult->video_bitrate_kbps)
+                        : g_strdup_printf("%s:default", consult->id));
 }
 
-static const CgAdminLive fake_live = {fake_live_participants, fake_kick, fake_ended,
-                                      fake_changed};
+static const CgAdminLive fake_live = {fake_live_participants, fake_kick, fake_ended, fake_changed};
 
 static void write_file(const char *dir, const char *name, const char *text)
 {
@@ -151,8 +150,8 @@ static void expect_error(Fixture *f, const char *key, const char *method, const 
     guint got = 0;
     json_t *json = call(f, key, method, path, body, &got);
     json_t *error = json_object_get(json, "error");
-    g_test_message("%s %s %s -> %u %s", method, path, body ? body : "",
-                   got, json_string_value(json_object_get(error, "message")));
+    g_test_message("%s %s %s -> %u %s", method, path, body ? body : "", got,
+                   json_string_value(json_object_get(error, "message")));
     g_assert_cmpuint(got, ==, status);
     g_assert_cmpstr(json_string_value(json_object_get(error, "code")), ==, code);
     g_assert_cmpstr(json_string_value(json_object_get(error, "field")), ==, field);
@@ -226,7 +225,7 @@ static void test_rate_limit(void)
     g_assert_false(cg_rate_limit_allowed(rl, "10.0.0.1", 159, &retry));
     g_assert_cmpint(retry, ==, 1);
     g_assert_true(cg_rate_limit_allowed(rl, "10.0.0.1", 160, &retry)); /* window over */
-    cg_rate_limit_fail(rl, "10.0.0.1", 160);                         /* a new window */
+    cg_rate_limit_fail(rl, "10.0.0.1", 160);                           /* a new window */
     g_assert_true(cg_rate_limit_allowed(rl, "10.0.0.1", 161, &retry));
 
     /* The table stays bounded under a spray of addresses. */
@@ -312,8 +311,8 @@ static gboolean list_has(json_t *list, const char *id)
 {
     json_t *c;
     gsize i;
-    json_array_foreach(list, i, c) if (g_str_equal(json_string_value(json_object_get(c, "id")), id))
-        return TRUE;
+    json_array_foreach(
+        list, i, c) if (g_str_equal(json_string_value(json_object_get(c, "id")), id)) return TRUE;
     return FALSE;
 }
 
@@ -321,10 +320,10 @@ static gboolean list_has(json_t *list, const char *id)
 static void test_list_by_phase(Fixture *f, gconstpointer data)
 {
     (void)data;
-    g_autofree char *scheduled = create_at(f, KEY_A, NOW + 3600);  /* opens in 45 min */
-    g_autofree char *open = create_at(f, KEY_A, NOW + 10 * 60);    /* opened 5 min ago */
+    g_autofree char *scheduled = create_at(f, KEY_A, NOW + 3600); /* opens in 45 min */
+    g_autofree char *open = create_at(f, KEY_A, NOW + 10 * 60);   /* opened 5 min ago */
     g_autofree char *live = create_at(f, KEY_A, NOW - 10 * 60);
-    g_autofree char *ended = create_at(f, KEY_A, NOW - 2 * 3600);  /* by time */
+    g_autofree char *ended = create_at(f, KEY_A, NOW - 2 * 3600); /* by time */
     g_autofree char *cancelled = create_at(f, KEY_A, NOW + 7200);
     g_autofree char *other = create_at(f, KEY_B, NOW + 10 * 60);
     g_assert_true(cg_store_set_consult_live(f->store, "a", live, NOW - 60, NULL));
@@ -363,8 +362,10 @@ static void test_list_by_phase(Fixture *f, gconstpointer data)
     g_assert_true(list_has(list, open));
     json_decref(json);
     /* An escaped offset works too (14:13:20+01:00 = 13:13:20Z, one hour before NOW). */
-    json = call(f, KEY_A, "GET", "/api/v1/consults?from=2026-09-21T14%3A13%3A20%2B01%3A00"
-                                 "&to=2026-09-21T14:13:21Z", NULL, &status);
+    json = call(f, KEY_A, "GET",
+                "/api/v1/consults?from=2026-09-21T14%3A13%3A20%2B01%3A00"
+                "&to=2026-09-21T14:13:21Z",
+                NULL, &status);
     g_assert_cmpuint(status, ==, 200);
     list = json_object_get(json, "consults");
     g_assert_true(list_has(list, live));
@@ -380,8 +381,7 @@ static void test_list_by_phase(Fixture *f, gconstpointer data)
     expect_error(f, KEY_A, "GET",
                  "/api/v1/consults?from=2026-01-02T00:00:00Z&to=2026-01-01T00:00:00Z", NULL, 400,
                  "invalid_field", "to");
-    expect_error(f, KEY_A, "GET", "/api/v1/consults?limit=5", NULL, 400, "invalid_field",
-                 "limit");
+    expect_error(f, KEY_A, "GET", "/api/v1/consults?limit=5", NULL, 400, "invalid_field", "limit");
 }
 
 static void test_get(Fixture *f, gconstpointer data)
@@ -661,26 +661,25 @@ static void test_add_participant(Fixture *f, gconstpointer data)
     g_autofree char *id = create_at(f, KEY_A, NOW + 600); /* 2 of max 4 */
     g_autofree char *path = path_of(id, "/participants");
     expect_error(f, KEY_A, "POST", path, "{\"role\":\"patient\"}", 400, "missing_field", "name");
-    expect_error(f, KEY_A, "POST", path, "{\"name\":\"X\",\"role\":\"king\"}", 400,
-                 "invalid_field", "role");
+    expect_error(f, KEY_A, "POST", path, "{\"name\":\"X\",\"role\":\"king\"}", 400, "invalid_field",
+                 "role");
     expect_error(f, KEY_A, "POST", path, "{\"name\":\"X\",\"role\":\"patient\",\"age\":3}", 400,
                  "invalid_field", "age");
     g_autofree char *long_name = g_strnfill(101, 'n');
-    g_autofree char *long_body = g_strdup_printf("{\"name\":\"%s\",\"role\":\"patient\"}",
-                                                 long_name);
+    g_autofree char *long_body =
+        g_strdup_printf("{\"name\":\"%s\",\"role\":\"patient\"}", long_name);
     expect_error(f, KEY_A, "POST", path, long_body, 400, "invalid_field", "name");
-    expect_error(f, KEY_B, "POST", path, "{\"name\":\"X\",\"role\":\"patient\"}", 404,
-                 "not_found", NULL);
+    expect_error(f, KEY_B, "POST", path, "{\"name\":\"X\",\"role\":\"patient\"}", 404, "not_found",
+                 NULL);
 
     guint status = 0;
-    json_t *json = call(f, KEY_A, "POST", path, "{\"name\":\"Pat\",\"role\":\"patient\"}",
-                        &status);
+    json_t *json = call(f, KEY_A, "POST", path, "{\"name\":\"Pat\",\"role\":\"patient\"}", &status);
     g_assert_cmpuint(status, ==, 201);
     const char *token = json_string_value(json_object_get(json, "token"));
     CgTokenClaims claims = {0};
     g_autoptr(GError) error = NULL;
-    g_assert_true(cg_jwt_verify(token, 4096, (const guint8 *)secret_text, strlen(secret_text),
-                                NOW, 30, &claims, &error));
+    g_assert_true(cg_jwt_verify(token, 4096, (const guint8 *)secret_text, strlen(secret_text), NOW,
+                                30, &claims, &error));
     g_assert_cmpstr(claims.role, ==, "patient");
     g_assert_cmpstr(claims.consult, ==, id);
     g_assert_cmpstr(claims.sub, ==, json_string_value(json_object_get(json, "id")));
@@ -695,7 +694,8 @@ static void test_add_participant(Fixture *f, gconstpointer data)
     /* A case conference never takes a patient, at creation or later. */
     g_autofree char *conf_body = body_at("case_conference", NOW + 600, NULL);
     json = call(f, KEY_A, "POST", "/api/v1/consults", conf_body, &status);
-    g_autofree char *conf_path = path_of(json_string_value(json_object_get(json, "id")), "/participants");
+    g_autofree char *conf_path =
+        path_of(json_string_value(json_object_get(json, "id")), "/participants");
     json_decref(json);
     expect_error(f, KEY_A, "POST", conf_path, "{\"name\":\"Pat\",\"role\":\"patient\"}", 400,
                  "invalid_field", "role");
@@ -753,11 +753,11 @@ static void test_mint_and_kick(Fixture *f, gconstpointer data)
     /* ...nor for one over by time. */
     g_autofree char *old_body = body_at("virtual_consult", NOW - 3 * 3600, NULL);
     created = call(f, KEY_A, "POST", "/api/v1/consults", old_body, &status);
-    g_autofree char *old_mint = g_strdup_printf(
-        "/api/v1/consults/%s/participants/%s/token",
-        json_string_value(json_object_get(created, "id")),
-        json_string_value(
-            json_object_get(json_array_get(json_object_get(created, "participants"), 0), "id")));
+    g_autofree char *old_mint =
+        g_strdup_printf("/api/v1/consults/%s/participants/%s/token",
+                        json_string_value(json_object_get(created, "id")),
+                        json_string_value(json_object_get(
+                            json_array_get(json_object_get(created, "participants"), 0), "id")));
     expect_error(f, KEY_A, "POST", old_mint, NULL, 409, "consult_ended", NULL);
     json_decref(created);
 }
@@ -827,8 +827,8 @@ static void test_auth_failures_limited(Fixture *f, gconstpointer data)
     }
     json_t *json = call_from(f, "10.9.9.9", "wrong", "GET", "/api/v1/consults", NULL, &status);
     g_assert_cmpuint(status, ==, 429);
-    g_assert_cmpstr(json_string_value(json_object_get(json_object_get(json, "error"), "code")),
-                    ==, "too_many_failures");
+    g_assert_cmpstr(json_string_value(json_object_get(json_object_get(json, "error"), "code")), ==,
+                    "too_many_failures");
     g_assert_cmpint(f->retry_after, ==, 60);
     json_decref(json);
     /* The right key is never refused because of others' failures at the

@@ -5,8 +5,8 @@
 #include <glib/gstdio.h>
 
 /* One valid tenant; placed last so the lines above it are easy to count. */
-#define TENANTS                                                                                 \
-    "tenants: { list = ( { id = \"a\"; name = \"A\"; api_key_file = \"a.key\";"                 \
+#define TENANTS                                                                                    \
+    "tenants: { list = ( { id = \"a\"; name = \"A\"; api_key_file = \"a.key\";"                    \
     " secret_file = \"a.secret\"; } ); };\n"
 
 /* ---- the shipped default ------------------------------------------------ */
@@ -23,8 +23,8 @@ static void test_default_text_is_shipped_file(void)
 static void test_default_values(void)
 {
     g_autoptr(GError) error = NULL;
-    g_autoptr(CgConfig) c = cg_config_load_string(cg_config_default_text(), "consultd.conf",
-                                                  &error);
+    g_autoptr(CgConfig) c =
+        cg_config_load_string(cg_config_default_text(), "consultd.conf", &error);
     g_assert_no_error(error);
     g_assert_nonnull(c);
     g_assert_cmpstr(c->listen_address, ==, "127.0.0.1");
@@ -91,8 +91,8 @@ static void test_defaults_match_shipped_file(void)
     g_assert_cmpuint(c->grace_min, ==, d->grace_min);
     g_assert_cmpuint(c->resume_grace_s, ==, d->resume_grace_s);
     g_assert_cmpuint(c->video_bitrate_kbps, ==, d->video_bitrate_kbps);
-    g_assert_true(g_strv_equal((const char *const *)c->ice_addresses,
-                               (const char *const *)d->ice_addresses));
+    g_assert_true(
+        g_strv_equal((const char *const *)c->ice_addresses, (const char *const *)d->ice_addresses));
     g_assert_true(g_strv_equal((const char *const *)c->allowed_remote_networks,
                                (const char *const *)d->allowed_remote_networks));
     g_assert_true(g_strv_equal((const char *const *)c->client_stun_urls,
@@ -115,21 +115,22 @@ static void test_defaults_match_shipped_file(void)
 
 static void test_valid_variations(void)
 {
-    const char *text = "server: { port = 0; listen_address = \"::1\"; };\n"
-                       "auth: { max_token_bytes = 0x4000L; max_auth_failures = 3;\n"
-                       "        auth_failure_window_s = 600; };\n"
-                       "media: {\n"
-                       "  ice_addresses = [ \"127.0.0.1\", \"::1\", \"fe80::1\" ];\n"
-                       "  rtp_port_min = 40000; rtp_port_max = 40100;\n"
-                       "  stun_server = \"[::1]:3478\";\n"
-                       "  allowed_remote_networks = [];\n"
-                       "};\n"
-                       "consults: { video_bitrate_kbps = 0; };\n"
-                       "log: { level = \"debug\"; };\n"
-                       "tenants: { generate_keys = false; list = (\n"
-                       "  { id = \"a-1\"; name = \"A\"; api_key_file = \"a\"; secret_file = \"b\"; },\n"
-                       "  { id = \"b\"; name = \"B\"; api_key_file = \"c\"; secret_file = \"d\"; }\n"
-                       "); };\n";
+    const char *text =
+        "server: { port = 0; listen_address = \"::1\"; };\n"
+        "auth: { max_token_bytes = 0x4000L; max_auth_failures = 3;\n"
+        "        auth_failure_window_s = 600; };\n"
+        "media: {\n"
+        "  ice_addresses = [ \"127.0.0.1\", \"::1\", \"fe80::1\" ];\n"
+        "  rtp_port_min = 40000; rtp_port_max = 40100;\n"
+        "  stun_server = \"[::1]:3478\";\n"
+        "  allowed_remote_networks = [];\n"
+        "};\n"
+        "consults: { video_bitrate_kbps = 0; };\n"
+        "log: { level = \"debug\"; };\n"
+        "tenants: { generate_keys = false; list = (\n"
+        "  { id = \"a-1\"; name = \"A\"; api_key_file = \"a\"; secret_file = \"b\"; },\n"
+        "  { id = \"b\"; name = \"B\"; api_key_file = \"c\"; secret_file = \"d\"; }\n"
+        "); };\n";
     g_autoptr(GError) error = NULL;
     g_autoptr(CgConfig) c = cg_config_load_string(text, "v.conf", &error);
     g_assert_no_error(error);
@@ -207,12 +208,15 @@ static const ErrorCase error_cases[] = {
     {"wrong-type-group", "server = 5;\n" TENANTS, CG_CONFIG_ERROR_INVALID,
      "x.conf:1: server must be a group { ... }, got an integer"},
     {"wrong-type-array", "media: {\n  ice_addresses = \"127.0.0.1\";\n};\n" TENANTS,
-     CG_CONFIG_ERROR_INVALID, "x.conf:2: media.ice_addresses must be an array of strings, got a string"},
-    {"bad-turn-url", "media: {\n  client_turn_urls = [ \"http://turn.example.org\" ];\n};\n" TENANTS,
+     CG_CONFIG_ERROR_INVALID,
+     "x.conf:2: media.ice_addresses must be an array of strings, got a string"},
+    {"bad-turn-url",
+     "media: {\n  client_turn_urls = [ \"http://turn.example.org\" ];\n};\n" TENANTS,
      CG_CONFIG_ERROR_INVALID,
      "x.conf:2: media.client_turn_urls[0] must be a URL such as \"turn:turn.example.org:3478\", "
      "got 'http://turn.example.org'"},
-    {"bad-network", "media: {\n  allowed_remote_networks = [ \"10.0.0.0/8\", \"lan\" ];\n};\n" TENANTS,
+    {"bad-network",
+     "media: {\n  allowed_remote_networks = [ \"10.0.0.0/8\", \"lan\" ];\n};\n" TENANTS,
      CG_CONFIG_ERROR_INVALID,
      "x.conf:2: media.allowed_remote_networks[1] must be a network such as \"10.0.0.0/8\", got "
      "'lan'"},
@@ -221,7 +225,8 @@ static const ErrorCase error_cases[] = {
     {"wrong-type-list-entry", "tenants: {\n  list = ( \"a\" );\n};\n", CG_CONFIG_ERROR_INVALID,
      "x.conf:2: tenants.list[0] must be a group, got a string"},
     {"out-of-range-high", "server: {\n\n\n\n\n\n  port = 70000;\n};\n" TENANTS,
-     CG_CONFIG_ERROR_INVALID, "x.conf:7: server.port must be an integer from 0 to 65535, got 70000"},
+     CG_CONFIG_ERROR_INVALID,
+     "x.conf:7: server.port must be an integer from 0 to 65535, got 70000"},
     {"auth-failures-zero", "auth: {\n  max_auth_failures = 0;\n};\n" TENANTS,
      CG_CONFIG_ERROR_INVALID,
      "x.conf:2: auth.max_auth_failures must be an integer from 1 to 100000, got 0"},
@@ -249,8 +254,8 @@ static const ErrorCase error_cases[] = {
      "x.conf:1: consults.video_bitrate_kbps must be 0 (off) or an integer from 64 to 10000, got "
      "-1"},
     /* libconfig wraps this to 0, which would read as "no cap". */
-    {"video-bitrate-wrapped-to-zero", "consults: {\n  video_bitrate_kbps = 4294967296;\n};\n" TENANTS,
-     CG_CONFIG_ERROR_INVALID,
+    {"video-bitrate-wrapped-to-zero",
+     "consults: {\n  video_bitrate_kbps = 4294967296;\n};\n" TENANTS, CG_CONFIG_ERROR_INVALID,
      "x.conf:2: consults.video_bitrate_kbps must be 0 (off) or an integer from 64 to 10000, got "
      "4294967296"},
     {"video-bitrate-not-int", "consults: {\n  video_bitrate_kbps = \"1500k\";\n};\n" TENANTS,
@@ -308,13 +313,14 @@ static const ErrorCase error_cases[] = {
      "  { name = \"C\"; api_key_file = \"k\"; secret_file = \"s\";\n"
      "    id = \"a\"; }\n"
      "); };\n",
-     CG_CONFIG_ERROR_INVALID, "x.conf:5: tenants.list[2].id 'a' is already used by tenants.list[0]"},
+     CG_CONFIG_ERROR_INVALID,
+     "x.conf:5: tenants.list[2].id 'a' is already used by tenants.list[0]"},
     {"empty-tenant-list", "log: { level = \"info\"; };\ntenants: {\n  list = ( );\n};\n",
      CG_CONFIG_ERROR_INVALID, "x.conf:3: tenants.list must not be empty"},
     {"missing-tenants", "log: { level = \"info\"; };\n", CG_CONFIG_ERROR_INVALID,
      "x.conf:1: missing required key 'tenants.list'"},
-    {"missing-tenant-list", "\ntenants: {\n  generate_keys = true;\n};\n",
-     CG_CONFIG_ERROR_INVALID, "x.conf:2: missing required key 'tenants.list'"},
+    {"missing-tenant-list", "\ntenants: {\n  generate_keys = true;\n};\n", CG_CONFIG_ERROR_INVALID,
+     "x.conf:2: missing required key 'tenants.list'"},
     {"missing-tenant-key",
      "tenants: { list = (\n  { id = \"a\"; name = \"A\"; api_key_file = \"k\"; }\n); };\n",
      CG_CONFIG_ERROR_INVALID, "x.conf:2: missing required key 'tenants.list[0].secret_file'"},
@@ -356,7 +362,8 @@ static void test_file(void)
     g_assert_no_error(error);
     g_assert_cmpuint(c->port, ==, 9443);
 
-    g_autofree char *bad = write_temp(dir, "bad.conf", "\nserver: {\n  port = 70000;\n};\n" TENANTS);
+    g_autofree char *bad =
+        write_temp(dir, "bad.conf", "\nserver: {\n  port = 70000;\n};\n" TENANTS);
     g_autoptr(CgConfig) b = cg_config_load_file(bad, &error);
     g_assert_null(b);
     g_assert_error(error, CG_CONFIG_ERROR, CG_CONFIG_ERROR_INVALID);

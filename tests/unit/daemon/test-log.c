@@ -268,7 +268,6 @@ static void test_concurrent_lines(void)
     }
 }
 
-
 /* ---- an output nobody reads --------------------------------------------- */
 
 #define N_BLOCKED 30000
@@ -334,7 +333,7 @@ static void test_unread_output_never_blocks(void)
     GThread *reader = g_thread_new("reader", drain, GINT_TO_POINTER(fds[0]));
     cg_log_flush();
     g_log("cg-test", G_LOG_LEVEL_INFO, "after"); /* an emptied queue takes lines again */
-    cg_log_set_stream(NULL); /* writes what is queued */
+    cg_log_set_stream(NULL);                     /* writes what is queued */
     cg_log_init("warning");
     fclose(w);
     g_autofree char *text = g_thread_join(reader);

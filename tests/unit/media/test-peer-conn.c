@@ -10,37 +10,38 @@ static const char *const loopback[] = {"127.0.0.1", NULL};
 static const char *const loopback_net[] = {"127.0.0.0/8", NULL};
 
 /* What a publisher offered: the subscribe offer relays its streams. */
-static const char publisher_offer[] =
-    "v=0\r\n"
-    "o=- 1 2 IN IP4 127.0.0.1\r\n"
-    "s=-\r\n"
-    "t=0 0\r\n"
-    "a=group:BUNDLE 0 1\r\n"
-    "m=audio 9 UDP/TLS/RTP/SAVPF 111\r\n"
-    "c=IN IP4 0.0.0.0\r\n"
-    "a=ice-ufrag:EsAw\r\n"
-    "a=ice-pwd:P2uYro0UCOQ4zxjKXaWCBui1\r\n"
-    "a=fingerprint:sha-256 "
-    "5B:0E:3F:1D:9A:62:C4:77:10:AB:8E:F2:33:6D:91:CE:04:58:BB:7A:E1:29:6F:D0:3C:84:1A:F5:72:09:BE:4D\r\n"
-    "a=setup:actpass\r\n"
-    "a=mid:0\r\n"
-    "a=sendonly\r\n"
-    "a=rtcp-mux\r\n"
-    "a=rtpmap:111 opus/48000/2\r\n"
-    "a=ssrc:1111 cname:pub\r\n"
-    "m=video 9 UDP/TLS/RTP/SAVPF 96\r\n"
-    "c=IN IP4 0.0.0.0\r\n"
-    "a=ice-ufrag:EsAw\r\n"
-    "a=ice-pwd:P2uYro0UCOQ4zxjKXaWCBui1\r\n"
-    "a=fingerprint:sha-256 "
-    "5B:0E:3F:1D:9A:62:C4:77:10:AB:8E:F2:33:6D:91:CE:04:58:BB:7A:E1:29:6F:D0:3C:84:1A:F5:72:09:BE:4D\r\n"
-    "a=setup:actpass\r\n"
-    "a=mid:1\r\n"
-    "a=sendonly\r\n"
-    "a=rtcp-mux\r\n"
-    "a=rtpmap:96 VP8/90000\r\n"
-    "a=rtcp-fb:96 nack pli\r\n"
-    "a=ssrc:2222 cname:pub\r\n";
+static const char publisher_offer[] = "v=0\r\n"
+                                      "o=- 1 2 IN IP4 127.0.0.1\r\n"
+                                      "s=-\r\n"
+                                      "t=0 0\r\n"
+                                      "a=group:BUNDLE 0 1\r\n"
+                                      "m=audio 9 UDP/TLS/RTP/SAVPF 111\r\n"
+                                      "c=IN IP4 0.0.0.0\r\n"
+                                      "a=ice-ufrag:EsAw\r\n"
+                                      "a=ice-pwd:P2uYro0UCOQ4zxjKXaWCBui1\r\n"
+                                      "a=fingerprint:sha-256 "
+                                      "5B:0E:3F:1D:9A:62:C4:77:10:AB:8E:F2:33:6D:91:CE:04:58:BB:7A:"
+                                      "E1:29:6F:D0:3C:84:1A:F5:72:09:BE:4D\r\n"
+                                      "a=setup:actpass\r\n"
+                                      "a=mid:0\r\n"
+                                      "a=sendonly\r\n"
+                                      "a=rtcp-mux\r\n"
+                                      "a=rtpmap:111 opus/48000/2\r\n"
+                                      "a=ssrc:1111 cname:pub\r\n"
+                                      "m=video 9 UDP/TLS/RTP/SAVPF 96\r\n"
+                                      "c=IN IP4 0.0.0.0\r\n"
+                                      "a=ice-ufrag:EsAw\r\n"
+                                      "a=ice-pwd:P2uYro0UCOQ4zxjKXaWCBui1\r\n"
+                                      "a=fingerprint:sha-256 "
+                                      "5B:0E:3F:1D:9A:62:C4:77:10:AB:8E:F2:33:6D:91:CE:04:58:BB:7A:"
+                                      "E1:29:6F:D0:3C:84:1A:F5:72:09:BE:4D\r\n"
+                                      "a=setup:actpass\r\n"
+                                      "a=mid:1\r\n"
+                                      "a=sendonly\r\n"
+                                      "a=rtcp-mux\r\n"
+                                      "a=rtpmap:96 VP8/90000\r\n"
+                                      "a=rtcp-fb:96 nack pli\r\n"
+                                      "a=ssrc:2222 cname:pub\r\n";
 
 typedef struct _Side Side;
 struct _Side {
@@ -292,8 +293,8 @@ static void test_media_flows(void)
     g_assert_false(cg_peer_conn_send_rtp(p.sub.conn, buf, len, len + 4));
 
     /* RTCP the other way: a compound RR + PLI */
-    static const guint8 rr_pli[] = {0x80, 201, 0, 1, 0, 0, 0, 9,
-                                    0x81, 206, 0, 2, 0, 0, 0, 9, 0, 0, 0x08, 0xae};
+    static const guint8 rr_pli[] = {0x80, 201, 0, 1, 0, 0, 0, 9, 0x81, 206,
+                                    0,    2,   0, 0, 0, 9, 0, 0, 0x08, 0xae};
     memcpy(buf, rr_pli, sizeof rr_pli);
     g_assert_true(cg_peer_conn_send_rtcp(p.pub.conn, buf, sizeof rr_pli, sizeof buf));
     g_assert_true(run_until(&p, sub_got_rtcp, 5000));

@@ -6,7 +6,10 @@
 #include <gst/sdp/sdp.h>
 #include <string.h>
 
-#define FP "sha-256 5B:0E:3F:1D:9A:62:C4:77:10:AB:8E:F2:33:6D:91:CE:04:58:BB:7A:E1:29:6F:D0:3C:84:1A:F5:72:09:BE:4D"
+#define FP                                                                                         \
+    "sha-256 "                                                                                     \
+    "5B:0E:3F:1D:9A:62:C4:77:10:AB:8E:F2:33:6D:91:CE:04:58:BB:7A:E1:29:6F:D0:3C:84:1A:F5:72:09:"   \
+    "BE:4D"
 
 /* Chrome 120-style offer: audio opus/red/G722/PCMU/CN/telephone-event, video
  * VP8 first then rtx, VP9, AV1, H264, red, ulpfec; extmaps; BUNDLE. */
@@ -139,8 +142,11 @@ static void test_chrome_filtered(void)
     g_assert_cmpstr(gst_sdp_media_get_format(v, 0), ==, "96");
     g_assert_cmpuint(gst_sdp_media_get_port(v), ==, 9);
     /* nothing of the dropped codecs is left, their lines included */
-    const char *gone[] = {"red/", "rtx/", "VP9", "AV1", "H264", "ulpfec", "G722", "PCMU",
-                          "telephone-event", "apt=", "ssrc-group", "rtcp-fb:98", NULL};
+    const char *gone[] = {"red/", "rtx/",       "VP9",
+                          "AV1",  "H264",       "ulpfec",
+                          "G722", "PCMU",       "telephone-event",
+                          "apt=", "ssrc-group", "rtcp-fb:98",
+                          NULL};
     for (guint i = 0; gone[i]; i++)
         g_assert_null(strstr(out, gone[i]));
     /* what is kept stays: opus fmtp, VP8 feedback, BUNDLE, mids, extmaps */
@@ -169,9 +175,9 @@ static void test_plain_rtp_refused(void)
 
 static void test_crypto_refused(void)
 {
-    g_autofree char *sdes = replace(
-        chrome_offer, "a=mid:1\r\n",
-        "a=mid:1\r\na=crypto:1 AES_CM_128_HMAC_SHA1_80 inline:PS1uQCVeeCFCanVmcjkpPywjNWhcYD0mXXtxaVBR\r\n");
+    g_autofree char *sdes = replace(chrome_offer, "a=mid:1\r\n",
+                                    "a=mid:1\r\na=crypto:1 AES_CM_128_HMAC_SHA1_80 "
+                                    "inline:PS1uQCVeeCFCanVmcjkpPywjNWhcYD0mXXtxaVBR\r\n");
     refused(sdes, CG_MEDIA_ERROR_DTLS_REQUIRED);
 }
 
@@ -240,18 +246,22 @@ static void test_opus_resilience(void)
 {
     const char *head = "v=0\r\no=- 1 1 IN IP4 127.0.0.1\r\ns=-\r\nt=0 0\r\n";
     /* existing parameters kept, FEC turned on where it was off, DTX added */
-    g_autofree char *a = g_strconcat(head, "m=audio 9 UDP/TLS/RTP/SAVPF 111\r\n"
-                                           "a=rtpmap:111 OPUS/48000/2\r\n"
-                                           "a=fmtp:111 minptime=10;useinbandfec=0\r\n", NULL);
+    g_autofree char *a = g_strconcat(head,
+                                     "m=audio 9 UDP/TLS/RTP/SAVPF 111\r\n"
+                                     "a=rtpmap:111 OPUS/48000/2\r\n"
+                                     "a=fmtp:111 minptime=10;useinbandfec=0\r\n",
+                                     NULL);
     g_autofree char *ra = resilient(a);
     g_assert_nonnull(strstr(ra, "a=fmtp:111 minptime=10;useinbandfec=1;usedtx=1\r\n"));
     g_assert_null(strstr(ra, "useinbandfec=0"));
     /* no fmtp at all: one is added; video untouched */
-    g_autofree char *b = g_strconcat(head, "m=audio 9 UDP/TLS/RTP/SAVPF 96\r\n"
-                                           "a=rtpmap:96 opus/48000/2\r\n"
-                                           "m=video 9 UDP/TLS/RTP/SAVPF 97\r\n"
-                                           "a=rtpmap:97 VP8/90000\r\n"
-                                           "a=fmtp:97 max-fr=30\r\n", NULL);
+    g_autofree char *b = g_strconcat(head,
+                                     "m=audio 9 UDP/TLS/RTP/SAVPF 96\r\n"
+                                     "a=rtpmap:96 opus/48000/2\r\n"
+                                     "m=video 9 UDP/TLS/RTP/SAVPF 97\r\n"
+                                     "a=rtpmap:97 VP8/90000\r\n"
+                                     "a=fmtp:97 max-fr=30\r\n",
+                                     NULL);
     g_autofree char *rb = resilient(b);
     g_assert_nonnull(strstr(rb, "a=fmtp:96 useinbandfec=1;usedtx=1\r\n"));
     g_assert_nonnull(strstr(rb, "a=fmtp:97 max-fr=30\r\n"));

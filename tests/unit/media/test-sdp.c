@@ -293,8 +293,8 @@ static void test_parse_chrome(void)
     g_assert_cmpuint(v->codec.channels, ==, 0);
     g_assert_null(v->codec.fmtp);
     g_assert_cmpuint(v->codec.feedback, ==,
-                     CG_SDP_FB_NACK | CG_SDP_FB_PLI | CG_SDP_FB_FIR |
-                         CG_SDP_FB_REMB | CG_SDP_FB_TRANSPORT_CC);
+                     CG_SDP_FB_NACK | CG_SDP_FB_PLI | CG_SDP_FB_FIR | CG_SDP_FB_REMB |
+                         CG_SDP_FB_TRANSPORT_CC);
     g_assert_cmpint(v->codec.rtx_pt, ==, 97); /* not 99/103/117: they repair other codecs */
     g_assert_cmpuint(v->n_extmaps, ==, 8);
     g_assert_cmpuint(cg_sdp_media_extmap_id(v, CG_SDP_EXT_MID), ==, 4);
@@ -322,8 +322,7 @@ static void test_parse_webrtcbin(void)
     g_assert_cmpstr(v->mid, ==, "video0");
     g_assert_cmpint(v->direction, ==, CG_SDP_SENDONLY);
     g_assert_cmpuint(v->codec.pt, ==, 96);
-    g_assert_cmpuint(v->codec.feedback, ==,
-                     CG_SDP_FB_NACK | CG_SDP_FB_PLI | CG_SDP_FB_FIR);
+    g_assert_cmpuint(v->codec.feedback, ==, CG_SDP_FB_NACK | CG_SDP_FB_PLI | CG_SDP_FB_FIR);
     g_assert_cmpint(v->codec.rtx_pt, ==, -1);
     g_assert_cmpuint(v->n_extmaps, ==, 0);
     g_assert_cmpuint(v->n_ssrcs, ==, 1);
@@ -626,8 +625,8 @@ static char *sub_offer_from(const char *pub_sdp, CgSdp **parsed_out)
     CgSdpLocal local = our_local();
     local.session_version = 1;
     CgSdpRelay relay = {.stream_id = "p-91b0aa",
-                            .audio_track_id = "p-91b0aa-audio",
-                            .video_track_id = "p-91b0aa-video"};
+                        .audio_track_id = "p-91b0aa-audio",
+                        .video_track_id = "p-91b0aa-video"};
     g_autoptr(GError) error = NULL;
     char *text = cg_sdp_build_sub_offer(pub, &local, &relay, &error);
     g_assert_no_error(error);
@@ -789,8 +788,7 @@ static void test_check_answer(void)
     g_assert_cmpuint(acc[1].ext_mid_id, ==, 4);
     g_assert_cmpuint(acc[1].ext_audio_level_id, ==, 0);
     g_assert_cmpuint(acc[1].feedback, ==,
-                     CG_SDP_FB_NACK | CG_SDP_FB_PLI | CG_SDP_FB_FIR |
-                         CG_SDP_FB_REMB);
+                     CG_SDP_FB_NACK | CG_SDP_FB_PLI | CG_SDP_FB_FIR | CG_SDP_FB_REMB);
 
     /* an answer that takes no RTX and no audio level: reported, not refused */
     g_autofree char *nortx = replace(chrome_sub_answer, "96 97\r\n", "96\r\n");

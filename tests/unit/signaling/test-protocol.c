@@ -595,10 +595,11 @@ static void test_build_stats(void)
         .received_jitter_ms = 3.96,
     };
     g_autofree char *text = cg_protocol_stats(&s);
-    g_assert_cmpstr(text, ==,
-                    "{\"type\":\"stats\",\"interval_ms\":2000,\"quality\":\"fair\",\"rtt_ms\":123.5,"
-                    "\"sent\":{\"kbps\":512.0,\"loss_pct\":2.3,\"jitter_ms\":null},"
-                    "\"received\":{\"kbps\":1000.0,\"loss_pct\":0.0,\"jitter_ms\":4.0}}");
+    g_assert_cmpstr(
+        text, ==,
+        "{\"type\":\"stats\",\"interval_ms\":2000,\"quality\":\"fair\",\"rtt_ms\":123.5,"
+        "\"sent\":{\"kbps\":512.0,\"loss_pct\":2.3,\"jitter_ms\":null},"
+        "\"received\":{\"kbps\":1000.0,\"loss_pct\":0.0,\"jitter_ms\":4.0}}");
     json_decref(load(text));
     g_autofree char *speaker = cg_protocol_active_speaker("p-2f6c1a");
     g_assert_cmpstr(speaker, ==, "{\"type\":\"active_speaker\",\"participant\":\"p-2f6c1a\"}");
@@ -611,8 +612,10 @@ static void test_controls(void)
     static const struct {
         const char *type;
         CgClientMessageType expected;
-    } rows[] = {{"admit", CG_CLIENT_ADMIT},   {"decline", CG_CLIENT_DECLINE},
-                {"remove", CG_CLIENT_REMOVE}, {"mute", CG_CLIENT_MUTE},
+    } rows[] = {{"admit", CG_CLIENT_ADMIT},
+                {"decline", CG_CLIENT_DECLINE},
+                {"remove", CG_CLIENT_REMOVE},
+                {"mute", CG_CLIENT_MUTE},
                 {"unmute", CG_CLIENT_UNMUTE}};
     for (gsize i = 0; i < G_N_ELEMENTS(rows); i++) {
         g_autofree char *text =
@@ -635,18 +638,19 @@ static void test_controls(void)
         check_fail(empty, CG_PROTOCOL_ERROR_MALFORMED,
                    "member 'participant' must be 1 to 64 printable ASCII characters");
         g_autofree char *long_id = g_strnfill(65, 'p');
-        g_autofree char *too_long = g_strdup_printf(
-            "{\"type\":\"%s\",\"participant\":\"%s\"}", rows[i].type, long_id);
+        g_autofree char *too_long =
+            g_strdup_printf("{\"type\":\"%s\",\"participant\":\"%s\"}", rows[i].type, long_id);
         check_fail(too_long, CG_PROTOCOL_ERROR_MALFORMED, NULL);
         g_autofree char *spaced =
             g_strdup_printf("{\"type\":\"%s\",\"participant\":\"p 1\"}", rows[i].type);
         check_fail(spaced, CG_PROTOCOL_ERROR_MALFORMED, NULL);
-        g_autofree char *unicode = g_strdup_printf(
-            "{\"type\":\"%s\",\"participant\":\"p-\\u00e9\"}", rows[i].type);
+        g_autofree char *unicode =
+            g_strdup_printf("{\"type\":\"%s\",\"participant\":\"p-\\u00e9\"}", rows[i].type);
         check_fail(unicode, CG_PROTOCOL_ERROR_MALFORMED, NULL);
     }
     g_autofree char *max_id = g_strnfill(64, 'p');
-    g_autofree char *at_limit = g_strdup_printf("{\"type\":\"mute\",\"participant\":\"%s\"}", max_id);
+    g_autofree char *at_limit =
+        g_strdup_printf("{\"type\":\"mute\",\"participant\":\"%s\"}", max_id);
     CgClientMessage msg;
     parse_ok(at_limit, &msg);
     g_assert_cmpuint(strlen(msg.participant), ==, 64);

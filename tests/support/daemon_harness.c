@@ -391,6 +391,34 @@ gboolean cg_test_daemon_stop(CgTestDaemon *d, guint timeout_ms, int *exit_status
     return TRUE;
 }
 
+gboolean cg_test_daemon_restart(CgTestDaemon *d, GError **error)
+{
+    g_assert(d->exited);
+    if (d->reading) /* the old stderr: read to its end */
+        cg_test_wait_until(reader_stopped, d, 2000);
+    g_clear_object(&d->stderr_lines);
+    g_clear_object(&d->proc);
+    d->port = 0;
+    d->exited = FALSE;
+    d->exit_status = 0;
+    if (!spawn(d, g_getenv("CG_CONSULTD"), error))
+        return FALSE;
+    cg_test_wait_until(listening_or_exited, d, START_TIMEOUT_MS);
+    if (!d->port) {
+        g_autofree char *tail = log_tail(d, 20);
+        g_set_error(error, G_IO_ERROR, G_IO_ERROR_FAILED,
+                    "consultd did not log \"listening\" again (%s); last lines:%s",
+                    d->exited ? "it exited" : "timeout", tail);
+        return FALSE;
+    }
+    return TRUE;
+}
+
+const char *cg_test_daemon_dir(const CgTestDaemon *d)
+{
+    return d->dir;
+}
+
 guint16 cg_test_daemon_port(const CgTestDaemon *d)
 {
     return d->port;

@@ -79,6 +79,13 @@ gboolean cg_test_daemon_stop(CgTestDaemon *daemon, guint timeout_ms, int *exit_s
 /* SIGKILL and reap. */
 void cg_test_daemon_kill(CgTestDaemon *daemon);
 gboolean cg_test_daemon_running(const CgTestDaemon *daemon);
+/* Starts consultd again on the same dir (config, keys, certificate and
+ * store) once the last one exited (killed or stopped): a new port, the same
+ * certificate; the log goes on. FALSE + @error if it does not listen. */
+gboolean cg_test_daemon_restart(CgTestDaemon *daemon, GError **error);
+/* (transfer none) the daemon's temp dir: consultd.conf, keys, cert.pem,
+ * consultd.db. */
+const char *cg_test_daemon_dir(const CgTestDaemon *daemon);
 
 /* (transfer full) a TLS GSocketClient that accepts only @expected as the
  * server's certificate (no host name or CA check: it is self-signed). Its

@@ -277,20 +277,31 @@ void cg_fx_assert_closed(CgWssClient *wss, guint status, const char *reason, gui
         g_assert_cmpstr(cg_wss_client_close_reason(wss), ==, reason);
 }
 
-json_t *cg_fx_token_claims(const char *token)
+/* (transfer full) part @i (0: header, 1: claims) of @token, decoded. */
+static json_t *token_part(const char *token, guint i)
 {
     g_auto(GStrv) parts = g_strsplit(token, ".", -1);
     g_assert_cmpuint(g_strv_length(parts), ==, 3);
-    g_autoptr(GString) s = g_string_new(parts[1]);
+    g_autoptr(GString) s = g_string_new(parts[i]);
     g_string_replace(s, "-", "+", 0);
     g_string_replace(s, "_", "/", 0);
     while (s->len % 4)
         g_string_append_c(s, '=');
     gsize len = 0;
     g_autofree guchar *raw = g_base64_decode(s->str, &len);
-    json_t *claims = json_loadb((const char *)raw, len, 0, NULL);
-    g_assert_nonnull(claims);
-    return claims;
+    json_t *json = json_loadb((const char *)raw, len, 0, NULL);
+    g_assert_nonnull(json);
+    return json;
+}
+
+json_t *cg_fx_token_header(const char *token)
+{
+    return token_part(token, 0);
+}
+
+json_t *cg_fx_token_claims(const char *token)
+{
+    return token_part(token, 1);
 }
 
 /* ---- /proc ----------------------------------------------------------------- */

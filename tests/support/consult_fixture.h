@@ -97,7 +97,9 @@ const char *cg_fx_resume_id(CgTestEndpoint *ep);
 /* Asserts @wss gets closed with @status and (unless NULL) @reason within
  * @timeout_ms. */
 void cg_fx_assert_closed(CgWssClient *wss, guint status, const char *reason, guint timeout_ms);
-/* (transfer full) the claims of @token, decoded without verification. */
+/* (transfer full) the header and the claims of @token (three parts),
+ * decoded without verification. */
+json_t *cg_fx_token_header(const char *token);
 json_t *cg_fx_token_claims(const char *token);
 
 /* /proc readings of @pid (the daemon: cg_test_daemon_pid()). */

@@ -40,6 +40,12 @@ void cg_fx_daemon_restart(CgTestDaemon *daemon)
 
 CgTestConsult *cg_fx_consult_new(CgTestDaemon *daemon, const char *kind, const char *const *roles)
 {
+    return cg_fx_consult_at(daemon, kind, 0, 30, roles);
+}
+
+CgTestConsult *cg_fx_consult_at(CgTestDaemon *daemon, const char *kind, gint64 starts_in_s,
+                                guint duration_min, const char *const *roles)
+{
     static const char *const names[CG_FX_MAX_PARTIES + 1] = {"Dr. Lee",  "Dr. Osei", "Sam Doe",
                                                              "Ana Ruiz", "Dr. Kim",  "Dr. Park",
                                                              "Dr. Diaz", "Dr. Ito",  NULL};
@@ -48,10 +54,50 @@ CgTestConsult *cg_fx_consult_new(CgTestDaemon *daemon, const char *kind, const c
     for (guint i = 0; roles[i]; i++)
         used[i] = names[i];
     g_autoptr(GError) error = NULL;
-    CgTestConsult *c = cg_test_create_consult(daemon, 0, kind, roles, used, &error);
+    CgTestConsult *c =
+        cg_test_create_consult_at(daemon, 0, kind, starts_in_s, duration_min, roles, used, &error);
     g_assert_no_error(error);
     g_assert_nonnull(c);
     return c;
+}
+
+json_t *cg_fx_audit(CgTestDaemon *daemon, CgTestConsult *c)
+{
+    g_autofree char *path = g_strdup_printf("/api/v1/consults/%s/audit", c->id);
+    guint status = 0;
+    json_t *resp = NULL;
+    g_autoptr(GError) error = NULL;
+    cg_test_admin_request(daemon, "GET", path, cg_test_daemon_api_key(daemon, 0), NULL, &status,
+                          &resp, &error);
+    g_assert_no_error(error);
+    g_assert_cmpuint(status, ==, 200);
+    json_t *records = json_incref(json_object_get(resp, "records"));
+    json_decref(resp);
+    g_assert_true(json_is_array(records));
+    return records;
+}
+
+guint cg_fx_audit_count(json_t *audit, const char *action, const char *participant)
+{
+    guint n = 0;
+    for (gsize i = 0; i < json_array_size(audit); i++) {
+        json_t *r = json_array_get(audit, i);
+        n += g_strcmp0(json_string_value(json_object_get(r, "action")), action) == 0 &&
+             g_strcmp0(json_string_value(json_object_get(r, "participant")), participant) == 0;
+    }
+    return n;
+}
+
+char *cg_fx_mint_token(const char *secret, const char *alg, const char *iss, const char *sub,
+                       const char *consult, const char *role, gint64 nbf, gint64 exp)
+{
+    g_autofree char *header = g_strdup_printf("{\"alg\":\"%s\",\"typ\":\"JWT\"}", alg);
+    json_t *claims =
+        json_pack("{s:s, s:s, s:s, s:s, s:s, s:I, s:I}", "iss", iss, "sub", sub, "consult", consult,
+                  "role", role, "name", "Someone", "nbf", (json_int_t)nbf, "exp", (json_int_t)exp);
+    g_autofree char *payload = json_dumps(claims, JSON_COMPACT);
+    json_decref(claims);
+    return cg_test_mint_token(header, payload, secret);
 }
 
 /* ---- participants ---------------------------------------------------------- */

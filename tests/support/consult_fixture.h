@@ -43,6 +43,19 @@ void cg_fx_daemon_restart(CgTestDaemon *daemon);
 /* (transfer full) a consult of tenant 0 with the NULL-terminated @roles (at
  * most CG_FX_MAX_PARTIES) and made-up names. */
 CgTestConsult *cg_fx_consult_new(CgTestDaemon *daemon, const char *kind, const char *const *roles);
+/* The same, starting @starts_in_s from now (negative: in the past) and
+ * @duration_min long. */
+CgTestConsult *cg_fx_consult_at(CgTestDaemon *daemon, const char *kind, gint64 starts_in_s,
+                                guint duration_min, const char *const *roles);
+/* (transfer full) the audit records of consult @c of tenant 0 through the
+ * admin API (its "records" array). */
+json_t *cg_fx_audit(CgTestDaemon *daemon, CgTestConsult *c);
+/* Records of @audit with @action by @participant. */
+guint cg_fx_audit_count(json_t *audit, const char *action, const char *participant);
+/* (transfer full) a token with these claims (and "name"), HS256-signed with
+ * @secret (NULL: unsigned, for alg "none"); @alg goes in its header as is. */
+char *cg_fx_mint_token(const char *secret, const char *alg, const char *iss, const char *sub,
+                       const char *consult, const char *role, gint64 nbf, gint64 exp);
 
 /* (transfer full) an endpoint with @options (nullable), joined within
  * @timeout_ms. */

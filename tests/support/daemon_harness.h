@@ -107,6 +107,7 @@ typedef struct {
     char **ids;    /* participant ids, in request order */
     char **tokens; /* join tokens */
     char **join_urls;
+    char **roles; /* as the response gave them back */
     json_t *response;
 } CgTestConsult;
 
@@ -119,6 +120,12 @@ G_DEFINE_AUTOPTR_CLEANUP_FUNC(CgTestConsult, cg_test_consult_free)
 CgTestConsult *cg_test_create_consult(CgTestDaemon *daemon, guint tenant, const char *kind,
                                       const char *const *roles, const char *const *names,
                                       GError **error);
+/* The same, starting @starts_in_s from now (negative: in the past) and
+ * @duration_min long. */
+CgTestConsult *cg_test_create_consult_at(CgTestDaemon *daemon, guint tenant, const char *kind,
+                                         gint64 starts_in_s, guint duration_min,
+                                         const char *const *roles, const char *const *names,
+                                         GError **error);
 
 /* (transfer full) unpadded base64url of @data. */
 char *cg_test_base64url(const void *data, gsize len);

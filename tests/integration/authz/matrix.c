@@ -15,7 +15,7 @@
 #include <gst/gst.h>
 #include <string.h>
 
-#include "flow_common.h"
+#include "consult_fixture.h"
 
 /* No lockout: this test makes many refused calls on purpose. */
 #define NO_LOCKOUT "max_auth_failures = 100000;"
@@ -76,12 +76,12 @@ static void admin_ok(CgTestDaemon *d, const char *method, const char *path, guin
 }
 
 /* Puts @c in @phase; @host is a joined specialist (needed for PHASE_ENDED). */
-static FlowConsult *consult_in_phase(CgTestDaemon *d, const char *kind, const char *const *roles,
-                                     Phase phase)
+static CgTestConsult *consult_in_phase(CgTestDaemon *d, const char *kind, const char *const *roles,
+                                       Phase phase)
 {
     /* Time up: ended 5 min ago (30 min + grace 15), the tokens still valid. */
     gint64 starts_in = phase == PHASE_SCHEDULED ? 3 * 3600 : phase == PHASE_TIME_UP ? -50 * 60 : 0;
-    FlowConsult *c = flow_create(d, kind, starts_in, 30, roles);
+    CgTestConsult *c = cg_fx_consult_at(d, kind, starts_in, 30, roles);
     g_autofree char *path = g_strdup_printf("/api/v1/consults/%s/cancel", c->id);
     if (phase == PHASE_CANCELLED)
         admin_ok(d, "POST", path, 200);
@@ -98,7 +98,7 @@ static FlowConsult *consult_in_phase(CgTestDaemon *d, const char *kind, const ch
 static void check_joins(CgTestDaemon *d, const char *kind, const char *const *roles)
 {
     for (Phase phase = PHASE_SCHEDULED; phase <= PHASE_CANCELLED; phase++) {
-        g_autoptr(FlowConsult) c = consult_in_phase(d, kind, roles, phase);
+        g_autoptr(CgTestConsult) c = consult_in_phase(d, kind, roles, phase);
         for (guint i = 0; i < c->n; i++) {
             g_autoptr(CgTestEndpoint) ep = cg_fx_endpoint(
                 cg_test_daemon_port(d), cg_test_daemon_certificate(d), c->tokens[i], 0, 0);
@@ -125,10 +125,11 @@ static void test_case_conference_patient_token(void)
 {
     g_autoptr(CgTestDaemon) d =
         cg_fx_daemon_start(&(CgTestDaemonOptions){.n_tenants = 1, .auth_extra = NO_LOCKOUT});
-    g_autoptr(FlowConsult) c = flow_create(d, "case_conference", 0, 30, CC_ROLES);
+    g_autoptr(CgTestConsult) c = cg_fx_consult_at(d, "case_conference", 0, 30, CC_ROLES);
     gint64 now = g_get_real_time() / G_USEC_PER_SEC;
-    g_autofree char *token = flow_mint(cg_test_daemon_secret(d, 0), "HS256", c->tenant, c->ids[1],
-                                       c->id, "patient", now - 60, now + 3600);
+    g_autofree char *token =
+        cg_fx_mint_token(cg_test_daemon_secret(d, 0), "HS256", cg_test_daemon_tenant_id(d, 0),
+                         c->ids[1], c->id, "patient", now - 60, now + 3600);
     g_autoptr(CgTestEndpoint) ep =
         cg_fx_endpoint(cg_test_daemon_port(d), cg_test_daemon_certificate(d), token, 0, 0);
     g_autofree char *got = join_outcome(ep);
@@ -167,7 +168,7 @@ static void test_control_matrix(void)
 {
     g_autoptr(CgTestDaemon) d =
         cg_fx_daemon_start(&(CgTestDaemonOptions){.n_tenants = 1, .auth_extra = NO_LOCKOUT});
-    g_autoptr(FlowConsult) c = flow_create(d, "virtual_consult", 0, 30, VC_ROLES);
+    g_autoptr(CgTestConsult) c = cg_fx_consult_at(d, "virtual_consult", 0, 30, VC_ROLES);
     guint16 port = cg_test_daemon_port(d);
     GTlsCertificate *cert = cg_test_daemon_certificate(d);
     CgTestEndpoint *ep[5] = {NULL};
@@ -220,7 +221,7 @@ static void test_specialist_declines(void)
 {
     g_autoptr(CgTestDaemon) d =
         cg_fx_daemon_start(&(CgTestDaemonOptions){.n_tenants = 1, .auth_extra = NO_LOCKOUT});
-    g_autoptr(FlowConsult) c = flow_create(d, "virtual_consult", 0, 30, VC_ROLES);
+    g_autoptr(CgTestConsult) c = cg_fx_consult_at(d, "virtual_consult", 0, 30, VC_ROLES);
     guint16 port = cg_test_daemon_port(d);
     GTlsCertificate *cert = cg_test_daemon_certificate(d);
     g_autoptr(CgTestEndpoint) host = cg_fx_endpoint(port, cert, c->tokens[0], 0, 0);
@@ -277,7 +278,7 @@ static void test_admin_matrix(void)
 {
     g_autoptr(CgTestDaemon) d =
         cg_fx_daemon_start(&(CgTestDaemonOptions){.n_tenants = 2, .auth_extra = NO_LOCKOUT});
-    g_autoptr(FlowConsult) c = flow_create(d, "virtual_consult", 0, 30, VC_ROLES);
+    g_autoptr(CgTestConsult) c = cg_fx_consult_at(d, "virtual_consult", 0, 30, VC_ROLES);
     for (gsize r = 0; r < G_N_ELEMENTS(ROUTES); r++) {
         const Route *route = &ROUTES[r];
         g_autofree char *path =

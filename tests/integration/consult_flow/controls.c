@@ -1,16 +1,16 @@
 /* integration-consult-flow-controls: a specialist removes (the token then
  * no longer joins), mutes and ends a consult for everyone; only specialists
  * may; and the end timer disconnects everyone at starts_at + duration + grace. */
-#include "flow_common.h"
+#include "consult_fixture.h"
 
 #define PORT(d) cg_test_daemon_port(d), cg_test_daemon_certificate(d)
 
 static void test_remove_and_mute(void)
 {
     g_autoptr(CgTestDaemon) d = cg_fx_daemon_start(&(CgTestDaemonOptions){.n_tenants = 1});
-    g_autoptr(FlowConsult) c =
-        flow_create(d, "virtual_consult", 0, 30,
-                    (const char *const[]){"specialist", "patient", "provider", NULL});
+    g_autoptr(CgTestConsult) c =
+        cg_fx_consult_at(d, "virtual_consult", 0, 30,
+                         (const char *const[]){"specialist", "patient", "provider", NULL});
     g_autoptr(CgTestEndpoint) spec = cg_fx_endpoint(PORT(d), c->tokens[0], 0, 0);
     g_autoptr(CgTestEndpoint) provider = cg_fx_endpoint(PORT(d), c->tokens[2], 0, 0);
     g_assert_nonnull(cg_fx_wait(spec, "joined", CG_FX_REPLY_TIMEOUT_MS));
@@ -70,8 +70,8 @@ static gboolean audio_grows(CgTestEndpoint *spec, const char *id, guint64 n, gui
 static void test_mute_is_enforced(void)
 {
     g_autoptr(CgTestDaemon) d = cg_fx_daemon_start(&(CgTestDaemonOptions){.n_tenants = 1});
-    g_autoptr(FlowConsult) c = flow_create(d, "virtual_consult", 0, 30,
-                                           (const char *const[]){"specialist", "patient", NULL});
+    g_autoptr(CgTestConsult) c = cg_fx_consult_at(
+        d, "virtual_consult", 0, 30, (const char *const[]){"specialist", "patient", NULL});
     g_autoptr(CgTestEndpoint) spec = cg_fx_endpoint(PORT(d), c->tokens[0], 0xff4020, 440);
     g_assert_nonnull(cg_fx_wait(spec, "joined", CG_FX_REPLY_TIMEOUT_MS));
     g_autoptr(CgTestEndpoint) patient = cg_fx_endpoint(PORT(d), c->tokens[1], 0x2080ff, 660);
@@ -135,9 +135,9 @@ static void expect_joined_muted(CgTestEndpoint *ep, const char *by)
 static void test_mute_persists(void)
 {
     g_autoptr(CgTestDaemon) d = cg_fx_daemon_start(&(CgTestDaemonOptions){.n_tenants = 1});
-    g_autoptr(FlowConsult) c =
-        flow_create(d, "virtual_consult", 0, 30,
-                    (const char *const[]){"specialist", "patient", "provider", "observer", NULL});
+    g_autoptr(CgTestConsult) c = cg_fx_consult_at(
+        d, "virtual_consult", 0, 30,
+        (const char *const[]){"specialist", "patient", "provider", "observer", NULL});
     const char *spec_id = c->ids[0], *patient_id = c->ids[1];
     GTlsCertificate *cert = cg_test_daemon_certificate(d);
     {
@@ -207,9 +207,9 @@ static void test_mute_persists(void)
 static void test_media_state(void)
 {
     g_autoptr(CgTestDaemon) d = cg_fx_daemon_start(&(CgTestDaemonOptions){.n_tenants = 1});
-    g_autoptr(FlowConsult) c =
-        flow_create(d, "virtual_consult", 0, 30,
-                    (const char *const[]){"specialist", "provider", "observer", NULL});
+    g_autoptr(CgTestConsult) c =
+        cg_fx_consult_at(d, "virtual_consult", 0, 30,
+                         (const char *const[]){"specialist", "provider", "observer", NULL});
     g_autoptr(CgTestEndpoint) spec = cg_fx_endpoint(PORT(d), c->tokens[0], 0, 0);
     g_autoptr(CgTestEndpoint) provider = cg_fx_endpoint(PORT(d), c->tokens[1], 0, 0);
     g_assert_nonnull(cg_fx_wait(spec, "joined", CG_FX_REPLY_TIMEOUT_MS));
@@ -243,9 +243,9 @@ static void test_media_state(void)
 static void test_end(void)
 {
     g_autoptr(CgTestDaemon) d = cg_fx_daemon_start(&(CgTestDaemonOptions){.n_tenants = 1});
-    g_autoptr(FlowConsult) c =
-        flow_create(d, "virtual_consult", 0, 30,
-                    (const char *const[]){"specialist", "patient", "provider", NULL});
+    g_autoptr(CgTestConsult) c =
+        cg_fx_consult_at(d, "virtual_consult", 0, 30,
+                         (const char *const[]){"specialist", "patient", "provider", NULL});
     g_autoptr(CgTestEndpoint) spec = cg_fx_endpoint(PORT(d), c->tokens[0], 0, 0);
     g_autoptr(CgTestEndpoint) provider = cg_fx_endpoint(PORT(d), c->tokens[2], 0, 0);
     g_assert_nonnull(cg_fx_wait(spec, "joined", CG_FX_REPLY_TIMEOUT_MS));
@@ -275,8 +275,9 @@ static void test_end(void)
 static void test_time_up(void)
 {
     g_autoptr(CgTestDaemon) d = cg_fx_daemon_start(&(CgTestDaemonOptions){.n_tenants = 1});
-    g_autoptr(FlowConsult) c = flow_create(d, "virtual_consult", -(20 * 60 - 4), 5,
-                                           (const char *const[]){"specialist", "patient", NULL});
+    g_autoptr(CgTestConsult) c =
+        cg_fx_consult_at(d, "virtual_consult", -(20 * 60 - 4), 5,
+                         (const char *const[]){"specialist", "patient", NULL});
     g_autoptr(CgTestEndpoint) spec = cg_fx_endpoint(PORT(d), c->tokens[0], 0, 0);
     g_autoptr(CgTestEndpoint) patient = cg_fx_endpoint(PORT(d), c->tokens[1], 0, 0);
     g_assert_nonnull(cg_fx_wait(spec, "joined", CG_FX_REPLY_TIMEOUT_MS));

@@ -5,16 +5,16 @@
 
 #include <stdlib.h>
 
-#include "flow_common.h"
+#include "consult_fixture.h"
 
 #define HOUR 3600
 
 typedef struct {
     CgTestDaemon *d;
-    FlowConsult *now;        /* open: specialist, provider, patient */
-    FlowConsult *early;      /* starts in 2 h */
-    FlowConsult *late;       /* ended by time 3 h ago */
-    FlowConsult *conference; /* case conference: specialist, provider */
+    CgTestConsult *now;        /* open: specialist, provider, patient */
+    CgTestConsult *early;      /* starts in 2 h */
+    CgTestConsult *late;       /* ended by time 3 h ago */
+    CgTestConsult *conference; /* case conference: specialist, provider */
 } Fixture;
 
 static gint64 now_s(void)
@@ -57,49 +57,52 @@ static void test_early(Fixture *f)
     }
     json_decref(e);
     /* A scheduler's token valid now, for the same early consult: same answer. */
-    g_autofree char *t = flow_mint(secret(f, 0), "HS256", "tenant-a", f->early->ids[1],
-                                   f->early->id, "patient", now_s() - 60, now_s() + 4 * HOUR);
+    g_autofree char *t =
+        cg_fx_mint_token(secret(f, 0), "HS256", "tenant-a", f->early->ids[1], f->early->id,
+                         "patient", now_s() - 60, now_s() + 4 * HOUR);
     json_decref(expect_refusal(f, t, "consult_not_open_yet"));
 }
 
 static void test_late(Fixture *f)
 {
-    g_autofree char *t = flow_mint(secret(f, 0), "HS256", "tenant-a", f->late->ids[0], f->late->id,
-                                   "specialist", now_s() - 60, now_s() + HOUR);
+    g_autofree char *t = cg_fx_mint_token(secret(f, 0), "HS256", "tenant-a", f->late->ids[0],
+                                          f->late->id, "specialist", now_s() - 60, now_s() + HOUR);
     json_decref(expect_refusal(f, t, "consult_ended"));
 }
 
 static void test_wrong_tenant(Fixture *f)
 {
     /* Tenant B signs a token for tenant A's consult under its own name... */
-    g_autofree char *b = flow_mint(secret(f, 1), "HS256", "tenant-b", f->now->ids[0], f->now->id,
-                                   "specialist", now_s() - 60, now_s() + HOUR);
+    g_autofree char *b = cg_fx_mint_token(secret(f, 1), "HS256", "tenant-b", f->now->ids[0],
+                                          f->now->id, "specialist", now_s() - 60, now_s() + HOUR);
     json_decref(expect_refusal(f, b, "consult_not_found"));
     /* ...or under A's name: the signature does not verify. */
-    g_autofree char *a = flow_mint(secret(f, 1), "HS256", "tenant-a", f->now->ids[0], f->now->id,
-                                   "specialist", now_s() - 60, now_s() + HOUR);
+    g_autofree char *a = cg_fx_mint_token(secret(f, 1), "HS256", "tenant-a", f->now->ids[0],
+                                          f->now->id, "specialist", now_s() - 60, now_s() + HOUR);
     json_decref(expect_refusal(f, a, "bad_token"));
 }
 
 static void test_patient_in_conference(Fixture *f)
 {
     /* Correctly signed by the right tenant, for a real participant. */
-    g_autofree char *t = flow_mint(secret(f, 0), "HS256", "tenant-a", f->conference->ids[1],
-                                   f->conference->id, "patient", now_s() - 60, now_s() + HOUR);
+    g_autofree char *t =
+        cg_fx_mint_token(secret(f, 0), "HS256", "tenant-a", f->conference->ids[1],
+                         f->conference->id, "patient", now_s() - 60, now_s() + HOUR);
     json_decref(expect_refusal(f, t, "role_not_allowed"));
 }
 
 static void test_alg_none(Fixture *f)
 {
-    g_autofree char *t = flow_mint(NULL, "none", "tenant-a", f->now->ids[0], f->now->id,
-                                   "specialist", now_s() - 60, now_s() + HOUR);
+    g_autofree char *t = cg_fx_mint_token(NULL, "none", "tenant-a", f->now->ids[0], f->now->id,
+                                          "specialist", now_s() - 60, now_s() + HOUR);
     json_decref(expect_refusal(f, t, "bad_token"));
 }
 
 static void test_expired(Fixture *f)
 {
-    g_autofree char *t = flow_mint(secret(f, 0), "HS256", "tenant-a", f->now->ids[0], f->now->id,
-                                   "specialist", now_s() - 2 * HOUR, now_s() - HOUR);
+    g_autofree char *t =
+        cg_fx_mint_token(secret(f, 0), "HS256", "tenant-a", f->now->ids[0], f->now->id,
+                         "specialist", now_s() - 2 * HOUR, now_s() - HOUR);
     json_decref(expect_refusal(f, t, "token_expired"));
 }
 
@@ -145,8 +148,9 @@ static void measure_refusal_latency(Fixture *f)
 {
     const char *env = g_getenv("CG_FLOW_LATENCY_TRIES");
     const int N = env ? CLAMP(atoi(env), 1, 1000) : 20;
-    g_autofree char *t = flow_mint(secret(f, 0), "HS256", "tenant-a", f->now->ids[0], f->now->id,
-                                   "specialist", now_s() - 2 * HOUR, now_s() - HOUR);
+    g_autofree char *t =
+        cg_fx_mint_token(secret(f, 0), "HS256", "tenant-a", f->now->ids[0], f->now->id,
+                         "specialist", now_s() - 2 * HOUR, now_s() - HOUR);
     json_t *join = json_pack("{s:s, s:s}", "type", "join", "token", t);
     g_autofree gint64 *us = g_new0(gint64, N);
     for (int i = 0; i < N; i++) {
@@ -180,11 +184,11 @@ static void test_refusals(void)
     Fixture f = {0};
     f.d = cg_fx_daemon_start(
         &(CgTestDaemonOptions){.n_tenants = 2, .auth_extra = "  max_auth_failures = 100000;"});
-    f.now = flow_create(f.d, "virtual_consult", 0, 30,
-                        (const char *const[]){"specialist", "provider", "patient", NULL});
-    f.early = flow_create(f.d, "virtual_consult", 2 * HOUR, 30, trio);
-    f.late = flow_create(f.d, "virtual_consult", -3 * HOUR, 30, trio);
-    f.conference = flow_create(f.d, "case_conference", 0, 60, duo);
+    f.now = cg_fx_consult_at(f.d, "virtual_consult", 0, 30,
+                             (const char *const[]){"specialist", "provider", "patient", NULL});
+    f.early = cg_fx_consult_at(f.d, "virtual_consult", 2 * HOUR, 30, trio);
+    f.late = cg_fx_consult_at(f.d, "virtual_consult", -3 * HOUR, 30, trio);
+    f.conference = cg_fx_consult_at(f.d, "case_conference", 0, 60, duo);
 
     test_early(&f);
     test_late(&f);
@@ -201,10 +205,10 @@ static void test_refusals(void)
     if (!g_getenv("CG_SKIP_MEASURE"))
         measure_refusal_latency(&f);
 
-    flow_consult_free(f.now);
-    flow_consult_free(f.early);
-    flow_consult_free(f.late);
-    flow_consult_free(f.conference);
+    cg_test_consult_free(f.now);
+    cg_test_consult_free(f.early);
+    cg_test_consult_free(f.late);
+    cg_test_consult_free(f.conference);
     cg_test_daemon_free(f.d);
 }
 
@@ -215,11 +219,12 @@ static void test_too_many_failures(void)
 {
     g_autoptr(CgTestDaemon) d = cg_fx_daemon_start(&(CgTestDaemonOptions){
         .n_tenants = 1, .auth_extra = "  max_auth_failures = 3;\n  auth_failure_window_s = 600;"});
-    g_autoptr(FlowConsult) c =
-        flow_create(d, "virtual_consult", 0, 30, (const char *const[]){"specialist", NULL});
+    g_autoptr(CgTestConsult) c =
+        cg_fx_consult_at(d, "virtual_consult", 0, 30, (const char *const[]){"specialist", NULL});
     Fixture f = {.d = d};
-    g_autofree char *bad = flow_mint(cg_test_daemon_secret(d, 0), "HS256", "tenant-a", c->ids[0],
-                                     c->id, "specialist", now_s() - 2 * HOUR, now_s() - HOUR);
+    g_autofree char *bad =
+        cg_fx_mint_token(cg_test_daemon_secret(d, 0), "HS256", "tenant-a", c->ids[0], c->id,
+                         "specialist", now_s() - 2 * HOUR, now_s() - HOUR);
     for (int i = 0; i < 3; i++)
         json_decref(expect_refusal(&f, bad, "token_expired"));
     json_decref(expect_refusal(&f, bad, "too_many_failures"));

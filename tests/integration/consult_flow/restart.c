@@ -4,7 +4,7 @@
  * chain (joins, admission, refusals) still verifies after a clean stop. */
 #include <string.h>
 
-#include "flow_common.h"
+#include "consult_fixture.h"
 
 #include "audit.h"
 #include "store.h"
@@ -12,8 +12,8 @@
 static void test_restart(void)
 {
     g_autoptr(CgTestDaemon) d = cg_fx_daemon_start(&(CgTestDaemonOptions){.n_tenants = 1});
-    g_autoptr(FlowConsult) c = flow_create(d, "virtual_consult", 0, 30,
-                                           (const char *const[]){"specialist", "patient", NULL});
+    g_autoptr(CgTestConsult) c = cg_fx_consult_at(
+        d, "virtual_consult", 0, 30, (const char *const[]){"specialist", "patient", NULL});
     const char *spec_id = c->ids[0], *patient_id = c->ids[1];
     const char *dir = cg_test_daemon_dir(d);
     {
@@ -64,7 +64,8 @@ static void test_restart(void)
         g_error("audit chain breaks at record %" G_GINT64_FORMAT, broken_at);
     /* create, 2 joins + admit, 2 joins after the restart at the least */
     g_assert_cmpuint(records, >=, 6);
-    g_autofree char *json = cg_audit_consult_json(store, c->tenant, c->id, &error);
+    g_autofree char *json =
+        cg_audit_consult_json(store, cg_test_daemon_tenant_id(d, 0), c->id, &error);
     g_assert_no_error(error);
     g_assert_nonnull(strstr(json, "\"admit\""));
     g_assert_nonnull(strstr(json, "\"waiting\""));

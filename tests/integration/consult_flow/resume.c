@@ -9,7 +9,7 @@
  * Dropped again and not resumed, it is gone after the grace period
  * (participant_left connection_lost). Also: a resume while the old socket
  * still looks open replaces it, and the seat is not held past the token. */
-#include "flow_common.h"
+#include "consult_fixture.h"
 
 #define PORT(d) cg_test_daemon_port(d), cg_test_daemon_certificate(d)
 #define GRACE_S 4
@@ -50,7 +50,7 @@ static gboolean lists(json_t *joined, const char *id)
 
 /* The resumed "joined": same seat, told it is a resume, with a new resume id,
  * listing the others of c->ids[0..n_in). */
-static void expect_resumed(CgTestEndpoint *ep, FlowConsult *c, guint n_in, guint me,
+static void expect_resumed(CgTestEndpoint *ep, CgTestConsult *c, guint n_in, guint me,
                            const char *old_resume)
 {
     json_t *joined = cg_fx_wait(ep, "joined", CG_FX_REPLY_TIMEOUT_MS);
@@ -90,7 +90,7 @@ static void expect_media_goes_on(CgTestEndpoint *a, const char *a_id, CgTestEndp
     cg_fx_wait_frames(b, a_id, cg_test_endpoint_frames_from(b, a_id) + 10);
 }
 
-static void expect_refused(CgTestDaemon *d, FlowConsult *c, guint who, const char *resume)
+static void expect_refused(CgTestDaemon *d, CgTestConsult *c, guint who, const char *resume)
 {
     g_autoptr(CgTestEndpoint) ep = cg_fx_endpoint_resuming(PORT(d), c->tokens[who], resume);
     cg_fx_expect_error(ep, "resume_refused");
@@ -101,9 +101,9 @@ static void expect_refused(CgTestDaemon *d, FlowConsult *c, guint who, const cha
 static void test_drop_and_resume(void)
 {
     g_autoptr(CgTestDaemon) d = start_daemon(NULL, GRACE_S);
-    g_autoptr(FlowConsult) c =
-        flow_create(d, "virtual_consult", 0, 30,
-                    (const char *const[]){"specialist", "provider", "patient", NULL});
+    g_autoptr(CgTestConsult) c =
+        cg_fx_consult_at(d, "virtual_consult", 0, 30,
+                         (const char *const[]){"specialist", "provider", "patient", NULL});
     g_autoptr(CgTestEndpoint) spec = cg_fx_endpoint(PORT(d), c->tokens[0], 0xff4020, 440);
     /* the specialist first, so nobody was ever told participant_joined of it */
     g_assert_nonnull(cg_fx_wait(spec, "joined", CG_FX_REPLY_TIMEOUT_MS));
@@ -133,9 +133,9 @@ static void test_drop_and_resume(void)
     cg_test_endpoint_reconnect(spec, PORT(d), resume_id);
     expect_resumed(spec, c, 3, 0, resume_id);
     g_autofree char *resume_id2 = g_strdup(cg_fx_resume_id(spec));
-    json_t *audit = flow_audit(d, c);
-    g_assert_cmpuint(flow_audit_count(audit, "join", c->ids[0]), ==, 1);
-    g_assert_cmpuint(flow_audit_count(audit, "resume", c->ids[0]), ==, 1);
+    json_t *audit = cg_fx_audit(d, c);
+    g_assert_cmpuint(cg_fx_audit_count(audit, "join", c->ids[0]), ==, 1);
+    g_assert_cmpuint(cg_fx_audit_count(audit, "resume", c->ids[0]), ==, 1);
     json_decref(audit);
     /* still the host */
     cg_fx_send(spec, "mute", c->ids[1]);
@@ -175,9 +175,9 @@ static void test_drop_and_resume(void)
 static void test_resume_replaces_open_socket(void)
 {
     g_autoptr(CgTestDaemon) d = start_daemon(NULL, GRACE_S);
-    g_autoptr(FlowConsult) c =
-        flow_create(d, "virtual_consult", 0, 30,
-                    (const char *const[]){"specialist", "provider", "patient", NULL});
+    g_autoptr(CgTestConsult) c =
+        cg_fx_consult_at(d, "virtual_consult", 0, 30,
+                         (const char *const[]){"specialist", "provider", "patient", NULL});
     g_autoptr(CgTestEndpoint) spec = cg_fx_endpoint(PORT(d), c->tokens[0], 0, 0);
     g_autoptr(CgTestEndpoint) provider = cg_fx_endpoint(PORT(d), c->tokens[1], 0, 0);
     g_assert_nonnull(cg_fx_wait(spec, "joined", CG_FX_REPLY_TIMEOUT_MS));
@@ -211,11 +211,12 @@ static void test_not_past_the_token(void)
 {
     /* a long grace, a token with ~3 s left: the token decides */
     g_autoptr(CgTestDaemon) d = start_daemon("clock_skew_s = 0;", 3 * GRACE_S);
-    g_autoptr(FlowConsult) c = flow_create(d, "virtual_consult", 0, 30,
-                                           (const char *const[]){"specialist", "provider", NULL});
+    g_autoptr(CgTestConsult) c = cg_fx_consult_at(
+        d, "virtual_consult", 0, 30, (const char *const[]){"specialist", "provider", NULL});
     gint64 now = g_get_real_time() / G_USEC_PER_SEC;
-    g_autofree char *token = flow_mint(cg_test_daemon_secret(d, 0), "HS256", c->tenant, c->ids[1],
-                                       c->id, "provider", now - 60, now + 3);
+    g_autofree char *token =
+        cg_fx_mint_token(cg_test_daemon_secret(d, 0), "HS256", cg_test_daemon_tenant_id(d, 0),
+                         c->ids[1], c->id, "provider", now - 60, now + 3);
     g_autoptr(CgTestEndpoint) spec = cg_fx_endpoint(PORT(d), c->tokens[0], 0, 0);
     g_autoptr(CgTestEndpoint) provider = cg_fx_endpoint(PORT(d), token, 0, 0);
     g_assert_nonnull(cg_fx_wait(spec, "joined", CG_FX_REPLY_TIMEOUT_MS));

@@ -1,16 +1,16 @@
 /* integration-consult-flow-waiting_room: a patient waits (no media) until a
  * specialist admits it, then both decode each other; nobody but a specialist
  * admits; a declined patient is told and closed. */
-#include "flow_common.h"
+#include "consult_fixture.h"
 
 #define PORT(d) cg_test_daemon_port(d), cg_test_daemon_certificate(d)
 
 static void test_admit(void)
 {
     g_autoptr(CgTestDaemon) d = cg_fx_daemon_start(&(CgTestDaemonOptions){.n_tenants = 1});
-    g_autoptr(FlowConsult) c =
-        flow_create(d, "virtual_consult", 0, 30,
-                    (const char *const[]){"specialist", "patient", "provider", NULL});
+    g_autoptr(CgTestConsult) c =
+        cg_fx_consult_at(d, "virtual_consult", 0, 30,
+                         (const char *const[]){"specialist", "patient", "provider", NULL});
     const char *spec_id = c->ids[0], *patient_id = c->ids[1];
     /* The patient comes first: waiting, told no specialist is there yet. */
     g_autoptr(CgTestEndpoint) patient = cg_fx_endpoint(PORT(d), c->tokens[1], 0x2080ff, 660);
@@ -65,8 +65,8 @@ static void test_admit(void)
 static void test_decline(void)
 {
     g_autoptr(CgTestDaemon) d = cg_fx_daemon_start(&(CgTestDaemonOptions){.n_tenants = 1});
-    g_autoptr(FlowConsult) c = flow_create(d, "virtual_consult", 0, 30,
-                                           (const char *const[]){"specialist", "patient", NULL});
+    g_autoptr(CgTestConsult) c = cg_fx_consult_at(
+        d, "virtual_consult", 0, 30, (const char *const[]){"specialist", "patient", NULL});
     g_autoptr(CgTestEndpoint) spec = cg_fx_endpoint(PORT(d), c->tokens[0], 0, 0);
     g_assert_nonnull(cg_fx_wait(spec, "joined", CG_FX_REPLY_TIMEOUT_MS));
     cg_fx_expect_waiting_list(spec, (const char *const[]){NULL});

@@ -391,6 +391,34 @@ gboolean cg_test_daemon_stop(CgTestDaemon *d, guint timeout_ms, int *exit_status
     return TRUE;
 }
 
+gboolean cg_test_daemon_restart(CgTestDaemon *d, GError **error)
+{
+    g_assert(d->exited);
+    if (d->reading) /* the old stderr: read to its end */
+        cg_test_wait_until(reader_stopped, d, 2000);
+    g_clear_object(&d->stderr_lines);
+    g_clear_object(&d->proc);
+    d->port = 0;
+    d->exited = FALSE;
+    d->exit_status = 0;
+    if (!spawn(d, g_getenv("CG_CONSULTD"), error))
+        return FALSE;
+    cg_test_wait_until(listening_or_exited, d, START_TIMEOUT_MS);
+    if (!d->port) {
+        g_autofree char *tail = log_tail(d, 20);
+        g_set_error(error, G_IO_ERROR, G_IO_ERROR_FAILED,
+                    "consultd did not log \"listening\" again (%s); last lines:%s",
+                    d->exited ? "it exited" : "timeout", tail);
+        return FALSE;
+    }
+    return TRUE;
+}
+
+const char *cg_test_daemon_dir(const CgTestDaemon *d)
+{
+    return d->dir;
+}
+
 guint16 cg_test_daemon_port(const CgTestDaemon *d)
 {
     return d->port;
@@ -650,21 +678,24 @@ void cg_test_consult_free(CgTestConsult *c)
     g_strfreev(c->ids);
     g_strfreev(c->tokens);
     g_strfreev(c->join_urls);
+    g_strfreev(c->roles);
     if (c->response)
         json_decref(c->response);
     g_free(c);
 }
 
-static char *consult_body(const char *kind, const char *const *roles, const char *const *names)
+static char *consult_body(const char *kind, gint64 starts_in_s, guint duration_min,
+                          const char *const *roles, const char *const *names)
 {
-    g_autoptr(GDateTime) now = g_date_time_new_now_utc();
-    g_autofree char *starts = g_date_time_format(now, "%Y-%m-%dT%H:%M:%SZ");
+    g_autoptr(GDateTime) at =
+        g_date_time_new_from_unix_utc(g_get_real_time() / G_USEC_PER_SEC + starts_in_s);
+    g_autofree char *starts = g_date_time_format(at, "%Y-%m-%dT%H:%M:%SZ");
     json_t *people = json_array();
     for (guint i = 0; roles[i]; i++)
         json_array_append_new(people, json_pack("{s:s, s:s}", "name", names[i], "role", roles[i]));
     json_t *req = json_pack("{s:s, s:s, s:s, s:s, s:i, s:o}", "kind", kind, "specialty",
                             "dermatology", "title", "Integration test consult", "starts_at", starts,
-                            "duration_min", 30, "participants", people);
+                            "duration_min", (int)duration_min, "participants", people);
     char *text = json_dumps(req, JSON_COMPACT);
     json_decref(req);
     return text;
@@ -684,6 +715,7 @@ static gboolean fill_consult(CgTestConsult *c, guint n, GError **error)
     c->ids = g_new0(char *, n + 1);
     c->tokens = g_new0(char *, n + 1);
     c->join_urls = g_new0(char *, n + 1);
+    c->roles = g_new0(char *, n + 1);
     for (guint i = 0; i < n; i++) {
         json_t *p = json_array_get(people, i);
         const char *pid = json_string_value(json_object_get(p, "id"));
@@ -697,6 +729,7 @@ static gboolean fill_consult(CgTestConsult *c, guint n, GError **error)
         c->ids[i] = g_strdup(pid);
         c->tokens[i] = g_strdup(tok);
         c->join_urls[i] = g_strdup(url);
+        c->roles[i] = g_strdup(json_string_value(json_object_get(p, "role")));
     }
     return TRUE;
 }
@@ -705,7 +738,15 @@ CgTestConsult *cg_test_create_consult(CgTestDaemon *d, guint tenant, const char 
                                       const char *const *roles, const char *const *names,
                                       GError **error)
 {
-    g_autofree char *body = consult_body(kind, roles, names);
+    return cg_test_create_consult_at(d, tenant, kind, 0, 30, roles, names, error);
+}
+
+CgTestConsult *cg_test_create_consult_at(CgTestDaemon *d, guint tenant, const char *kind,
+                                         gint64 starts_in_s, guint duration_min,
+                                         const char *const *roles, const char *const *names,
+                                         GError **error)
+{
+    g_autofree char *body = consult_body(kind, starts_in_s, duration_min, roles, names);
     guint status = 0;
     json_t *resp = NULL;
     if (!cg_test_admin_request(d, "POST", "/api/v1/consults", cg_test_daemon_api_key(d, tenant),

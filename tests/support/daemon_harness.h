@@ -79,6 +79,13 @@ gboolean cg_test_daemon_stop(CgTestDaemon *daemon, guint timeout_ms, int *exit_s
 /* SIGKILL and reap. */
 void cg_test_daemon_kill(CgTestDaemon *daemon);
 gboolean cg_test_daemon_running(const CgTestDaemon *daemon);
+/* Starts consultd again on the same dir (config, keys, certificate and
+ * store) once the last one exited (killed or stopped): a new port, the same
+ * certificate; the log goes on. FALSE + @error if it does not listen. */
+gboolean cg_test_daemon_restart(CgTestDaemon *daemon, GError **error);
+/* (transfer none) the daemon's temp dir: consultd.conf, keys, cert.pem,
+ * consultd.db. */
+const char *cg_test_daemon_dir(const CgTestDaemon *daemon);
 
 /* (transfer full) a TLS GSocketClient that accepts only @expected as the
  * server's certificate (no host name or CA check: it is self-signed). Its
@@ -100,6 +107,7 @@ typedef struct {
     char **ids;    /* participant ids, in request order */
     char **tokens; /* join tokens */
     char **join_urls;
+    char **roles; /* as the response gave them back */
     json_t *response;
 } CgTestConsult;
 
@@ -112,6 +120,12 @@ G_DEFINE_AUTOPTR_CLEANUP_FUNC(CgTestConsult, cg_test_consult_free)
 CgTestConsult *cg_test_create_consult(CgTestDaemon *daemon, guint tenant, const char *kind,
                                       const char *const *roles, const char *const *names,
                                       GError **error);
+/* The same, starting @starts_in_s from now (negative: in the past) and
+ * @duration_min long. */
+CgTestConsult *cg_test_create_consult_at(CgTestDaemon *daemon, guint tenant, const char *kind,
+                                         gint64 starts_in_s, guint duration_min,
+                                         const char *const *roles, const char *const *names,
+                                         GError **error);
 
 /* (transfer full) unpadded base64url of @data. */
 char *cg_test_base64url(const void *data, gsize len);

@@ -8,27 +8,30 @@
 struct _CgTestEndpoint {
     CgTestEndpointOptions options;
     char *token;
+    char *resume;      /* sent with join when set */
     char *turn_server; /* from joined.ice_servers, backs options.media.turn_server */
     CgWssClient *wss;
     CgRtcPeer *peer;
     gint64 join_time;
-    json_t *joined; /* the "joined" message */
+    json_t *joined;          /* the "joined" message */
     GPtrArray *errors;       /* char* codes */
     GHashTable *left;        /* participant id -> reason */
     GHashTable *seen_joined; /* participant ids from participant_joined */
     guint n_pc_closed;
     char *bye_reason;
-    json_t *last_stats;      /* the last "stats" message */
+    json_t *last_stats; /* the last "stats" message */
     guint n_stats;
-    char *active_speaker;    /* from the last "active_speaker" */
+    char *active_speaker; /* from the last "active_speaker" */
+    GPtrArray *messages;  /* json_t*, every message on the current socket */
 };
 
 /* ---- media -> server -------------------------------------------------- */
 
-static void on_local_description(gpointer user, const char *pc, const char *type,
-                                 const char *sdp)
+static void on_local_description(gpointer user, const char *pc, const char *type, const char *sdp)
 {
     CgTestEndpoint *ep = user;
+    if (!ep->wss) /* dropped: a broken network loses it */
+        return;
     json_t *m = json_pack("{s:s, s:s, s:s}", "type", type, "pc", pc, "sdp", sdp);
     cg_wss_client_send_json(ep->wss, m);
     json_decref(m);
@@ -37,8 +40,10 @@ static void on_local_description(gpointer user, const char *pc, const char *type
 static void on_local_candidate(gpointer user, const char *pc, guint mline, const char *cand)
 {
     CgTestEndpoint *ep = user;
-    json_t *m = json_pack("{s:s, s:s, s:i, s:s}", "type", "candidate", "pc", pc,
-                          "sdpMLineIndex", (json_int_t)mline, "candidate", cand);
+    if (!ep->wss)
+        return;
+    json_t *m = json_pack("{s:s, s:s, s:i, s:s}", "type", "candidate", "pc", pc, "sdpMLineIndex",
+                          (json_int_t)mline, "candidate", cand);
     cg_wss_client_send_json(ep->wss, m);
     json_decref(m);
 }
@@ -124,6 +129,7 @@ static void on_message(CgWssClient *wss, json_t *msg, gpointer user)
     (void)wss;
     CgTestEndpoint *ep = user;
     const char *type = str(msg, "type");
+    g_ptr_array_add(ep->messages, json_incref(msg));
     if (!type)
         return;
     if (strcmp(type, "joined") == 0) {
@@ -168,6 +174,8 @@ static void on_open(CgWssClient *wss, gboolean opened, gpointer user)
     if (!opened)
         return;
     json_t *join = json_pack("{s:s, s:s}", "type", "join", "token", ep->token);
+    if (ep->resume)
+        json_object_set_new(join, "resume", json_string(ep->resume));
     ep->join_time = g_get_monotonic_time();
     cg_wss_client_send_json(wss, join);
     json_decref(join);
@@ -182,6 +190,9 @@ CgTestEndpoint *cg_test_endpoint_new(guint16 port, GTlsCertificate *cert, const 
     if (options)
         ep->options = *options;
     ep->token = g_strdup(token);
+    ep->resume = g_strdup(ep->options.resume);
+    ep->options.resume = NULL; /* the caller's string: ep->resume is ours */
+    ep->messages = g_ptr_array_new_with_free_func((GDestroyNotify)json_decref);
     ep->errors = g_ptr_array_new_with_free_func(g_free);
     ep->left = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, g_free);
     ep->seen_joined = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
@@ -219,7 +230,9 @@ void cg_test_endpoint_free(CgTestEndpoint *ep)
     if (ep->last_stats)
         json_decref(ep->last_stats);
     g_free(ep->active_speaker);
+    g_ptr_array_unref(ep->messages);
     g_free(ep->token);
+    g_free(ep->resume);
     g_free(ep->turn_server);
     g_free(ep);
 }
@@ -291,8 +304,7 @@ static gboolean enough_frames(gpointer data)
     return cg_test_endpoint_frames_from(w->ep, w->key) >= w->n;
 }
 
-gboolean cg_test_endpoint_wait_frames(CgTestEndpoint *ep, const char *id, guint n,
-                                      guint timeout_ms)
+gboolean cg_test_endpoint_wait_frames(CgTestEndpoint *ep, const char *id, guint n, guint timeout_ms)
 {
     EpWait w = {ep, id, n};
     return cg_test_wait_until(enough_frames, &w, timeout_ms);
@@ -353,4 +365,36 @@ const char *cg_test_endpoint_bye_reason(const CgTestEndpoint *ep)
 void cg_test_endpoint_leave(CgTestEndpoint *ep)
 {
     cg_wss_client_send_text(ep->wss, "{\"type\":\"leave\"}", -1);
+}
+
+guint cg_test_endpoint_n_messages(const CgTestEndpoint *ep)
+{
+    return ep->messages->len;
+}
+
+json_t *cg_test_endpoint_message(const CgTestEndpoint *ep, guint i)
+{
+    return i < ep->messages->len ? ep->messages->pdata[i] : NULL;
+}
+
+/* ---- a broken network, and resuming ----------------------------------- */
+
+void cg_test_endpoint_drop(CgTestEndpoint *ep)
+{
+    /* Freeing the client cancels its reads and writes and unrefs the TLS
+     * connection, which closes the TCP socket: no close frame, no leave. */
+    g_clear_pointer(&ep->wss, cg_wss_client_free);
+    cg_test_run_for(50);
+}
+
+void cg_test_endpoint_reconnect(CgTestEndpoint *ep, guint16 port, GTlsCertificate *cert,
+                                const char *resume)
+{
+    g_clear_pointer(&ep->wss, cg_wss_client_free);
+    g_free(ep->resume);
+    ep->resume = g_strdup(resume);
+    g_ptr_array_set_size(ep->messages, 0);
+    ep->wss = cg_wss_client_new(port, "/ws", cert);
+    cg_wss_client_set_handler(ep->wss, on_message, ep);
+    cg_wss_client_set_open_handler(ep->wss, on_open, ep);
 }

@@ -5,7 +5,8 @@
  * "joined" arrives, publishes (unless told not to). It forwards offers,
  * answers and candidates both ways, closes subscribe connections on
  * pc_closed, and records what the server said: participant_joined/left,
- * error codes, pc_closed, bye, and the close status.
+ * error codes, pc_closed, bye, and the close status; and every message of
+ * the current socket, for tests that wait for any of them.
  *
  * Threads: the thread-default main context current at creation; wait
  * functions iterate it.
@@ -28,6 +29,8 @@ typedef struct {
     /* Use the TURN server and credentials of joined.ice_servers, as a browser
      * would (set media.relay_only to force every path through it). */
     gboolean use_turn_from_joined;
+    /* Sent with join as "resume" (docs/protocol.md "Reconnecting"); copied. */
+    const char *resume;
 } CgTestEndpointOptions;
 
 /* (transfer full) Starts connecting and joining. */
@@ -76,5 +79,21 @@ void cg_test_endpoint_leave(CgTestEndpoint *ep);
 json_t *cg_test_endpoint_last_stats(const CgTestEndpoint *ep, guint *n_stats);
 /* (transfer none) the participant of the last "active_speaker", or NULL. */
 const char *cg_test_endpoint_active_speaker(const CgTestEndpoint *ep);
+
+/* Every message the server sent on the current socket, oldest first:
+ * (transfer none) message @i, or NULL past the end. */
+guint cg_test_endpoint_n_messages(const CgTestEndpoint *ep);
+json_t *cg_test_endpoint_message(const CgTestEndpoint *ep, guint i);
+
+/* Drops the WebSocket as a broken network would: the TCP connection ends
+ * without "leave" or a close frame. The media peer stays as it is (what it
+ * would send meanwhile is lost); cg_test_endpoint_wss() is NULL until
+ * cg_test_endpoint_reconnect(). */
+void cg_test_endpoint_drop(CgTestEndpoint *ep);
+/* A new WebSocket that joins with the token and @resume (nullable); the
+ * messages of the old socket are forgotten, so waits see only the new one's
+ * (what else was recorded, errors included, stays). */
+void cg_test_endpoint_reconnect(CgTestEndpoint *ep, guint16 port, GTlsCertificate *cert,
+                                const char *resume);
 
 G_END_DECLS

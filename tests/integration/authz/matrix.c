@@ -9,13 +9,13 @@
  *   changed;
  * - admin API: every consult route x credential (none, wrong key, the other
  *   tenant's key, the owner's key) -> 401, 401, 404, or the documented success.
- * Endpoints here never publish media (FlowEp with no tone): roles are a
+ * Endpoints here never publish media (CgTestEndpoint with no tone): roles are a
  * signaling matter; the media side of role rules (screen share) has its own
  * tests. */
 #include <gst/gst.h>
 #include <string.h>
 
-#include "flow_common.h"
+#include "consult_fixture.h"
 
 /* No lockout: this test makes many refused calls on purpose. */
 #define NO_LOCKOUT "max_auth_failures = 100000;"
@@ -48,14 +48,14 @@ static const char *expected_join(const char *kind, const char *role, Phase phase
 }
 
 /* What @ep got first: "joined", "waiting" or the error code. */
-static char *join_outcome(FlowEp *ep)
+static char *join_outcome(CgTestEndpoint *ep)
 {
-    for (guint waited = 0; waited < FLOW_TIMEOUT_MS; waited += 50) {
-        if (flow_ep_last(ep, "joined"))
+    for (guint waited = 0; waited < CG_FX_REPLY_TIMEOUT_MS; waited += 50) {
+        if (cg_fx_last(ep, "joined"))
             return g_strdup("joined");
-        if (flow_ep_last(ep, "waiting"))
+        if (cg_fx_last(ep, "waiting"))
             return g_strdup("waiting");
-        json_t *err = flow_ep_last(ep, "error");
+        json_t *err = cg_fx_last(ep, "error");
         if (err)
             return g_strdup(json_string_value(json_object_get(err, "code")));
         cg_test_run_for(50);
@@ -76,21 +76,21 @@ static void admin_ok(CgTestDaemon *d, const char *method, const char *path, guin
 }
 
 /* Puts @c in @phase; @host is a joined specialist (needed for PHASE_ENDED). */
-static FlowConsult *consult_in_phase(CgTestDaemon *d, const char *kind, const char *const *roles,
-                                     Phase phase)
+static CgTestConsult *consult_in_phase(CgTestDaemon *d, const char *kind, const char *const *roles,
+                                       Phase phase)
 {
     /* Time up: ended 5 min ago (30 min + grace 15), the tokens still valid. */
     gint64 starts_in = phase == PHASE_SCHEDULED ? 3 * 3600 : phase == PHASE_TIME_UP ? -50 * 60 : 0;
-    FlowConsult *c = flow_create(d, kind, starts_in, 30, roles);
+    CgTestConsult *c = cg_fx_consult_at(d, kind, starts_in, 30, roles);
     g_autofree char *path = g_strdup_printf("/api/v1/consults/%s/cancel", c->id);
     if (phase == PHASE_CANCELLED)
         admin_ok(d, "POST", path, 200);
     if (phase == PHASE_ENDED) {
-        g_autoptr(FlowEp) host =
-            flow_ep_new(cg_test_daemon_port(d), cg_test_daemon_certificate(d), c->tokens[0], 0, 0);
-        g_assert_nonnull(flow_ep_wait(host, "joined", FLOW_TIMEOUT_MS));
-        flow_ep_send(host, "end", NULL);
-        g_assert_nonnull(flow_ep_wait(host, "consult_ended", FLOW_TIMEOUT_MS));
+        g_autoptr(CgTestEndpoint) host = cg_fx_endpoint(
+            cg_test_daemon_port(d), cg_test_daemon_certificate(d), c->tokens[0], 0, 0);
+        g_assert_nonnull(cg_fx_wait(host, "joined", CG_FX_REPLY_TIMEOUT_MS));
+        cg_fx_send(host, "end", NULL);
+        g_assert_nonnull(cg_fx_wait(host, "consult_ended", CG_FX_REPLY_TIMEOUT_MS));
     }
     return c;
 }
@@ -98,10 +98,10 @@ static FlowConsult *consult_in_phase(CgTestDaemon *d, const char *kind, const ch
 static void check_joins(CgTestDaemon *d, const char *kind, const char *const *roles)
 {
     for (Phase phase = PHASE_SCHEDULED; phase <= PHASE_CANCELLED; phase++) {
-        g_autoptr(FlowConsult) c = consult_in_phase(d, kind, roles, phase);
+        g_autoptr(CgTestConsult) c = consult_in_phase(d, kind, roles, phase);
         for (guint i = 0; i < c->n; i++) {
-            g_autoptr(FlowEp) ep = flow_ep_new(cg_test_daemon_port(d),
-                                               cg_test_daemon_certificate(d), c->tokens[i], 0, 0);
+            g_autoptr(CgTestEndpoint) ep = cg_fx_endpoint(
+                cg_test_daemon_port(d), cg_test_daemon_certificate(d), c->tokens[i], 0, 0);
             g_autofree char *got = join_outcome(ep);
             const char *want = expected_join(kind, c->roles[i], phase);
             if (!g_str_equal(got, want))
@@ -113,7 +113,8 @@ static void check_joins(CgTestDaemon *d, const char *kind, const char *const *ro
 
 static void test_join_matrix(void)
 {
-    g_autoptr(CgTestDaemon) d = flow_start_daemon(1, NO_LOCKOUT);
+    g_autoptr(CgTestDaemon) d =
+        cg_fx_daemon_start(&(CgTestDaemonOptions){.n_tenants = 1, .auth_extra = NO_LOCKOUT});
     check_joins(d, "virtual_consult", VC_ROLES);
     check_joins(d, "case_conference", CC_ROLES);
 }
@@ -122,36 +123,38 @@ static void test_join_matrix(void)
  * a provider, so the claim is not theirs either): refused, never admitted. */
 static void test_case_conference_patient_token(void)
 {
-    g_autoptr(CgTestDaemon) d = flow_start_daemon(1, NO_LOCKOUT);
-    g_autoptr(FlowConsult) c = flow_create(d, "case_conference", 0, 30, CC_ROLES);
+    g_autoptr(CgTestDaemon) d =
+        cg_fx_daemon_start(&(CgTestDaemonOptions){.n_tenants = 1, .auth_extra = NO_LOCKOUT});
+    g_autoptr(CgTestConsult) c = cg_fx_consult_at(d, "case_conference", 0, 30, CC_ROLES);
     gint64 now = g_get_real_time() / G_USEC_PER_SEC;
-    g_autofree char *token = flow_mint(cg_test_daemon_secret(d, 0), "HS256", c->tenant, c->ids[1],
-                                       c->id, "patient", now - 60, now + 3600);
-    g_autoptr(FlowEp) ep =
-        flow_ep_new(cg_test_daemon_port(d), cg_test_daemon_certificate(d), token, 0, 0);
+    g_autofree char *token =
+        cg_fx_mint_token(cg_test_daemon_secret(d, 0), "HS256", cg_test_daemon_tenant_id(d, 0),
+                         c->ids[1], c->id, "patient", now - 60, now + 3600);
+    g_autoptr(CgTestEndpoint) ep =
+        cg_fx_endpoint(cg_test_daemon_port(d), cg_test_daemon_certificate(d), token, 0, 0);
     g_autofree char *got = join_outcome(ep);
     g_assert_cmpstr(got, ==, "role_not_allowed");
 }
 
 typedef struct {
-    FlowEp *ep;
+    CgTestEndpoint *ep;
     guint before;
 } ErrorWait;
 
 static gboolean more_errors(gpointer data)
 {
     ErrorWait *w = data;
-    return flow_ep_count_about(w->ep, "error", NULL) > w->before;
+    return cg_fx_count_about(w->ep, "error", NULL) > w->before;
 }
 
 /* The next error after the @before-th one has @code. */
-static void expect_new_error(FlowEp *ep, guint before, const char *code, const char *role,
+static void expect_new_error(CgTestEndpoint *ep, guint before, const char *code, const char *role,
                              const char *action)
 {
     ErrorWait w = {ep, before};
-    if (!cg_test_wait_until(more_errors, &w, FLOW_TIMEOUT_MS))
+    if (!cg_test_wait_until(more_errors, &w, CG_FX_REPLY_TIMEOUT_MS))
         g_error("%s sent %s: no answer", role, action);
-    const char *got = json_string_value(json_object_get(flow_ep_last(ep, "error"), "code"));
+    const char *got = json_string_value(json_object_get(cg_fx_last(ep, "error"), "code"));
     if (g_strcmp0(got, code) != 0)
         g_error("%s sent %s: want %s, got %s", role, action, code, got);
 }
@@ -163,13 +166,14 @@ static const char *const CONTROLS[] = {"admit", "decline", "remove", "mute", "un
  * nothing changed; then the specialist does each one. */
 static void test_control_matrix(void)
 {
-    g_autoptr(CgTestDaemon) d = flow_start_daemon(1, NO_LOCKOUT);
-    g_autoptr(FlowConsult) c = flow_create(d, "virtual_consult", 0, 30, VC_ROLES);
+    g_autoptr(CgTestDaemon) d =
+        cg_fx_daemon_start(&(CgTestDaemonOptions){.n_tenants = 1, .auth_extra = NO_LOCKOUT});
+    g_autoptr(CgTestConsult) c = cg_fx_consult_at(d, "virtual_consult", 0, 30, VC_ROLES);
     guint16 port = cg_test_daemon_port(d);
     GTlsCertificate *cert = cg_test_daemon_certificate(d);
-    FlowEp *ep[5] = {NULL};
+    CgTestEndpoint *ep[5] = {NULL};
     for (guint i = 0; i < c->n; i++) {
-        ep[i] = flow_ep_new(port, cert, c->tokens[i], 0, 0);
+        ep[i] = cg_fx_endpoint(port, cert, c->tokens[i], 0, 0);
         g_autofree char *got = join_outcome(ep[i]);
         g_assert_cmpstr(got, ==, expected_join("virtual_consult", c->roles[i], PHASE_OPEN));
     }
@@ -180,51 +184,52 @@ static void test_control_matrix(void)
             const char *target =
                 g_str_equal(CONTROLS[k], "admit") || g_str_equal(CONTROLS[k], "decline") ? patient
                                                                                          : observer;
-            guint before = flow_ep_count_about(ep[i], "error", NULL);
-            flow_ep_send(ep[i], CONTROLS[k], g_str_equal(CONTROLS[k], "end") ? NULL : target);
+            guint before = cg_fx_count_about(ep[i], "error", NULL);
+            cg_fx_send(ep[i], CONTROLS[k], g_str_equal(CONTROLS[k], "end") ? NULL : target);
             expect_new_error(ep[i], before, want, c->roles[i], CONTROLS[k]);
         }
-        g_assert_true(cg_wss_client_is_open(flow_ep_wss(ep[i])));
+        g_assert_true(cg_wss_client_is_open(cg_test_endpoint_wss(ep[i])));
     }
     /* Nothing changed: the patient still waits, the observer is still in,
      * nobody was muted, the consult goes on. */
-    g_assert_null(flow_ep_last(ep[2], "joined"));
-    g_assert_null(flow_ep_last(ep[4], "muted"));
-    g_assert_cmpstr(json_string_value(json_object_get(flow_ep_last(ep[4], "error"), "code")), ==,
+    g_assert_null(cg_fx_last(ep[2], "joined"));
+    g_assert_null(cg_fx_last(ep[4], "muted"));
+    g_assert_cmpstr(json_string_value(json_object_get(cg_fx_last(ep[4], "error"), "code")), ==,
                     "not_allowed");
-    g_assert_true(cg_wss_client_is_open(flow_ep_wss(ep[4])));
-    g_assert_null(flow_ep_last(ep[0], "consult_ended"));
-    g_assert_cmpuint(flow_ep_count_about(ep[0], "participant_left", observer), ==, 0);
+    g_assert_true(cg_wss_client_is_open(cg_test_endpoint_wss(ep[4])));
+    g_assert_null(cg_fx_last(ep[0], "consult_ended"));
+    g_assert_cmpuint(cg_fx_count_about(ep[0], "participant_left", observer), ==, 0);
 
     /* The specialist may do each. */
-    flow_ep_send(ep[0], "mute", provider);
-    g_assert_nonnull(flow_ep_wait(ep[1], "muted", FLOW_TIMEOUT_MS));
-    flow_ep_send(ep[0], "unmute", provider);
-    g_assert_nonnull(flow_ep_wait(ep[1], "unmuted", FLOW_TIMEOUT_MS));
-    flow_ep_send(ep[0], "admit", patient);
-    g_assert_nonnull(flow_ep_wait(ep[2], "joined", FLOW_TIMEOUT_MS));
-    flow_ep_send(ep[0], "remove", observer);
-    flow_ep_expect_error(ep[4], "participant_removed");
-    flow_ep_send(ep[0], "end", NULL);
+    cg_fx_send(ep[0], "mute", provider);
+    g_assert_nonnull(cg_fx_wait(ep[1], "muted", CG_FX_REPLY_TIMEOUT_MS));
+    cg_fx_send(ep[0], "unmute", provider);
+    g_assert_nonnull(cg_fx_wait(ep[1], "unmuted", CG_FX_REPLY_TIMEOUT_MS));
+    cg_fx_send(ep[0], "admit", patient);
+    g_assert_nonnull(cg_fx_wait(ep[2], "joined", CG_FX_REPLY_TIMEOUT_MS));
+    cg_fx_send(ep[0], "remove", observer);
+    cg_fx_expect_error(ep[4], "participant_removed");
+    cg_fx_send(ep[0], "end", NULL);
     for (guint i = 1; i < 4; i++)
-        g_assert_nonnull(flow_ep_wait(ep[i], "consult_ended", FLOW_TIMEOUT_MS));
+        g_assert_nonnull(cg_fx_wait(ep[i], "consult_ended", CG_FX_REPLY_TIMEOUT_MS));
     for (guint i = 0; i < c->n; i++)
-        flow_ep_free(ep[i]);
+        cg_test_endpoint_free(ep[i]);
 }
 
 /* One decline needs its own waiting patient. */
 static void test_specialist_declines(void)
 {
-    g_autoptr(CgTestDaemon) d = flow_start_daemon(1, NO_LOCKOUT);
-    g_autoptr(FlowConsult) c = flow_create(d, "virtual_consult", 0, 30, VC_ROLES);
+    g_autoptr(CgTestDaemon) d =
+        cg_fx_daemon_start(&(CgTestDaemonOptions){.n_tenants = 1, .auth_extra = NO_LOCKOUT});
+    g_autoptr(CgTestConsult) c = cg_fx_consult_at(d, "virtual_consult", 0, 30, VC_ROLES);
     guint16 port = cg_test_daemon_port(d);
     GTlsCertificate *cert = cg_test_daemon_certificate(d);
-    g_autoptr(FlowEp) host = flow_ep_new(port, cert, c->tokens[0], 0, 0);
-    g_assert_nonnull(flow_ep_wait(host, "joined", FLOW_TIMEOUT_MS));
-    g_autoptr(FlowEp) patient = flow_ep_new(port, cert, c->tokens[2], 0, 0);
-    g_assert_nonnull(flow_ep_wait(patient, "waiting", FLOW_TIMEOUT_MS));
-    flow_ep_send(host, "decline", c->ids[2]);
-    flow_ep_expect_error(patient, "declined");
+    g_autoptr(CgTestEndpoint) host = cg_fx_endpoint(port, cert, c->tokens[0], 0, 0);
+    g_assert_nonnull(cg_fx_wait(host, "joined", CG_FX_REPLY_TIMEOUT_MS));
+    g_autoptr(CgTestEndpoint) patient = cg_fx_endpoint(port, cert, c->tokens[2], 0, 0);
+    g_assert_nonnull(cg_fx_wait(patient, "waiting", CG_FX_REPLY_TIMEOUT_MS));
+    cg_fx_send(host, "decline", c->ids[2]);
+    cg_fx_expect_error(patient, "declined");
 }
 
 /* ---- the admin API -------------------------------------------------------- */
@@ -271,8 +276,9 @@ static guint admin_status(CgTestDaemon *d, const Route *r, const char *path, Key
 
 static void test_admin_matrix(void)
 {
-    g_autoptr(CgTestDaemon) d = flow_start_daemon(2, NO_LOCKOUT);
-    g_autoptr(FlowConsult) c = flow_create(d, "virtual_consult", 0, 30, VC_ROLES);
+    g_autoptr(CgTestDaemon) d =
+        cg_fx_daemon_start(&(CgTestDaemonOptions){.n_tenants = 2, .auth_extra = NO_LOCKOUT});
+    g_autoptr(CgTestConsult) c = cg_fx_consult_at(d, "virtual_consult", 0, 30, VC_ROLES);
     for (gsize r = 0; r < G_N_ELEMENTS(ROUTES); r++) {
         const Route *route = &ROUTES[r];
         g_autofree char *path =

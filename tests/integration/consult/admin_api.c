@@ -3,7 +3,7 @@
  * ids, tokens and join links. */
 #include <string.h>
 
-#include "daemon_harness.h"
+#include "consult_fixture.h"
 
 typedef struct {
     CgTestDaemon *daemon;
@@ -38,8 +38,8 @@ static json_t *post(Fixture *f, const char *key, const char *body, guint want_st
     g_autoptr(GError) error = NULL;
     guint status = 0;
     json_t *resp = NULL;
-    gboolean ok = cg_test_admin_request(f->daemon, "POST", "/api/v1/consults", key, body,
-                                        &status, &resp, &error);
+    gboolean ok = cg_test_admin_request(f->daemon, "POST", "/api/v1/consults", key, body, &status,
+                                        &resp, &error);
     g_assert_no_error(error);
     g_assert_true(ok);
     if (status != want_status) {
@@ -101,18 +101,6 @@ static void test_bad_requests(Fixture *f, gconstpointer data)
     post(f, key, conf, 400, "invalid_field", "participants[2].role");
 }
 
-static json_t *b64url_json(const char *part)
-{
-    g_autoptr(GString) s = g_string_new(part);
-    g_string_replace(s, "-", "+", 0);
-    g_string_replace(s, "_", "/", 0);
-    while (s->len % 4)
-        g_string_append_c(s, '=');
-    gsize len = 0;
-    g_autofree guchar *raw = g_base64_decode(s->str, &len);
-    return json_loadb((const char *)raw, len, 0, NULL);
-}
-
 static void assert_signed(const char *token, const char *secret)
 {
     const char *last_dot = strrchr(token, '.');
@@ -132,12 +120,8 @@ static void assert_token(Fixture *f, json_t *p, const char *consult_id, const ch
 {
     const char *token = json_string_value(json_object_get(p, "token"));
     g_assert_nonnull(token);
-    g_auto(GStrv) parts = g_strsplit(token, ".", -1);
-    g_assert_cmpuint(g_strv_length(parts), ==, 3);
-    json_t *header = b64url_json(parts[0]);
-    json_t *claims = b64url_json(parts[1]);
-    g_assert_nonnull(header);
-    g_assert_nonnull(claims);
+    json_t *header = cg_fx_token_header(token); /* asserts three parts, and JSON */
+    json_t *claims = cg_fx_token_claims(token);
     g_assert_cmpstr(json_string_value(json_object_get(header, "alg")), ==, "HS256");
     g_assert_cmpstr(json_string_value(json_object_get(claims, "iss")), ==, "tenant-a");
     g_assert_cmpstr(json_string_value(json_object_get(claims, "sub")), ==,
@@ -203,13 +187,13 @@ static void request(Fixture *f, const char *method, const char *path, const char
     guint status = 0;
     json_t *resp = NULL;
     g_assert_true(cg_test_admin_request(f->daemon, method, path,
-                                        cg_test_daemon_api_key(f->daemon, 0), body, &status,
-                                        &resp, &error));
+                                        cg_test_daemon_api_key(f->daemon, 0), body, &status, &resp,
+                                        &error));
     g_assert_no_error(error);
     if (status != want_status)
         g_error("%s %s: want %u, got %u", method, path, want_status, status);
-    g_assert_cmpstr(json_string_value(json_object_get(json_object_get(resp, "error"), "code")),
-                    ==, want_code);
+    g_assert_cmpstr(json_string_value(json_object_get(json_object_get(resp, "error"), "code")), ==,
+                    want_code);
     json_decref(resp);
 }
 
@@ -231,8 +215,8 @@ static void test_healthz(Fixture *f, gconstpointer data)
     g_autoptr(GError) error = NULL;
     guint status = 0;
     json_t *resp = NULL;
-    g_assert_true(cg_test_admin_request(f->daemon, "GET", "/healthz", NULL, NULL, &status, &resp,
-                                        &error));
+    g_assert_true(
+        cg_test_admin_request(f->daemon, "GET", "/healthz", NULL, NULL, &status, &resp, &error));
     g_assert_no_error(error);
     g_assert_cmpuint(status, ==, 200);
     g_assert_cmpstr(json_string_value(json_object_get(resp, "status")), ==, "ok");

@@ -2,7 +2,7 @@
  * audio only: it stops receiving video (its decoded frames stop) while the
  * others' audio keeps arriving; switching back brings the pictures back at
  * once (a key frame is asked for). The others are not affected. */
-#include "consult_common.h"
+#include "consult_fixture.h"
 
 static void send_receive(CgTestEndpoint *ep, gboolean video)
 {
@@ -13,13 +13,13 @@ static void send_receive(CgTestEndpoint *ep, gboolean video)
 
 static void test_audio_only(void)
 {
-    g_autoptr(CgTestDaemon) daemon = it_start_daemon(NULL);
+    g_autoptr(CgTestDaemon) daemon = cg_fx_daemon_start(NULL);
     static const char *const roles[] = {"specialist", "provider", NULL};
-    g_autoptr(CgTestConsult) c = it_create_consult(daemon, "virtual_consult", roles);
-    g_autoptr(CgTestEndpoint) a = it_join(daemon, c->tokens[0], 0xff0000, 440);
-    g_autoptr(CgTestEndpoint) b = it_join(daemon, c->tokens[1], 0x0000ff, 660);
-    it_wait_frames(a, c->ids[1], 10);
-    it_wait_frames(b, c->ids[0], 10);
+    g_autoptr(CgTestConsult) c = cg_fx_consult_new(daemon, "virtual_consult", roles);
+    g_autoptr(CgTestEndpoint) a = cg_fx_join_publishing(daemon, c->tokens[0], 0xff0000, 440);
+    g_autoptr(CgTestEndpoint) b = cg_fx_join_publishing(daemon, c->tokens[1], 0x0000ff, 660);
+    cg_fx_wait_frames(a, c->ids[1], 10);
+    cg_fx_wait_frames(b, c->ids[0], 10);
 
     send_receive(b, FALSE);
     /* Frames already on their way may land; then none. Absence has no event
@@ -37,7 +37,7 @@ static void test_audio_only(void)
                      a_frames + 10);
 
     send_receive(b, TRUE);
-    it_wait_frames(b, c->ids[0], frames + 10);
+    cg_fx_wait_frames(b, c->ids[0], frames + 10);
 }
 
 int main(int argc, char **argv)

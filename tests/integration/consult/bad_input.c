@@ -5,7 +5,7 @@
 #include <gst/gst.h>
 #include <string.h>
 
-#include "consult_common.h"
+#include "consult_fixture.h"
 
 #define REPLY_TIMEOUT_MS 5000
 
@@ -70,8 +70,7 @@ static void third_socket_messages(Ctx *x)
 
     /* SDP the relay must refuse: garbage, plain RTP, SDES keys. */
     expect_error_open(wss, "garbage SDP",
-                      "{\"type\":\"offer\",\"pc\":\"pub\",\"sdp\":\"hello there\"}", -1,
-                      "bad_sdp");
+                      "{\"type\":\"offer\",\"pc\":\"pub\",\"sdp\":\"hello there\"}", -1, "bad_sdp");
     expect_error_open(wss, "RTP/AVP offer",
                       "{\"type\":\"offer\",\"pc\":\"pub\",\"sdp\":\"v=0\\r\\n"
                       "o=- 1 1 IN IP4 127.0.0.1\\r\\ns=-\\r\\nt=0 0\\r\\n"
@@ -102,7 +101,7 @@ static void third_socket_messages(Ctx *x)
     g_string_append(big, "\"}");
     cg_wss_client_send_text(wss, big->str, (gssize)big->len);
     g_string_free(big, TRUE);
-    it_assert_closed(wss, 1009, "message_too_big", REPLY_TIMEOUT_MS);
+    cg_fx_assert_closed(wss, 1009, "message_too_big", REPLY_TIMEOUT_MS);
 }
 
 static void expect_token_refused(Ctx *x, const char *what, const char *token, const char *code)
@@ -117,7 +116,7 @@ static void expect_token_refused(Ctx *x, const char *what, const char *token, co
                 cg_wss_client_close_reason(wss));
     g_assert_cmpstr(json_string_value(json_object_get(err, "code")), ==, code);
     json_decref(err);
-    it_assert_closed(wss, 1008, code, REPLY_TIMEOUT_MS);
+    cg_fx_assert_closed(wss, 1008, code, REPLY_TIMEOUT_MS);
     g_assert_null(cg_wss_client_wait_type(wss, "joined", 0));
 }
 
@@ -134,7 +133,7 @@ static void bad_tokens(Ctx *x)
     const char *good = x->consult->tokens[2];
     static const char *hs256 = "{\"alg\":\"HS256\",\"typ\":\"JWT\"}";
     const char *secret_a = cg_test_daemon_secret(x->daemon, 0);
-    json_t *claims = it_token_claims(good);
+    json_t *claims = cg_fx_token_claims(good);
     g_autofree char *payload = claims_text(claims);
 
     expect_token_refused(x, "garbage", "garbage", "bad_token");
@@ -152,7 +151,7 @@ static void bad_tokens(Ctx *x)
     expect_token_refused(x, "expired", expired, "token_expired");
 
     /* The patient's real token with its role raised: signature no longer holds. */
-    json_t *raised = it_token_claims(good);
+    json_t *raised = cg_fx_token_claims(good);
     json_object_set_new(raised, "role", json_string("specialist"));
     g_autofree char *raised_payload = claims_text(raised);
     g_autofree char *raised_b64 = cg_test_base64url(raised_payload, strlen(raised_payload));
@@ -172,8 +171,8 @@ static void assert_still_flowing(Ctx *x, CgTestEndpoint *a, CgTestEndpoint *b)
 {
     guint ab = cg_test_endpoint_frames_from(a, x->consult->ids[1]);
     guint ba = cg_test_endpoint_frames_from(b, x->consult->ids[0]);
-    it_wait_frames(a, x->consult->ids[1], ab + 20);
-    it_wait_frames(b, x->consult->ids[0], ba + 20);
+    cg_fx_wait_frames(a, x->consult->ids[1], ab + 20);
+    cg_fx_wait_frames(b, x->consult->ids[0], ba + 20);
     g_assert_false(cg_wss_client_is_closed(cg_test_endpoint_wss(a)));
     g_assert_false(cg_wss_client_is_closed(cg_test_endpoint_wss(b)));
 }
@@ -202,15 +201,15 @@ static void internal_candidates(Ctx *x, CgTestEndpoint *a)
 static void test_bad_input(void)
 {
     CgTestDaemonOptions o = {.n_tenants = 2};
-    g_autoptr(CgTestDaemon) daemon = it_start_daemon(&o);
+    g_autoptr(CgTestDaemon) daemon = cg_fx_daemon_start(&o);
     static const char *const roles[] = {"specialist", "provider", "patient", NULL};
-    g_autoptr(CgTestConsult) consult = it_create_consult(daemon, "virtual_consult", roles);
+    g_autoptr(CgTestConsult) consult = cg_fx_consult_new(daemon, "virtual_consult", roles);
     Ctx x = {daemon, consult};
 
-    g_autoptr(CgTestEndpoint) a = it_join(daemon, consult->tokens[0], 0xff0000, 440);
-    g_autoptr(CgTestEndpoint) b = it_join(daemon, consult->tokens[1], 0x0000ff, 660);
-    it_wait_frames(a, consult->ids[1], 10);
-    it_wait_frames(b, consult->ids[0], 10);
+    g_autoptr(CgTestEndpoint) a = cg_fx_join_publishing(daemon, consult->tokens[0], 0xff0000, 440);
+    g_autoptr(CgTestEndpoint) b = cg_fx_join_publishing(daemon, consult->tokens[1], 0x0000ff, 660);
+    cg_fx_wait_frames(a, consult->ids[1], 10);
+    cg_fx_wait_frames(b, consult->ids[0], 10);
 
     internal_candidates(&x, a);
     third_socket_messages(&x);
@@ -221,8 +220,8 @@ static void test_bad_input(void)
     g_autoptr(GError) error = NULL;
     guint status = 0;
     json_t *resp = NULL;
-    g_assert_true(cg_test_admin_request(daemon, "GET", "/healthz", NULL, NULL, &status, &resp,
-                                        &error));
+    g_assert_true(
+        cg_test_admin_request(daemon, "GET", "/healthz", NULL, NULL, &status, &resp, &error));
     g_assert_no_error(error);
     g_assert_cmpuint(status, ==, 200);
     json_decref(resp);

@@ -6,7 +6,7 @@
  * call: the REMB of both endpoints follow at once; null goes back to the
  * config's 300. (webrtcbin receivers send no REMB of their own, so what
  * consultd asks for here is the cap itself.) */
-#include "consult_common.h"
+#include "consult_fixture.h"
 
 #define CONFIG_CAP_KBPS 300
 #define PATCHED_CAP_KBPS 150
@@ -64,14 +64,14 @@ static void test_bitrate_cap(void)
 {
     g_autofree char *extra = g_strdup_printf("video_bitrate_kbps = %d;", CONFIG_CAP_KBPS);
     CgTestDaemonOptions o = {.consults_extra = extra};
-    g_autoptr(CgTestDaemon) daemon = it_start_daemon(&o);
+    g_autoptr(CgTestDaemon) daemon = cg_fx_daemon_start(&o);
     static const char *const roles[] = {"specialist", "provider", NULL};
-    g_autoptr(CgTestConsult) c = it_create_consult(daemon, "virtual_consult", roles);
+    g_autoptr(CgTestConsult) c = cg_fx_consult_new(daemon, "virtual_consult", roles);
     g_assert_true(json_is_null(json_object_get(c->response, "video_bitrate_kbps")));
-    g_autoptr(CgTestEndpoint) a = it_join(daemon, c->tokens[0], 0xff0000, 440);
-    g_autoptr(CgTestEndpoint) b = it_join(daemon, c->tokens[1], 0x0000ff, 660);
-    it_wait_frames(a, c->ids[1], 10);
-    it_wait_frames(b, c->ids[0], 10);
+    g_autoptr(CgTestEndpoint) a = cg_fx_join_publishing(daemon, c->tokens[0], 0xff0000, 440);
+    g_autoptr(CgTestEndpoint) b = cg_fx_join_publishing(daemon, c->tokens[1], 0x0000ff, 660);
+    cg_fx_wait_frames(a, c->ids[1], 10);
+    cg_fx_wait_frames(b, c->ids[0], 10);
 
     /* The config default, from admission on: every REMB so far counts. */
     guint a_max = wait_rembs(a, 3), b_max = wait_rembs(b, 3);
@@ -92,17 +92,13 @@ static void test_bitrate_cap(void)
     g_assert_cmpuint(a_max, <=, CONFIG_CAP_KBPS);
 
     /* Media still flows both ways under the cap. */
-    it_wait_frames(a, c->ids[1], cg_test_endpoint_frames_from(a, c->ids[1]) + 10);
-    it_wait_frames(b, c->ids[0], cg_test_endpoint_frames_from(b, c->ids[0]) + 10);
+    cg_fx_wait_frames(a, c->ids[1], cg_test_endpoint_frames_from(a, c->ids[1]) + 10);
+    cg_fx_wait_frames(b, c->ids[0], cg_test_endpoint_frames_from(b, c->ids[0]) + 10);
 
     /* A clean exit: under check-asan, a leak on these paths fails it. */
     g_clear_pointer(&a, cg_test_endpoint_free);
     g_clear_pointer(&b, cg_test_endpoint_free);
-    int status = -1;
-    g_autoptr(GError) error = NULL;
-    g_assert_true(cg_test_daemon_stop(daemon, 10000, &status, &error));
-    g_assert_no_error(error);
-    g_assert_cmpint(status, ==, 0);
+    cg_fx_daemon_stop_clean(daemon, 10000);
 }
 
 int main(int argc, char **argv)

@@ -4,24 +4,24 @@
  * leave with media_failed. */
 #include <gst/gst.h>
 
-#include "consult_common.h"
+#include "consult_fixture.h"
 
 static void test_fingerprint(void)
 {
-    g_autoptr(CgTestDaemon) daemon = it_start_daemon(NULL);
+    g_autoptr(CgTestDaemon) daemon = cg_fx_daemon_start(NULL);
     static const char *const roles[] = {"specialist", "provider", NULL};
-    g_autoptr(CgTestConsult) c = it_create_consult(daemon, "virtual_consult", roles);
+    g_autoptr(CgTestConsult) c = cg_fx_consult_new(daemon, "virtual_consult", roles);
 
-    g_autoptr(CgTestEndpoint) honest = it_join(daemon, c->tokens[0], 0x00ff00, 440);
-    CgTestEndpointOptions o = {.media = {.tone_hz = 880, .color_rgb = 0xff0000,
-                                         .corrupt_fingerprint = TRUE}};
+    g_autoptr(CgTestEndpoint) honest = cg_fx_join_publishing(daemon, c->tokens[0], 0x00ff00, 440);
+    CgTestEndpointOptions o = {
+        .media = {.tone_hz = 880, .color_rgb = 0xff0000, .corrupt_fingerprint = TRUE}};
     g_autoptr(CgTestEndpoint) forger = cg_test_endpoint_new(
         cg_test_daemon_port(daemon), cg_test_daemon_certificate(daemon), c->tokens[1], &o);
 
-    if (!cg_test_endpoint_wait_error(forger, "dtls_fingerprint_mismatch", IT_MEDIA_TIMEOUT_MS))
-        g_error("no dtls_fingerprint_mismatch within %d ms (joined: %d)", IT_MEDIA_TIMEOUT_MS,
+    if (!cg_test_endpoint_wait_error(forger, "dtls_fingerprint_mismatch", CG_FX_MEDIA_TIMEOUT_MS))
+        g_error("no dtls_fingerprint_mismatch within %d ms (joined: %d)", CG_FX_MEDIA_TIMEOUT_MS,
                 cg_test_endpoint_joined(forger));
-    it_assert_closed(cg_test_endpoint_wss(forger), 1008, "dtls_fingerprint_mismatch", 5000);
+    cg_fx_assert_closed(cg_test_endpoint_wss(forger), 1008, "dtls_fingerprint_mismatch", 5000);
 
     /* The honest endpoint is told why the other one went away. */
     g_assert_true(cg_test_endpoint_wait_left(honest, c->ids[1], 5000));
@@ -39,8 +39,8 @@ static void test_fingerprint(void)
     g_autoptr(GError) error = NULL;
     guint status = 0;
     json_t *resp = NULL;
-    g_assert_true(cg_test_admin_request(daemon, "GET", "/healthz", NULL, NULL, &status, &resp,
-                                        &error));
+    g_assert_true(
+        cg_test_admin_request(daemon, "GET", "/healthz", NULL, NULL, &status, &resp, &error));
     g_assert_cmpuint(status, ==, 200);
     json_decref(resp);
 }

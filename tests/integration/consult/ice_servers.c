@@ -7,7 +7,7 @@
 #include <openssl/hmac.h>
 #include <string.h>
 
-#include "consult_common.h"
+#include "consult_fixture.h"
 
 #define SECRET "turn-shared-secret-for-this-test-only"
 #define TTL_S 600
@@ -18,7 +18,7 @@ static json_t *joined_of(CgTestDaemon *daemon, const char *token)
     CgTestEndpoint *ep = cg_test_endpoint_new(cg_test_daemon_port(daemon),
                                               cg_test_daemon_certificate(daemon), token, &o);
     g_autoptr(GError) error = NULL;
-    cg_test_endpoint_wait_joined(ep, IT_JOIN_TIMEOUT_MS, &error);
+    cg_test_endpoint_wait_joined(ep, CG_FX_JOIN_TIMEOUT_MS, &error);
     g_assert_no_error(error);
     json_t *joined = json_incref(cg_test_endpoint_joined_message(ep));
     cg_test_endpoint_free(ep);
@@ -64,15 +64,15 @@ static void test_ice_servers(void)
     g_autofree char *dir = g_dir_make_tmp("cg-turn-XXXXXX", NULL);
     g_autofree char *secret_file = g_build_filename(dir, "turn.secret", NULL);
     g_assert_true(g_file_set_contents(secret_file, SECRET "\n", -1, NULL));
-    g_autofree char *media = g_strdup_printf(
-        "client_stun_urls = [ \"stun:stun.example.org:3478\" ];\n"
-        "client_turn_urls = [ \"turn:turn.example.org:3478?transport=udp\" ];\n"
-        "turn_secret_file = \"%s\";\nturn_credential_ttl_s = %d;\n",
-        secret_file, TTL_S);
+    g_autofree char *media =
+        g_strdup_printf("client_stun_urls = [ \"stun:stun.example.org:3478\" ];\n"
+                        "client_turn_urls = [ \"turn:turn.example.org:3478?transport=udp\" ];\n"
+                        "turn_secret_file = \"%s\";\nturn_credential_ttl_s = %d;\n",
+                        secret_file, TTL_S);
     CgTestDaemonOptions o = {.media_extra = media};
-    g_autoptr(CgTestDaemon) daemon = it_start_daemon(&o);
+    g_autoptr(CgTestDaemon) daemon = cg_fx_daemon_start(&o);
     static const char *const roles[] = {"specialist", "provider", NULL};
-    g_autoptr(CgTestConsult) c = it_create_consult(daemon, "virtual_consult", roles);
+    g_autoptr(CgTestConsult) c = cg_fx_consult_new(daemon, "virtual_consult", roles);
 
     json_t *a = joined_of(daemon, c->tokens[0]);
     json_t *b = joined_of(daemon, c->tokens[1]);

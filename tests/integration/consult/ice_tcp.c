@@ -3,25 +3,25 @@
  * consultd over ICE-TCP: each side decodes the other's colour and tone. */
 #include <math.h>
 
-#include "consult_common.h"
+#include "consult_fixture.h"
 
 static void test_tcp_only_endpoint(void)
 {
-    g_autoptr(CgTestDaemon) daemon = it_start_daemon(NULL);
+    g_autoptr(CgTestDaemon) daemon = cg_fx_daemon_start(NULL);
     static const char *const roles[] = {"specialist", "provider", NULL};
-    g_autoptr(CgTestConsult) c = it_create_consult(daemon, "virtual_consult", roles);
+    g_autoptr(CgTestConsult) c = cg_fx_consult_new(daemon, "virtual_consult", roles);
 
-    g_autoptr(CgTestEndpoint) udp = it_join(daemon, c->tokens[0], 0xff0000, 440);
+    g_autoptr(CgTestEndpoint) udp = cg_fx_join_publishing(daemon, c->tokens[0], 0xff0000, 440);
     CgTestEndpointOptions o = {.media = {.tone_hz = 880, .color_rgb = 0x0000ff, .tcp_only = TRUE},
                                .admit_waiting = TRUE};
     g_autoptr(CgTestEndpoint) tcp = cg_test_endpoint_new(
         cg_test_daemon_port(daemon), cg_test_daemon_certificate(daemon), c->tokens[1], &o);
     g_autoptr(GError) error = NULL;
-    cg_test_endpoint_wait_joined(tcp, IT_JOIN_TIMEOUT_MS, &error);
+    cg_test_endpoint_wait_joined(tcp, CG_FX_JOIN_TIMEOUT_MS, &error);
     g_assert_no_error(error);
 
-    it_wait_frames(udp, c->ids[1], 20);
-    it_wait_frames(tcp, c->ids[0], 20);
+    cg_fx_wait_frames(udp, c->ids[1], 20);
+    cg_fx_wait_frames(tcp, c->ids[0], 20);
     guint32 rgb = 0;
     g_assert_true(cg_rtc_peer_video_color(cg_test_endpoint_peer(udp), c->ids[1], &rgb));
     g_assert_cmpuint(rgb & 0xff, >, 0x80); /* blue from the TCP endpoint */

@@ -3,25 +3,25 @@
  * daemon exits 0 within server.shutdown_timeout_s (5 s). */
 #include <gst/gst.h>
 
-#include "consult_common.h"
+#include "consult_fixture.h"
 
 static void test_shutdown(void)
 {
-    g_autoptr(CgTestDaemon) daemon = it_start_daemon(NULL);
+    g_autoptr(CgTestDaemon) daemon = cg_fx_daemon_start(NULL);
     static const char *const roles[] = {"specialist", "provider", "patient", NULL};
-    g_autoptr(CgTestConsult) c = it_create_consult(daemon, "virtual_consult", roles);
+    g_autoptr(CgTestConsult) c = cg_fx_consult_new(daemon, "virtual_consult", roles);
 
-    g_autoptr(CgTestEndpoint) a = it_join(daemon, c->tokens[0], 0xff0000, 440);
-    g_autoptr(CgTestEndpoint) b = it_join(daemon, c->tokens[1], 0x0000ff, 660);
+    g_autoptr(CgTestEndpoint) a = cg_fx_join_publishing(daemon, c->tokens[0], 0xff0000, 440);
+    g_autoptr(CgTestEndpoint) b = cg_fx_join_publishing(daemon, c->tokens[1], 0x0000ff, 660);
     /* A third one that joined but publishes nothing. */
     CgTestEndpointOptions quiet = {.no_publish = TRUE};
     g_autoptr(CgTestEndpoint) q = cg_test_endpoint_new(
         cg_test_daemon_port(daemon), cg_test_daemon_certificate(daemon), c->tokens[2], &quiet);
     g_autoptr(GError) error = NULL;
-    cg_test_endpoint_wait_joined(q, IT_JOIN_TIMEOUT_MS, &error);
+    cg_test_endpoint_wait_joined(q, CG_FX_JOIN_TIMEOUT_MS, &error);
     g_assert_no_error(error);
-    it_wait_frames(a, c->ids[1], 10);
-    it_wait_frames(b, c->ids[0], 10);
+    cg_fx_wait_frames(a, c->ids[1], 10);
+    cg_fx_wait_frames(b, c->ids[0], 10);
 
     gint64 t0 = g_get_monotonic_time();
     int status = -1;
@@ -34,7 +34,7 @@ static void test_shutdown(void)
 
     CgTestEndpoint *eps[] = {a, b, q};
     for (guint i = 0; i < G_N_ELEMENTS(eps); i++) {
-        it_assert_closed(cg_test_endpoint_wss(eps[i]), 1001, NULL, 2000);
+        cg_fx_assert_closed(cg_test_endpoint_wss(eps[i]), 1001, NULL, 2000);
         g_assert_cmpstr(cg_test_endpoint_bye_reason(eps[i]), ==, "server_shutdown");
     }
 }

@@ -10,45 +10,17 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "consult_common.h"
+#include "consult_fixture.h"
 
 #define N 3
-#define COLOUR_TOLERANCE 48
 #define TONE_TOLERANCE_HZ 8.0
 
 static const guint32 colours[N] = {0xff0000, 0x00ff00, 0x0000ff};
 static const guint tones[N] = {440, 660, 880};
 
-static gboolean colour_close(guint32 a, guint32 b)
-{
-    for (int shift = 0; shift <= 16; shift += 8) {
-        int ca = (int)((a >> shift) & 0xff), cb = (int)((b >> shift) & 0xff);
-        if (abs(ca - cb) > COLOUR_TOLERANCE)
-            return FALSE;
-    }
-    return TRUE;
-}
-
-typedef struct {
-    CgTestEndpoint *ep;
-    const char *from;
-    guint32 rgb;
-    guint tone;
-} MediaCheck;
-
-static gboolean media_right(gpointer data)
-{
-    MediaCheck *m = data;
-    CgRtcPeer *peer = cg_test_endpoint_peer(m->ep);
-    guint32 got = 0;
-    return cg_rtc_peer_video_color(peer, m->from, &got) && colour_close(got, m->rgb) &&
-           fabs(cg_rtc_peer_tone_hz(peer, m->from) - m->tone) <= TONE_TOLERANCE_HZ;
-}
-
 static void assert_media(CgTestEndpoint *ep, const char *from, guint32 rgb, guint tone)
 {
-    MediaCheck m = {ep, from, rgb, tone};
-    if (cg_test_wait_until(media_right, &m, 10000))
+    if (cg_fx_wait_media(ep, from, rgb, tone, TONE_TOLERANCE_HZ, 10000))
         return;
     CgRtcPeer *peer = cg_test_endpoint_peer(ep);
     guint32 got = 0;
@@ -58,45 +30,24 @@ static void assert_media(CgTestEndpoint *ep, const char *from, guint32 rgb, guin
             cg_rtc_peer_tone_hz(peer, from), tone);
 }
 
-/* utime + stime of @pid in seconds, and VmRSS in KiB. */
-static gboolean proc_usage(GPid pid, double *cpu_s, guint64 *rss_kib)
-{
-    g_autofree char *stat_path = g_strdup_printf("/proc/%d/stat", (int)pid);
-    g_autofree char *status_path = g_strdup_printf("/proc/%d/status", (int)pid);
-    g_autofree char *stat = NULL, *status = NULL;
-    if (!g_file_get_contents(stat_path, &stat, NULL, NULL) ||
-        !g_file_get_contents(status_path, &status, NULL, NULL))
-        return FALSE;
-    const char *after_comm = strrchr(stat, ')');
-    g_auto(GStrv) fields = after_comm ? g_strsplit(after_comm + 2, " ", 0) : NULL;
-    /* after "pid (comm) ": field 3 (state) is index 0; utime=14 -> 11, stime=15 -> 12 */
-    if (!fields || g_strv_length(fields) < 13)
-        return FALSE;
-    double ticks = (double)sysconf(_SC_CLK_TCK);
-    *cpu_s = (g_ascii_strtod(fields[11], NULL) + g_ascii_strtod(fields[12], NULL)) / ticks;
-    const char *rss = strstr(status, "VmRSS:");
-    *rss_kib = rss ? g_ascii_strtoull(rss + 6, NULL, 10) : 0;
-    return TRUE;
-}
-
 static void test_three_party(void)
 {
-    g_autoptr(CgTestDaemon) daemon = it_start_daemon(NULL);
+    g_autoptr(CgTestDaemon) daemon = cg_fx_daemon_start(NULL);
     static const char *const roles[] = {"specialist", "provider", "patient", NULL};
-    g_autoptr(CgTestConsult) c = it_create_consult(daemon, "virtual_consult", roles);
+    g_autoptr(CgTestConsult) c = cg_fx_consult_new(daemon, "virtual_consult", roles);
     double cpu0 = 0;
     guint64 rss0 = 0;
-    proc_usage(cg_test_daemon_pid(daemon), &cpu0, &rss0);
+    cg_fx_proc_usage(cg_test_daemon_pid(daemon), &cpu0, &rss0);
 
     CgTestEndpoint *ep[N];
     for (guint i = 0; i < N; i++) {
-        ep[i] = it_join(daemon, c->tokens[i], colours[i], tones[i]);
+        ep[i] = cg_fx_join_publishing(daemon, c->tokens[i], colours[i], tones[i]);
         g_assert_cmpstr(cg_test_endpoint_id(ep[i]), ==, c->ids[i]);
     }
     for (guint i = 0; i < N; i++)
         for (guint j = 0; j < N; j++)
             if (i != j)
-                it_wait_frames(ep[i], c->ids[j], 30);
+                cg_fx_wait_frames(ep[i], c->ids[j], 30);
     for (guint i = 0; i < N; i++)
         for (guint j = 0; j < N; j++)
             if (i != j)
@@ -108,20 +59,19 @@ static void test_three_party(void)
     for (guint i = 0; i < N; i++)
         for (guint j = 0; j < N; j++)
             if (i != j)
-                g_test_message("join -> first frame: %s sees %s after %.1f ms", c->ids[i],
-                               c->ids[j],
-                               (cg_rtc_peer_first_frame_time(cg_test_endpoint_peer(ep[i]),
-                                                             c->ids[j]) -
-                                cg_test_endpoint_join_time(ep[i])) /
-                                   1000.0);
+                g_test_message(
+                    "join -> first frame: %s sees %s after %.1f ms", c->ids[i], c->ids[j],
+                    (cg_rtc_peer_first_frame_time(cg_test_endpoint_peer(ep[i]), c->ids[j]) -
+                     cg_test_endpoint_join_time(ep[i])) /
+                        1000.0);
 
     double cpu1 = 0, cpu2 = 0;
     guint64 rss1 = 0, rss2 = 0;
-    proc_usage(cg_test_daemon_pid(daemon), &cpu1, &rss1);
+    cg_fx_proc_usage(cg_test_daemon_pid(daemon), &cpu1, &rss1);
     gint64 t1 = g_get_monotonic_time();
     cg_test_run_for(5000);
     gint64 t2 = g_get_monotonic_time();
-    g_assert_true(proc_usage(cg_test_daemon_pid(daemon), &cpu2, &rss2));
+    g_assert_true(cg_fx_proc_usage(cg_test_daemon_pid(daemon), &cpu2, &rss2));
     g_test_message("consultd idle RSS %" G_GUINT64_FORMAT " KiB; after 5 s of a 3-party call "
                    "RSS %" G_GUINT64_FORMAT " KiB, CPU %.2f s total, %.1f %% of one core "
                    "during the 5 s window",
@@ -131,15 +81,11 @@ static void test_three_party(void)
 
     /* Media still flows after the window. */
     guint before = cg_test_endpoint_frames_from(ep[0], c->ids[1]);
-    it_wait_frames(ep[0], c->ids[1], before + 10);
+    cg_fx_wait_frames(ep[0], c->ids[1], before + 10);
 
     for (guint i = 0; i < N; i++)
         cg_test_endpoint_free(ep[i]);
-    g_autoptr(GError) error = NULL;
-    int status = -1;
-    g_assert_true(cg_test_daemon_stop(daemon, 6000, &status, &error));
-    g_assert_no_error(error);
-    g_assert_cmpint(status, ==, 0);
+    cg_fx_daemon_stop_clean(daemon, 6000);
 }
 
 int main(int argc, char **argv)

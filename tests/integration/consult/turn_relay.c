@@ -9,7 +9,7 @@
 #include <openssl/hmac.h>
 #include <string.h>
 
-#include "consult_common.h"
+#include "consult_fixture.h"
 
 #define SECRET "turn-relay-test-secret-0123456789"
 #define TURNSERVER "/usr/bin/turnserver"
@@ -78,33 +78,34 @@ static void test_turn_relay(void)
     guint16 port = free_udp_port();
     g_autoptr(GSubprocess) turn = start_coturn(dir, port);
 
-    g_autofree char *media = g_strdup_printf(
-        "client_turn_urls = [ \"turn:127.0.0.1:%u?transport=udp\" ];\n"
-        "turn_secret_file = \"%s\";\n", port, secret_file);
+    g_autofree char *media =
+        g_strdup_printf("client_turn_urls = [ \"turn:127.0.0.1:%u?transport=udp\" ];\n"
+                        "turn_secret_file = \"%s\";\n",
+                        port, secret_file);
     CgTestDaemonOptions o = {.media_extra = media};
-    g_autoptr(CgTestDaemon) daemon = it_start_daemon(&o);
+    g_autoptr(CgTestDaemon) daemon = cg_fx_daemon_start(&o);
     static const char *const roles[] = {"specialist", "provider", "interpreter", NULL};
-    g_autoptr(CgTestConsult) c = it_create_consult(daemon, "virtual_consult", roles);
+    g_autoptr(CgTestConsult) c = cg_fx_consult_new(daemon, "virtual_consult", roles);
 
-    g_autoptr(CgTestEndpoint) direct = it_join(daemon, c->tokens[0], 0xff0000, 440);
+    g_autoptr(CgTestEndpoint) direct = cg_fx_join_publishing(daemon, c->tokens[0], 0xff0000, 440);
     CgTestEndpointOptions relayed_opt = {
         .media = {.tone_hz = 660, .color_rgb = 0x00ff00, .relay_only = TRUE},
         .use_turn_from_joined = TRUE};
-    g_autoptr(CgTestEndpoint) relayed = cg_test_endpoint_new(
-        cg_test_daemon_port(daemon), cg_test_daemon_certificate(daemon), c->tokens[1],
-        &relayed_opt);
-    it_wait_frames(direct, c->ids[1], 20);
-    it_wait_frames(relayed, c->ids[0], 20);
+    g_autoptr(CgTestEndpoint) relayed =
+        cg_test_endpoint_new(cg_test_daemon_port(daemon), cg_test_daemon_certificate(daemon),
+                             c->tokens[1], &relayed_opt);
+    cg_fx_wait_frames(direct, c->ids[1], 20);
+    cg_fx_wait_frames(relayed, c->ids[0], 20);
 
     g_autofree char *expired = expired_turn_uri(port);
     CgTestEndpointOptions expired_opt = {
-        .media = {.tone_hz = 880, .color_rgb = 0x0000ff, .relay_only = TRUE,
-                  .turn_server = expired}};
-    g_autoptr(CgTestEndpoint) refused = cg_test_endpoint_new(
-        cg_test_daemon_port(daemon), cg_test_daemon_certificate(daemon), c->tokens[2],
-        &expired_opt);
+        .media = {
+            .tone_hz = 880, .color_rgb = 0x0000ff, .relay_only = TRUE, .turn_server = expired}};
+    g_autoptr(CgTestEndpoint) refused =
+        cg_test_endpoint_new(cg_test_daemon_port(daemon), cg_test_daemon_certificate(daemon),
+                             c->tokens[2], &expired_opt);
     g_autoptr(GError) error = NULL;
-    cg_test_endpoint_wait_joined(refused, IT_JOIN_TIMEOUT_MS, &error);
+    cg_test_endpoint_wait_joined(refused, CG_FX_JOIN_TIMEOUT_MS, &error);
     g_assert_no_error(error);
     /* Nothing to wait for: an allocation that never succeeds has no event. */
     cg_test_run_for(6000);
@@ -112,7 +113,7 @@ static void test_turn_relay(void)
     g_assert_cmpuint(cg_test_endpoint_frames_from(refused, c->ids[0]), ==, 0);
     /* while the relayed endpoint still gets media */
     guint before = cg_test_endpoint_frames_from(relayed, c->ids[0]);
-    it_wait_frames(relayed, c->ids[0], before + 10);
+    cg_fx_wait_frames(relayed, c->ids[0], before + 10);
 
     g_subprocess_send_signal(turn, SIGTERM);
     g_subprocess_wait(turn, NULL, NULL);

@@ -5,16 +5,16 @@
 
 #include <stdlib.h>
 
-#include "flow_common.h"
+#include "consult_fixture.h"
 
 #define HOUR 3600
 
 typedef struct {
     CgTestDaemon *d;
-    FlowConsult *now;       /* open: specialist, provider, patient */
-    FlowConsult *early;     /* starts in 2 h */
-    FlowConsult *late;      /* ended by time 3 h ago */
-    FlowConsult *conference; /* case conference: specialist, provider */
+    CgTestConsult *now;        /* open: specialist, provider, patient */
+    CgTestConsult *early;      /* starts in 2 h */
+    CgTestConsult *late;       /* ended by time 3 h ago */
+    CgTestConsult *conference; /* case conference: specialist, provider */
 } Fixture;
 
 static gint64 now_s(void)
@@ -25,13 +25,13 @@ static gint64 now_s(void)
 /* Joins with @token; asserts error @code then close 1008 @code. Returns the error. */
 static json_t *expect_refusal(Fixture *f, const char *token, const char *code)
 {
-    g_autoptr(FlowEp) ep = flow_ep_new(cg_test_daemon_port(f->d),
-                                       cg_test_daemon_certificate(f->d), token, 0, 0);
-    flow_ep_expect_error(ep, code);
-    flow_ep_expect_closed(ep, 1008, code);
-    g_assert_false(flow_ep_joined(ep));
-    g_assert_null(flow_ep_last(ep, "waiting"));
-    return json_incref(flow_ep_last(ep, "error"));
+    g_autoptr(CgTestEndpoint) ep =
+        cg_fx_endpoint(cg_test_daemon_port(f->d), cg_test_daemon_certificate(f->d), token, 0, 0);
+    cg_fx_expect_error(ep, code);
+    cg_fx_assert_closed(cg_test_endpoint_wss(ep), 1008, code, CG_FX_REPLY_TIMEOUT_MS);
+    g_assert_false(cg_test_endpoint_joined(ep));
+    g_assert_null(cg_fx_last(ep, "waiting"));
+    return json_incref(cg_fx_last(ep, "error"));
 }
 
 static const char *secret(Fixture *f, guint tenant)
@@ -57,49 +57,52 @@ static void test_early(Fixture *f)
     }
     json_decref(e);
     /* A scheduler's token valid now, for the same early consult: same answer. */
-    g_autofree char *t = flow_mint(secret(f, 0), "HS256", "tenant-a", f->early->ids[1],
-                                   f->early->id, "patient", now_s() - 60, now_s() + 4 * HOUR);
+    g_autofree char *t =
+        cg_fx_mint_token(secret(f, 0), "HS256", "tenant-a", f->early->ids[1], f->early->id,
+                         "patient", now_s() - 60, now_s() + 4 * HOUR);
     json_decref(expect_refusal(f, t, "consult_not_open_yet"));
 }
 
 static void test_late(Fixture *f)
 {
-    g_autofree char *t = flow_mint(secret(f, 0), "HS256", "tenant-a", f->late->ids[0],
-                                   f->late->id, "specialist", now_s() - 60, now_s() + HOUR);
+    g_autofree char *t = cg_fx_mint_token(secret(f, 0), "HS256", "tenant-a", f->late->ids[0],
+                                          f->late->id, "specialist", now_s() - 60, now_s() + HOUR);
     json_decref(expect_refusal(f, t, "consult_ended"));
 }
 
 static void test_wrong_tenant(Fixture *f)
 {
     /* Tenant B signs a token for tenant A's consult under its own name... */
-    g_autofree char *b = flow_mint(secret(f, 1), "HS256", "tenant-b", f->now->ids[0], f->now->id,
-                                   "specialist", now_s() - 60, now_s() + HOUR);
+    g_autofree char *b = cg_fx_mint_token(secret(f, 1), "HS256", "tenant-b", f->now->ids[0],
+                                          f->now->id, "specialist", now_s() - 60, now_s() + HOUR);
     json_decref(expect_refusal(f, b, "consult_not_found"));
     /* ...or under A's name: the signature does not verify. */
-    g_autofree char *a = flow_mint(secret(f, 1), "HS256", "tenant-a", f->now->ids[0], f->now->id,
-                                   "specialist", now_s() - 60, now_s() + HOUR);
+    g_autofree char *a = cg_fx_mint_token(secret(f, 1), "HS256", "tenant-a", f->now->ids[0],
+                                          f->now->id, "specialist", now_s() - 60, now_s() + HOUR);
     json_decref(expect_refusal(f, a, "bad_token"));
 }
 
 static void test_patient_in_conference(Fixture *f)
 {
     /* Correctly signed by the right tenant, for a real participant. */
-    g_autofree char *t = flow_mint(secret(f, 0), "HS256", "tenant-a", f->conference->ids[1],
-                                   f->conference->id, "patient", now_s() - 60, now_s() + HOUR);
+    g_autofree char *t =
+        cg_fx_mint_token(secret(f, 0), "HS256", "tenant-a", f->conference->ids[1],
+                         f->conference->id, "patient", now_s() - 60, now_s() + HOUR);
     json_decref(expect_refusal(f, t, "role_not_allowed"));
 }
 
 static void test_alg_none(Fixture *f)
 {
-    g_autofree char *t = flow_mint(NULL, "none", "tenant-a", f->now->ids[0], f->now->id,
-                                   "specialist", now_s() - 60, now_s() + HOUR);
+    g_autofree char *t = cg_fx_mint_token(NULL, "none", "tenant-a", f->now->ids[0], f->now->id,
+                                          "specialist", now_s() - 60, now_s() + HOUR);
     json_decref(expect_refusal(f, t, "bad_token"));
 }
 
 static void test_expired(Fixture *f)
 {
-    g_autofree char *t = flow_mint(secret(f, 0), "HS256", "tenant-a", f->now->ids[0], f->now->id,
-                                   "specialist", now_s() - 2 * HOUR, now_s() - HOUR);
+    g_autofree char *t =
+        cg_fx_mint_token(secret(f, 0), "HS256", "tenant-a", f->now->ids[0], f->now->id,
+                         "specialist", now_s() - 2 * HOUR, now_s() - HOUR);
     json_decref(expect_refusal(f, t, "token_expired"));
 }
 
@@ -121,7 +124,7 @@ static void test_join_timeout(Fixture *f)
     g_autoptr(CgWssClient) wss =
         cg_wss_client_new(cg_test_daemon_port(f->d), "/ws", cg_test_daemon_certificate(f->d));
     g_autoptr(GError) error = NULL;
-    cg_wss_client_wait_open(wss, FLOW_TIMEOUT_MS, &error);
+    cg_wss_client_wait_open(wss, CG_FX_REPLY_TIMEOUT_MS, &error);
     g_assert_no_error(error);
     gint64 t0 = g_get_monotonic_time();
     g_assert_true(cg_wss_client_wait_closed(wss, 15000));
@@ -145,30 +148,31 @@ static void measure_refusal_latency(Fixture *f)
 {
     const char *env = g_getenv("CG_FLOW_LATENCY_TRIES");
     const int N = env ? CLAMP(atoi(env), 1, 1000) : 20;
-    g_autofree char *t = flow_mint(secret(f, 0), "HS256", "tenant-a", f->now->ids[0], f->now->id,
-                                   "specialist", now_s() - 2 * HOUR, now_s() - HOUR);
+    g_autofree char *t =
+        cg_fx_mint_token(secret(f, 0), "HS256", "tenant-a", f->now->ids[0], f->now->id,
+                         "specialist", now_s() - 2 * HOUR, now_s() - HOUR);
     json_t *join = json_pack("{s:s, s:s}", "type", "join", "token", t);
     g_autofree gint64 *us = g_new0(gint64, N);
     for (int i = 0; i < N; i++) {
-        g_autoptr(CgWssClient) wss = cg_wss_client_new(cg_test_daemon_port(f->d), "/ws",
-                                                       cg_test_daemon_certificate(f->d));
+        g_autoptr(CgWssClient) wss =
+            cg_wss_client_new(cg_test_daemon_port(f->d), "/ws", cg_test_daemon_certificate(f->d));
         g_autoptr(GError) error = NULL;
-        cg_wss_client_wait_open(wss, FLOW_TIMEOUT_MS, &error);
+        cg_wss_client_wait_open(wss, CG_FX_REPLY_TIMEOUT_MS, &error);
         g_assert_no_error(error);
         gint64 t0 = g_get_monotonic_time();
         cg_wss_client_send_json(wss, join);
-        json_t *e = cg_wss_client_wait_type(wss, "error", FLOW_TIMEOUT_MS);
+        json_t *e = cg_wss_client_wait_type(wss, "error", CG_FX_REPLY_TIMEOUT_MS);
         us[i] = g_get_monotonic_time() - t0;
         g_assert_nonnull(e);
         g_assert_cmpstr(json_string_value(json_object_get(e, "code")), ==, "token_expired");
         json_decref(e);
-        cg_wss_client_wait_closed(wss, FLOW_TIMEOUT_MS);
+        cg_wss_client_wait_closed(wss, CG_FX_REPLY_TIMEOUT_MS);
     }
     json_decref(join);
     qsort(us, N, sizeof us[0], cmp_i64);
     g_test_message("join refusal latency (expired token, %d tries): p50 %.2f ms, p99 %.2f ms, "
-                   "max %.2f ms", N, us[N / 2] / 1000.0, us[N * 99 / 100] / 1000.0,
-                   us[N - 1] / 1000.0);
+                   "max %.2f ms",
+                   N, us[N / 2] / 1000.0, us[N * 99 / 100] / 1000.0, us[N - 1] / 1000.0);
     g_printerr("MEASURE join-refusal-latency p50_ms=%.2f p99_ms=%.2f n=%d\n", us[N / 2] / 1000.0,
                us[N * 99 / 100] / 1000.0, N);
 }
@@ -178,12 +182,13 @@ static void test_refusals(void)
     static const char *const trio[] = {"specialist", "patient", "provider", NULL};
     static const char *const duo[] = {"specialist", "provider", NULL};
     Fixture f = {0};
-    f.d = flow_start_daemon(2, "  max_auth_failures = 100000;");
-    f.now = flow_create(f.d, "virtual_consult", 0, 30, (const char *const[]){"specialist",
-                        "provider", "patient", NULL});
-    f.early = flow_create(f.d, "virtual_consult", 2 * HOUR, 30, trio);
-    f.late = flow_create(f.d, "virtual_consult", -3 * HOUR, 30, trio);
-    f.conference = flow_create(f.d, "case_conference", 0, 60, duo);
+    f.d = cg_fx_daemon_start(
+        &(CgTestDaemonOptions){.n_tenants = 2, .auth_extra = "  max_auth_failures = 100000;"});
+    f.now = cg_fx_consult_at(f.d, "virtual_consult", 0, 30,
+                             (const char *const[]){"specialist", "provider", "patient", NULL});
+    f.early = cg_fx_consult_at(f.d, "virtual_consult", 2 * HOUR, 30, trio);
+    f.late = cg_fx_consult_at(f.d, "virtual_consult", -3 * HOUR, 30, trio);
+    f.conference = cg_fx_consult_at(f.d, "case_conference", 0, 60, duo);
 
     test_early(&f);
     test_late(&f);
@@ -194,16 +199,16 @@ static void test_refusals(void)
     test_tampered(&f);
     test_join_timeout(&f);
     /* None of that let anyone in: the real specialist still joins. */
-    g_autoptr(FlowEp) ok = flow_ep_new(cg_test_daemon_port(f.d), cg_test_daemon_certificate(f.d),
-                                       f.now->tokens[0], 0, 0);
-    g_assert_nonnull(flow_ep_wait(ok, "joined", FLOW_TIMEOUT_MS));
+    g_autoptr(CgTestEndpoint) ok = cg_fx_endpoint(
+        cg_test_daemon_port(f.d), cg_test_daemon_certificate(f.d), f.now->tokens[0], 0, 0);
+    g_assert_nonnull(cg_fx_wait(ok, "joined", CG_FX_REPLY_TIMEOUT_MS));
     if (!g_getenv("CG_SKIP_MEASURE"))
         measure_refusal_latency(&f);
 
-    flow_consult_free(f.now);
-    flow_consult_free(f.early);
-    flow_consult_free(f.late);
-    flow_consult_free(f.conference);
+    cg_test_consult_free(f.now);
+    cg_test_consult_free(f.early);
+    cg_test_consult_free(f.late);
+    cg_test_consult_free(f.conference);
     cg_test_daemon_free(f.d);
 }
 
@@ -212,19 +217,20 @@ static void test_refusals(void)
  * from the same address (a hospital's NAT) still gets in (issue 9 finding 8). */
 static void test_too_many_failures(void)
 {
-    g_autoptr(CgTestDaemon) d =
-        flow_start_daemon(1, "  max_auth_failures = 3;\n  auth_failure_window_s = 600;");
-    g_autoptr(FlowConsult) c = flow_create(d, "virtual_consult", 0, 30,
-                                           (const char *const[]){"specialist", NULL});
+    g_autoptr(CgTestDaemon) d = cg_fx_daemon_start(&(CgTestDaemonOptions){
+        .n_tenants = 1, .auth_extra = "  max_auth_failures = 3;\n  auth_failure_window_s = 600;"});
+    g_autoptr(CgTestConsult) c =
+        cg_fx_consult_at(d, "virtual_consult", 0, 30, (const char *const[]){"specialist", NULL});
     Fixture f = {.d = d};
-    g_autofree char *bad = flow_mint(cg_test_daemon_secret(d, 0), "HS256", "tenant-a", c->ids[0],
-                                     c->id, "specialist", now_s() - 2 * HOUR, now_s() - HOUR);
+    g_autofree char *bad =
+        cg_fx_mint_token(cg_test_daemon_secret(d, 0), "HS256", "tenant-a", c->ids[0], c->id,
+                         "specialist", now_s() - 2 * HOUR, now_s() - HOUR);
     for (int i = 0; i < 3; i++)
         json_decref(expect_refusal(&f, bad, "token_expired"));
     json_decref(expect_refusal(&f, bad, "too_many_failures"));
-    g_autoptr(FlowEp) ok =
-        flow_ep_new(cg_test_daemon_port(d), cg_test_daemon_certificate(d), c->tokens[0], 0, 0);
-    g_assert_nonnull(flow_ep_wait(ok, "joined", FLOW_TIMEOUT_MS));
+    g_autoptr(CgTestEndpoint) ok =
+        cg_fx_endpoint(cg_test_daemon_port(d), cg_test_daemon_certificate(d), c->tokens[0], 0, 0);
+    g_assert_nonnull(cg_fx_wait(ok, "joined", CG_FX_REPLY_TIMEOUT_MS));
 }
 
 int main(int argc, char **argv)

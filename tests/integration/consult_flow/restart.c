@@ -4,49 +4,47 @@
  * chain (joins, admission, refusals) still verifies after a clean stop. */
 #include <string.h>
 
-#include "flow_common.h"
+#include "consult_fixture.h"
 
 #include "audit.h"
 #include "store.h"
 
 static void test_restart(void)
 {
-    g_autoptr(CgTestDaemon) d = flow_start_daemon(1, NULL);
-    g_autoptr(FlowConsult) c = flow_create(d, "virtual_consult", 0, 30,
-                                           (const char *const[]){"specialist", "patient", NULL});
+    g_autoptr(CgTestDaemon) d = cg_fx_daemon_start(&(CgTestDaemonOptions){.n_tenants = 1});
+    g_autoptr(CgTestConsult) c = cg_fx_consult_at(
+        d, "virtual_consult", 0, 30, (const char *const[]){"specialist", "patient", NULL});
     const char *spec_id = c->ids[0], *patient_id = c->ids[1];
-    g_autofree char *dir = flow_daemon_dir(d);
+    const char *dir = cg_test_daemon_dir(d);
     {
-        g_autoptr(FlowEp) spec = flow_ep_new(cg_test_daemon_port(d),
-                                             cg_test_daemon_certificate(d), c->tokens[0],
-                                             0xff4020, 440);
-        g_autoptr(FlowEp) patient = flow_ep_new(cg_test_daemon_port(d),
-                                                cg_test_daemon_certificate(d), c->tokens[1],
-                                                0x2080ff, 660);
-        g_assert_nonnull(flow_ep_wait(patient, "waiting", FLOW_TIMEOUT_MS));
-        flow_ep_expect_waiting_list(spec, (const char *const[]){patient_id, NULL});
-        flow_ep_send(spec, "admit", patient_id);
-        g_assert_nonnull(flow_ep_wait(patient, "joined", FLOW_TIMEOUT_MS));
-        flow_ep_expect_frames(spec, patient_id, 5);
+        g_autoptr(CgTestEndpoint) spec = cg_fx_endpoint(
+            cg_test_daemon_port(d), cg_test_daemon_certificate(d), c->tokens[0], 0xff4020, 440);
+        g_autoptr(CgTestEndpoint) patient = cg_fx_endpoint(
+            cg_test_daemon_port(d), cg_test_daemon_certificate(d), c->tokens[1], 0x2080ff, 660);
+        g_assert_nonnull(cg_fx_wait(patient, "waiting", CG_FX_REPLY_TIMEOUT_MS));
+        cg_fx_expect_waiting_list(spec, (const char *const[]){patient_id, NULL});
+        cg_fx_send(spec, "admit", patient_id);
+        g_assert_nonnull(cg_fx_wait(patient, "joined", CG_FX_REPLY_TIMEOUT_MS));
+        cg_fx_wait_frames(spec, patient_id, 5);
         cg_test_daemon_kill(d); /* SIGKILL mid-consult */
-        g_assert_true(cg_wss_client_wait_closed(flow_ep_wss(spec), FLOW_TIMEOUT_MS));
+        g_assert_true(
+            cg_wss_client_wait_closed(cg_test_endpoint_wss(spec), CG_FX_REPLY_TIMEOUT_MS));
     }
 
-    FlowDaemon *again = flow_respawn(dir);
+    cg_fx_daemon_restart(d);                               /* on the same dir and database */
     GTlsCertificate *cert = cg_test_daemon_certificate(d); /* same file, reused */
     {
-        g_autoptr(FlowEp) spec = flow_ep_new(flow_daemon_port(again), cert, c->tokens[0],
-                                             0xff4020, 440);
-        g_autoptr(FlowEp) patient = flow_ep_new(flow_daemon_port(again), cert, c->tokens[1],
-                                                0x2080ff, 660);
-        g_assert_nonnull(flow_ep_wait(patient, "joined", FLOW_TIMEOUT_MS));
-        g_assert_null(flow_ep_last(patient, "waiting"));
-        g_assert_nonnull(flow_ep_wait(spec, "joined", FLOW_TIMEOUT_MS));
-        flow_ep_expect_frames(patient, spec_id, 5);
-        flow_ep_expect_frames(spec, patient_id, 5);
+        g_autoptr(CgTestEndpoint) spec =
+            cg_fx_endpoint(cg_test_daemon_port(d), cert, c->tokens[0], 0xff4020, 440);
+        g_autoptr(CgTestEndpoint) patient =
+            cg_fx_endpoint(cg_test_daemon_port(d), cert, c->tokens[1], 0x2080ff, 660);
+        g_assert_nonnull(cg_fx_wait(patient, "joined", CG_FX_REPLY_TIMEOUT_MS));
+        g_assert_null(cg_fx_last(patient, "waiting"));
+        g_assert_nonnull(cg_fx_wait(spec, "joined", CG_FX_REPLY_TIMEOUT_MS));
+        cg_fx_wait_frames(patient, spec_id, 5);
+        cg_fx_wait_frames(spec, patient_id, 5);
     }
-    flow_daemon_stop(again);
-    flow_daemon_free(again);
+    cg_fx_daemon_stop_clean(d, 10000);
 
     g_autofree char *db = g_build_filename(dir, "consultd.db", NULL);
     g_autoptr(GError) error = NULL;
@@ -66,7 +64,8 @@ static void test_restart(void)
         g_error("audit chain breaks at record %" G_GINT64_FORMAT, broken_at);
     /* create, 2 joins + admit, 2 joins after the restart at the least */
     g_assert_cmpuint(records, >=, 6);
-    g_autofree char *json = cg_audit_consult_json(store, c->tenant, c->id, &error);
+    g_autofree char *json =
+        cg_audit_consult_json(store, cg_test_daemon_tenant_id(d, 0), c->id, &error);
     g_assert_no_error(error);
     g_assert_nonnull(strstr(json, "\"admit\""));
     g_assert_nonnull(strstr(json, "\"waiting\""));

@@ -9,7 +9,7 @@
  * Dropped again and not resumed, it is gone after the grace period
  * (participant_left connection_lost). Also: a resume while the old socket
  * still looks open replaces it, and the seat is not held past the token. */
-#include "flow_common.h"
+#include "consult_fixture.h"
 
 #define PORT(d) cg_test_daemon_port(d), cg_test_daemon_certificate(d)
 #define GRACE_S 4
@@ -50,11 +50,12 @@ static gboolean lists(json_t *joined, const char *id)
 
 /* The resumed "joined": same seat, told it is a resume, with a new resume id,
  * listing the others of c->ids[0..n_in). */
-static void expect_resumed(FlowEp *ep, FlowConsult *c, guint n_in, guint me, const char *old_resume)
+static void expect_resumed(CgTestEndpoint *ep, CgTestConsult *c, guint n_in, guint me,
+                           const char *old_resume)
 {
-    json_t *joined = flow_ep_wait(ep, "joined", FLOW_TIMEOUT_MS);
+    json_t *joined = cg_fx_wait(ep, "joined", CG_FX_REPLY_TIMEOUT_MS);
     if (!joined) {
-        json_t *e = flow_ep_last(ep, "error");
+        json_t *e = cg_fx_last(ep, "error");
         g_error("no joined after the resume; error %s (%s)", e ? str(e, "code") : "none",
                 e ? str(e, "message") : "");
     }
@@ -64,81 +65,81 @@ static void expect_resumed(FlowEp *ep, FlowConsult *c, guint n_in, guint me, con
     g_assert_cmpstr(str(you, "role"), ==, c->roles[me]);
     for (guint i = 0; i < n_in; i++)
         g_assert_true(lists(joined, c->ids[i]) == (i != me));
-    g_assert_nonnull(flow_ep_resume_id(ep));
-    g_assert_cmpstr(flow_ep_resume_id(ep), !=, old_resume);
-    g_assert_null(flow_ep_last(ep, "waiting"));
+    g_assert_nonnull(cg_fx_resume_id(ep));
+    g_assert_cmpstr(cg_fx_resume_id(ep), !=, old_resume);
+    g_assert_null(cg_fx_last(ep, "waiting"));
 }
 
 /* The others heard nothing of @id: no participant_left, no (second) participant_joined. */
-static void expect_unnoticed(FlowEp **others, guint n, const char *id, guint joined_before)
+static void expect_unnoticed(CgTestEndpoint **others, guint n, const char *id, guint joined_before)
 {
     for (guint i = 0; i < n; i++) {
-        json_t *left = flow_ep_last(others[i], "participant_left");
+        json_t *left = cg_fx_last(others[i], "participant_left");
         if (left)
             g_error("endpoint %u was told participant_left %s (%s)", i, str(left, "participant"),
                     str(left, "reason"));
-        g_assert_cmpuint(flow_ep_count_about(others[i], "participant_joined", id), <=,
-                         joined_before);
+        g_assert_cmpuint(cg_fx_count_about(others[i], "participant_joined", id), <=, joined_before);
     }
 }
 
 /* Media goes on both ways while the socket is away. */
-static void expect_media_goes_on(FlowEp *a, const char *a_id, FlowEp *b, const char *b_id)
+static void expect_media_goes_on(CgTestEndpoint *a, const char *a_id, CgTestEndpoint *b,
+                                 const char *b_id)
 {
-    flow_ep_expect_frames(a, b_id, flow_ep_frames(a, b_id) + 10);
-    flow_ep_expect_frames(b, a_id, flow_ep_frames(b, a_id) + 10);
+    cg_fx_wait_frames(a, b_id, cg_test_endpoint_frames_from(a, b_id) + 10);
+    cg_fx_wait_frames(b, a_id, cg_test_endpoint_frames_from(b, a_id) + 10);
 }
 
-static void expect_refused(CgTestDaemon *d, FlowConsult *c, guint who, const char *resume)
+static void expect_refused(CgTestDaemon *d, CgTestConsult *c, guint who, const char *resume)
 {
-    g_autoptr(FlowEp) ep = flow_ep_new_resuming(PORT(d), c->tokens[who], resume);
-    flow_ep_expect_error(ep, "resume_refused");
-    flow_ep_expect_closed(ep, 1008, "resume_refused");
-    g_assert_null(flow_ep_last(ep, "joined"));
+    g_autoptr(CgTestEndpoint) ep = cg_fx_endpoint_resuming(PORT(d), c->tokens[who], resume);
+    cg_fx_expect_error(ep, "resume_refused");
+    cg_fx_assert_closed(cg_test_endpoint_wss(ep), 1008, "resume_refused", CG_FX_REPLY_TIMEOUT_MS);
+    g_assert_null(cg_fx_last(ep, "joined"));
 }
 
 static void test_drop_and_resume(void)
 {
     g_autoptr(CgTestDaemon) d = start_daemon(NULL, GRACE_S);
-    g_autoptr(FlowConsult) c =
-        flow_create(d, "virtual_consult", 0, 30,
-                    (const char *const[]){"specialist", "provider", "patient", NULL});
-    g_autoptr(FlowEp) spec = flow_ep_new(PORT(d), c->tokens[0], 0xff4020, 440);
+    g_autoptr(CgTestConsult) c =
+        cg_fx_consult_at(d, "virtual_consult", 0, 30,
+                         (const char *const[]){"specialist", "provider", "patient", NULL});
+    g_autoptr(CgTestEndpoint) spec = cg_fx_endpoint(PORT(d), c->tokens[0], 0xff4020, 440);
     /* the specialist first, so nobody was ever told participant_joined of it */
-    g_assert_nonnull(flow_ep_wait(spec, "joined", FLOW_TIMEOUT_MS));
-    g_autoptr(FlowEp) provider = flow_ep_new(PORT(d), c->tokens[1], 0x20ff40, 550);
-    g_autoptr(FlowEp) patient = flow_ep_new(PORT(d), c->tokens[2], 0x2080ff, 660);
-    flow_ep_expect_waiting_list(spec, (const char *const[]){c->ids[2], NULL});
-    flow_ep_send(spec, "admit", c->ids[2]);
-    FlowEp *all[] = {spec, provider, patient};
+    g_assert_nonnull(cg_fx_wait(spec, "joined", CG_FX_REPLY_TIMEOUT_MS));
+    g_autoptr(CgTestEndpoint) provider = cg_fx_endpoint(PORT(d), c->tokens[1], 0x20ff40, 550);
+    g_autoptr(CgTestEndpoint) patient = cg_fx_endpoint(PORT(d), c->tokens[2], 0x2080ff, 660);
+    cg_fx_expect_waiting_list(spec, (const char *const[]){c->ids[2], NULL});
+    cg_fx_send(spec, "admit", c->ids[2]);
+    CgTestEndpoint *all[] = {spec, provider, patient};
     for (guint i = 0; i < 3; i++)
         for (guint j = 0; j < 3; j++)
             if (i != j)
-                flow_ep_expect_frames(all[i], c->ids[j], 5);
-    json_t *resume = json_object_get(flow_ep_last(spec, "joined"), "resume");
+                cg_fx_wait_frames(all[i], c->ids[j], 5);
+    json_t *resume = json_object_get(cg_fx_last(spec, "joined"), "resume");
     g_assert_cmpint(json_integer_value(json_object_get(resume, "grace_s")), ==, GRACE_S);
-    g_autofree char *resume_id = g_strdup(flow_ep_resume_id(spec));
+    g_autofree char *resume_id = g_strdup(cg_fx_resume_id(spec));
     g_assert_nonnull(resume_id);
     g_assert_false(cg_test_daemon_log_contains(d, resume_id)); /* a secret: never logged */
 
     /* The cut: the seat is held, nobody is told, media flows on. */
-    flow_ep_drop(spec);
-    g_assert_true(cg_test_daemon_wait_log(d, "seat held", FLOW_TIMEOUT_MS));
+    cg_test_endpoint_drop(spec);
+    g_assert_true(cg_test_daemon_wait_log(d, "seat held", CG_FX_REPLY_TIMEOUT_MS));
     expect_media_goes_on(spec, c->ids[0], provider, c->ids[1]);
-    FlowEp *others[] = {provider, patient};
+    CgTestEndpoint *others[] = {provider, patient};
     expect_unnoticed(others, 2, c->ids[0], 0);
 
     /* Back on a new socket: the same seat. */
-    flow_ep_reconnect(spec, PORT(d), resume_id);
+    cg_test_endpoint_reconnect(spec, PORT(d), resume_id);
     expect_resumed(spec, c, 3, 0, resume_id);
-    g_autofree char *resume_id2 = g_strdup(flow_ep_resume_id(spec));
-    json_t *audit = flow_audit(d, c);
-    g_assert_cmpuint(flow_audit_count(audit, "join", c->ids[0]), ==, 1);
-    g_assert_cmpuint(flow_audit_count(audit, "resume", c->ids[0]), ==, 1);
+    g_autofree char *resume_id2 = g_strdup(cg_fx_resume_id(spec));
+    json_t *audit = cg_fx_audit(d, c);
+    g_assert_cmpuint(cg_fx_audit_count(audit, "join", c->ids[0]), ==, 1);
+    g_assert_cmpuint(cg_fx_audit_count(audit, "resume", c->ids[0]), ==, 1);
     json_decref(audit);
     /* still the host */
-    flow_ep_send(spec, "mute", c->ids[1]);
-    json_t *muted = flow_ep_wait(provider, "muted", FLOW_TIMEOUT_MS);
+    cg_fx_send(spec, "mute", c->ids[1]);
+    json_t *muted = cg_fx_wait(provider, "muted", CG_FX_REPLY_TIMEOUT_MS);
     g_assert_nonnull(muted);
     g_assert_cmpstr(str(json_object_get(muted, "by"), "id"), ==, c->ids[0]);
     expect_media_goes_on(spec, c->ids[0], patient, c->ids[2]);
@@ -147,14 +148,14 @@ static void test_drop_and_resume(void)
     /* An id used once, or made up, takes nothing; the seat is unharmed. */
     expect_refused(d, c, 0, resume_id);
     expect_refused(d, c, 0, "r-aaaaaaaaaaaaaaaaaaaaaaaaaa");
-    g_assert_true(cg_wss_client_is_open(flow_ep_wss(spec)));
+    g_assert_true(cg_wss_client_is_open(cg_test_endpoint_wss(spec)));
     expect_unnoticed(others, 2, c->ids[0], 0);
 
     /* Cut again and not resumed: gone after the grace period. */
-    flow_ep_drop(spec);
+    cg_test_endpoint_drop(spec);
     gint64 dropped = g_get_monotonic_time();
     for (guint i = 0; i < 2; i++) {
-        json_t *left = flow_ep_wait(others[i], "participant_left", (GRACE_S + 4) * 1000);
+        json_t *left = cg_fx_wait(others[i], "participant_left", (GRACE_S + 4) * 1000);
         g_assert_nonnull(left);
         g_assert_cmpstr(str(left, "participant"), ==, c->ids[0]);
         g_assert_cmpstr(str(left, "reason"), ==, "connection_lost");
@@ -174,33 +175,34 @@ static void test_drop_and_resume(void)
 static void test_resume_replaces_open_socket(void)
 {
     g_autoptr(CgTestDaemon) d = start_daemon(NULL, GRACE_S);
-    g_autoptr(FlowConsult) c =
-        flow_create(d, "virtual_consult", 0, 30,
-                    (const char *const[]){"specialist", "provider", "patient", NULL});
-    g_autoptr(FlowEp) spec = flow_ep_new(PORT(d), c->tokens[0], 0, 0);
-    g_autoptr(FlowEp) provider = flow_ep_new(PORT(d), c->tokens[1], 0, 0);
-    g_assert_nonnull(flow_ep_wait(spec, "joined", FLOW_TIMEOUT_MS));
-    g_assert_nonnull(flow_ep_wait(provider, "joined", FLOW_TIMEOUT_MS));
-    g_autofree char *resume_id = g_strdup(flow_ep_resume_id(provider));
+    g_autoptr(CgTestConsult) c =
+        cg_fx_consult_at(d, "virtual_consult", 0, 30,
+                         (const char *const[]){"specialist", "provider", "patient", NULL});
+    g_autoptr(CgTestEndpoint) spec = cg_fx_endpoint(PORT(d), c->tokens[0], 0, 0);
+    g_autoptr(CgTestEndpoint) provider = cg_fx_endpoint(PORT(d), c->tokens[1], 0, 0);
+    g_assert_nonnull(cg_fx_wait(spec, "joined", CG_FX_REPLY_TIMEOUT_MS));
+    g_assert_nonnull(cg_fx_wait(provider, "joined", CG_FX_REPLY_TIMEOUT_MS));
+    g_autofree char *resume_id = g_strdup(cg_fx_resume_id(provider));
 
-    g_autoptr(FlowEp) again = flow_ep_new_resuming(PORT(d), c->tokens[1], resume_id);
+    g_autoptr(CgTestEndpoint) again = cg_fx_endpoint_resuming(PORT(d), c->tokens[1], resume_id);
     expect_resumed(again, c, 2, 1, resume_id);
-    flow_ep_expect_error(provider, "session_replaced");
-    flow_ep_expect_closed(provider, 1008, "session_replaced");
-    flow_ep_send(again, "media_state", NULL); /* malformed: the socket answers, stays open */
-    flow_ep_expect_error(again, "malformed_message");
-    g_assert_true(cg_wss_client_is_open(flow_ep_wss(again)));
-    FlowEp *others[] = {spec};
+    cg_fx_expect_error(provider, "session_replaced");
+    cg_fx_assert_closed(cg_test_endpoint_wss(provider), 1008, "session_replaced",
+                        CG_FX_REPLY_TIMEOUT_MS);
+    cg_fx_send(again, "media_state", NULL); /* malformed: the socket answers, stays open */
+    cg_fx_expect_error(again, "malformed_message");
+    g_assert_true(cg_wss_client_is_open(cg_test_endpoint_wss(again)));
+    CgTestEndpoint *others[] = {spec};
     expect_unnoticed(others, 1, c->ids[1], 1);
 
-    g_autoptr(FlowEp) patient = flow_ep_new(PORT(d), c->tokens[2], 0, 0);
-    flow_ep_expect_waiting_list(spec, (const char *const[]){c->ids[2], NULL});
-    g_assert_null(json_object_get(flow_ep_last(patient, "waiting"), "resume"));
-    flow_ep_drop(patient);
-    flow_ep_expect_waiting_list(spec, (const char *const[]){NULL});
+    g_autoptr(CgTestEndpoint) patient = cg_fx_endpoint(PORT(d), c->tokens[2], 0, 0);
+    cg_fx_expect_waiting_list(spec, (const char *const[]){c->ids[2], NULL});
+    g_assert_null(json_object_get(cg_fx_last(patient, "waiting"), "resume"));
+    cg_test_endpoint_drop(patient);
+    cg_fx_expect_waiting_list(spec, (const char *const[]){NULL});
     /* a seat still held when consultd stops goes with it */
-    flow_ep_drop(again);
-    g_assert_true(cg_test_daemon_wait_log(d, "seat held", FLOW_TIMEOUT_MS));
+    cg_test_endpoint_drop(again);
+    g_assert_true(cg_test_daemon_wait_log(d, "seat held", CG_FX_REPLY_TIMEOUT_MS));
     stop_cleanly(d);
 }
 
@@ -209,25 +211,26 @@ static void test_not_past_the_token(void)
 {
     /* a long grace, a token with ~3 s left: the token decides */
     g_autoptr(CgTestDaemon) d = start_daemon("clock_skew_s = 0;", 3 * GRACE_S);
-    g_autoptr(FlowConsult) c = flow_create(d, "virtual_consult", 0, 30,
-                                           (const char *const[]){"specialist", "provider", NULL});
+    g_autoptr(CgTestConsult) c = cg_fx_consult_at(
+        d, "virtual_consult", 0, 30, (const char *const[]){"specialist", "provider", NULL});
     gint64 now = g_get_real_time() / G_USEC_PER_SEC;
-    g_autofree char *token = flow_mint(cg_test_daemon_secret(d, 0), "HS256", c->tenant, c->ids[1],
-                                       c->id, "provider", now - 60, now + 3);
-    g_autoptr(FlowEp) spec = flow_ep_new(PORT(d), c->tokens[0], 0, 0);
-    g_autoptr(FlowEp) provider = flow_ep_new(PORT(d), token, 0, 0);
-    g_assert_nonnull(flow_ep_wait(spec, "joined", FLOW_TIMEOUT_MS));
-    g_assert_nonnull(flow_ep_wait(provider, "joined", FLOW_TIMEOUT_MS));
-    g_autofree char *resume_id = g_strdup(flow_ep_resume_id(provider));
-    flow_ep_drop(provider);
+    g_autofree char *token =
+        cg_fx_mint_token(cg_test_daemon_secret(d, 0), "HS256", cg_test_daemon_tenant_id(d, 0),
+                         c->ids[1], c->id, "provider", now - 60, now + 3);
+    g_autoptr(CgTestEndpoint) spec = cg_fx_endpoint(PORT(d), c->tokens[0], 0, 0);
+    g_autoptr(CgTestEndpoint) provider = cg_fx_endpoint(PORT(d), token, 0, 0);
+    g_assert_nonnull(cg_fx_wait(spec, "joined", CG_FX_REPLY_TIMEOUT_MS));
+    g_assert_nonnull(cg_fx_wait(provider, "joined", CG_FX_REPLY_TIMEOUT_MS));
+    g_autofree char *resume_id = g_strdup(cg_fx_resume_id(provider));
+    cg_test_endpoint_drop(provider);
     /* held for the <= 4 s the token has left (it verifies through the
      * second exp), not the 12 s grace */
-    json_t *left = flow_ep_wait(spec, "participant_left", 2 * GRACE_S * 1000);
+    json_t *left = cg_fx_wait(spec, "participant_left", 2 * GRACE_S * 1000);
     g_assert_nonnull(left);
     g_assert_cmpstr(str(left, "reason"), ==, "connection_lost");
-    g_autoptr(FlowEp) late = flow_ep_new_resuming(PORT(d), token, resume_id);
-    flow_ep_expect_error(late, "token_expired");
-    flow_ep_expect_closed(late, 1008, "token_expired");
+    g_autoptr(CgTestEndpoint) late = cg_fx_endpoint_resuming(PORT(d), token, resume_id);
+    cg_fx_expect_error(late, "token_expired");
+    cg_fx_assert_closed(cg_test_endpoint_wss(late), 1008, "token_expired", CG_FX_REPLY_TIMEOUT_MS);
     stop_cleanly(d);
 }
 

@@ -19,7 +19,7 @@ typedef struct {
 static gboolean back_to_idle(gpointer data)
 {
     Idle *idle = data;
-    return group_proc_threads(idle->pid) <= idle->threads && group_proc_fds(idle->pid) <= idle->fds;
+    return cg_fx_proc_threads(idle->pid) <= idle->threads && cg_fx_proc_fds(idle->pid) <= idle->fds;
 }
 
 static void run_call(CgTestDaemon *daemon, Idle *idle, const char *what)
@@ -30,8 +30,8 @@ static void run_call(CgTestDaemon *daemon, Idle *idle, const char *what)
     for (guint i = 0; i < 3; i++)
         ep[i] = group_join(daemon, c, i, &media);
     group_assert_all_media(ep, c, 3);
-    g_test_message("%s: during the call %u threads, %u fds", what, group_proc_threads(idle->pid),
-                   group_proc_fds(idle->pid));
+    g_test_message("%s: during the call %u threads, %u fds", what, cg_fx_proc_threads(idle->pid),
+                   cg_fx_proc_fds(idle->pid));
     /* everyone leaves cleanly; the others are told at once */
     cg_test_endpoint_leave(ep[0]);
     g_assert_true(cg_test_endpoint_wait_left(ep[1], c->ids[0], 5000));
@@ -47,17 +47,17 @@ static void run_call(CgTestDaemon *daemon, Idle *idle, const char *what)
 
 static void test_departures(void)
 {
-    g_autoptr(CgTestDaemon) daemon = group_start_daemon(0);
+    g_autoptr(CgTestDaemon) daemon = cg_fx_daemon_start(NULL);
     Idle idle = {.pid = cg_test_daemon_pid(daemon)};
-    guint t0 = group_proc_threads(idle.pid), f0 = group_proc_fds(idle.pid);
+    guint t0 = cg_fx_proc_threads(idle.pid), f0 = cg_fx_proc_fds(idle.pid);
     run_call(daemon, &idle, "warm-up call");
     /* settle, then take the idle values */
     idle.threads = t0;
     idle.fds = f0;
     cg_test_wait_until(back_to_idle, &idle, SETTLE_TIMEOUT_MS);
-    idle.threads = group_proc_threads(idle.pid);
-    idle.fds = group_proc_fds(idle.pid);
-    g_autofree char *idle_desc = group_proc_describe(idle.pid);
+    idle.threads = cg_fx_proc_threads(idle.pid);
+    idle.fds = cg_fx_proc_fds(idle.pid);
+    g_autofree char *idle_desc = cg_fx_proc_describe(idle.pid);
     g_test_message("before any call: %u threads, %u fds; idle after the warm-up: %u threads, "
                    "%u fds (%s)",
                    t0, f0, idle.threads, idle.fds, idle_desc);
@@ -67,10 +67,10 @@ static void test_departures(void)
         gint64 t = g_get_monotonic_time();
         gboolean ok = cg_test_wait_until(back_to_idle, &idle, SETTLE_TIMEOUT_MS);
         g_test_message("%s: after everyone left %u threads, %u fds (idle %u, %u) after %.1f s",
-                       what, group_proc_threads(idle.pid), group_proc_fds(idle.pid),
-                       idle.threads, idle.fds, (g_get_monotonic_time() - t) / 1e6);
+                       what, cg_fx_proc_threads(idle.pid), cg_fx_proc_fds(idle.pid), idle.threads,
+                       idle.fds, (g_get_monotonic_time() - t) / 1e6);
         if (!ok) {
-            g_autofree char *desc = group_proc_describe(idle.pid);
+            g_autofree char *desc = cg_fx_proc_describe(idle.pid);
             g_error("%s left resources behind: %s", what, desc);
         }
     }

@@ -28,7 +28,7 @@ static gboolean moved_on(gpointer data)
 
 static void test_ice_restart(void)
 {
-    g_autoptr(CgTestDaemon) daemon = group_start_daemon(0);
+    g_autoptr(CgTestDaemon) daemon = cg_fx_daemon_start(NULL);
     g_autoptr(CgTestConsult) c = group_create_consult(daemon, 3);
     CgRtcPeerOptions media = {.width = 160, .height = 120, .fps = 15};
     CgTestEndpoint *ep[3];

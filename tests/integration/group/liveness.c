@@ -12,7 +12,7 @@
 
 static void test_frozen_endpoint(void)
 {
-    g_autoptr(CgTestDaemon) daemon = group_start_daemon(0);
+    g_autoptr(CgTestDaemon) daemon = cg_fx_daemon_start(NULL);
     g_autoptr(CgTestConsult) c = group_create_consult(daemon, 3);
     CgRtcPeerOptions media = {.width = 160, .height = 120, .fps = 10};
     CgTestEndpoint *ep[3];

@@ -23,15 +23,15 @@ static void report_usage(CgTestDaemon *daemon, guint n, const char *what)
     GPid pid = cg_test_daemon_pid(daemon);
     double cpu1 = 0, cpu2 = 0;
     guint64 rss1 = 0, rss2 = 0;
-    g_assert_true(group_proc_usage(pid, &cpu1, &rss1));
+    g_assert_true(cg_fx_proc_usage(pid, &cpu1, &rss1));
     gint64 t1 = g_get_monotonic_time();
     cg_test_run_for(5000);
     gint64 t2 = g_get_monotonic_time();
-    g_assert_true(group_proc_usage(pid, &cpu2, &rss2));
+    g_assert_true(cg_fx_proc_usage(pid, &cpu2, &rss2));
     double pct = 100.0 * (cpu2 - cpu1) / ((t2 - t1) / 1e6);
     g_test_message("%u-party call (%s): consultd RSS %" G_GUINT64_FORMAT " KiB, CPU %.1f %% of "
                    "one core over 5 s, %u threads, %u fds",
-                   n, what, rss2, pct, group_proc_threads(pid), group_proc_fds(pid));
+                   n, what, rss2, pct, cg_fx_proc_threads(pid), cg_fx_proc_fds(pid));
     printf("group_%u: rss_kib=%" G_GUINT64_FORMAT " cpu_window_pct=%.1f\n", n, rss2, pct);
 }
 
@@ -43,7 +43,7 @@ static void free_all(CgTestEndpoint **ep, guint n)
 
 static void test_four(void)
 {
-    g_autoptr(CgTestDaemon) daemon = group_start_daemon(0);
+    g_autoptr(CgTestDaemon) daemon = cg_fx_daemon_start(NULL);
     g_autoptr(CgTestConsult) c = group_create_consult(daemon, 4);
     CgRtcPeerOptions media = {.keyframe_max_dist = 300, .fps = 15, .width = 320, .height = 240};
     CgTestEndpoint *ep[4] = {0};
@@ -65,8 +65,7 @@ static void test_four(void)
     for (guint s = 0; s < 3; s++) {
         gint64 first = cg_rtc_peer_first_frame_time(late, c->ids[s]);
         gint64 up = cg_rtc_peer_connected_time(late, c->ids[s]);
-        guint asked =
-            cg_rtc_peer_keyframe_requests(cg_test_endpoint_peer(ep[s])) - asked_before[s];
+        guint asked = cg_rtc_peer_keyframe_requests(cg_test_endpoint_peer(ep[s])) - asked_before[s];
         g_test_message("late joiner <- %s: join -> first frame %.0f ms, sub connected -> first "
                        "frame %.0f ms; the publisher got %u key frame requests",
                        c->ids[s], (first - t_join) / 1000.0, (first - up) / 1000.0, asked);
@@ -74,7 +73,7 @@ static void test_four(void)
                "requests=%u\n",
                c->ids[s], (first - t_join) / 1000.0, (first - up) / 1000.0, asked);
         g_assert_cmpint(up, >, 0);
-        if (!group_sanitized()) /* a time budget means nothing under ASan */
+        if (!cg_fx_sanitized()) /* a time budget means nothing under ASan */
             g_assert_cmpint(first - up, <, LATE_JOIN_BUDGET_US);
         g_assert_cmpuint(asked, >=, 1);
         g_assert_cmpuint(asked, <=, 2 + (guint)((t_all - t_join) / KEYFRAME_RETRY_US));
@@ -83,8 +82,8 @@ static void test_four(void)
     for (guint r = 0; r < 3; r++)
         for (guint s = 0; s < 3; s++)
             if (r != s)
-                worst = MAX(worst, cg_rtc_peer_max_frame_gap_us(cg_test_endpoint_peer(ep[r]),
-                                                                c->ids[s]));
+                worst = MAX(worst,
+                            cg_rtc_peer_max_frame_gap_us(cg_test_endpoint_peer(ep[r]), c->ids[s]));
     g_test_message("longest inter-frame gap at the existing receivers during the join: %.0f ms",
                    worst / 1000.0);
     printf("join_gap: max_interframe_ms=%.0f\n", worst / 1000.0);
@@ -96,13 +95,14 @@ static void test_four(void)
 
 static void test_eight(void)
 {
-    if (group_sanitized()) {
+    if (cg_fx_sanitized()) {
         /* 64 webrtcbins in the daemon and as many here, all under ASan, cannot
          * keep real time on 2 cores; the 4-party test covers the same code. */
         g_test_skip("8-party media needs real time; run it with make check");
         return;
     }
-    g_autoptr(CgTestDaemon) daemon = group_start_daemon(8);
+    g_autoptr(CgTestDaemon) daemon =
+        cg_fx_daemon_start(&(CgTestDaemonOptions){.max_participants = 8});
     g_autoptr(CgTestConsult) c = group_create_consult(daemon, 8);
     CgRtcPeerOptions media = {.fps = 10, .width = 160, .height = 120, .keyframe_max_dist = 100};
     CgTestEndpoint *ep[8] = {0};

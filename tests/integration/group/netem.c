@@ -293,7 +293,7 @@ static void check_publisher(CgTestEndpoint **ep, CgTestConsult *c, const Window 
 
 static void test_poor_network(void)
 {
-    if (group_sanitized()) {
+    if (cg_fx_sanitized()) {
         /* repair works against the clock (a retransmission must beat the
          * jitter buffer): 3 encoders and 6 decoders under ASan on two cores
          * cannot keep real time, as in the 8-party test */
@@ -304,7 +304,7 @@ static void test_poor_network(void)
     g_assert_true(netem_from_env(&n));
     probe_shaping(&n);
 
-    g_autoptr(CgTestDaemon) daemon = group_start_daemon(0);
+    g_autoptr(CgTestDaemon) daemon = cg_fx_daemon_start(NULL);
     g_autoptr(CgTestConsult) c = group_create_consult(daemon, N_PARTIES);
     CgRtcPeerOptions media = {.keyframe_max_dist = KEYFRAME_DIST,
                               .fps = FPS,

@@ -36,7 +36,7 @@ static gboolean stats_in(gpointer data)
 typedef struct {
     Group *g;
     const char *want; /* NULL: any but @not */
-    const char *not;
+    const char * not ;
 } SpeakerWait;
 
 static gboolean everyone_sees_speaker(gpointer data)
@@ -48,7 +48,7 @@ static gboolean everyone_sees_speaker(gpointer data)
         if (!s || g_strcmp0(s, first) != 0)
             return FALSE;
     }
-    return w->want ? g_strcmp0(first, w->want) == 0 : g_strcmp0(first, w->not) != 0;
+    return w->want ? g_strcmp0(first, w->want) == 0 : g_strcmp0(first, w->not ) != 0;
 }
 
 static void send_control(CgTestEndpoint *ep, const char *type, const char *participant)
@@ -60,7 +60,7 @@ static void send_control(CgTestEndpoint *ep, const char *type, const char *parti
 
 static void test_quality(void)
 {
-    g_autoptr(CgTestDaemon) daemon = group_start_daemon(0);
+    g_autoptr(CgTestDaemon) daemon = cg_fx_daemon_start(NULL);
     g_autoptr(CgTestConsult) c = group_create_consult(daemon, 4);
     CgRtcPeerOptions media = {.width = 160, .height = 120, .fps = 15};
     CgTestEndpoint *ep[4];
@@ -100,8 +100,7 @@ static void test_quality(void)
     Group rest = {ep + 1, 2};
     SpeakerWait next = {&rest, NULL, c->ids[0]};
     g_assert_true(cg_test_wait_until(everyone_sees_speaker, &next, 10000));
-    g_test_message("after the specialist left: %s speaks",
-                   cg_test_endpoint_active_speaker(ep[1]));
+    g_test_message("after the specialist left: %s speaks", cg_test_endpoint_active_speaker(ep[1]));
     for (guint i = 0; i < 4; i++)
         cg_test_endpoint_free(ep[i]);
 }

@@ -1,6 +1,8 @@
 /* http_common.c — see http_common.h. */
 #include "http_common.h"
 
+#include "consult_fixture.h"
+
 #include <arpa/inet.h>
 #include <errno.h>
 #include <netinet/in.h>
@@ -130,30 +132,18 @@ gboolean cg_http_wait_closed(CgHttpConn *c, guint timeout_ms)
 
 void cg_http_assert_cpu_low(CgTestDaemon *d, const char *what)
 {
-    guint64 before = cg_http_cpu_ticks(cg_test_daemon_pid(d));
+    double before = 0, after = 0;
+    guint64 rss_kib = 0;
+    g_assert_true(cg_fx_proc_usage(cg_test_daemon_pid(d), &before, &rss_kib));
     gint64 t0 = g_get_monotonic_time();
     cg_test_run_for(2000);
-    guint64 used = cg_http_cpu_ticks(cg_test_daemon_pid(d)) - before;
+    g_assert_true(cg_fx_proc_usage(cg_test_daemon_pid(d), &after, &rss_kib));
     double seconds = (g_get_monotonic_time() - t0) / 1e6;
-    double share = used / (double)sysconf(_SC_CLK_TCK) / seconds;
+    double share = (after - before) / seconds;
     g_test_message("%s: %.0f %% of a core over %.1f s", what, share * 100, seconds);
     if (share >= 0.2)
         g_error("%s: consultd used %.0f %% of a core over %.1f s after the requests", what,
                 share * 100, seconds);
-}
-
-guint64 cg_http_cpu_ticks(GPid pid)
-{
-    g_autofree char *path = g_strdup_printf("/proc/%d/stat", (int)pid);
-    g_autofree char *text = NULL;
-    g_assert_true(g_file_get_contents(path, &text, NULL, NULL));
-    /* Fields after the ")" that ends the command name: state is field 3,
-     * utime 14 and stime 15. */
-    const char *p = strrchr(text, ')');
-    g_assert_nonnull(p);
-    g_auto(GStrv) fields = g_strsplit(p + 2, " ", 0);
-    g_assert_cmpuint(g_strv_length(fields), >, 13);
-    return g_ascii_strtoull(fields[11], NULL, 10) + g_ascii_strtoull(fields[12], NULL, 10);
 }
 
 int cg_http_tcp_connect(CgTestDaemon *d, const char *local_ip)

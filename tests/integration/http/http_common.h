@@ -1,7 +1,7 @@
 /* http_common.h — raw HTTP/1.1 over TLS against the real consultd, for the
  * integration-http-* tests: requests the harness's admin client cannot send
  * (keep-alive, HEAD, bad framing, from another loopback address), plus the
- * daemon's CPU time from /proc for the "nothing spins" checks. */
+ * "nothing spins" check on the daemon's CPU time. */
 #pragma once
 
 #include "daemon_harness.h"
@@ -45,8 +45,6 @@ gboolean cg_http_wait_closed(CgHttpConn *c, guint timeout_ms);
 /* Runs the main context for 2 s and fails (g_error naming @what) if the
  * daemon used 20 % of a core or more meanwhile. */
 void cg_http_assert_cpu_low(CgTestDaemon *d, const char *what);
-/* utime + stime of @pid in clock ticks, from /proc/PID/stat. */
-guint64 cg_http_cpu_ticks(GPid pid);
 /* A plain TCP socket connected to the daemon's port from @local_ip; -1 on error. */
 int cg_http_tcp_connect(CgTestDaemon *d, const char *local_ip);
 /* TRUE when the plain socket @fd sees EOF or a reset within @timeout_ms. */

@@ -8,20 +8,15 @@ static const guint tones[IT_CALL_N] = {440, 660, 880};
 
 void it_call_start(ItCall *call, CgTestDaemon *daemon, char **tokens, char **ids)
 {
-    g_autoptr(GError) error = NULL;
     for (guint i = 0; i < IT_CALL_N; i++) {
-        CgTestEndpointOptions o = {.media = {.tone_hz = tones[i], .color_rgb = colours[i]},
-                                   .admit_waiting = TRUE};
         call->ids[i] = ids[i];
-        call->ep[i] = cg_test_endpoint_new(cg_test_daemon_port(daemon),
-                                           cg_test_daemon_certificate(daemon), tokens[i], &o);
-        cg_test_endpoint_wait_joined(call->ep[i], 10000, &error);
-        g_assert_no_error(error);
+        call->ep[i] = cg_fx_join_publishing(daemon, tokens[i], colours[i], tones[i]);
     }
+    /* media every way before the load */
     for (guint i = 0; i < IT_CALL_N; i++)
         for (guint j = 0; j < IT_CALL_N; j++)
-            if (i != j && !cg_test_endpoint_wait_frames(call->ep[i], ids[j], 30, 30000))
-                g_error("no media %u <- %u before the load", i, j);
+            if (i != j)
+                cg_fx_wait_frames(call->ep[i], ids[j], 30);
 }
 
 void it_call_stop(ItCall *call)

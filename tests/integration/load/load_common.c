@@ -145,46 +145,11 @@ guint it_load_max(ItLoad *load, const char *kind, const char *field)
     return max;
 }
 
-guint64 it_proc_rss_kib(GPid pid)
-{
-    g_autofree char *path = g_strdup_printf("/proc/%d/status", (int)pid);
-    g_autofree char *status = NULL;
-    if (!g_file_get_contents(path, &status, NULL, NULL))
-        return 0;
-    const char *rss = strstr(status, "VmRSS:");
-    return rss ? g_ascii_strtoull(rss + 6, NULL, 10) : 0;
-}
-
-guint it_proc_fds(GPid pid)
-{
-    g_autofree char *path = g_strdup_printf("/proc/%d/fd", (int)pid);
-    g_autoptr(GDir) dir = g_dir_open(path, 0, NULL);
-    guint n = 0;
-    while (dir && g_dir_read_name(dir))
-        n++;
-    return n;
-}
-
-double it_proc_cpu_s(GPid pid)
-{
-    g_autofree char *path = g_strdup_printf("/proc/%d/stat", (int)pid);
-    g_autofree char *stat = NULL;
-    if (!g_file_get_contents(path, &stat, NULL, NULL))
-        return 0;
-    const char *after_comm = strrchr(stat, ')');
-    g_auto(GStrv) f = after_comm ? g_strsplit(after_comm + 2, " ", 0) : NULL;
-    /* after "pid (comm) ": utime (field 14) is index 11, stime index 12 */
-    if (!f || g_strv_length(f) < 13)
-        return 0;
-    return (g_ascii_strtod(f[11], NULL) + g_ascii_strtod(f[12], NULL)) /
-           (double)sysconf(_SC_CLK_TCK);
-}
-
 static gboolean sample(gpointer data)
 {
     ItProcSampler *s = data;
-    s->max_rss_kib = MAX(s->max_rss_kib, it_proc_rss_kib(s->pid));
-    s->max_fds = MAX(s->max_fds, it_proc_fds(s->pid));
+    s->max_rss_kib = MAX(s->max_rss_kib, cg_fx_proc_rss_kib(s->pid));
+    s->max_fds = MAX(s->max_fds, cg_fx_proc_fds(s->pid));
     return G_SOURCE_CONTINUE;
 }
 
@@ -224,11 +189,6 @@ void it_run_for(guint ms)
 {
     gint64 until = g_get_monotonic_time() + (gint64)ms * 1000;
     cg_test_wait_until(time_reached, &until, ms + 1000);
-}
-
-gboolean it_sanitized(void)
-{
-    return g_strcmp0(g_getenv("CG_TEST_SANITIZED"), "1") == 0;
 }
 
 gint64 it_timed_join(CgTestDaemon *daemon, const char *token, guint timeout_ms)

@@ -1,14 +1,15 @@
-/* load_common.h — what the integration-load-* tests share: the sigload child
- * process (tools/sigload, found through $CG_SIGLOAD) and its JSON lines,
- * /proc samples of consultd, media counters of a test endpoint, and timed
- * joins. Helpers assert: these are test programs.
+/* load_common.h — what only the integration-load-* tests share: the sigload
+ * child process (tools/sigload, found through $CG_SIGLOAD) and its JSON
+ * lines, peaks of consultd's RSS and fds sampled during a load, media
+ * counters of a test endpoint, measurement windows and timed joins (the
+ * daemon, joins and single /proc readings: tests/support/consult_fixture.h).
+ * Helpers assert: these are test programs.
  *
  * Threads: the thread-default main context; the wait functions iterate it.
  */
 #pragma once
 
-#include "daemon_harness.h"
-#include "test_endpoint.h"
+#include "consult_fixture.h"
 
 G_BEGIN_DECLS
 
@@ -33,11 +34,6 @@ guint it_load_total(json_t *line, const char *field);
 /* Highest @field of @kind (NULL: summed over kinds) in any line so far. */
 guint it_load_max(ItLoad *load, const char *kind, const char *field);
 
-/* VmRSS of @pid in KiB, its number of open fds, its CPU time in seconds. */
-guint64 it_proc_rss_kib(GPid pid);
-guint it_proc_fds(GPid pid);
-double it_proc_cpu_s(GPid pid);
-
 /* Samples @pid's RSS and fd count every 100 ms on the main context. */
 typedef struct {
     GPid pid;
@@ -59,8 +55,6 @@ void it_flow_snapshot(CgTestEndpoint *ep, const char *from, ItFlow *out);
 /* Runs the thread-default main context for exactly @ms (a measurement
  * window: not scaled, unlike cg_test_run_for). */
 void it_run_for(guint ms);
-/* TRUE in sanitizer builds (env CG_TEST_SANITIZED=1, set by CMake). */
-gboolean it_sanitized(void);
 
 /* Connects a no_publish endpoint with @token, waits for "joined" up to
  * @timeout_ms; returns the time from the start of its connection to

@@ -40,8 +40,7 @@ static void test_one_address(void)
 {
     g_autoptr(GError) error = NULL;
     CgTestDaemonOptions opts = {0};
-    g_autoptr(CgTestDaemon) daemon = cg_test_daemon_start(&opts, &error);
-    g_assert_no_error(error);
+    g_autoptr(CgTestDaemon) daemon = cg_fx_daemon_start(&opts);
     static const char *const roles[] = {"specialist", "observer", "observer", "observer",
                                         "observer",   "observer", NULL};
     static const char *const names[] = {"Dr. Lee", "Obs A", "Obs B", "Obs C",
@@ -84,9 +83,7 @@ static void test_one_address(void)
     guint max = max_per_address();
     if (max)
         g_assert_cmpuint(wss_peak, <=, max);
-    int status = -1;
-    g_assert_true(cg_test_daemon_stop(daemon, 6000, &status, &error));
-    g_assert_cmpint(status, ==, 0);
+    cg_fx_daemon_stop_clean(daemon, 6000);
 }
 
 int main(int argc, char **argv)

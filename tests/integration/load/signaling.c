@@ -82,7 +82,7 @@ typedef struct {
 static gboolean fds_back(gpointer data)
 {
     FdWait *w = data;
-    return it_proc_fds(w->pid) <= w->fds;
+    return cg_fx_proc_fds(w->pid) <= w->fds;
 }
 
 static void print_kind(json_t *summary, const char *kind)
@@ -140,14 +140,14 @@ typedef struct {
 static void run_baseline(Run *r, CgTestDaemon *daemon, ItCall *call, char **tokens)
 {
     GPid pid = cg_test_daemon_pid(daemon);
-    double cpu0 = it_proc_cpu_s(pid);
+    double cpu0 = cg_fx_proc_cpu_s(pid);
     it_call_mark(call);
     it_run_for(WINDOW_MS);
     it_call_measure(call, &r->base);
-    r->base_cpu_pct = 100 * (it_proc_cpu_s(pid) - cpu0) / r->base.seconds;
+    r->base_cpu_pct = 100 * (cg_fx_proc_cpu_s(pid) - cpu0) / r->base.seconds;
     r->quiet_join = it_timed_join(daemon, tokens[IT_CALL_N], 5000);
-    r->base_rss = it_proc_rss_kib(pid);
-    r->base_fds = it_proc_fds(pid);
+    r->base_rss = cg_fx_proc_rss_kib(pid);
+    r->base_fds = cg_fx_proc_fds(pid);
 }
 
 /* The load, with joins once it has ramped; the media window runs from its
@@ -156,7 +156,7 @@ static void run_load(Run *r, CgTestDaemon *daemon, ItCall *call, char **tokens, 
                      gint64 load_t0)
 {
     GPid pid = cg_test_daemon_pid(daemon);
-    double cpu0 = it_proc_cpu_s(pid);
+    double cpu0 = cg_fx_proc_cpu_s(pid);
     json_t *ramped = it_load_wait_event(gen, "ramped", 40000);
     g_assert_nonnull(ramped);
     r->ramp_ms = (g_get_monotonic_time() - load_t0) / 1000;
@@ -166,7 +166,7 @@ static void run_load(Run *r, CgTestDaemon *daemon, ItCall *call, char **tokens, 
     gint64 window_end = g_get_monotonic_time() + LOAD_WINDOW_AFTER_RAMP_MS * 1000;
     it_run_for((guint)((window_end - g_get_monotonic_time()) / 1000));
     it_call_measure(call, &r->load);
-    r->load_cpu_pct = 100 * (it_proc_cpu_s(pid) - cpu0) / r->load.seconds;
+    r->load_cpu_pct = 100 * (cg_fx_proc_cpu_s(pid) - cpu0) / r->load.seconds;
     r->open_at_end = it_load_total(it_load_last(gen), "open");
 }
 
@@ -181,9 +181,9 @@ static void run_aftermath(Run *r, GPid pid, ItLoad *gen, gint64 load_t0)
     it_sampler_stop(&r->sampler);
     FdWait fw = {pid, r->base_fds + 2}; /* slack: log and timer fds may come and go */
     r->fds_back = cg_test_wait_until(fds_back, &fw, 5000);
-    double cpu0 = it_proc_cpu_s(pid);
+    double cpu0 = cg_fx_proc_cpu_s(pid);
     it_run_for(AFTER_WINDOW_MS);
-    r->after_cpu_pct = 100 * (it_proc_cpu_s(pid) - cpu0) / (AFTER_WINDOW_MS / 1000.0);
+    r->after_cpu_pct = 100 * (cg_fx_proc_cpu_s(pid) - cpu0) / (AFTER_WINDOW_MS / 1000.0);
 }
 
 static void print_run(const Run *r, GPid pid)
@@ -193,18 +193,18 @@ static void print_run(const Run *r, GPid pid)
     for (guint k = 0; k < G_N_ELEMENTS(kinds); k++)
         print_kind(r->summary, kinds[k]);
     print_kind(r->summary, "probe");
-    printf("load: ramp %" G_GINT64_FORMAT " ms (open then: %u, at window end: %u); join %.0f ms "
-           "before, %.0f/%.0f/%.0f/%.0f ms under load; consultd CPU %.0f %% before, %.0f %% "
-           "under load, %.0f %% after; RSS %" G_GUINT64_FORMAT " KiB before, %" G_GUINT64_FORMAT
-           " KiB peak (%.1f KiB per connection); fds %u before, %u peak, %u after; every "
-           "hostile connection ended by the server: %s (%" G_GINT64_FORMAT " ms after start)\n",
-           r->ramp_ms, r->open_at_ramp, r->open_at_end, it_join_ms(r->quiet_join),
-           it_join_ms(r->joins[0]), it_join_ms(r->joins[1]), it_join_ms(r->joins[2]),
-           it_join_ms(r->joins[3]), r->base_cpu_pct, r->load_cpu_pct, r->after_cpu_pct, r->base_rss,
-           r->sampler.max_rss_kib,
-           ((double)r->sampler.max_rss_kib - (double)r->base_rss) /
-               (G_N_ELEMENTS(kinds) * per_kind()),
-           r->base_fds, r->sampler.max_fds, it_proc_fds(pid), r->ended ? "yes" : "NO", r->ended_ms);
+    printf(
+        "load: ramp %" G_GINT64_FORMAT " ms (open then: %u, at window end: %u); join %.0f ms "
+        "before, %.0f/%.0f/%.0f/%.0f ms under load; consultd CPU %.0f %% before, %.0f %% "
+        "under load, %.0f %% after; RSS %" G_GUINT64_FORMAT " KiB before, %" G_GUINT64_FORMAT
+        " KiB peak (%.1f KiB per connection); fds %u before, %u peak, %u after; every "
+        "hostile connection ended by the server: %s (%" G_GINT64_FORMAT " ms after start)\n",
+        r->ramp_ms, r->open_at_ramp, r->open_at_end, it_join_ms(r->quiet_join),
+        it_join_ms(r->joins[0]), it_join_ms(r->joins[1]), it_join_ms(r->joins[2]),
+        it_join_ms(r->joins[3]), r->base_cpu_pct, r->load_cpu_pct, r->after_cpu_pct, r->base_rss,
+        r->sampler.max_rss_kib,
+        ((double)r->sampler.max_rss_kib - (double)r->base_rss) / (G_N_ELEMENTS(kinds) * per_kind()),
+        r->base_fds, r->sampler.max_fds, cg_fx_proc_fds(pid), r->ended ? "yes" : "NO", r->ended_ms);
     fflush(stdout);
 }
 
@@ -212,7 +212,7 @@ static void print_run(const Run *r, GPid pid)
  * 10-15 times slower and holds ~10 times the memory per connection. */
 static void assert_bounds(const Run *r)
 {
-    if (it_sanitized()) {
+    if (cg_fx_sanitized()) {
         g_test_message("sanitizer build: timing, media and memory bounds printed, not asserted");
         return;
     }
@@ -231,8 +231,7 @@ static void test_signaling_load(void)
 {
     CgTestDaemonOptions opts = {.max_connections = MAX_CONNECTIONS};
     g_autoptr(GError) error = NULL;
-    g_autoptr(CgTestDaemon) daemon = cg_test_daemon_start(&opts, &error);
-    g_assert_no_error(error);
+    g_autoptr(CgTestDaemon) daemon = cg_fx_daemon_start(&opts);
     GPid pid = cg_test_daemon_pid(daemon);
     g_autoptr(CgTestConsult) c =
         cg_test_create_consult(daemon, 0, "virtual_consult", roles, names, &error);
@@ -263,9 +262,7 @@ static void test_signaling_load(void)
     g_assert_true(cg_test_endpoint_wait_frames(call.ep[0], call.ids[1], before + 10, 10000));
 
     it_call_stop(&call);
-    int status = -1;
-    g_assert_true(cg_test_daemon_stop(daemon, cg_test_scaled_ms(6000), &status, &error));
-    g_assert_cmpint(status, ==, 0);
+    cg_fx_daemon_stop_clean(daemon, cg_test_scaled_ms(6000));
 }
 
 int main(int argc, char **argv)

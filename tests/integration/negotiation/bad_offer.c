@@ -30,14 +30,14 @@ static const BadOffer bad_offers[] = {
 
 static void test_bad_offer(void)
 {
-    g_autoptr(CgTestDaemon) daemon = it_start_daemon(NULL);
+    g_autoptr(CgTestDaemon) daemon = cg_fx_daemon_start(NULL);
     static const char *const roles[] = {"specialist", "provider", "patient", NULL};
-    g_autoptr(CgTestConsult) c = it_create_consult(daemon, "virtual_consult", roles);
-    g_autoptr(CgTestEndpoint) a = it_join(daemon, c->tokens[0], 0xff0000, 440);
-    g_autoptr(CgTestEndpoint) b = it_join(daemon, c->tokens[1], 0x0000ff, 660);
-    it_wait_frames(a, c->ids[1], 10);
-    it_wait_frames(b, c->ids[0], 10);
-    g_autoptr(CgWssClient) m = nt_join_raw(daemon, c->tokens[2]);
+    g_autoptr(CgTestConsult) c = cg_fx_consult_new(daemon, "virtual_consult", roles);
+    g_autoptr(CgTestEndpoint) a = cg_fx_join_publishing(daemon, c->tokens[0], 0xff0000, 440);
+    g_autoptr(CgTestEndpoint) b = cg_fx_join_publishing(daemon, c->tokens[1], 0x0000ff, 660);
+    cg_fx_wait_frames(a, c->ids[1], 10);
+    cg_fx_wait_frames(b, c->ids[0], 10);
+    g_autoptr(CgWssClient) m = cg_fx_join_raw(daemon, c->tokens[2], CG_FX_JOIN_TIMEOUT_MS);
 
     for (guint i = 0; i < G_N_ELEMENTS(bad_offers); i++) {
         const BadOffer *bad = &bad_offers[i];
@@ -65,11 +65,7 @@ static void test_bad_offer(void)
     g_clear_pointer(&m, cg_wss_client_free);
     g_clear_pointer(&a, cg_test_endpoint_free);
     g_clear_pointer(&b, cg_test_endpoint_free);
-    int status = -1;
-    g_autoptr(GError) error = NULL;
-    g_assert_true(cg_test_daemon_stop(daemon, 10000, &status, &error));
-    g_assert_no_error(error);
-    g_assert_cmpint(status, ==, 0);
+    cg_fx_daemon_stop_clean(daemon, 10000);
 }
 
 int main(int argc, char **argv)

@@ -60,27 +60,14 @@ json_t *nt_wait_reply(CgWssClient *wss, guint timeout_ms)
     }
 }
 
-CgWssClient *nt_join_raw(CgTestDaemon *daemon, const char *token)
-{
-    CgWssClient *wss =
-        cg_wss_client_new(cg_test_daemon_port(daemon), "/ws", cg_test_daemon_certificate(daemon));
-    json_t *join = json_pack("{s:s, s:s}", "type", "join", "token", token);
-    cg_wss_client_send_json(wss, join);
-    json_decref(join);
-    json_t *joined = cg_wss_client_wait_type(wss, "joined", IT_JOIN_TIMEOUT_MS);
-    g_assert_nonnull(joined);
-    json_decref(joined);
-    return wss;
-}
-
 void nt_assert_unharmed(CgTestEndpoint *ep, const char *other)
 {
     guint want = cg_test_endpoint_frames_from(ep, other) + 10;
-    gboolean moved = cg_test_endpoint_wait_frames(ep, other, want, IT_MEDIA_TIMEOUT_MS);
+    gboolean moved = cg_test_endpoint_wait_frames(ep, other, want, CG_FX_MEDIA_TIMEOUT_MS);
     if (cg_test_endpoint_got_error(ep, "media_failed"))
         g_error("%s was sent media_failed for what another endpoint did", cg_test_endpoint_id(ep));
     if (!moved)
-        it_wait_frames(ep, other, want); /* fails, saying what arrived */
+        cg_fx_wait_frames(ep, other, want); /* fails, saying what arrived */
     g_assert_false(cg_test_endpoint_got_error(ep, "bad_sdp"));
     g_assert_false(cg_test_endpoint_got_error(ep, "internal"));
     g_assert_false(cg_wss_client_is_closed(cg_test_endpoint_wss(ep)));

@@ -3,7 +3,7 @@
  * send) and waiting for the server's reply to it. */
 #pragma once
 
-#include "consult_common.h"
+#include "consult_fixture.h"
 
 G_BEGIN_DECLS
 
@@ -27,9 +27,6 @@ void nt_send_offer(CgWssClient *wss, const char *sdp);
 /* (transfer full) The server's reply to it: the next "error" or "answer" on
  * "pub" (other messages are dropped), NULL after @timeout_ms. */
 json_t *nt_wait_reply(CgWssClient *wss, guint timeout_ms);
-/* (transfer full) A bare socket joined with @token (admitted by a specialist
- * with admit_waiting): the test sends every message itself. */
-CgWssClient *nt_join_raw(CgTestDaemon *daemon, const char *token);
 /* Asserts @ep is still in the consult, decoding @other's video, with no
  * error sent to it at all (media_failed above all). */
 void nt_assert_unharmed(CgTestEndpoint *ep, const char *other);

@@ -76,7 +76,7 @@ static CgWssClient *join(CgTestDaemon *daemon, const char *token, json_t **joine
     json_t *msg = json_pack("{s:s, s:s}", "type", "join", "token", token);
     cg_wss_client_send_json(wss, msg);
     json_decref(msg);
-    *joined = cg_wss_client_wait_type(wss, "joined", IT_JOIN_TIMEOUT_MS);
+    *joined = cg_wss_client_wait_type(wss, "joined", CG_FX_JOIN_TIMEOUT_MS);
     g_assert_nonnull(*joined);
     return wss;
 }
@@ -185,9 +185,9 @@ static void publish_with_early_candidates(CgWssClient *a)
 
 static void test_protocol_order(void)
 {
-    g_autoptr(CgTestDaemon) daemon = it_start_daemon(NULL);
+    g_autoptr(CgTestDaemon) daemon = cg_fx_daemon_start(NULL);
     static const char *const roles[] = {"specialist", "provider", NULL};
-    g_autoptr(CgTestConsult) c = it_create_consult(daemon, "virtual_consult", roles);
+    g_autoptr(CgTestConsult) c = cg_fx_consult_new(daemon, "virtual_consult", roles);
 
     json_t *joined = NULL;
     g_autoptr(CgWssClient) a = join(daemon, c->tokens[0], &joined);
@@ -237,9 +237,9 @@ static void assert_no_doubled_tag(CgTestDaemon *daemon)
 
 static void test_log_lines(void)
 {
-    g_autoptr(CgTestDaemon) daemon = it_start_daemon(NULL);
+    g_autoptr(CgTestDaemon) daemon = cg_fx_daemon_start(NULL);
     static const char *const roles[] = {"specialist", NULL};
-    g_autoptr(CgTestConsult) c = it_create_consult(daemon, "virtual_consult", roles);
+    g_autoptr(CgTestConsult) c = cg_fx_consult_new(daemon, "virtual_consult", roles);
 
     /* an open socket replaced by a new join of the same participant */
     json_t *joined = NULL;
@@ -247,7 +247,7 @@ static void test_log_lines(void)
     json_decref(joined);
     CgWssClient *second = join(daemon, c->tokens[0], &joined);
     json_decref(joined);
-    it_assert_closed(first, 1008, "session_replaced", NT_REPLY_TIMEOUT_MS);
+    cg_fx_assert_closed(first, 1008, "session_replaced", NT_REPLY_TIMEOUT_MS);
     g_autofree char *line =
         g_strdup_printf("[consult|%s][peer|", c->id); /* then N, then "] refused" */
     g_assert_true(
@@ -269,7 +269,7 @@ static void test_log_lines(void)
 
     /* an admin cancel of a consult nobody is in */
     static const char *const nobody[] = {"specialist", NULL};
-    g_autoptr(CgTestConsult) empty = it_create_consult(daemon, "virtual_consult", nobody);
+    g_autoptr(CgTestConsult) empty = cg_fx_consult_new(daemon, "virtual_consult", nobody);
     g_autofree char *path = g_strdup_printf("/api/v1/consults/%s/cancel", empty->id);
     guint status = 0;
     g_autoptr(GError) error = NULL;

@@ -40,36 +40,36 @@ static gboolean has_count(gpointer data)
 static void wait_count(CgRtcPeer *peer, const char *label, guint n, const char *what)
 {
     CountWait w = {peer, label, n};
-    if (!cg_test_wait_until(has_count, &w, IT_MEDIA_TIMEOUT_MS))
-        g_error("%s: not within %d ms", what, IT_MEDIA_TIMEOUT_MS);
+    if (!cg_test_wait_until(has_count, &w, CG_FX_MEDIA_TIMEOUT_MS))
+        g_error("%s: not within %d ms", what, CG_FX_MEDIA_TIMEOUT_MS);
 }
 
 static void test_queued_offer(void)
 {
-    g_autoptr(CgTestDaemon) daemon = it_start_daemon(NULL);
+    g_autoptr(CgTestDaemon) daemon = cg_fx_daemon_start(NULL);
     static const char *const roles[] = {"specialist", "provider", "patient", NULL};
-    g_autoptr(CgTestConsult) c = it_create_consult(daemon, "virtual_consult", roles);
-    g_autoptr(CgTestEndpoint) a = it_join(daemon, c->tokens[0], 0xff0000, 440);
-    g_autoptr(CgTestEndpoint) b = it_join(daemon, c->tokens[1], 0x0000ff, 660);
-    it_wait_frames(a, c->ids[1], 10);
-    it_wait_frames(b, c->ids[0], 10);
+    g_autoptr(CgTestConsult) c = cg_fx_consult_new(daemon, "virtual_consult", roles);
+    g_autoptr(CgTestEndpoint) a = cg_fx_join_publishing(daemon, c->tokens[0], 0xff0000, 440);
+    g_autoptr(CgTestEndpoint) b = cg_fx_join_publishing(daemon, c->tokens[1], 0x0000ff, 660);
+    cg_fx_wait_frames(a, c->ids[1], 10);
+    cg_fx_wait_frames(b, c->ids[0], 10);
 
     CgTestEndpointOptions o = {
         .media = {.tone_hz = 880, .color_rgb = 0x00ff00, .hold_answers = TRUE}};
     g_autoptr(CgTestEndpoint) p = cg_test_endpoint_new(
         cg_test_daemon_port(daemon), cg_test_daemon_certificate(daemon), c->tokens[2], &o);
     g_autoptr(GError) error = NULL;
-    cg_test_endpoint_wait_joined(p, IT_JOIN_TIMEOUT_MS, &error);
+    cg_test_endpoint_wait_joined(p, CG_FX_JOIN_TIMEOUT_MS, &error);
     g_assert_no_error(error);
     HeldWait held = {p, 2}; /* its answers for the specialist's and the provider's media */
-    g_assert_true(cg_test_wait_until(has_held, &held, IT_MEDIA_TIMEOUT_MS));
-    it_wait_frames(a, c->ids[2], 5); /* its publish connection is up */
+    g_assert_true(cg_test_wait_until(has_held, &held, CG_FX_MEDIA_TIMEOUT_MS));
+    cg_fx_wait_frames(a, c->ids[2], 5); /* its publish connection is up */
 
     /* the specialist shares a screen and stops, the provider sees both */
     CgRtcPeer *bp = cg_test_endpoint_peer(b);
     cg_rtc_peer_start_screen(cg_test_endpoint_peer(a), 0xffff00);
     g_autofree char *screen = g_strdup_printf("%s/screen", c->ids[0]);
-    it_wait_frames(b, screen, 5);
+    cg_fx_wait_frames(b, screen, 5);
     cg_rtc_peer_stop_screen(cg_test_endpoint_peer(a));
     wait_count(bp, c->ids[0], 2, "the provider's offer for the share's stop");
     /* the patient's network changes: its subscribe connections restart too
@@ -92,10 +92,7 @@ static void test_queued_offer(void)
     g_clear_pointer(&p, cg_test_endpoint_free);
     g_clear_pointer(&a, cg_test_endpoint_free);
     g_clear_pointer(&b, cg_test_endpoint_free);
-    int status = -1;
-    g_assert_true(cg_test_daemon_stop(daemon, 10000, &status, &error));
-    g_assert_no_error(error);
-    g_assert_cmpint(status, ==, 0);
+    cg_fx_daemon_stop_clean(daemon, 10000);
 }
 
 int main(int argc, char **argv)

@@ -41,26 +41,26 @@ static void next_rembs(CgTestEndpoint *ep, guint n, guint *min_bps, guint *max_b
 
 static void test_remb_floor(void)
 {
-    g_autoptr(CgTestDaemon) daemon = it_start_daemon(NULL);
+    g_autoptr(CgTestDaemon) daemon = cg_fx_daemon_start(NULL);
     static const char *const roles[] = {"specialist", "provider", NULL};
-    g_autoptr(CgTestConsult) c = it_create_consult(daemon, "virtual_consult", roles);
-    g_autoptr(CgTestEndpoint) a = it_join(daemon, c->tokens[0], 0xff0000, 440);
+    g_autoptr(CgTestConsult) c = cg_fx_consult_new(daemon, "virtual_consult", roles);
+    g_autoptr(CgTestEndpoint) a = cg_fx_join_publishing(daemon, c->tokens[0], 0xff0000, 440);
     CgTestEndpointOptions o = {.media = {.tone_hz = 660, .color_rgb = 0x0000ff, .lie_remb_bps = 1},
                                .admit_waiting = TRUE};
     g_autoptr(CgTestEndpoint) liar = cg_test_endpoint_new(
         cg_test_daemon_port(daemon), cg_test_daemon_certificate(daemon), c->tokens[1], &o);
     g_autoptr(GError) error = NULL;
-    cg_test_endpoint_wait_joined(liar, IT_JOIN_TIMEOUT_MS, &error);
+    cg_test_endpoint_wait_joined(liar, CG_FX_JOIN_TIMEOUT_MS, &error);
     g_assert_no_error(error);
-    it_wait_frames(a, c->ids[1], 10);
-    it_wait_frames(liar, c->ids[0], 10);
+    cg_fx_wait_frames(a, c->ids[1], 10);
+    cg_fx_wait_frames(liar, c->ids[0], 10);
 
     guint min_bps = 0, max_bps = 0;
     next_rembs(a, N_REMB, &min_bps, &max_bps);
     g_test_message("with the liar: REMB %u..%u bps", min_bps, max_bps);
     g_assert_cmpuint(min_bps, >=, FLOOR_BPS);
     g_assert_cmpuint(min_bps, ==, FLOOR_BPS); /* the lie arrived, and was floored */
-    it_wait_frames(liar, c->ids[0], cg_test_endpoint_frames_from(liar, c->ids[0]) + 10);
+    cg_fx_wait_frames(liar, c->ids[0], cg_test_endpoint_frames_from(liar, c->ids[0]) + 10);
 
     /* audio-only: it receives no video, its estimate has no say */
     json_t *msg = json_pack("{s:s, s:b}", "type", "receive", "video", 0);
@@ -72,10 +72,7 @@ static void test_remb_floor(void)
 
     g_clear_pointer(&liar, cg_test_endpoint_free);
     g_clear_pointer(&a, cg_test_endpoint_free);
-    int status = -1;
-    g_assert_true(cg_test_daemon_stop(daemon, 10000, &status, &error));
-    g_assert_no_error(error);
-    g_assert_cmpint(status, ==, 0);
+    cg_fx_daemon_stop_clean(daemon, 10000);
 }
 
 int main(int argc, char **argv)

@@ -1,6 +1,8 @@
 /* peers_common.c — raw TLS clients and daemon probes (peers_common.h). */
 #include "peers_common.h"
 
+#include "consult_fixture.h"
+
 #include <sqlite3.h>
 #include <sys/socket.h>
 #include <string.h>
@@ -190,12 +192,9 @@ guint pt_http(PtRaw *raw, const char *method, const char *path, const char *api_
 
 guint64 pt_daemon_rss_kb(CgTestDaemon *daemon)
 {
-    g_autofree char *path = g_strdup_printf("/proc/%d/status", (int)cg_test_daemon_pid(daemon));
-    g_autofree char *text = NULL;
-    g_assert_true(g_file_get_contents(path, &text, NULL, NULL));
-    const char *rss = strstr(text, "VmRSS:");
-    g_assert_nonnull(rss);
-    return g_ascii_strtoull(rss + 6, NULL, 10);
+    guint64 kb = cg_fx_proc_rss_kib(cg_test_daemon_pid(daemon));
+    g_assert_cmpuint(kb, >, 0); /* the daemon runs and /proc tells */
+    return kb;
 }
 
 /* The store sits beside the config file the daemon was started with. */

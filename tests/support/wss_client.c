@@ -17,7 +17,7 @@ struct _CgWssClient {
     State state;
     guint16 port;
     char *path;
-    char *key; /* Sec-WebSocket-Key */
+    char *key;     /* Sec-WebSocket-Key */
     char *request; /* the upgrade request while it is written */
     GError *open_error;
     GCancellable *cancel;
@@ -26,7 +26,7 @@ struct _CgWssClient {
     GByteArray *rx;      /* unparsed bytes */
     GByteArray *message; /* fragments of the message being received */
     guint8 message_opcode;
-    GQueue pending;  /* GBytes frames waiting to be written */
+    GQueue pending; /* GBytes frames waiting to be written */
     gboolean writing;
     gboolean sent_close;
     GQueue received; /* json_t* */
@@ -95,7 +95,8 @@ static void trace(const CgWssClient *c, const char *dir, const void *data, gsize
     if (enabled < 0)
         enabled = g_getenv("CG_TEST_WS_TRACE") != NULL;
     if (enabled)
-        g_printerr("ws[%p] %s %.*s\n", (const void *)c, dir, (int)MIN(len, (gsize)(g_getenv("CG_TEST_WS_TRACE_FULL") ? 100000 : 160)),
+        g_printerr("ws[%p] %s %.*s\n", (const void *)c, dir,
+                   (int)MIN(len, (gsize)(g_getenv("CG_TEST_WS_TRACE_FULL") ? 100000 : 160)),
                    (const char *)data);
 }
 
@@ -130,9 +131,8 @@ static void write_next(CgWssClient *c)
     gsize len;
     const void *data = g_bytes_get_data(frame, &len);
     c->writing = TRUE;
-    g_output_stream_write_all_async(g_io_stream_get_output_stream(G_IO_STREAM(c->conn)), data,
-                                    len, G_PRIORITY_DEFAULT, c->cancel, on_written,
-                                    client_ref(c));
+    g_output_stream_write_all_async(g_io_stream_get_output_stream(G_IO_STREAM(c->conn)), data, len,
+                                    G_PRIORITY_DEFAULT, c->cancel, on_written, client_ref(c));
 }
 
 static GBytes *build_frame(guint8 opcode, gboolean fin, const void *data, gsize len)
@@ -179,8 +179,7 @@ void cg_wss_client_send_frame(CgWssClient *c, guint8 opcode, gboolean fin, const
 
 void cg_wss_client_send_text(CgWssClient *c, const char *text, gssize len)
 {
-    cg_wss_client_send_frame(c, CG_WS_OPCODE_TEXT, TRUE, text,
-                             len < 0 ? strlen(text) : (gsize)len);
+    cg_wss_client_send_frame(c, CG_WS_OPCODE_TEXT, TRUE, text, len < 0 ? strlen(text) : (gsize)len);
 }
 
 void cg_wss_client_send_binary(CgWssClient *c, const void *data, gsize len)
@@ -337,8 +336,7 @@ static void read_more(CgWssClient *c)
     /* After the server's close frame, keep reading until EOF so the TLS
      * connection winds down cleanly; parse nothing more. */
     g_input_stream_read_async(g_io_stream_get_input_stream(G_IO_STREAM(c->conn)), c->buf,
-                              sizeof c->buf, G_PRIORITY_DEFAULT, c->cancel, on_read,
-                              client_ref(c));
+                              sizeof c->buf, G_PRIORITY_DEFAULT, c->cancel, on_read, client_ref(c));
 }
 
 /* ---- handshake -------------------------------------------------------- */
@@ -411,8 +409,8 @@ static void on_handshake_read(GObject *source, GAsyncResult *res, gpointer user)
     const char *data = (const char *)c->rx->data;
     const char *end = g_strstr_len(data, c->rx->len, "\r\n\r\n");
     if (!end && c->rx->len < MAX_HANDSHAKE_BYTES) {
-        g_input_stream_read_async(G_INPUT_STREAM(source), c->buf, sizeof c->buf,
-                                  G_PRIORITY_DEFAULT, c->cancel, on_handshake_read, c);
+        g_input_stream_read_async(G_INPUT_STREAM(source), c->buf, sizeof c->buf, G_PRIORITY_DEFAULT,
+                                  c->cancel, on_handshake_read, c);
         return; /* the reference moves to the new read */
     }
     GError *herr = NULL;
@@ -440,8 +438,7 @@ static void on_request_written(GObject *source, GAsyncResult *res, gpointer user
         return;
     }
     g_input_stream_read_async(g_io_stream_get_input_stream(G_IO_STREAM(c->conn)), c->buf,
-                              sizeof c->buf, G_PRIORITY_DEFAULT, c->cancel, on_handshake_read,
-                              c);
+                              sizeof c->buf, G_PRIORITY_DEFAULT, c->cancel, on_handshake_read, c);
 }
 
 static void on_connected(GObject *source, GAsyncResult *res, gpointer user)
@@ -478,9 +475,9 @@ static void on_connected(GObject *source, GAsyncResult *res, gpointer user)
         "Sec-WebSocket-Key: %s\r\nSec-WebSocket-Version: 13\r\nOrigin: https://127.0.0.1:%u\r\n"
         "\r\n",
         c->path, c->port, c->key, c->port);
-    g_output_stream_write_all_async(g_io_stream_get_output_stream(G_IO_STREAM(c->conn)),
-                                    c->request, strlen(c->request), G_PRIORITY_DEFAULT,
-                                    c->cancel, on_request_written, c);
+    g_output_stream_write_all_async(g_io_stream_get_output_stream(G_IO_STREAM(c->conn)), c->request,
+                                    strlen(c->request), G_PRIORITY_DEFAULT, c->cancel,
+                                    on_request_written, c);
 }
 
 /* ---- lifecycle and queries -------------------------------------------- */
@@ -519,8 +516,7 @@ void cg_wss_client_set_handler(CgWssClient *c, CgWssMessageFunc func, gpointer u
     c->handler_user = user;
 }
 
-void cg_wss_client_set_open_handler(CgWssClient *c,
-                                    void (*func)(CgWssClient *, gboolean, gpointer),
+void cg_wss_client_set_open_handler(CgWssClient *c, void (*func)(CgWssClient *, gboolean, gpointer),
                                     gpointer user)
 {
     c->open_handler = func;

@@ -48,8 +48,8 @@ gboolean cg_wss_client_wait_open(CgWssClient *client, guint timeout_ms, GError *
 gboolean cg_wss_client_is_open(const CgWssClient *client);
 
 /* Sending. Frames sent before the handshake completes are held until it does. */
-void cg_wss_client_send_frame(CgWssClient *client, guint8 opcode, gboolean fin,
-                              const void *data, gsize len);
+void cg_wss_client_send_frame(CgWssClient *client, guint8 opcode, gboolean fin, const void *data,
+                              gsize len);
 void cg_wss_client_send_text(CgWssClient *client, const char *text, gssize len);
 void cg_wss_client_send_binary(CgWssClient *client, const void *data, gsize len);
 /* (transfer none) @message */

@@ -37,15 +37,15 @@ static void teardown(Fixture *f, gconstpointer data)
 }
 
 /* One request as tenant @tenant (0 = A, 1 = B, -1 = no key); asserts @want. */
-static json_t *req(Fixture *f, int tenant, const char *method, const char *path,
-                   const char *body, guint want)
+static json_t *req(Fixture *f, int tenant, const char *method, const char *path, const char *body,
+                   guint want)
 {
     g_autoptr(GError) error = NULL;
     guint status = 0;
     json_t *resp = NULL;
     const char *key = tenant < 0 ? NULL : cg_test_daemon_api_key(f->daemon, (guint)tenant);
-    g_assert_true(cg_test_admin_request(f->daemon, method, path, key, body, &status, &resp,
-                                        &error));
+    g_assert_true(
+        cg_test_admin_request(f->daemon, method, path, key, body, &status, &resp, &error));
     g_assert_no_error(error);
     if (status != want) {
         g_autofree char *text = resp ? json_dumps(resp, JSON_COMPACT) : g_strdup("(no JSON)");
@@ -58,8 +58,8 @@ static void req_error(Fixture *f, int tenant, const char *method, const char *pa
                       const char *body, guint want, const char *code)
 {
     json_t *resp = req(f, tenant, method, path, body, want);
-    g_assert_cmpstr(json_string_value(json_object_get(json_object_get(resp, "error"), "code")),
-                    ==, code);
+    g_assert_cmpstr(json_string_value(json_object_get(json_object_get(resp, "error"), "code")), ==,
+                    code);
     json_decref(resp);
 }
 
@@ -96,8 +96,8 @@ static gboolean list_has(json_t *resp, const char *id)
 {
     json_t *c;
     gsize i;
-    json_array_foreach(json_object_get(resp, "consults"), i, c) if (g_strcmp0(sget(c, "id"), id) == 0)
-        return TRUE;
+    json_array_foreach(json_object_get(resp, "consults"), i,
+                       c) if (g_strcmp0(sget(c, "id"), id) == 0) return TRUE;
     return FALSE;
 }
 
@@ -194,9 +194,14 @@ static void test_crud_flow(Fixture *f, gconstpointer data)
     g_autofree char *audit = g_strdup_printf("%s/audit", one);
     r = req(f, 0, "GET", audit, NULL, 200);
     static const char *const want[][2] = {
-        {"consult.create", "ok"},  {"consult.update", "ok"},   {"participant.add", "ok"},
-        {"token.mint", "ok"},      {"participant.kick", "ok"}, {"consult.get", "ok"},
-        {"consult.cancel", "ok"},  {"token.mint", "consult_ended"},
+        {"consult.create", "ok"},
+        {"consult.update", "ok"},
+        {"participant.add", "ok"},
+        {"token.mint", "ok"},
+        {"participant.kick", "ok"},
+        {"consult.get", "ok"},
+        {"consult.cancel", "ok"},
+        {"token.mint", "consult_ended"},
         {"consult.cancel", "consult_ended"},
     };
     json_t *records = json_object_get(r, "records");
@@ -334,25 +339,37 @@ static void test_consultctl(Fixture *f, gconstpointer data)
 {
     (void)data;
     g_autofree char *at = iso_in(3600);
-    const char *create_args[] = {"consult", "create", "--kind", "case_conference",
-                                 "--specialty", "genetics", "--title", "Tumour board",
-                                 "--starts-at", at, "--duration", "60",
-                                 "--participant", "Dr A:specialist",
-                                 "--participant", "Dr B:provider", NULL};
+    const char *create_args[] = {
+        "consult",       "create",  "--kind",        "case_conference", "--specialty",
+        "genetics",      "--title", "Tumour board",  "--starts-at",     at,
+        "--duration",    "60",      "--participant", "Dr A:specialist", "--participant",
+        "Dr B:provider", NULL};
     Run r = ctl(f, create_args);
     g_assert_cmpint(r.exit_code, ==, 0);
     json_t *created = json_loads(r.out, 0, NULL);
     g_assert_nonnull(created);
     g_autofree char *id = g_strdup(sget(created, "id"));
     g_autofree char *pid = g_strdup(pid_of(created, 1));
-    g_assert_cmpstr(sget(json_array_get(json_object_get(created, "participants"), 0), "name"),
-                    ==, "Dr A");
+    g_assert_cmpstr(sget(json_array_get(json_object_get(created, "participants"), 0), "name"), ==,
+                    "Dr A");
     json_decref(created);
     run_clear(&r);
 
-    const char *bad_args[] = {"consult", "create", "--kind", "case_conference", "--specialty",
-                              "genetics", "--title", "T", "--starts-at", at, "--duration", "60",
-                              "--participant", "Pat:patient", NULL};
+    const char *bad_args[] = {"consult",
+                              "create",
+                              "--kind",
+                              "case_conference",
+                              "--specialty",
+                              "genetics",
+                              "--title",
+                              "T",
+                              "--starts-at",
+                              at,
+                              "--duration",
+                              "60",
+                              "--participant",
+                              "Pat:patient",
+                              NULL};
     r = ctl(f, bad_args); /* the server refuses: exit 1, the field named */
     g_assert_cmpint(r.exit_code, ==, 1);
     g_assert_nonnull(strstr(r.err, "participants[0].role"));
@@ -375,11 +392,11 @@ static void test_consultctl(Fixture *f, gconstpointer data)
     run_clear(&r);
 
     /* The video bitrate cap: on create, changed, back to the server's default. */
-    const char *capped_args[] = {"consult", "create", "--kind", "virtual_consult",
-                                 "--specialty", "dermatology", "--title", "Poor link",
-                                 "--starts-at", at, "--duration", "30",
-                                 "--participant", "Dr A:specialist", "--video-bitrate", "300",
-                                 NULL};
+    const char *capped_args[] = {
+        "consult",     "create",  "--kind",        "virtual_consult", "--specialty",
+        "dermatology", "--title", "Poor link",     "--starts-at",     at,
+        "--duration",  "30",      "--participant", "Dr A:specialist", "--video-bitrate",
+        "300",         NULL};
     r = ctl(f, capped_args);
     g_assert_cmpint(r.exit_code, ==, 0);
     json_t *capped = json_loads(r.out, 0, NULL);
@@ -447,9 +464,9 @@ static void test_consultctl(Fixture *f, gconstpointer data)
     sqlite3 *sdb = NULL;
     g_assert_cmpint(sqlite3_open(db, &sdb), ==, SQLITE_OK);
     sqlite3_busy_timeout(sdb, 5000);
-    g_assert_cmpint(sqlite3_exec(sdb, "UPDATE audit SET outcome = 'ok' WHERE id = 2", NULL, NULL,
-                                 NULL),
-                    ==, SQLITE_OK);
+    g_assert_cmpint(
+        sqlite3_exec(sdb, "UPDATE audit SET outcome = 'ok' WHERE id = 2", NULL, NULL, NULL), ==,
+        SQLITE_OK);
     sqlite3_close(sdb);
     r = ctl(f, verify_args);
     g_assert_cmpint(r.exit_code, ==, 1);

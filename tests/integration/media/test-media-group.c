@@ -157,8 +157,8 @@ static void join(Fixture *fx, guint i)
         g_assert_true(cg_media_route(fx->media, fx->party[j].id, p->id, &error));
         g_assert_true(cg_media_route(fx->media, p->id, fx->party[j].id, &error));
     }
-    CgRtcPeerOptions opt = {.tone_hz = tones[i], .color_rgb = colors[i],
-                            .keyframe_max_dist = LONG_KEYFRAME_DIST};
+    CgRtcPeerOptions opt = {
+        .tone_hz = tones[i], .color_rgb = colors[i], .keyframe_max_dist = LONG_KEYFRAME_DIST};
     CgRtcPeerEvents ev = {p_description, p_candidate};
     p->peer = cg_rtc_peer_new(&opt, &ev, p);
     cg_rtc_peer_publish(p->peer);
@@ -227,8 +227,8 @@ static void assert_no_gap(Fixture *fx, const char *during)
     for (guint r = 0; r < 3; r++)
         for (guint s = 0; s < 3; s++)
             if (r != s)
-                worst = MAX(worst, cg_rtc_peer_max_frame_gap_us(fx->party[r].peer,
-                                                                fx->party[s].label));
+                worst =
+                    MAX(worst, cg_rtc_peer_max_frame_gap_us(fx->party[r].peer, fx->party[s].label));
     g_test_message("longest inter-frame gap at existing receivers during the %s: %.0f ms", during,
                    worst / 1000.0);
     g_assert_cmpint(worst, >, 0); /* frames were measured */
@@ -251,8 +251,8 @@ static gboolean three_moved_on(Fixture *fx, gconstpointer arg)
     (void)arg;
     for (guint r = 0; r < 3; r++)
         for (guint s = 0; s < 3; s++)
-            if (r != s &&
-                cg_rtc_peer_video_frames(fx->party[r].peer, fx->party[s].label) < frames_base[r][s] + 30)
+            if (r != s && cg_rtc_peer_video_frames(fx->party[r].peer, fx->party[s].label) <
+                              frames_base[r][s] + 30)
                 return FALSE;
     return TRUE;
 }
@@ -292,8 +292,7 @@ static void test_late_joiner(Fixture *fx, gconstpointer data)
         g_assert_cmpint(up, >, 0);
         /* a time budget means nothing under ASan (CG_TEST_SANITIZED=1) */
         if (g_strcmp0(g_getenv("CG_TEST_SANITIZED"), "1") != 0)
-            g_assert_cmpint(cg_rtc_peer_first_frame_time(late, label) - up, <,
-                            LATE_JOIN_BUDGET_US);
+            g_assert_cmpint(cg_rtc_peer_first_frame_time(late, label) - up, <, LATE_JOIN_BUDGET_US);
         /* coalesced: at most one request per 300 ms interval while waiting,
          * whatever the number of asking receivers (+2: the first and one in
          * flight when the key frame arrived) */

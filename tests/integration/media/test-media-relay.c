@@ -22,7 +22,7 @@ typedef struct {
     char label[8];
     guint failed;
     CgMediaError failed_code;
-    GPtrArray *closed; /* pc names */
+    GPtrArray *closed;    /* pc names */
     GHashTable *pc_label; /* pc -> label of its publisher */
     guint sdps;           /* descriptions consultd sent to this party */
     guint sdps_resilient; /* of which ask for Opus in-band FEC and DTX */
@@ -30,10 +30,10 @@ typedef struct {
     guint loudest;        /* lowest -dBov reported */
     guint stats;          /* endpoint_stats events */
     CgMediaStats last_stats;
-    guint refusals;       /* descriptions of its that consultd refused */
-    guint slides_offers;  /* sub offers with a screen share m-line */
-    guint pub_answers;    /* answers consultd sent on "pub" */
-    char *pub_ufrag;      /* the a=ice-ufrag of the last of them */
+    guint refusals;      /* descriptions of its that consultd refused */
+    guint slides_offers; /* sub offers with a screen share m-line */
+    guint pub_answers;   /* answers consultd sent on "pub" */
+    char *pub_ufrag;     /* the a=ice-ufrag of the last of them */
 } Party;
 
 struct Fixture {
@@ -167,8 +167,8 @@ static void setup(Fixture *fx, gconstpointer data)
 static void start_peer(Fixture *fx, guint i, gboolean corrupt)
 {
     Party *p = &fx->party[i];
-    CgRtcPeerOptions opt = {.tone_hz = tones[i], .color_rgb = colors[i],
-                            .corrupt_fingerprint = corrupt};
+    CgRtcPeerOptions opt = {
+        .tone_hz = tones[i], .color_rgb = colors[i], .corrupt_fingerprint = corrupt};
     CgRtcPeerEvents ev = {p_description, p_candidate};
     p->peer = cg_rtc_peer_new(&opt, &ev, p);
     cg_rtc_peer_publish(p->peer);
@@ -305,8 +305,8 @@ static gboolean all_moved_on(Fixture *fx, gconstpointer arg)
     (void)arg;
     for (guint r = 0; r < N_PEERS; r++)
         for (guint s = 0; s < N_PEERS; s++)
-            if (r != s &&
-                cg_rtc_peer_video_frames(fx->party[r].peer, fx->party[s].label) < frames_base[r][s] + 30)
+            if (r != s && cg_rtc_peer_video_frames(fx->party[r].peer, fx->party[s].label) <
+                              frames_base[r][s] + 30)
                 return FALSE;
     return TRUE;
 }
@@ -423,8 +423,8 @@ static void test_screen_share(Fixture *fx, gconstpointer data)
     (void)data;
     start_call(fx);
     g_autoptr(GError) error = NULL;
-    g_assert_true(cg_media_endpoint_set_screen_share_allowed(fx->media, fx->party[0].id, TRUE,
-                                                             &error));
+    g_assert_true(
+        cg_media_endpoint_set_screen_share_allowed(fx->media, fx->party[0].id, TRUE, &error));
     cg_rtc_peer_start_screen(fx->party[0].peer, 0xffff00);
     for (guint r = 1; r < N_PEERS; r++) {
         if (!wait_more_frames(fx, r, "p0/screen", 10)) {
@@ -451,7 +451,7 @@ static void test_screen_share(Fixture *fx, gconstpointer data)
     /* stop: the screen stops at every receiver, the camera goes on */
     guint offers_before = fx->party[2].slides_offers;
     cg_rtc_peer_stop_screen(fx->party[0].peer);
-    g_assert_true(wait_more_frames(fx, 2, "p0", 15)); /* the renegotiation settles */
+    g_assert_true(wait_more_frames(fx, 2, "p0", 15));               /* the renegotiation settles */
     g_assert_cmpuint(fx->party[2].slides_offers, >, offers_before); /* inactive slot */
     guint screen_then = cg_rtc_peer_video_frames(fx->party[2].peer, "p0/screen");
     g_assert_true(wait_more_frames(fx, 2, "p0", 15));

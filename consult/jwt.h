@@ -35,6 +35,10 @@ typedef struct {
     char *name;
     gint64 nbf;
     gint64 exp;
+    /* optional (NULL when absent): the participant's interpretation channel
+     * and, for a relay interpreter, the channel it listens to */
+    char *language;
+    char *relay_from;
 } CgTokenClaims;
 
 void cg_token_claims_clear(CgTokenClaims *claims);

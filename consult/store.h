@@ -41,6 +41,12 @@ typedef struct {
      * applies (consult_rules.h cg_consult_video_bitrate_kbps). */
     gboolean video_bitrate_set;
     guint video_bitrate_kbps;
+    /* Interpretation (issue 11): NULL mode = none; otherwise "consecutive" or
+     * "simultaneous" with 1..8 lower-case BCP 47 tags (NULL-terminated). */
+    char *interpretation_mode;
+    char **interpretation_languages;
+    char *floor_language; /* NULL = not said */
+    gint floor_level_db;  /* simultaneous: the floor under an interpreter, -40..0 (default -15) */
 } CgConsultRecord;
 
 typedef struct {
@@ -52,6 +58,9 @@ typedef struct {
     gboolean admitted; /* admitted from the waiting room once: a rejoin skips it */
     gboolean removed;  /* removed by a specialist or the admin API: its token no longer joins */
     char *muted_by;    /* the specialist (participant id) whose mute holds; NULL = not muted */
+    char *language;    /* interpreter: the channel it speaks into; others: the one it starts on */
+    char *
+        relay_from; /* interpreter (simultaneous): the channel it listens to instead of the floor */
 } CgParticipantRecord;
 
 void cg_consult_record_clear(CgConsultRecord *record);
@@ -107,6 +116,10 @@ gboolean cg_store_end_consult(CgStore *store, const char *tenant, const char *co
  * tenant: the daemon re-arms their end timers after a restart. */
 GPtrArray *cg_store_open_consults(CgStore *store, gint64 now, guint open_before_min,
                                   guint grace_min, GError **error);
+
+/* A specialist changed the floor level of a simultaneous consult live. */
+gboolean cg_store_set_floor_level(CgStore *store, const char *tenant, const char *consult_id,
+                                  gint floor_level_db, GError **error);
 
 /* Admin API. The UPDATE-style calls fail with CG_STORE_ERROR_NOT_FOUND when no
  * row of @tenant matches. */

@@ -163,4 +163,50 @@ gboolean cg_media_endpoint_set_video_bitrate_cap(CgMedia *media, CgEndpointId ep
 gboolean cg_media_route(CgMedia *media, CgEndpointId publisher, CgEndpointId subscriber,
                         GError **error);
 
+/* ---- Interpretation mixes (simultaneous interpretation) -----------------
+ *
+ * A mix is made by consultd (media/mixer/) from the audio of chosen
+ * endpoints, each at its own gain, and sent to the endpoints that listen to
+ * it on their mix slot: a subscribe connection named "mix" with one audio
+ * m-line (Opus), offered like a "sub-N" (description event with publisher
+ * 0). What the slot carries changes with cg_media_endpoint_listen() without
+ * renegotiation: one SSRC, sequence numbers and timestamps continuous across
+ * changes. A mix's inputs are its endpoints' decrypted audio as published
+ * (a muted endpoint, cg_media_endpoint_set_audio_muted, feeds no mix). */
+
+typedef guint64 CgMixId; /* chosen by the caller; 0 is never a valid id */
+
+typedef struct {
+    CgEndpointId ep;
+    double gain; /* linear 0..1 */
+} CgMediaMixInput;
+
+#define CG_MEDIA_MIX_PC "mix"
+
+/* Gives @ep a mix slot (offered at once, or as soon as possible) or takes it
+ * away (pc_closed "mix"). Idempotent. */
+gboolean cg_media_endpoint_set_mix_slot(CgMedia *media, CgEndpointId ep, gboolean enabled,
+                                        GError **error);
+/* Creates mix @mix, or changes its inputs to exactly @inputs (those not
+ * listed are removed; gains change as one step, see mixer.h). An endpoint
+ * that does not exist (yet) or publishes no audio is kept as an input and
+ * fed once it publishes. */
+gboolean cg_media_mix_set(CgMedia *media, CgMixId mix, const CgMediaMixInput *inputs,
+                          guint n_inputs, GError **error);
+/* Stops and frees mix @mix; its listeners' slots carry nothing. No-op if unknown. */
+void cg_media_mix_remove(CgMedia *media, CgMixId mix);
+/* What @ep's mix slot carries: mix @mix, or nothing (0). The change is heard
+ * at the next packet of the new mix. */
+gboolean cg_media_endpoint_listen(CgMedia *media, CgEndpointId ep, CgMixId mix, GError **error);
+/* Does @ep receive the audio of other endpoints on the relay path (its
+ * "sub-N" connections)? TRUE by default; a listener on a language channel
+ * and an interpreter hear mixes instead. Video is not touched. */
+gboolean cg_media_endpoint_set_receive_relayed_audio(CgMedia *media, CgEndpointId ep,
+                                                     gboolean receive, GError **error);
+/* Is @ep's own audio relayed to others on the relay path? TRUE by default;
+ * FALSE for a simultaneous interpreter, heard only through mixes. Unlike
+ * mute, it still feeds mixes. */
+gboolean cg_media_endpoint_set_audio_relayed(CgMedia *media, CgEndpointId ep, gboolean relayed,
+                                             GError **error);
+
 G_END_DECLS

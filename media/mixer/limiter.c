@@ -79,9 +79,11 @@ float cg_limiter_process(CgLimiter *l, float *samples, gsize frames)
         l->needed[l->needed_pos] = frame_needed_gain(l, frame);
         l->needed_pos = (l->needed_pos + 1) % (l->lookahead + 1);
         float target = window_min(l);
-        if (target < l->gain)
+        if (target < l->gain) {
             l->gain += (target - l->gain) * l->attack;
-        else
+            if (l->gain - target < target * 1e-4f)
+                l->gain = target; /* the one-pole never quite arrives */
+        } else
             l->gain = target + (l->gain - target) * l->release;
 
         float *slot = l->delay + (gsize)l->pos * l->channels;
@@ -91,8 +93,10 @@ float cg_limiter_process(CgLimiter *l, float *samples, gsize frames)
             if (l->lookahead)
                 slot[c] = in;
             if (out > l->ceiling || out < -l->ceiling) {
+                /* rounding is not worth counting, a gain that lagged is */
+                if (fabsf(out) > l->ceiling * 1.0001f)
+                    l->clamped++;
                 out = out > 0 ? l->ceiling : -l->ceiling;
-                l->clamped++;
             }
             frame[c] = out;
             if (fabsf(out) > out_peak)

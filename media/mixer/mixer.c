@@ -29,7 +29,7 @@
 #define CG_MIXER_BUFFER_MS 10u
 /* The limiter's ceiling before the encoder: Opus overshoots a little on
  * loud transients, so the DECODED mix must still stay at CG_MIXER_CEILING. */
-#define CG_MIXER_INNER_CEILING (CG_MIXER_CEILING * 0.891) /* -1 dB of margin */
+#define CG_MIXER_INNER_CEILING (CG_MIXER_CEILING * 0.8414) /* -1.5 dB of margin */
 
 typedef struct {
     GstPad *pad; /* audiomixer sink pad (ref) */

@@ -71,11 +71,15 @@ GPtrArray *tones_encode(const float *pcm, gsize n, guint8 pt, guint32 ssrc)
 
 float *tones_decode(GPtrArray *packets, gsize *n)
 {
-    GstElement *p =
-        launch("appsrc name=src format=time caps=application/x-rtp,media=audio,"
-               "clock-rate=48000,encoding-name=OPUS,payload=111 ! rtpopusdepay ! "
-               "opusdec ! audioconvert ! audio/x-raw,format=F32LE,rate=48000,channels=1 ! "
-               "appsink name=sink sync=false");
+    guint pt = 111;
+    if (packets->len)
+        pt = ((const guint8 *)g_bytes_get_data(packets->pdata[0], NULL))[1] & 0x7f;
+    g_autofree char *desc = g_strdup_printf(
+        "appsrc name=src format=time caps=application/x-rtp,media=audio,clock-rate=48000,"
+        "encoding-name=OPUS,payload=%u ! rtpopusdepay ! opusdec ! audioconvert ! "
+        "audio/x-raw,format=F32LE,rate=48000,channels=1 ! appsink name=sink sync=false",
+        pt);
+    GstElement *p = launch(desc);
     g_autoptr(GstElement) src = gst_bin_get_by_name(GST_BIN(p), "src");
     g_object_set(src, "max-bytes", (guint64)0, NULL);
     gst_element_set_state(p, GST_STATE_PLAYING);
@@ -235,6 +239,16 @@ void tones_sink_output(gpointer user, const guint8 *rtp, gsize len)
     gint64 now = g_get_monotonic_time();
     g_ptr_array_add(sink->packets, g_bytes_new(rtp, len));
     g_array_append_val(sink->times, now);
+}
+
+gboolean tones_sink_has_1(TonesSink *sink)
+{
+    return sink->packets->len >= 1;
+}
+
+gboolean tones_sink_has_10(TonesSink *sink)
+{
+    return sink->packets->len >= 10;
 }
 
 static gboolean wake(gpointer data)

@@ -46,6 +46,9 @@ typedef struct {
 TonesSink *tones_sink_new(void);
 void tones_sink_free(TonesSink *sink);
 void tones_sink_output(gpointer user, const guint8 *rtp, gsize len);
+/* for tones_run_until: at least 1 / 10 packets came out */
+gboolean tones_sink_has_1(TonesSink *sink);
+gboolean tones_sink_has_10(TonesSink *sink);
 
 /* Iterates the thread-default context until @done(@data) or @timeout_ms;
  * returns @done's last answer. */

@@ -26,10 +26,16 @@
 #define CG_MIXER_IN_QUEUE_PACKETS 25  /* 500 ms of 20 ms packets */
 #define CG_MIXER_OUT_QUEUE_PACKETS 25 /* idem, toward the main loop */
 #define CG_MIXER_JITTER_MS 20u
+/* How long audiomixer waits for an input's audio past the jitter buffer
+ * before mixing without it (scheduling slack). */
+#define CG_MIXER_INPUT_SLACK_MS 10u
+#define CG_MIXER_INPUT_LATENCY_MS (CG_MIXER_JITTER_MS + CG_MIXER_INPUT_SLACK_MS)
 #define CG_MIXER_BUFFER_MS 10u
-/* The limiter's ceiling before the encoder: Opus overshoots a little on
- * loud transients, so the DECODED mix must still stay at CG_MIXER_CEILING. */
-#define CG_MIXER_INNER_CEILING (CG_MIXER_CEILING * 0.8414) /* -1.5 dB of margin */
+/* The limiter's ceiling before the encoder: Opus overshoots on loud
+ * transients (measured: +0.9 dB on two full-scale tones, up to +3 dB where
+ * a starved mix had holes), and it is the DECODED mix that must stay under
+ * CG_MIXER_CEILING. */
+#define CG_MIXER_INNER_CEILING (CG_MIXER_CEILING * 0.7071) /* -3 dB of margin: -6 dBFS */
 
 typedef struct {
     GstPad *pad; /* audiomixer sink pad (ref) */
@@ -210,6 +216,45 @@ static GstPadProbeReturn on_input_data(GstPad *pad, GstPadProbeInfo *info, gpoin
     return g_atomic_int_get(&in->removing) ? GST_PAD_PROBE_DROP : GST_PAD_PROBE_OK;
 }
 
+/* An input's latency, as audiomixer sees it: the jitter buffer's and some
+ * slack. opusdec with in-band FEC says 120 ms (the longest Opus packet),
+ * and audiomixer would then stall the whole mix for that long whenever an
+ * input pauses (a muted speaker). Its one-packet FEC delay is already in
+ * the timestamps. */
+static GstPadProbeReturn on_input_query(GstPad *pad, GstPadProbeInfo *info, gpointer user)
+{
+    (void)pad;
+    (void)user;
+    GstQuery *query = GST_PAD_PROBE_INFO_QUERY(info);
+    if (GST_QUERY_TYPE(query) != GST_QUERY_LATENCY)
+        return GST_PAD_PROBE_OK;
+    gboolean live;
+    GstClockTime min, max;
+    gst_query_parse_latency(query, &live, &min, &max);
+    min = (GstClockTime)CG_MIXER_INPUT_LATENCY_MS * GST_MSECOND;
+    if (GST_CLOCK_TIME_IS_VALID(max) && max < min)
+        max = min;
+    gst_query_set_latency(query, live, min, max);
+    return GST_PAD_PROBE_OK;
+}
+
+/* The silent source answers the latency query only once it has caps; the
+ * query the pipeline made when it started may have failed, and audiomixer
+ * would then wait for every input instead of timing out like a live mixer
+ * (the mix would stall whenever an input pauses). Ask again. */
+static GstPadProbeReturn on_silence_caps(GstPad *pad, GstPadProbeInfo *info, gpointer user)
+{
+    (void)user;
+    if (GST_EVENT_TYPE(GST_PAD_PROBE_INFO_EVENT(info)) != GST_EVENT_CAPS)
+        return GST_PAD_PROBE_OK;
+    GstElement *src = gst_pad_get_parent_element(pad);
+    if (src) {
+        gst_element_post_message(src, gst_message_new_latency(GST_OBJECT(src)));
+        gst_object_unref(src);
+    }
+    return GST_PAD_PROBE_REMOVE;
+}
+
 /* ---- main context ------------------------------------------------------ */
 
 static gboolean on_bus(GstBus *bus, GstMessage *msg, gpointer user)
@@ -282,7 +327,7 @@ static gboolean build_pipeline(CgMixer *mixer, GError **error)
                  CG_MIXER_CLOCK_RATE * CG_MIXER_BUFFER_MS / 1000, NULL);
     /* Inputs come and go while playing: reserve their latency up front. */
     g_object_set(amix, "latency", (guint64)CG_MIXER_BUFFER_MS * GST_MSECOND, "min-upstream-latency",
-                 (guint64)(CG_MIXER_JITTER_MS + 20) * GST_MSECOND, "output-buffer-duration",
+                 (guint64)CG_MIXER_INPUT_LATENCY_MS * GST_MSECOND, "output-buffer-duration",
                  (guint64)CG_MIXER_BUFFER_MS * GST_MSECOND, "ignore-inactive-pads", TRUE, NULL);
     g_object_set(enc, "bitrate", (gint)CG_MIXER_BITRATE_BPS, "inband-fec", TRUE,
                  "packet-loss-percentage", 10, NULL);
@@ -303,6 +348,8 @@ static gboolean build_pipeline(CgMixer *mixer, GError **error)
     GstAppSinkCallbacks callbacks = {.new_sample = on_new_sample};
     gst_app_sink_set_callbacks(GST_APP_SINK(sink), &callbacks, g_source_ref(&mixer->shared->source),
                                (GDestroyNotify)g_source_unref);
+    g_autoptr(GstPad) silent = gst_element_get_static_pad(silence, "src");
+    gst_pad_add_probe(silent, GST_PAD_PROBE_TYPE_EVENT_DOWNSTREAM, on_silence_caps, NULL, NULL);
     g_autoptr(GstPad) src = gst_element_get_static_pad(amix, "src");
     gst_pad_add_probe(src, GST_PAD_PROBE_TYPE_BUFFER, on_mixed,
                       g_source_ref(&mixer->shared->source), (GDestroyNotify)g_source_unref);
@@ -425,6 +472,8 @@ static GstElement *input_bin(CgMixerInput *in, GError **error)
         }
     g_autoptr(GstPad) out = gst_element_get_static_pad(e[4], "src");
     gst_pad_add_probe(out, GST_PAD_PROBE_TYPE_DATA_DOWNSTREAM, on_input_data, in, NULL);
+    gst_pad_add_probe(out, GST_PAD_PROBE_TYPE_QUERY_UPSTREAM | GST_PAD_PROBE_TYPE_PULL,
+                      on_input_query, NULL, NULL);
     gst_element_add_pad(bin, gst_ghost_pad_new("src", out));
     return bin;
 }

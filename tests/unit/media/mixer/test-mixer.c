@@ -12,9 +12,10 @@ typedef struct {
     double freq, amp, gain;
 } Tone;
 
-/* Runs a mix of @n tone inputs for @seconds; returns the decoded mix. */
-static float *run_mix(const Tone *tones, guint n, double seconds, gsize *len,
-                      CgMixerCounters *counters)
+/* Runs a mix of @n tone inputs for @seconds; returns the decoded mix, or
+ * NULL if the run was starved of CPU (it proves nothing). */
+static float *run_mix_once(const Tone *tones, guint n, double seconds, gsize *len,
+                           CgMixerCounters *counters)
 {
     TonesSink *out = tones_sink_new();
     g_autoptr(GError) error = NULL;
@@ -28,18 +29,37 @@ static float *run_mix(const Tone *tones, guint n, double seconds, gsize *len,
         g_autofree float *pcm = tones_sine(tones[i].freq, tones[i].amp, 0, seconds, &samples);
         GPtrArray *packets = tones_encode(pcm, samples, 96 + i, 1000 + i);
         g_ptr_array_add(all, packets);
-        tones_feeder_add(feeder, i + 1, packets, 0);
+        g_array_unref(tones_feeder_add(feeder, i + 1, packets, 0));
     }
     g_assert_true(
         tones_run_until((gboolean(*)(gpointer))tones_feeder_done, feeder, (guint)(seconds * 4000)));
+    gboolean starved = tones_starved(feeder, out);
     tones_feeder_free(feeder);
     if (counters)
         cg_mixer_counters(mixer, counters);
     cg_mixer_free(mixer);
+    if (starved) {
+        tones_sink_free(out);
+        return NULL;
+    }
     float *mix = tones_decode(out->packets, len);
     g_assert_cmpuint(*len, ==, out->packets->len * TONES_FRAME);
     tones_sink_free(out);
     return mix;
+}
+
+/* run_mix_once() until a run is not starved (4 tries); NULL, the test
+ * marked incomplete, if none was. */
+static float *run_mix(const Tone *tones, guint n, double seconds, gsize *len,
+                      CgMixerCounters *counters)
+{
+    for (guint i = 0; i < 4; i++) {
+        float *mix = run_mix_once(tones, n, seconds, len, counters);
+        if (mix)
+            return mix;
+    }
+    g_test_incomplete("starved of CPU in 4 runs: not measured");
+    return NULL;
 }
 
 /* Level of @freq in the middle half second of the mix, dBFS. */
@@ -82,6 +102,8 @@ static void test_gains(void)
     gsize n;
     CgMixerCounters c;
     g_autofree float *mix = run_mix(tones, 3, 2.0, &n, &c);
+    if (!mix)
+        return;
     double a = level_mid(mix, n, 440), b = level_mid(mix, n, 1000), z = level_mid(mix, n, 1500);
     g_test_message("440 Hz %.1f dB (sent at %.1f), 1000 Hz %.1f dB (gain -15 dB), "
                    "1500 Hz %.1f dB (gain 0); in %" G_GUINT64_FORMAT " out %" G_GUINT64_FORMAT,
@@ -100,6 +122,8 @@ static void test_full_scale(void)
     gsize n;
     CgMixerCounters c;
     g_autofree float *mix = run_mix(tones, 2, 2.0, &n, &c);
+    if (!mix)
+        return;
     float peak = tones_peak(mix, n);
     g_test_message("two 0 dBFS inputs: decoded peak %.4f (%.2f dBFS), limiter peak %.4f", peak,
                    tones_db(peak), c.peak);
@@ -114,6 +138,8 @@ static void test_bandwidth(void)
     const Tone tones[] = {{125, 0.25, 1.0}, {12000, 0.25, 1.0}};
     gsize n;
     g_autofree float *mix = run_mix(tones, 2, 2.0, &n, NULL);
+    if (!mix)
+        return;
     double lo = level_mid(mix, n, 125), hi = level_mid(mix, n, 12000);
     g_test_message("125 Hz %.1f dB, 12 kHz %.1f dB (sent at %.1f)", lo, hi, tones_db(0.25));
     g_assert_cmpfloat(lo, >, tones_db(0.25) - 3);
@@ -190,11 +216,11 @@ static void test_add_remove_playing(void)
     g_assert_true(tones_run_until(has_packets, out, 3000));
     guint mark0 = out->packets->len;
     g_assert_true(cg_mixer_add_input(mixer, 1, 96, 1.0, &error));
-    tones_feeder_add(feeder, 1, pa, 0);
+    g_array_unref(tones_feeder_add(feeder, 1, pa, 0));
     tones_run_for(1000);
     guint mark1 = out->packets->len;
     g_assert_true(cg_mixer_add_input(mixer, 2, 97, 1.0, &error));
-    tones_feeder_add(feeder, 2, pb, 0);
+    g_array_unref(tones_feeder_add(feeder, 2, pb, 0));
     tones_run_for(1000);
     guint mark2 = out->packets->len;
     cg_mixer_remove_input(mixer, 1);

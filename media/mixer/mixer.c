@@ -14,6 +14,7 @@
 #include "mixer.h"
 
 #include "limiter.h"
+#include "opus_packet.h"
 
 #include <gio/gio.h>
 #include <gst/app/gstappsink.h>
@@ -328,7 +329,11 @@ static gboolean build_pipeline(CgMixer *mixer, GError **error)
     /* Inputs come and go while playing: reserve their latency up front. */
     g_object_set(amix, "latency", (guint64)CG_MIXER_BUFFER_MS * GST_MSECOND, "min-upstream-latency",
                  (guint64)CG_MIXER_INPUT_LATENCY_MS * GST_MSECOND, "output-buffer-duration",
-                 (guint64)CG_MIXER_BUFFER_MS * GST_MSECOND, "ignore-inactive-pads", TRUE, NULL);
+                 (guint64)CG_MIXER_BUFFER_MS * GST_MSECOND, "ignore-inactive-pads", TRUE,
+                 /* an input whose audio does not follow its timestamps
+                  * (garbage, a decoder out of step) is put back in place at
+                  * once, not after 1 s */
+                 "discont-wait", (guint64)0, NULL);
     g_object_set(enc, "bitrate", (gint)CG_MIXER_BITRATE_BPS, "inband-fec", TRUE,
                  "packet-loss-percentage", 10, NULL);
     gst_util_set_object_arg(G_OBJECT(enc), "bandwidth", "fullband");
@@ -567,10 +572,17 @@ void cg_mixer_push(CgMixer *mixer, guint64 id, const guint8 *rtp, gsize len)
     CgMixerInput *in = g_hash_table_lookup(mixer->inputs, &id);
     if (!in)
         return;
-    /* RTP version 2 and the input's payload type, else it is not ours. */
-    if (!rtp || len < 12 || len > CG_MIXER_MAX_PACKET || (rtp[0] >> 6) != 2 ||
-        (rtp[1] & 0x7f) != in->payload_type)
+    /* RTP of the input's payload type carrying a well-formed Opus packet,
+     * else it goes nowhere (see opus_packet.h). */
+    const guint8 *payload;
+    gsize payload_len;
+    if (!rtp || len > CG_MIXER_MAX_PACKET || !cg_rtp_payload(rtp, len, &payload, &payload_len) ||
+        (rtp[1] & 0x7f) != in->payload_type || !cg_opus_packet_valid(payload, payload_len, NULL)) {
+        g_mutex_lock(&mixer->shared->lock);
+        mixer->shared->counters.invalid++;
+        g_mutex_unlock(&mixer->shared->lock);
         return;
+    }
     guint64 queued = gst_app_src_get_current_level_buffers(GST_APP_SRC(in->appsrc));
     g_mutex_lock(&mixer->shared->lock);
     mixer->shared->counters.packets_in++;

@@ -308,7 +308,14 @@ static GstElement *make_caps_filter(const char *caps)
 static gboolean build_pipeline(CgMixer *mixer, GError **error)
 {
     GstElement *silence = make("audiotestsrc", "silence", error);
-    GstElement *amix = silence ? make("audiomixer", "mix", error) : NULL;
+    /* force-live: mix on time even if a latency query failed (the silent
+     * source answers it only once it has caps) */
+    GstElement *amix = silence ? gst_element_factory_make_full("audiomixer", "name", "mix",
+                                                               "force-live", TRUE, NULL)
+                               : NULL;
+    if (silence && !amix)
+        g_set_error(error, G_IO_ERROR, G_IO_ERROR_NOT_FOUND,
+                    "GStreamer element audiomixer is missing (install its plugin)");
     GstElement *convert = amix ? make("audioconvert", NULL, error) : NULL;
     GstElement *enc = convert ? make("opusenc", "enc", error) : NULL;
     GstElement *pay = enc ? make("rtpopuspay", NULL, error) : NULL;

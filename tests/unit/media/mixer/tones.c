@@ -285,10 +285,20 @@ static gboolean wake(gpointer data)
     return G_SOURCE_REMOVE;
 }
 
-gboolean tones_run_until(gboolean (*done)(gpointer), gpointer data, guint timeout_ms)
+/* Deadlines are written for a normal build; under the sanitizers (make
+ * check-asan sets CG_TEST_TIMEOUT_SCALE) everything runs several times
+ * slower. */
+static guint timeout_scale(void)
+{
+    const char *v = g_getenv("CG_TEST_TIMEOUT_SCALE");
+    guint64 n = v ? g_ascii_strtoull(v, NULL, 10) : 1;
+    return (guint)CLAMP(n, 1, 20);
+}
+
+static gboolean run_until(gboolean (*done)(gpointer), gpointer data, gint64 timeout_ms)
 {
     GMainContext *ctx = g_main_context_get_thread_default();
-    gint64 deadline = g_get_monotonic_time() + (gint64)timeout_ms * 1000;
+    gint64 deadline = g_get_monotonic_time() + timeout_ms * 1000;
     while (!done(data) && g_get_monotonic_time() < deadline) {
         /* a wake-up at the deadline, so the poll cannot outlive it */
         GSource *t = g_timeout_source_new(MAX((deadline - g_get_monotonic_time()) / 1000, 1));
@@ -301,6 +311,11 @@ gboolean tones_run_until(gboolean (*done)(gpointer), gpointer data, guint timeou
     return done(data);
 }
 
+gboolean tones_run_until(gboolean (*done)(gpointer), gpointer data, guint timeout_ms)
+{
+    return run_until(done, data, (gint64)timeout_ms * timeout_scale());
+}
+
 static gboolean never(gpointer data)
 {
     (void)data;
@@ -309,5 +324,5 @@ static gboolean never(gpointer data)
 
 void tones_run_for(guint ms)
 {
-    tones_run_until(never, NULL, ms);
+    run_until(never, NULL, ms);
 }

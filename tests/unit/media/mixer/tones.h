@@ -57,8 +57,9 @@ gboolean tones_sink_has_10(TonesSink *sink);
  * packet out. Says so in a test message. */
 gboolean tones_starved(TonesFeeder *feeder, TonesSink *sink);
 
-/* Iterates the thread-default context until @done(@data) or @timeout_ms;
- * returns @done's last answer. */
+/* Iterates the thread-default context until @done(@data) or @timeout_ms
+ * (times $CG_TEST_TIMEOUT_SCALE, which make check-asan sets); returns
+ * @done's last answer. */
 gboolean tones_run_until(gboolean (*done)(gpointer), gpointer data, guint timeout_ms);
 /* Iterates it for @ms (the mix runs in real time: waiting is the test). */
 void tones_run_for(guint ms);

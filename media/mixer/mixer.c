@@ -416,8 +416,15 @@ static void input_stop(CgMixer *mixer, CgMixerInput *in)
     g_mutex_unlock(&mixer->shared->lock);
     if (in->mixer_pad)
         gst_element_release_request_pad(mixer->audiomixer, in->mixer_pad);
+    /* Locked, then out of the pipeline, then NULL again: the pipeline
+     * finishing its own change to PLAYING (on a thread of its own, just
+     * after cg_mixer_new) could otherwise start the chain again. */
+    gst_element_set_locked_state(in->bin, TRUE);
     gst_element_set_state(in->bin, GST_STATE_NULL);
+    gst_object_ref(in->bin);
     gst_bin_remove(GST_BIN(mixer->pipeline), in->bin);
+    gst_element_set_state(in->bin, GST_STATE_NULL);
+    gst_object_unref(in->bin);
 }
 
 void cg_mixer_free(CgMixer *mixer)

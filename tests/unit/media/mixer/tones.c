@@ -116,6 +116,17 @@ double tones_goertzel(const float *x, gsize n, double freq)
     return n ? 2 * sqrt(MAX(power, 0)) / (double)n : 0;
 }
 
+double tones_band(const float *x, gsize n, double lo, double hi)
+{
+    /* one-sided Parseval over the bins of an n-point window */
+    double step = (double)TONES_RATE / (double)n, power = 0;
+    for (double f = ceil(lo / step) * step; f <= hi; f += step) {
+        double a = tones_goertzel(x, n, f);
+        power += a * a;
+    }
+    return sqrt(power);
+}
+
 double tones_db(double amplitude)
 {
     return 20 * log10(MAX(amplitude, 1e-9));
@@ -222,7 +233,9 @@ gboolean tones_starved(TonesFeeder *feeder, TonesSink *sink)
 {
     gint64 gap = 0;
     guint at = 0;
-    for (guint i = 1; i < sink->times->len; i++) {
+    /* from the 10th packet out: the mix starting, or taking its first
+     * input, may take a few tens of milliseconds once */
+    for (guint i = 10; i < sink->times->len; i++) {
         gint64 d =
             g_array_index(sink->times, gint64, i) - g_array_index(sink->times, gint64, i - 1);
         if (d > gap) {

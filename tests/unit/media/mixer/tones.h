@@ -57,7 +57,8 @@ gboolean tones_sink_has_10(TonesSink *sink);
 
 /* Whether the process did not get the CPU it needs to run in real time
  * (this box is shared): a push more than 15 ms late, or 60 ms without a
- * packet out (after the first 10). Says so in a test message. */
+ * packet out while feeding (after the first 10). Says so in a test
+ * message. */
 gboolean tones_starved(TonesFeeder *feeder, TonesSink *sink);
 
 /* Iterates the thread-default context until @done(@data) or @timeout_ms

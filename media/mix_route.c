@@ -341,8 +341,8 @@ void cg_mix_route_free_all(CgMedia *relay)
     gpointer value;
     g_hash_table_iter_init(&it, relay->mixes);
     while (g_hash_table_iter_next(&it, NULL, &value)) {
-        g_hash_table_iter_steal(&it);
         mix_free(value);
+        g_hash_table_iter_remove(&it); /* its key; the table owns no value */
     }
 }
 

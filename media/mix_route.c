@@ -123,11 +123,17 @@ static void on_output(gpointer user, const guint8 *rtp, gsize len)
 
 /* ---- inputs ------------------------------------------------------------- */
 
+static void update_mix_path(CgEndpoint *ep)
+{
+    ep->mix_path = ep->feeds != NULL || ep->audio_unrelayed;
+}
+
 static void feeds_add(CgEndpoint *ep, CgMix *mix)
 {
     if (!ep->feeds)
         ep->feeds = g_ptr_array_new();
     g_ptr_array_add(ep->feeds, mix);
+    update_mix_path(ep);
 }
 
 static void feeds_remove(CgEndpoint *ep, CgMix *mix)
@@ -135,8 +141,9 @@ static void feeds_remove(CgEndpoint *ep, CgMix *mix)
     if (!ep->feeds)
         return;
     g_ptr_array_remove_fast(ep->feeds, mix);
-    if (ep->feeds->len == 0) /* NULL again: the hot path's one test */
+    if (ep->feeds->len == 0)
         g_clear_pointer(&ep->feeds, g_ptr_array_unref);
+    update_mix_path(ep);
 }
 
 /* Makes @in an input of the mixer if its endpoint publishes audio now. */
@@ -394,6 +401,7 @@ gboolean cg_media_endpoint_set_audio_relayed(CgMedia *relay, CgEndpointId id, gb
     CgEndpoint *ep = endpoint_or_error(relay, id, error);
     if (ep && ep->audio_unrelayed == relayed) {
         ep->audio_unrelayed = !relayed;
+        update_mix_path(ep);
         g_info("%s audio %s", ep->tag, relayed ? "relayed again" : "goes to mixes only");
     }
     return ep != NULL;

@@ -25,7 +25,7 @@
  * (media/mixer/) by cg_forward_pub_rtp, before the fan-out protects the
  * packet in place; a muted publisher feeds nothing, one whose audio is not
  * relayed (an interpreter) feeds mixes only. An endpoint with no mix pays one
- * pointer test per audio packet (its feeds list is NULL). The mixer's output
+ * flag test per audio packet (mix_path). The mixer's output
  * comes back on the main context and goes, copied into the scratch buffer,
  * to the "mix" slot of every endpoint listening to it, rewritten onto the
  * slot's own SSRC and continuous sequence/timestamp line (a switch of mix
@@ -173,10 +173,11 @@ struct _CgEndpoint {
     gboolean no_relayed_audio_in; /* receives no audio on its sub-N connections */
     gboolean audio_unrelayed;     /* its audio goes to mixes only */
     GPtrArray *feeds;             /* CgMix * it is a fed input of; NULL when none */
-    CgPc *mix_pc;                 /* its "mix" slot (owned by subs), or NULL */
-    CgSdp *mix_source;            /* what the slot sends, as a publish offer would say it */
-    CgMixId listening;            /* the mix its slot carries; 0: nothing */
-    CgMix *heard;                 /* that mix while it exists */
+    gboolean mix_path; /* feeds or audio_unrelayed: its audio's one test on the hot path */
+    CgPc *mix_pc;      /* its "mix" slot (owned by subs), or NULL */
+    CgSdp *mix_source; /* what the slot sends, as a publish offer would say it */
+    CgMixId listening; /* the mix its slot carries; 0: nothing */
+    CgMix *heard;      /* that mix while it exists */
     CgMixTimeline timeline;
 };
 

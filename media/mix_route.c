@@ -27,6 +27,7 @@ struct _CgMix {
     CgMixer *mixer;
     GArray *inputs;       /* CgMixInput, as the caller last set them */
     GPtrArray *listeners; /* CgEndpoint * whose slot carries this mix */
+    gboolean output_seen;
 };
 
 static guint64 *id_dup(guint64 id)
@@ -94,6 +95,8 @@ static void on_output(gpointer user, const guint8 *rtp, gsize len)
     CgRtpHeader h;
     if (!cg_rtp_parse(rtp, len, &h) || len + CG_PEER_CONN_SEND_OVERHEAD > sizeof relay->scratch)
         return;
+    if (!mix->output_seen++)
+        g_debug("media: mix %" G_GUINT64_FORMAT " sends", mix->id);
     gint64 now = 0;
     for (guint i = 0; i < mix->listeners->len; i++) {
         CgEndpoint *ep = g_ptr_array_index(mix->listeners, i);
@@ -106,6 +109,9 @@ static void on_output(gpointer user, const guint8 *rtp, gsize len)
         gboolean marker;
         cg_mix_timeline_next(&ep->timeline, h.ssrc, h.sequence, h.timestamp, now, &seq, &ts,
                              &marker);
+        if (marker)
+            g_debug("%s mix slot: mix %" G_GUINT64_FORMAT " from sequence %u", ep->tag, mix->id,
+                    seq);
         guint8 *out = relay->scratch;
         memcpy(out, rtp, len);
         cg_rtp_set_ssrc(out, len, ep->mix_source->media[0].ssrcs[0].ssrc);

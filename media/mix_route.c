@@ -361,18 +361,9 @@ void cg_mix_route_free_all(CgMedia *relay)
 
 /* ---- what endpoints hear ------------------------------------------------ */
 
-static CgEndpoint *endpoint_or_error(CgMedia *relay, CgEndpointId id, GError **error)
-{
-    CgEndpoint *ep = cg_relay_lookup(relay, id);
-    if (!ep)
-        g_set_error(error, CG_MEDIA_ERROR, CG_MEDIA_ERROR_UNKNOWN_ENDPOINT,
-                    "no endpoint %" G_GUINT64_FORMAT, id);
-    return ep;
-}
-
 gboolean cg_media_endpoint_listen(CgMedia *relay, CgEndpointId id, CgMixId mix_id, GError **error)
 {
-    CgEndpoint *ep = endpoint_or_error(relay, id, error);
+    CgEndpoint *ep = cg_relay_endpoint_or_error(relay, id, error);
     if (!ep)
         return FALSE;
     if (ep->listening == mix_id)
@@ -392,7 +383,7 @@ gboolean cg_media_endpoint_listen(CgMedia *relay, CgEndpointId id, CgMixId mix_i
 gboolean cg_media_endpoint_set_receive_relayed_audio(CgMedia *relay, CgEndpointId id,
                                                      gboolean receive, GError **error)
 {
-    CgEndpoint *ep = endpoint_or_error(relay, id, error);
+    CgEndpoint *ep = cg_relay_endpoint_or_error(relay, id, error);
     if (ep && ep->no_relayed_audio_in == receive) {
         ep->no_relayed_audio_in = !receive;
         g_info("%s %s", ep->tag,
@@ -404,7 +395,7 @@ gboolean cg_media_endpoint_set_receive_relayed_audio(CgMedia *relay, CgEndpointI
 gboolean cg_media_endpoint_set_audio_relayed(CgMedia *relay, CgEndpointId id, gboolean relayed,
                                              GError **error)
 {
-    CgEndpoint *ep = endpoint_or_error(relay, id, error);
+    CgEndpoint *ep = cg_relay_endpoint_or_error(relay, id, error);
     if (ep && ep->audio_unrelayed == relayed) {
         ep->audio_unrelayed = !relayed;
         update_mix_path(ep);

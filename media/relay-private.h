@@ -1,6 +1,6 @@
 /* relay-private.h — the relay behind media.h: its objects, shared by the
- * files of media/ (relay.c, offer.c, forward.c, liveness.c, mix_slot.c,
- * mix_route.c) only.
+ * files of media/ (relay.c, offer.c, forward.c, endpoint_controls.c,
+ * liveness.c, mix_slot.c, mix_route.c) only.
  *
  * Every connection is a CgPeerConn (transport/: libnice, DTLS and SRTP on
  * OpenSSL; peer_conn.h), all on the relay's main context, and these files
@@ -203,6 +203,8 @@ struct _CgMedia {
 
 /* relay.c */
 CgEndpoint *cg_relay_lookup(CgMedia *relay, CgEndpointId id);
+/* The endpoint, or NULL with @error (UNKNOWN_ENDPOINT). */
+CgEndpoint *cg_relay_endpoint_or_error(CgMedia *relay, CgEndpointId id, GError **error);
 /* Monotonic µs on the relay's clock (a test may inject it: media-testing.h). */
 gint64 cg_relay_now(const CgMedia *relay);
 /* Queues endpoint_failed for @ep (once), delivered from an idle so that the

@@ -58,6 +58,8 @@ typedef struct {
 typedef struct {
     guint64 id;
     guint8 payload_type;
+    /* the volume last set on the pad from this thread: the pad has it, or a
+     * raise still pending (or applied since) above it */
     double gain;
     GstElement *bin;
     GstElement *appsrc;
@@ -308,7 +310,14 @@ static GstElement *make_caps_filter(const char *caps)
 static gboolean build_pipeline(CgMixer *mixer, GError **error)
 {
     GstElement *silence = make("audiotestsrc", "silence", error);
-    GstElement *amix = silence ? make("audiomixer", "mix", error) : NULL;
+    /* force-live: mix on time even if a latency query failed (the silent
+     * source answers it only once it has caps) */
+    GstElement *amix = silence ? gst_element_factory_make_full("audiomixer", "name", "mix",
+                                                               "force-live", TRUE, NULL)
+                               : NULL;
+    if (silence && !amix)
+        g_set_error(error, G_IO_ERROR, G_IO_ERROR_NOT_FOUND,
+                    "GStreamer element audiomixer is missing (install its plugin)");
     GstElement *convert = amix ? make("audioconvert", NULL, error) : NULL;
     GstElement *enc = convert ? make("opusenc", "enc", error) : NULL;
     GstElement *pay = enc ? make("rtpopuspay", NULL, error) : NULL;
@@ -409,8 +418,15 @@ static void input_stop(CgMixer *mixer, CgMixerInput *in)
     g_mutex_unlock(&mixer->shared->lock);
     if (in->mixer_pad)
         gst_element_release_request_pad(mixer->audiomixer, in->mixer_pad);
+    /* Locked, then out of the pipeline, then NULL again: the pipeline
+     * finishing its own change to PLAYING (on a thread of its own, just
+     * after cg_mixer_new) could otherwise start the chain again. */
+    gst_element_set_locked_state(in->bin, TRUE);
     gst_element_set_state(in->bin, GST_STATE_NULL);
+    gst_object_ref(in->bin);
     gst_bin_remove(GST_BIN(mixer->pipeline), in->bin);
+    gst_element_set_state(in->bin, GST_STATE_NULL);
+    gst_object_unref(in->bin);
 }
 
 void cg_mixer_free(CgMixer *mixer)
@@ -553,16 +569,19 @@ void cg_mixer_set_gains(CgMixer *mixer, const CgMixerGain *gains, guint n)
         if (!in)
             continue;
         double gain = CLAMP(gains[i].gain, 0.0, 1.0);
+        /* Under in->gain it is lower than whatever the pad has now. */
+        gboolean lower = gain <= in->gain;
         g_mutex_lock(&s->lock);
         shared_forget_pending(s, in->id);
-        if (gain > in->gain) {
+        if (!lower) {
             CgMixerPendingGain p = {g_object_ref(in->mixer_pad), in->id, gain};
             g_array_append_val(s->pending, p);
         }
         g_mutex_unlock(&s->lock);
-        if (gain <= in->gain)
+        if (lower) {
             g_object_set(in->mixer_pad, "volume", gain, NULL);
-        in->gain = gain;
+            in->gain = gain;
+        }
     }
 }
 

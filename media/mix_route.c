@@ -95,8 +95,10 @@ static void on_output(gpointer user, const guint8 *rtp, gsize len)
     CgRtpHeader h;
     if (!cg_rtp_parse(rtp, len, &h) || len + CG_PEER_CONN_SEND_OVERHEAD > sizeof relay->scratch)
         return;
-    if (!mix->output_seen++)
+    if (!mix->output_seen) {
+        mix->output_seen = TRUE;
         g_debug("media: mix %" G_GUINT64_FORMAT " sends", mix->id);
+    }
     gint64 now = 0;
     for (guint i = 0; i < mix->listeners->len; i++) {
         CgEndpoint *ep = g_ptr_array_index(mix->listeners, i);

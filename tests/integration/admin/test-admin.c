@@ -160,14 +160,14 @@ static void test_crud_flow(Fixture *f, gconstpointer data)
     g_assert_cmpstr(sget(r, "title"), ==, "Moved");
     json_decref(r);
     g_autofree char *parts = g_strdup_printf("%s/participants", one);
-    r = req(f, 0, "POST", parts, "{\"name\":\"Interp\",\"role\":\"interpreter\"}", 201);
+    r = req(f, 0, "POST", parts, "{\"name\":\"Obs\",\"role\":\"observer\"}", 201);
     g_autofree char *added = g_strdup(sget(r, "id"));
     g_assert_nonnull(sget(r, "token"));
     g_assert_true(g_str_has_prefix(sget(r, "join_url"), "https://"));
     json_decref(r);
     g_autofree char *mint = g_strdup_printf("%s/participants/%s/token", one, added);
     r = req(f, 0, "POST", mint, NULL, 200);
-    g_assert_cmpstr(sget(r, "role"), ==, "interpreter");
+    g_assert_cmpstr(sget(r, "role"), ==, "observer");
     json_decref(r);
     g_autofree char *kick = g_strdup_printf("%s/participants/%s", one, pid_of(c, 1));
     json_decref(req(f, 0, "DELETE", kick, NULL, 200));

@@ -213,6 +213,16 @@ static gboolean floor_is(json_t *state, gconstpointer data)
     return json_integer_value(json_object_get(state, "floor_level_db")) == GPOINTER_TO_INT(data);
 }
 
+static gboolean live_muted(json_t *state, gconstpointer data)
+{
+    return json_is_true(json_object_get(channel(state, data), "live_muted"));
+}
+
+static gboolean live_unmuted(json_t *state, gconstpointer data)
+{
+    return json_is_false(json_object_get(channel(state, data), "live_muted"));
+}
+
 static gboolean offered(json_t *state, gconstpointer data)
 {
     (void)data;
@@ -267,6 +277,16 @@ static void test_joined_and_state(void)
     g_assert_cmpstr(str(you(st), "channel"), ==, "floor");
     g_assert_true(json_is_false(json_object_get(you(st), "interpreter_only")));
     g_assert_true(json_is_null(json_object_get(channel(st, "es"), "live")));
+
+    /* its mix connection is offered: consultd is the source, no participant */
+    json_t *offer = cg_wss_client_wait_type(spec->wss, "offer", CG_FX_REPLY_TIMEOUT_MS);
+    g_assert_nonnull(offer);
+    g_assert_cmpstr(str(offer, "pc"), ==, "mix");
+    g_assert_null(json_object_get(offer, "participant"));
+    g_assert_nonnull(g_strstr_len(str(offer, "sdp"), -1, "opus/48000"));
+    g_assert_nonnull(g_strstr_len(str(offer, "sdp"), -1, "m=audio"));
+    g_assert_null(g_strstr_len(str(offer, "sdp"), -1, "m=video"));
+    json_decref(offer);
 
     g_autoptr(Party) patient = party_join_via(d, c->tokens[PATIENT], NULL, spec);
     g_assert_cmpstr(str(json_object_get(patient->joined, "you"), "language"), ==, "es");
@@ -387,6 +407,20 @@ static void test_refusals_and_hand_over(void)
     send_json(es1, "{\"type\":\"go_live\"}"); /* it takes the free channel */
     st = wait_state(es1, live_is, es1_live);
     g_assert_true(json_is_false(json_object_get(you(st), "offered")));
+    /* once more: nothing changes, but the sender hears the state again */
+    for (json_t *m; (m = cg_wss_client_wait_type(es1->wss, "interpretation", 200));)
+        json_decref(m);
+    send_json(es1, "{\"type\":\"go_live\"}");
+    json_t *again = cg_wss_client_wait_type(es1->wss, "interpretation", CG_FX_REPLY_TIMEOUT_MS);
+    g_assert_nonnull(again);
+    g_assert_true(json_is_true(json_object_get(you(again), "live")));
+    json_decref(again);
+    /* the live interpreter's microphone off: live_muted for everyone */
+    send_json(es1, "{\"type\":\"media_state\",\"audio\":false,\"video\":true}");
+    wait_state(patient, live_muted, "es");
+    wait_state(spec, live_muted, "es");
+    send_json(es1, "{\"type\":\"media_state\",\"audio\":true,\"video\":true}");
+    wait_state(spec, live_unmuted, "es");
 
     /* audited with their outcome */
     CgTestConsult as_fixture = {.id = c->id};
@@ -472,6 +506,7 @@ static void test_other_modes_and_tokens(void)
     }
     /* no interpretation state in consecutive mode */
     g_assert_null(cg_wss_client_wait_type(spec->wss, "interpretation", 300));
+    g_assert_null(cg_wss_client_wait_type(spec->wss, "offer", 0)); /* nor a mix connection */
 
     const Person plain_cast[] = {{"specialist", NULL, NULL}, {"provider", NULL, NULL}};
     g_autoptr(Consult) plain = consult_new(d, NULL, plain_cast, 2);

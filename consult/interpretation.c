@@ -268,6 +268,42 @@ void cg_interp_set_audio(CgInterp *in, const char *id, gboolean on)
         m->audio = on;
 }
 
+static gboolean same_strv(char **a, char **b)
+{
+    guint n = a ? g_strv_length(a) : 0;
+    if (n != (b ? g_strv_length(b) : 0))
+        return FALSE;
+    for (guint i = 0; i < n; i++)
+        if (g_ascii_strcasecmp(a[i], b[i]) != 0)
+            return FALSE;
+    return TRUE;
+}
+
+gboolean cg_interp_reconfigure(CgInterp *in, const CgConsultRecord *c)
+{
+    g_autoptr(CgInterp) next = cg_interp_new_for(c);
+    gboolean floor_changed = next->floor_db != in->floor_db;
+    in->floor_db = next->floor_db;
+    if (next->mode == in->mode && same_strv(next->languages, in->languages) &&
+        g_strcmp0(next->floor_language, in->floor_language) == 0)
+        return floor_changed;
+    /* channels changed: everyone joins the new ones again, from the defaults */
+    for (guint i = 0; i < in->members->len; i++) {
+        const Member *m = g_ptr_array_index(in->members, i);
+        CgInterpJoin j = {.participant_id = m->id,
+                          .peer = m->peer,
+                          .role = m->role,
+                          .language = m->language,
+                          .relay_from = m->relay_from,
+                          .audio = m->audio};
+        cg_interp_join(next, &j);
+    }
+    CgInterp swap = *in;
+    *in = *next;
+    *next = swap;
+    return TRUE;
+}
+
 /* ---- requests ---- */
 
 static gboolean refuse(GError **error, CgInterpError code, const char *format, ...)
@@ -533,9 +569,12 @@ static gint mix_cmp(gconstpointer a, gconstpointer b)
     return strcmp(x->key, y->key);
 }
 
-/* (transfer full) the key of the mix @m listens to, or NULL (floor). */
-static char *listen_key(const Member *m)
+/* (transfer full) the key of the mix @m listens to, or NULL (floor, or no
+ * channels at all). */
+static char *listen_key(const CgInterp *in, const Member *m)
 {
+    if (in->mode != CG_INTERP_MODE_SIMULTANEOUS)
+        return NULL;
     if (m->interpreter)
         return g_strdup_printf("interp:%s", m->id);
     if (g_str_equal(m->channel, CG_INTERP_FLOOR))
@@ -545,15 +584,14 @@ static char *listen_key(const Member *m)
 
 CgInterpPlan *cg_interp_plan(const CgInterp *in)
 {
-    if (in->mode != CG_INTERP_MODE_SIMULTANEOUS)
-        return NULL;
+    gboolean simultaneous = in->mode == CG_INTERP_MODE_SIMULTANEOUS;
     CgInterpPlan *plan = g_new0(CgInterpPlan, 1);
     plan->mixes = g_ptr_array_new_with_free_func((GDestroyNotify)mix_free);
     plan->endpoints = g_array_new(FALSE, FALSE, sizeof(CgInterpEndpoint));
     /* mixes only while listened to: one per distinct key of a member */
     for (guint i = 0; i < in->members->len; i++) {
         const Member *m = g_ptr_array_index(in->members, i);
-        g_autofree char *key = listen_key(m);
+        g_autofree char *key = listen_key(in, m);
         if (!key || cg_interp_plan_mix(plan, key))
             continue;
         g_ptr_array_add(plan->mixes, m->interpreter
@@ -563,14 +601,14 @@ CgInterpPlan *cg_interp_plan(const CgInterp *in)
     g_ptr_array_sort(plan->mixes, mix_cmp);
     for (guint i = 0; i < in->members->len; i++) {
         const Member *m = g_ptr_array_index(in->members, i);
-        g_autofree char *key = listen_key(m);
+        g_autofree char *key = listen_key(in, m);
         const CgInterpMix *mix = cg_interp_plan_mix(plan, key);
         CgInterpEndpoint ep = {
             .peer = m->peer,
             .participant_id = m->id,
             .listen = mix ? mix->key : NULL, /* the plan's own copy */
             .receive_relayed_audio = key == NULL,
-            .audio_relayed = !m->interpreter,
+            .audio_relayed = !(simultaneous && m->interpreter),
         };
         g_array_append_val(plan->endpoints, ep);
     }

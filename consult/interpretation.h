@@ -126,6 +126,10 @@ typedef struct {
 /* @join joins (a member of the same participant id is replaced). An
  * interpreter becomes live on a channel where nobody is. */
 void cg_interp_join(CgInterp *interp, const CgInterpJoin *join);
+/* The consult's record changed (admin API PATCH). A new floor level applies
+ * at once; new channels (mode, languages, floor language) start every member
+ * again from the defaults. TRUE if anything changed. */
+gboolean cg_interp_reconfigure(CgInterp *interp, const CgConsultRecord *consult);
 /* The member leaves; if it was live, nobody is and its partners are offered
  * the channel. No-op for an unknown id. */
 void cg_interp_leave(CgInterp *interp, const char *participant_id);
@@ -209,9 +213,10 @@ typedef struct {
     GArray *endpoints; /* CgInterpEndpoint, one per member in join order */
 } CgInterpPlan;
 
-/* (transfer full) the plan of a simultaneous consult now; NULL in the other
- * modes (nothing to do: the relay path as for any consult). Valid while
- * @interp is unchanged (it borrows ids). */
+/* (transfer full) the plan now. Outside simultaneous mode it has no mixes
+ * and every endpoint on the relay path as in any consult (so a consult whose
+ * interpretation an admin cleared goes back to it). Valid while @interp is
+ * unchanged (it borrows ids). */
 CgInterpPlan *cg_interp_plan(const CgInterp *interp);
 void cg_interp_plan_free(CgInterpPlan *plan);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(CgInterpPlan, cg_interp_plan_free)

@@ -123,7 +123,9 @@ static void set_endpoint(CgInterpWiring *w, const char *consult_id, ConsultState
                          const CgInterpEndpoint *ep)
 {
     EndpointState *st = g_hash_table_lookup(c->endpoints, &ep->peer);
-    if (!st) { /* what media does for an endpoint nobody told otherwise */
+    if (!st && !ep->listen && ep->receive_relayed_audio && ep->audio_relayed)
+        return; /* as media has it for an endpoint nobody told otherwise */
+    if (!st) {
         st = g_new0(EndpointState, 1);
         st->receive_relayed_audio = TRUE;
         st->audio_relayed = TRUE;

@@ -39,9 +39,9 @@ CgInterpWiring *cg_interp_wiring_new(const CgInterpMediaOps *ops, gpointer media
 /* Frees the bookkeeping (media's mixes are the caller's to tear down). */
 void cg_interp_wiring_free(CgInterpWiring *wiring);
 
-/* Brings media to @plan (nullable: no interpretation, or nobody left) for
- * @consult_id. A failing media call is logged and the next apply tries
- * again; the others' calls go on. */
+/* Brings media to @plan for @consult_id; NULL: the consult has nobody left
+ * (its mixes are removed, its endpoints forgotten: media removed them). A failing media call is
+ * logged and the next apply tries again; the others' calls go on. */
 void cg_interp_wiring_apply(CgInterpWiring *wiring, const char *consult_id,
                             const CgInterpPlan *plan);
 /* The mix id of @key in @consult_id now, or 0. */

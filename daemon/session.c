@@ -231,6 +231,16 @@ static void on_consult_interpretation_changed(gpointer user, const char *consult
 {
     CgSession *session = user;
     const CgInterp *interp = cg_signaling_interpretation(session->signaling, consult_id);
+    if (interp && cg_interp_mode(interp) == CG_INTERP_MODE_SIMULTANEOUS) {
+        /* idempotent; new for everyone when an admin made the consult simultaneous */
+        g_autoptr(GArray) peers = cg_signaling_consult_peers(session->signaling, consult_id);
+        for (guint i = 0; i < peers->len; i++) {
+            g_autoptr(GError) error = NULL;
+            CgPeerId peer = g_array_index(peers, CgPeerId, i);
+            if (!cg_media_endpoint_set_mix_slot(session->media, peer, TRUE, &error))
+                g_warning("mix slot for peer %" G_GUINT64_FORMAT ": %s", peer, error->message);
+        }
+    }
     g_autoptr(CgInterpPlan) plan = interp ? cg_interp_plan(interp) : NULL;
     cg_interp_wiring_apply(session->interp, consult_id, plan);
 }

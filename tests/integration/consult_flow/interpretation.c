@@ -471,6 +471,53 @@ static void test_resume_and_restart(void)
     wait_state(spec2, floor_is, GINT_TO_POINTER(-27));
 }
 
+static void patch(CgTestDaemon *d, const char *consult_id, const char *body)
+{
+    g_autofree char *path = g_strdup_printf("/api/v1/consults/%s", consult_id);
+    guint status = 0;
+    json_t *resp = NULL;
+    g_autoptr(GError) error = NULL;
+    cg_test_admin_request(d, "PATCH", path, cg_test_daemon_api_key(d, 0), body, &status, &resp,
+                          &error);
+    g_assert_no_error(error);
+    if (status != 200) {
+        g_autofree char *text = resp ? json_dumps(resp, JSON_COMPACT) : g_strdup("");
+        g_error("PATCH %s: %u %s", path, status, text);
+    }
+    json_decref(resp);
+}
+
+static gboolean n_channels_is(json_t *state, gconstpointer data)
+{
+    return json_array_size(json_object_get(state, "channels")) == GPOINTER_TO_UINT(data);
+}
+
+/* The admin API changes the interpretation of a running consult: a new floor
+ * level reaches everyone and keeps the rest; new channels start everyone
+ * again from the defaults. */
+static void test_admin_patch(void)
+{
+    g_autoptr(CgTestDaemon) d = cg_fx_daemon_start(&(CgTestDaemonOptions){.n_tenants = 1});
+    g_autoptr(Consult) c = consult_new(d, SIMULTANEOUS, cast, G_N_ELEMENTS(cast));
+    g_autoptr(Party) spec = party_join(d, c->tokens[SPEC], NULL);
+    g_autoptr(Party) es1 = party_join(d, c->tokens[ES1], NULL);
+    send_json(spec, "{\"type\":\"channel\",\"channel\":\"ar\"}");
+    wait_state(spec, on_channel, "ar");
+    patch(d, c->id, "{\"floor_level_db\":-30}");
+    json_t *st = wait_state(spec, floor_is, GINT_TO_POINTER(-30));
+    g_assert_cmpstr(str(you(st), "channel"), ==, "ar");
+    wait_state(es1, floor_is, GINT_TO_POINTER(-30));
+    patch(d, c->id,
+          "{\"interpretation\":{\"mode\":\"simultaneous\",\"languages\":[\"es\",\"ar\","
+          "\"fr\"]}}");
+    st = wait_state(spec, n_channels_is, GUINT_TO_POINTER(3));
+    g_assert_cmpstr(str(you(st), "channel"), ==, "floor");
+    g_autofree char *es_live = g_strdup_printf("es=%s", c->ids[ES1]);
+    st = wait_state(es1, n_channels_is, GUINT_TO_POINTER(3));
+    g_assert_true(live_is(st, es_live));
+    g_assert_true(json_is_true(json_object_get(you(st), "live")));
+}
+
 /* (transfer full) @token's claims with "language" set to @language, signed again. */
 static char *with_language(CgTestDaemon *d, const char *token, const char *language)
 {
@@ -547,5 +594,6 @@ int main(int argc, char **argv)
     g_test_add_func("/consult-flow/interpretation/resume-and-restart", test_resume_and_restart);
     g_test_add_func("/consult-flow/interpretation/other-modes-and-tokens",
                     test_other_modes_and_tokens);
+    g_test_add_func("/consult-flow/interpretation/admin-patch", test_admin_patch);
     return g_test_run();
 }

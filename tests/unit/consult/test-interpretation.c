@@ -277,9 +277,19 @@ static void test_modes(void)
     g_assert_false(cg_interp_check_floor_level(cons, "p-a", -20, &error));
     assert_error(error, CG_INTERP_ERROR_NOT_SIMULTANEOUS, CG_ERROR_CODE_NOT_SIMULTANEOUS);
     g_clear_error(&error);
-    /* consecutive: no plan, no channel view */
-    g_assert_null(cg_interp_plan(cons));
-    g_assert_null(cg_interp_plan(none));
+    /* consecutive: no mixes, everyone on the relay path (the interpreter
+     * too, heard by all); no channel view */
+    g_autoptr(CgInterpPlan) plan = cg_interp_plan(cons);
+    g_assert_cmpuint(plan->mixes->len, ==, 0);
+    g_assert_cmpuint(plan->endpoints->len, ==, 2);
+    for (guint i = 0; i < plan->endpoints->len; i++) {
+        const CgInterpEndpoint *ep = &g_array_index(plan->endpoints, CgInterpEndpoint, i);
+        g_assert_null(ep->listen);
+        g_assert_true(ep->receive_relayed_audio);
+        g_assert_true(ep->audio_relayed);
+    }
+    g_autoptr(CgInterpPlan) plain = cg_interp_plan(none);
+    g_assert_cmpuint(plain->mixes->len, ==, 0);
     CgInterpView v;
     g_assert_false(cg_interp_view(cons, "p-i", &v));
 }
@@ -519,6 +529,45 @@ static void test_plan_shared_mix(void)
     g_assert_cmpuint(n, ==, 1);
 }
 
+/* An admin PATCH while the consult runs. */
+static void test_reconfigure(void)
+{
+    g_autoptr(CgInterp) in = cast();
+    g_assert_true(cg_interp_set_channel(in, "p-spec", "ar", FALSE, NULL));
+    g_assert_true(cg_interp_hand_over(in, "p-es1", NULL, NULL, NULL));
+    char *es_ar[] = {"es", "ar", NULL};
+    CgConsultRecord c = {.interpretation_mode = "simultaneous",
+                         .interpretation_languages = es_ar,
+                         .floor_language = "en",
+                         .floor_level_db = -15};
+    g_assert_false(cg_interp_reconfigure(in, &c)); /* nothing new */
+    c.floor_level_db = -25;
+    g_assert_true(cg_interp_reconfigure(in, &c));
+    CgInterpView v;
+    cg_interp_view(in, "p-spec", &v); /* a new floor level keeps the rest */
+    g_assert_cmpint(v.floor_level_db, ==, -25);
+    g_assert_cmpstr(v.channel, ==, "ar");
+    g_assert_cmpstr(v.channels[0].live, ==, "p-es2");
+    cg_interp_view_clear(&v);
+    /* new channels: everyone from the defaults */
+    char *es_ar_fr[] = {"es", "ar", "fr", NULL};
+    c.interpretation_languages = es_ar_fr;
+    g_assert_true(cg_interp_reconfigure(in, &c));
+    cg_interp_view(in, "p-spec", &v);
+    g_assert_cmpuint(v.n_channels, ==, 3);
+    g_assert_cmpstr(v.channel, ==, "floor");
+    g_assert_cmpstr(v.channels[0].live, ==, "p-es1"); /* first to join again */
+    cg_interp_view_clear(&v);
+    /* cleared: no channels, the interpreter relayed like anyone */
+    CgConsultRecord none = {.floor_level_db = -15};
+    g_assert_true(cg_interp_reconfigure(in, &none));
+    g_assert_cmpint(cg_interp_mode(in), ==, CG_INTERP_MODE_NONE);
+    g_autoptr(CgInterpPlan) plan = cg_interp_plan(in);
+    g_assert_cmpuint(plan->mixes->len, ==, 0);
+    g_assert_true(cg_interp_plan_endpoint(plan, 10)->audio_relayed);
+    g_assert_true(cg_interp_plan_endpoint(plan, 10)->receive_relayed_audio);
+}
+
 int main(int argc, char **argv)
 {
     g_test_init(&argc, &argv, NULL);
@@ -532,6 +581,7 @@ int main(int argc, char **argv)
     g_test_add_func("/interpretation/modes", test_modes);
     g_test_add_func("/interpretation/floor-level", test_floor_level);
     g_test_add_func("/interpretation/token", test_token);
+    g_test_add_func("/interpretation/reconfigure", test_reconfigure);
     g_test_add_func("/interpretation/plan/listener-on-es", test_plan_listener_on_es);
     g_test_add_func("/interpretation/plan/floor-listener", test_plan_floor_listener);
     g_test_add_func("/interpretation/plan/interpreter-only", test_plan_interpreter_only);

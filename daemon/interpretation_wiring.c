@@ -54,6 +54,15 @@ void cg_interp_wiring_free(CgInterpWiring *w)
 {
     if (!w)
         return;
+    /* every mix it made, lingering ones too, before media goes */
+    GHashTableIter it, mit;
+    gpointer value, mv;
+    g_hash_table_iter_init(&it, w->consults);
+    while (g_hash_table_iter_next(&it, NULL, &value)) {
+        g_hash_table_iter_init(&mit, ((ConsultState *)value)->mixes);
+        while (g_hash_table_iter_next(&mit, NULL, &mv))
+            w->ops.mix_remove(w->media, ((MixState *)mv)->id);
+    }
     g_hash_table_unref(w->consults);
     g_free(w);
 }

@@ -44,7 +44,8 @@ typedef struct _CgInterpWiring CgInterpWiring;
 
 /* (transfer full) @ops is copied; @media is passed to every op. */
 CgInterpWiring *cg_interp_wiring_new(const CgInterpMediaOps *ops, gpointer media);
-/* Frees the bookkeeping (media's mixes are the caller's to tear down). */
+/* Removes every mix it made (lingering ones too) and frees it: call it
+ * before media is freed. */
 void cg_interp_wiring_free(CgInterpWiring *wiring);
 
 /* Brings media to @plan for @consult_id at @now_us (monotonic); NULL: the

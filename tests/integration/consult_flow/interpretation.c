@@ -335,6 +335,8 @@ static void test_joined_and_state(void)
     g_assert_true(json_is_false(json_object_get(you(st), "interpreter_only")));
     send_json(provider, "{\"type\":\"channel\",\"channel\":\"es\"}");
     wait_state(provider, on_channel, "es");
+    /* a clean exit: under ASan also no leak */
+    cg_fx_daemon_stop_clean(d, 10000);
 }
 
 /* Every refusal, each answered with its code on an open socket, and the
@@ -440,6 +442,8 @@ static void test_refusals_and_hand_over(void)
     }
     g_assert_cmpuint(refused, ==, 1);
     json_decref(audit);
+    /* a clean exit: under ASan also no leak */
+    cg_fx_daemon_stop_clean(d, 10000);
 }
 
 /* A resumed seat keeps its channel; a new join starts from the default. The
@@ -469,6 +473,8 @@ static void test_resume_and_restart(void)
     cg_fx_daemon_restart(d);
     g_autoptr(Party) spec2 = party_join(d, c->tokens[SPEC], NULL);
     wait_state(spec2, floor_is, GINT_TO_POINTER(-27));
+    /* a clean exit: under ASan also no leak */
+    cg_fx_daemon_stop_clean(d, 10000);
 }
 
 static void patch(CgTestDaemon *d, const char *consult_id, const char *body)
@@ -516,6 +522,8 @@ static void test_admin_patch(void)
     st = wait_state(es1, n_channels_is, GUINT_TO_POINTER(3));
     g_assert_true(live_is(st, es_live));
     g_assert_true(json_is_true(json_object_get(you(st), "live")));
+    /* a clean exit: under ASan also no leak */
+    cg_fx_daemon_stop_clean(d, 10000);
 }
 
 /* (transfer full) @token's claims with "language" set to @language, signed again. */
@@ -583,6 +591,8 @@ static void test_other_modes_and_tokens(void)
     /* the daemon serves on: the real token joins */
     g_autoptr(Party) ok = party_join(d, sim->tokens[ES1], NULL);
     g_assert_cmpstr(str(json_object_get(ok->joined, "you"), "language"), ==, "es");
+    /* a clean exit: under ASan also no leak */
+    cg_fx_daemon_stop_clean(d, 10000);
 }
 
 int main(int argc, char **argv)

@@ -205,7 +205,10 @@ static void test_retry(void)
     apply(w, in);
     g_autofree char *second = take(&r);
     g_assert_cmpstr(second, ==, "listen 2 1");
+    /* freed while a mix exists: it is removed from media first */
     cg_interp_wiring_free(w);
+    g_autofree char *freed = take(&r);
+    g_assert_cmpstr(freed, ==, "remove 1");
     g_ptr_array_unref(r.calls);
 }
 

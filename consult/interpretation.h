@@ -33,6 +33,10 @@
  *   prime, never both at once).
  * - "ch:L:only" (interpreter only): L's live interpreter at 1.0 and the
  *   floor at 0; the floor at 1.0 while nobody is effectively live.
+ * - "ch:L~<id>", "ch:L:only~<id>": the same without listener <id>'s own
+ *   voice, for a listener whose audio is on (a floor speaker too: in the
+ *   shared mix it would hear itself, late, and at full level while nobody
+ *   is live). Listeners with their audio off share "ch:L".
  * - "interp:<participant id>": the interpreter's source (the effectively-live
  *   interpreter of its relay_from at 1.0 when there is one, else the floor at
  *   1.0) and its booth partners at CG_INTERP_TALKBACK_DB; never itself.
@@ -196,7 +200,7 @@ typedef struct {
 } CgInterpInput;
 
 typedef struct {
-    char *key;      /* "ch:es", "ch:es:only", "interp:p-aa" */
+    char *key;      /* "ch:es", "ch:es:only", "ch:es~p-bb", "interp:p-aa" */
     GArray *inputs; /* CgInterpInput, in member join order */
 } CgInterpMix;
 

@@ -74,11 +74,14 @@ static char *take(Recorder *r)
     return s;
 }
 
+/* A member with its microphone off (a listener so shares its channel's mix). */
 static void join(CgInterp *in, const char *id, guint64 peer, const char *role, const char *lang)
 {
     CgInterpJoin j = {
-        .participant_id = id, .peer = peer, .role = role, .language = lang, .audio = TRUE};
+        .participant_id = id, .peer = peer, .role = role, .language = lang, .audio = FALSE};
     cg_interp_join(in, &j);
+    if (g_strcmp0(role, "interpreter") == 0)
+        cg_interp_set_audio(in, id, TRUE); /* interpreters speak: they are effectively live */
 }
 
 static gint64 now_us = 1000000; /* the test's clock */

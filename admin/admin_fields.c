@@ -266,10 +266,10 @@ json_t *cg_admin_participant_with_token(const CgAdminApi *api, const CgTenant *t
     const guint8 *secret = cg_tenant_secret(tenant, &secret_len);
     g_autofree char *token = cg_jwt_sign(&claims, secret, secret_len);
     g_autofree char *url = g_strdup_printf("%s/c/%s#token=%s", conf->public_url, c->id, token);
-    json_t *j = json_pack("{s:s, s:s, s:s}", "id", p->id, "name", p->name, "role", p->role);
+    /* language, relay_from after the link: tools/demo.sh reads "role","token","join_url". */
+    json_t *j = json_pack("{s:s, s:s, s:s, s:s, s:s}", "id", p->id, "name", p->name, "role",
+                          p->role, "token", token, "join_url", url);
     cg_admin_participant_language_json(j, p);
-    json_object_set_new(j, "token", json_string(token));
-    json_object_set_new(j, "join_url", json_string(url));
     return j;
 }
 

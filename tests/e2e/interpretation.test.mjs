@@ -1,24 +1,35 @@
-// e2e-interpretation: simultaneous interpretation heard in Chromium through the
-// real consultd (issue 11). A consult with one language channel, es (floor
-// language en): a specialist whose microphone plays 440 Hz, a provider at
-// 660 Hz, an es interpreter at 1000 Hz (each browser's fake microphone is a
-// tone file this test writes: the switch is per process, so one browser
-// each), and two observers that only listen: one on es (its `language`), one
-// on the original. Each page's received audio is measured in the page
+// e2e-interpretation-*: simultaneous interpretation heard in Chromium through
+// the real consultd (issue 11); the scenario is the first argument. Every
+// consult has one language channel, es (floor language en). Each browser's
+// fake microphone plays a tone file this test writes (the switch is per
+// process, so one browser per microphone): the specialist 440 Hz, the
+// provider 660 Hz, the es interpreter 1000 Hz, its booth partner 1200 Hz;
+// observers only listen. What each page receives is measured in the page
 // (window.consultgw.audioLevels: a WebAudio AnalyserNode on every remote
-// track it plays). It proves:
-//   - the interpreter ticks "I am using a headset": its microphone is captured
-//     again without echo cancellation, noise suppression and gain control;
-//   - the es listener hears 1000 Hz strong and the original (440, 660 Hz)
-//     about 15 dB (the default floor level) below what the floor listener
-//     hears of it; the floor listener hears no 1000 Hz; the interpreter hears
-//     the original and not itself, and its floor meter moves;
+// track it plays).
+//
+// channels: two listener pages on different channels (an observer on es, its
+// `language`, and one on the original) and an interpreter page.
+//   - the interpreter ticks "I am using a headset": pub sends a capture without
+//     echo cancellation, noise suppression and gain control;
+//   - the es listener hears 1000 Hz, and the original (440, 660 Hz) about
+//     15 dB (the default floor level) below what the floor listener hears of
+//     it; the floor listener hears no 1000 Hz; the interpreter hears the
+//     original and not itself, and its floor meter moves;
 //   - the specialist's floor level control (-25 dB) ducks the original more;
 //   - "Interpreter only" removes the original;
 //   - the interpreter mutes: the es listener's page says (aria-live) that it
 //     hears the original, and the original comes back at full level;
 //   - the es listener picks the original from the selector: 1000 Hz is gone
 //     and the original is at full level within a deadline.
+// booth: two es interpreters and a listener, from the booth's buttons.
+//   - the first to join is live; the partner sees who is, hears the original
+//     and the live one on the talk-back line 12 dB down, never itself;
+//   - "Take over" and "Hand over" move the channel (the listener hears 1200
+//     Hz instead of 1000 and back; both booths say who is live);
+//   - the live one leaves: the partner is told "Your partner dropped: take
+//     over", the listener is told it hears the original and hears it at full
+//     level; "Take over" brings interpretation back.
 //
 // Env: CONSULTD (consultd binary), CG_WEB_ROOT (the repo's web/),
 // CG_E2E_ARTIFACTS (where screenshots go on failure; default: a temp dir).
@@ -32,7 +43,9 @@ import { runTest } from './lib/run.mjs';
 const SPEC_HZ = 440;
 const PROV_HZ = 660;
 const INTERP_HZ = 1000;
-const FREQS = [SPEC_HZ, PROV_HZ, INTERP_HZ];
+const PARTNER_HZ = 1200;
+const FREQS = [SPEC_HZ, PROV_HZ, INTERP_HZ, PARTNER_HZ];
+const TALKBACK_DB = -12;
 const FLOOR_LEVEL_DB = -15; // the consult's default
 const TOLERANCE_DB = 3; // two Opus encodes and a mix between the pages
 const ABSENT_DB = 30; // "not heard": this far below the loudest tone heard
@@ -71,6 +84,21 @@ async function levels(page, ms = 600) {
   return r.levels;
 }
 
+// What a page plays, for a failure message: each element's audio tracks
+// (muted: no packets arrive) and its connections' states.
+function diagnose(page) {
+  return page.evaluate(() => {
+    const els = [...document.querySelectorAll('#mix-audio, figure.tile.remote video')].map((v) => {
+      const tracks = v.srcObject ? v.srcObject.getAudioTracks() : [];
+      return `${v.id || v.dataset.participant} ${v.paused ? 'paused' : 'playing'} ` +
+        `[${tracks.map((t) => `${t.readyState}${t.muted ? ' muted' : ''}`).join(', ')}]`;
+    });
+    const pcs = (window.__cgPcs || []).map((pc) => pc.connectionState);
+    const offers = window.__cgReceived.filter((m) => m.type === 'offer').map((m) => m.pc);
+    return `${els.join('; ')}; pcs ${pcs.join(',')}; offers ${offers.join(',')}`;
+  });
+}
+
 // Polls what the pages hear until @pred(levels...) holds; fails with the
 // last levels after @timeoutMs. Resolves {levels, ms}.
 async function untilHeard(pages, what, pred, timeoutMs = MEASURE_DEADLINE_MS, windowMs = 600) {
@@ -81,7 +109,9 @@ async function untilHeard(pages, what, pred, timeoutMs = MEASURE_DEADLINE_MS, wi
     last = await Promise.all(pages.map((p) => levels(p, windowMs)));
     if (pred(...last)) return { levels: last, ms: Date.now() - t0 };
     if (Date.now() > deadline) {
-      fail(`${what}: not within ${timeoutMs * TIMEOUT_SCALE} ms; last heard: ${last.map(fmt).join(' | ')}`);
+      const why = await Promise.all(pages.map(diagnose));
+      fail(`${what}: not within ${timeoutMs * TIMEOUT_SCALE} ms; last heard: ${last.map(fmt).join(' | ')}\n` +
+        `# what the pages play: ${why.join(' | ')}`);
     }
   }
 }
@@ -115,7 +145,11 @@ async function channelState(page) {
   });
 }
 
-async function run(ctx) {
+// consultd and a simultaneous consult with @participants ({name, role,
+// language, hz}: hz is the page's microphone tone; none: an observer), each
+// page in a browser of its own tone (observers share one); nothing opened
+// yet. Resolves {daemon, consult, pages: [page per participant], open(i)}.
+async function setup(ctx, participants) {
   const playwright = await loadPlaywright();
   const daemon = new Daemon();
   ctx.daemon = daemon;
@@ -125,47 +159,51 @@ async function run(ctx) {
     title: 'Interpreted consult (e2e)',
     interpretation: { mode: 'simultaneous', languages: ['es'] },
     floor_language: 'en',
-    participants: [
-      { name: 'Dr. Lee', role: 'specialist' },
-      { name: 'Dr. Osei', role: 'provider' },
-      { name: 'Ana Ruiz', role: 'interpreter', language: 'es' },
-      { name: 'Luis Doe', role: 'observer', language: 'es' },
-      { name: 'Mia Park', role: 'observer' },
-    ],
+    participants: participants.map(({ name, role, language }) => ({ name, role, ...(language ? { language } : {}) })),
   });
-  const [spec, prov, interp, obsEs, obsFloor] = consult.participants;
 
-  const tone = (hz) => `--use-file-for-fake-audio-capture=${writeTone(path.join(daemon.dir, `tone-${hz}.wav`), hz)}`;
   const browsers = [];
   ctx.browser = { close: () => Promise.all(browsers.map((b) => b.close())) };
-  const launch = async (args) => {
-    const b = await launchBrowser(playwright, args);
-    browsers.push(b);
-    return b;
+  const byTone = new Map();
+  const browserFor = (hz) => {
+    if (!byTone.has(hz)) {
+      const args = hz ? [`--use-file-for-fake-audio-capture=${writeTone(path.join(daemon.dir, `tone-${hz}.wav`), hz)}`] : [];
+      byTone.set(hz, launchBrowser(playwright, args).then((b) => {
+        browsers.push(b);
+        return b;
+      }));
+    }
+    return byTone.get(hz);
   };
-  const [specB, provB, interpB, listenB] = await Promise.all([
-    launch([tone(SPEC_HZ)]), launch([tone(PROV_HZ)]), launch([tone(INTERP_HZ)]), launch([]),
+  const pages = await Promise.all(participants.map(async (p) =>
+    newPage(await browserFor(p.hz || 0), daemon.origin, p.label, ctx.console)));
+  participants.forEach((p, i) => { ctx.pages[p.label] = pages[i]; });
+  const open = (i) => goto(pages[i], daemon.joinUrl(consult.id, consult.participants[i].token));
+  return { daemon, consult, pages, open };
+}
+
+// The booth's state line starts with @text.
+async function expectBooth(page, who, text) {
+  await waitFor(page, `${who}: the booth says "${text}\u2026"`, (t) => {
+    const s = document.getElementById('booth-state');
+    return !!s && !s.closest('[hidden]') && s.textContent.startsWith(t);
+  }, text, 20000);
+}
+
+async function channels(ctx) {
+  const { consult, pages, open } = await setup(ctx, [
+    { label: 'specialist', name: 'Dr. Lee', role: 'specialist', hz: SPEC_HZ },
+    { label: 'provider', name: 'Dr. Osei', role: 'provider', hz: PROV_HZ },
+    { label: 'interpreter', name: 'Ana Ruiz', role: 'interpreter', language: 'es', hz: INTERP_HZ },
+    { label: 'listener-es', name: 'Luis Doe', role: 'observer', language: 'es' },
+    { label: 'listener-floor', name: 'Mia Park', role: 'observer' },
   ]);
-  const specPage = await newPage(specB, daemon.origin, 'specialist', ctx.console);
-  const provPage = await newPage(provB, daemon.origin, 'provider', ctx.console);
-  const interpPage = await newPage(interpB, daemon.origin, 'interpreter', ctx.console);
-  const esPage = await newPage(listenB, daemon.origin, 'listener-es', ctx.console);
-  const floorPage = await newPage(listenB, daemon.origin, 'listener-floor', ctx.console);
-  ctx.pages = { specialist: specPage, provider: provPage, interpreter: interpPage, 'listener-es': esPage,
-    'listener-floor': floorPage };
-  await Promise.all([
-    goto(specPage, daemon.joinUrl(consult.id, spec.token)),
-    goto(provPage, daemon.joinUrl(consult.id, prov.token)),
-    goto(interpPage, daemon.joinUrl(consult.id, interp.token)),
-    goto(esPage, daemon.joinUrl(consult.id, obsEs.token)),
-    goto(floorPage, daemon.joinUrl(consult.id, obsFloor.token)),
-  ]);
+  const [specPage, , interpPage, esPage, floorPage] = pages;
+  await Promise.all(pages.map((_, i) => open(i)));
+  console.log(`# consult ${consult.id}: five pages open`);
 
   // 1. The pages as each role sees them.
-  await waitFor(interpPage, 'interpreter: the booth says it is live (the first interpreter of es)', () => {
-    const s = document.getElementById('booth-state');
-    return s && !s.closest('[hidden]') && s.textContent.startsWith('You are live');
-  }, undefined, 20000);
+  await expectBooth(interpPage, 'interpreter (the first of es)', 'You are live');
   const you = await interpPage.evaluate(() => document.getElementById('you').textContent);
   if (!you.includes('Interpreter, Spanish')) fail(`interpreter: the header says "${you}", not its language`);
   await waitFor(esPage, 'es listener: the selector shows Spanish, interpreted by Ana Ruiz', () => {
@@ -259,4 +297,80 @@ async function run(ctx) {
     document.getElementById('channel-state').textContent.startsWith('You hear the original'), undefined, 5000);
 }
 
-await runTest('interpretation', run);
+async function booth(ctx) {
+  const { pages, open } = await setup(ctx, [
+    { label: 'specialist', name: 'Dr. Lee', role: 'specialist', hz: SPEC_HZ },
+    { label: 'interpreter-ana', name: 'Ana Ruiz', role: 'interpreter', language: 'es', hz: INTERP_HZ },
+    { label: 'interpreter-bea', name: 'Bea Diaz', role: 'interpreter', language: 'es', hz: PARTNER_HZ },
+    { label: 'listener-es', name: 'Luis Doe', role: 'observer', language: 'es' },
+  ]);
+  const [, ana, bea, esPage] = pages;
+  await Promise.all([open(0), open(3), open(1)]);
+  await expectBooth(ana, 'Ana (the first of es)', 'You are live');
+  await open(2);
+  await expectBooth(bea, 'Bea', 'Ana Ruiz is live');
+  for (const [page, who] of [[ana, 'Ana'], [bea, 'Bea']]) {
+    await page.getByLabel('I am using a headset').check();
+    await waitFor(page, `${who}: captured with processing off`, () =>
+      document.getElementById('headset-state').dataset.processing === 'off', undefined, 10000);
+  }
+  const partners = await bea.evaluate(() => document.getElementById('booth-partners').textContent);
+  if (!partners.includes('Ana Ruiz (live)')) fail(`Bea: the partners line says "${partners}"`);
+  if (!(await bea.getByRole('button', { name: 'Take over' }).isVisible())) fail('Bea: no "Take over" button');
+  if (await bea.getByRole('button', { name: 'Go live' }).isVisible()) fail('Bea: "Go live" is offered while Ana is live');
+
+  // Ana is live: the listener hears her; Bea hears the original and Ana on
+  // the talk-back line, 12 dB down, never herself.
+  const heard = await untilHeard([esPage, bea], 'listener hears Ana (1000 Hz) and not Bea, the original ' +
+    `${-FLOOR_LEVEL_DB} dB down; Bea hears the original and Ana ${-TALKBACK_DB} dB down, not herself`, (l, b) =>
+    l[INTERP_HZ] > HEARD_DB && absent(l, PARTNER_HZ) && b[SPEC_HZ] > HEARD_DB && absent(b, PARTNER_HZ) &&
+    near(l[INTERP_HZ] - b[INTERP_HZ], -TALKBACK_DB) && near(b[SPEC_HZ] - l[SPEC_HZ], -FLOOR_LEVEL_DB), 30000, 1000);
+  console.log(`# listener: ${fmt(heard.levels[0])}\n# Bea: ${fmt(heard.levels[1])}`);
+
+  // Bea takes over; then hands back.
+  await bea.getByRole('button', { name: 'Take over' }).click();
+  await expectBooth(bea, 'Bea', 'You are live');
+  await expectBooth(ana, 'Ana', 'Bea Diaz is live');
+  const over = await untilHeard([esPage], 'listener hears Bea (1200 Hz), not Ana, after "Take over"', (l) =>
+    l[PARTNER_HZ] > HEARD_DB && absent(l, INTERP_HZ), SWITCH_DEADLINE_MS, 200);
+  console.log(`# take over heard within ${over.ms} ms`);
+  await waitFor(esPage, 'listener: the page names Bea as the interpreter', () =>
+    document.getElementById('channel-state').textContent.includes('Bea Diaz'), undefined, 5000);
+  await bea.getByRole('button', { name: 'Hand over' }).click();
+  await expectBooth(ana, 'Ana', 'You are live');
+  await expectBooth(bea, 'Bea', 'Ana Ruiz is live');
+  const back = await untilHeard([esPage], 'listener hears Ana again, not Bea, after "Hand over"', (l) =>
+    l[INTERP_HZ] > HEARD_DB && absent(l, PARTNER_HZ), SWITCH_DEADLINE_MS, 200);
+  console.log(`# hand over heard within ${back.ms} ms`);
+
+  // The live one goes: the partner is offered the channel, the listener gets
+  // the original at full level meanwhile and is told so.
+  await ana.getByRole('button', { name: 'Leave' }).click();
+  await waitFor(ana, 'Ana: the page says she left', () =>
+    document.getElementById('notice').textContent.startsWith('You have left'), undefined, 5000);
+  await waitFor(bea, 'Bea: "Your partner dropped: take over" is shown as an alert', () => {
+    const o = document.getElementById('booth-offered');
+    return !o.hidden && o.getAttribute('role') === 'alert' && o.textContent === 'Your partner dropped: take over.';
+  }, undefined, 20000);
+  await waitFor(esPage, 'listener: the page says nobody interprets and it hears the original', () => {
+    const s = document.getElementById('channel-state');
+    return s.dataset.interpreted === 'false' && s.textContent.startsWith('No interpreter on Spanish right now');
+  }, undefined, 10000);
+  // Bea hears the original at full level throughout: the reference (the
+  // specialist's browser adapts its capture level over time).
+  await untilHeard([esPage, bea], 'listener hears the original at full level while nobody is live', (l, b) =>
+    near(l[SPEC_HZ], b[SPEC_HZ]) && absent(l, INTERP_HZ) && absent(l, PARTNER_HZ));
+  await bea.getByRole('button', { name: 'Take over' }).click();
+  await expectBooth(bea, 'Bea', 'You are live');
+  await untilHeard([esPage, bea], 'listener hears Bea, and the original ducked again, after she took the free channel',
+    (l, b) => l[PARTNER_HZ] > HEARD_DB && near(b[SPEC_HZ] - l[SPEC_HZ], -FLOOR_LEVEL_DB));
+  console.log('# the partner was offered the channel and took it');
+}
+
+const SCENARIOS = { channels, booth };
+const name = process.argv[2];
+if (!SCENARIOS[name]) {
+  console.error(`usage: interpretation.test.mjs ${Object.keys(SCENARIOS).join('|')}`);
+  process.exit(2);
+}
+await runTest(`interpretation-${name}`, SCENARIOS[name]);

@@ -92,11 +92,15 @@ export function createInterpreterView(deps) {
 
   function updateMeter() {
     const db = deps.mixLevel();
-    const shown = db === null || !Number.isFinite(db) ? METER_FLOOR_DB : Math.max(METER_FLOOR_DB, Math.min(0, db));
+    const known = db !== null && !Number.isNaN(db);
+    const shown = !known || db === -Infinity ? METER_FLOOR_DB : Math.max(METER_FLOOR_DB, Math.min(0, db));
     meter.value = shown;
-    meter.dataset.db = db === null ? '' : String(Math.round(shown));
-    say(meterText, db === null ? 'not connected yet' : shown <= METER_FLOOR_DB ? 'silence'
-      : `${Math.round(shown)} dB`.replace('-', '\u2212'));
+    meter.dataset.db = known ? String(Math.round(shown)) : '';
+    let text;
+    if (db === null) text = 'not connected yet';
+    else if (!known) text = 'shown once you click or press a key on this page';
+    else text = shown <= METER_FLOOR_DB ? 'silence' : `${Math.round(shown)} dB`.replace('-', '\u2212');
+    say(meterText, text);
   }
 
   function meterOn(on) {

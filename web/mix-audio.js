@@ -68,7 +68,9 @@ export function createMixAudio(deps) {
     },
 
     // The mix's level now in dBFS (RMS over the last 43 ms), -Infinity when
-    // silent, null when there is no mix (yet) to measure.
+    // silent, null when there is no mix (yet) to measure, NaN while the
+    // browser holds audio analysis back until the user first clicks or
+    // types on the page (autoplay rules; the mix itself plays on).
     level() {
       const track = stream && stream.getAudioTracks().find((t) => t.readyState === 'live');
       if (!track) return null;
@@ -86,6 +88,7 @@ export function createMixAudio(deps) {
         meter.source.connect(meter.analyser);
         meter.track = track;
       }
+      if (meter.ctx.state !== 'running') return NaN;
       meter.analyser.getFloatTimeDomainData(meter.buf);
       return rmsDb(meter.buf);
     },

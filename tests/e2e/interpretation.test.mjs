@@ -1,6 +1,6 @@
 // e2e-interpretation-*: simultaneous interpretation heard in Chromium through
 // the real consultd (issue 11); the scenario is the first argument. Every
-// consult has one language channel, es (floor language en). Each browser's
+// consult declares one language, es (floor language en). Each browser's
 // fake microphone plays a tone file this test writes (the switch is per
 // process, so one browser per microphone): the specialist 440 Hz, the
 // provider 660 Hz, the es interpreter 1000 Hz, its booth partner 1200 Hz;
@@ -30,6 +30,9 @@
 //   - the live one leaves: the partner is told "Your partner dropped: take
 //     over", the listener is told it hears the original and hears it at full
 //     level; "Take over" brings interpretation back.
+// consecutive: no channels and no mix; everyone hears the interpreter, whose
+//   tile says "Interpreter, Spanish · español" on every page; only the
+//   interpreter sees the panel (the headset prompt).
 //
 // Env: CONSULTD (consultd binary), CG_WEB_ROOT (the repo's web/),
 // CG_E2E_ARTIFACTS (where screenshots go on failure; default: a temp dir).
@@ -148,11 +151,11 @@ async function channelState(page) {
   });
 }
 
-// consultd and a simultaneous consult with @participants ({name, role,
+// consultd and a consult in @mode with @participants ({label, name, role,
 // language, hz}: hz is the page's microphone tone; none: an observer), each
 // page in a browser of its own tone (observers share one); nothing opened
 // yet. Resolves {daemon, consult, pages: [page per participant], open(i)}.
-async function setup(ctx, participants) {
+async function setup(ctx, participants, mode = 'simultaneous') {
   const playwright = await loadPlaywright();
   const daemon = new Daemon();
   ctx.daemon = daemon;
@@ -160,7 +163,7 @@ async function setup(ctx, participants) {
   console.log(`# consultd listening on ${daemon.origin} (dir ${daemon.dir})`);
   const consult = await daemon.createConsult({
     title: 'Interpreted consult (e2e)',
-    interpretation: { mode: 'simultaneous', languages: ['es'] },
+    interpretation: { mode, languages: ['es'] },
     floor_language: 'en',
     participants: participants.map(({ name, role, language }) => ({ name, role, ...(language ? { language } : {}) })),
   });
@@ -370,7 +373,38 @@ async function booth(ctx) {
   console.log('# the partner was offered the channel and took it');
 }
 
-const SCENARIOS = { channels, booth };
+// Consecutive: no channels; the interpreter is a speaker everyone hears,
+// labelled with its language on every page; only the interpreter sees the
+// panel (its headset prompt).
+async function consecutive(ctx) {
+  const { consult, pages, open } = await setup(ctx, [
+    { label: 'specialist', name: 'Dr. Lee', role: 'specialist', hz: SPEC_HZ },
+    { label: 'interpreter', name: 'Ana Ruiz', role: 'interpreter', language: 'es', hz: INTERP_HZ },
+    { label: 'observer', name: 'Luis Doe', role: 'observer', language: 'es' },
+  ], 'consecutive');
+  const [specPage, interpPage, obsPage] = pages;
+  const interpId = consult.participants[1].id;
+  await Promise.all(pages.map((_, i) => open(i)));
+  for (const [page, who] of [[specPage, 'specialist'], [obsPage, 'observer']]) {
+    await waitFor(page, `${who}: the interpreter's tile says "Interpreter, Spanish \u00b7 espa\u00f1ol"`, (id) => {
+      const t = document.querySelector(`figure.tile[data-participant="${id}"] .role`);
+      return !!t && t.textContent === 'Interpreter, Spanish \u00b7 espa\u00f1ol';
+    }, interpId, 20000);
+    if (await page.locator('#interpretation').isVisible()) fail(`${who}: the interpretation panel is shown in consecutive mode`);
+  }
+  await waitFor(interpPage, 'interpreter: the panel says it interprets consecutively, with the headset prompt', () => {
+    const c = document.getElementById('booth-channel');
+    return !!c && !c.closest('[hidden]') && c.textContent.startsWith('You interpret consecutively into Spanish') &&
+      !document.getElementById('headset-check').closest('[hidden]') && document.getElementById('booth-state').closest('[hidden]');
+  }, undefined, 20000);
+  const heard = await untilHeard([obsPage, specPage], 'observer hears the specialist and the interpreter; the specialist ' +
+    'hears the interpreter', (o, sp) => o[SPEC_HZ] > HEARD_DB && o[INTERP_HZ] > HEARD_DB && sp[INTERP_HZ] > HEARD_DB);
+  console.log(`# observer: ${fmt(heard.levels[0])}\n# specialist: ${fmt(heard.levels[1])}`);
+  const mix = await obsPage.evaluate(() => window.__cgReceived.filter((m) => m.type === 'offer' && m.pc === 'mix').length);
+  if (mix !== 0) fail(`observer: offered a "mix" in consecutive mode (${mix})`);
+}
+
+const SCENARIOS = { channels, booth, consecutive };
 const name = process.argv[2];
 if (!SCENARIOS[name]) {
   console.error(`usage: interpretation.test.mjs ${Object.keys(SCENARIOS).join('|')}`);

@@ -1,4 +1,4 @@
-// e2e-interpretation-*: simultaneous interpretation heard in Chromium through
+// e2e-interpretation-*: interpretation heard in Chromium through
 // the real consultd (issue 11); the scenario is the first argument. Every
 // consult declares one language, es (floor language en). Each browser's
 // fake microphone plays a tone file this test writes (the switch is per

@@ -13,6 +13,7 @@ import { languageLabel, languageName } from './consult-info.js';
 import { h, say } from './dom.js';
 
 const METER_MS = 150;
+const HEADSET_NAME = /head ?set|head ?phone|earphone|airpods|buds/i;
 const METER_FLOOR_DB = -60;
 
 // deps: {send(msg), name(id), mixLevel() -> dBFS|null, headset: {on,
@@ -61,9 +62,12 @@ export function createInterpreterView(deps) {
     }
     const off = p.echoCancellation === false && p.noiseSuppression === false && p.autoGainControl === false;
     headsetState.dataset.processing = off ? 'off' : 'on';
+    // Only a hint: a device's name says nothing certain about where its sound goes.
+    const looksLikeHeadset = !deps.headset.on && HEADSET_NAME.test(p.label);
     say(headsetState, off
       ? 'Echo cancellation, noise suppression and automatic gain are off: listeners hear your voice as your headset picks it up.'
-      : 'Echo cancellation, noise suppression and automatic gain are on, as needed without a headset.');
+      : 'Echo cancellation, noise suppression and automatic gain are on, as needed without a headset.' +
+        (looksLikeHeadset ? ` Your microphone (${p.label}) may be a headset: if you are wearing it, tick the box.` : ''));
   }
 
   headsetCheck.addEventListener('change', async () => {

@@ -116,13 +116,14 @@ export function createLocalMedia(deps) {
     },
 
     // What the microphone is captured with now: {echoCancellation,
-    // noiseSuppression, autoGainControl} as the browser applied them, or null.
+    // noiseSuppression, autoGainControl} as the browser applied them, and
+    // the device's label; null without a microphone.
     processing() {
       const t = stream && stream.getAudioTracks()[0];
       if (!t || typeof t.getSettings !== 'function') return null;
       const s = t.getSettings();
       return { echoCancellation: s.echoCancellation, noiseSuppression: s.noiseSuppression,
-        autoGainControl: s.autoGainControl };
+        autoGainControl: s.autoGainControl, label: t.label || '' };
     },
 
     // "I am using a headset" (interpreters): remembered in this browser, and

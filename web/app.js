@@ -9,9 +9,7 @@
 //   peers.js         the RTCPeerConnections: "pub" that we offer, one "sub-N"
 //                    per other publisher that the server offers, and "mix"
 //                    (simultaneous interpretation) played by mix-audio.js;
-//   interpretation.js, interpreter-view.js  the language channels: a
-//                    listener's selector, a specialist's floor level, the
-//                    interpreter's booth;
+//   interpretation.js, interpreter-view.js  language channels and the booth;
 //   reconnect.js     a dropped socket resumes the seat (join + resume id)
 //                    within its grace period, keeping every connection;
 //   ice-restart.js   "pub" that lost its path gets a new offer (iceRestart);
@@ -46,7 +44,7 @@ import { createLobby } from './lobby.js';
 import { createLocalMedia } from './local-media.js';
 import { createMixAudio } from './mix-audio.js';
 import { createInterpretation } from './interpretation.js';
-import { createAudioProbe } from './audio-probe.js';
+import { audioLevels } from './audio-probe.js';
 
 const $ = (id) => document.getElementById(id);
 const ui = {
@@ -168,14 +166,10 @@ const interpretation = createInterpretation({
   send: (msg) => send(msg),
   name: (id) => nameOf(id),
   isSpecialist: () => isSpecialist(),
-  mixLevel: () => mixAudio.level(),
-  headset: {
-    get on() {
-      return localMedia.headset;
-    },
-    set: (on) => localMedia.setHeadset(on),
-    processing: () => localMedia.processing(),
-  },
+  mixAudio,
+  localMedia,
+  // A refusal the new state made moot (we are live now) leaves the screen.
+  clearError: (codes) => { if (codes.includes(ui.status.dataset.code)) clearError(); },
 });
 const ice = createIceRestart({
   getPub: () => peers.get('pub'),
@@ -465,17 +459,6 @@ function onParticipantLeft(msg) {
   setNotice(`${who} left${why}.`);
 }
 
-// Refusals of the booth that the new state has made moot (we are live now,
-// a partner joined) are taken off the screen.
-const MOOT_WHEN_LIVE = ['channel_taken', 'not_live'];
-function onInterpretation(msg) {
-  interpretation.onState(msg);
-  const y = msg.you || {};
-  const code = ui.status.dataset.code;
-  if ((MOOT_WHEN_LIVE.includes(code) && y.live === true) ||
-      (code === 'no_partner' && Array.isArray(y.partners) && y.partners.length > 0)) clearError();
-}
-
 function onMessage(msg) {
   switch (msg.type) {
     case 'joined': onJoined(msg); break;
@@ -488,7 +471,7 @@ function onMessage(msg) {
     case 'pc_closed': if (typeof msg.pc === 'string') peers.close(msg.pc); break;
     case 'stats': if (state.joined) quality.update(msg); break;
     case 'active_speaker': speaker.set(msg.participant); break;
-    case 'interpretation': if (state.joined) onInterpretation(msg); break;
+    case 'interpretation': if (state.joined) interpretation.onState(msg); break;
     case 'error':
       if (typeof msg.code === 'string') {
         // Leaving, and the seat could not be taken back: nobody is left to tell.
@@ -792,22 +775,12 @@ function readToken() {
   return token && token.trim() ? token.trim() : null;
 }
 
-// What the page plays from the others: every remote audio track.
-function remoteAudioTracks() {
-  const streams = [...ui.stage.querySelectorAll('figure.tile.remote video'), ui.mixAudio].map((el) => el.srcObject);
-  return streams.filter((s) => s && typeof s.getAudioTracks === 'function').flatMap((s) => s.getAudioTracks());
-}
-let audioProbe = null;
-
 // For the browser tests (and support staff): mend the media path by hand, exactly
 // as the page does by itself when "pub" loses it; measure what the page hears
 // (made on the first call only).
 window.consultgw = Object.freeze({
   restartIce: () => ice.restart(),
-  audioLevels: (freqs, ms) => {
-    audioProbe = audioProbe || createAudioProbe(remoteAudioTracks);
-    return audioProbe.levels(freqs, ms);
-  },
+  audioLevels,
   shareScreen: () => screenShare.start(true), // consultd refuses it for roles that may not
   stopScreenShare: () => screenShare.stop(),
 });

@@ -1,6 +1,6 @@
 // consultgw web client: what this page receives, measured (for tests and support).
 //
-// levels(freqs) sums every remote audio track the page plays (the others'
+// audioLevels(freqs) sums every remote audio track the page plays (the others'
 // tiles and the server's mix) into one WebAudio AnalyserNode and reports the
 // level at each frequency, so a browser test can tell which tones a page
 // hears (tests/e2e/interpretation.test.mjs). Nothing is made until it is
@@ -8,8 +8,15 @@
 
 const FFT = 8192; // 5.9 Hz bins at 48 kHz: 440/660/1000/1200/1500 Hz apart
 
-// tracks() -> the remote audio tracks the page plays now.
-export function createAudioProbe(tracks) {
+// What the page plays from the others: the audio tracks of the remote tiles
+// and of the mix's <audio>.
+function remoteAudioTracks() {
+  return [...document.querySelectorAll('figure.tile.remote video, audio#mix-audio')]
+    .map((el) => el.srcObject).filter((s) => s && typeof s.getAudioTracks === 'function')
+    .flatMap((s) => s.getAudioTracks());
+}
+
+export function createAudioProbe(tracks = remoteAudioTracks) {
   let ctx = null;
   let analyser = null;
   const sources = new Map(); // track -> MediaStreamAudioSourceNode
@@ -66,4 +73,12 @@ export function createAudioProbe(tracks) {
       return { levels, tracks: sources.size, state: ctx.state };
     },
   };
+}
+
+let probe = null;
+
+// The page's probe, made on the first call: see levels() above.
+export function audioLevels(freqs, ms) {
+  probe = probe || createAudioProbe();
+  return probe.levels(freqs, ms);
 }

@@ -24,9 +24,13 @@ const FLOOR = 'floor';
 export const INTERPRETATION_ERRORS = ['unknown_channel', 'channel_taken', 'no_partner', 'not_live',
   'not_simultaneous', 'no_interpretation'];
 
+// Refusals of the booth that a new state makes moot.
+const MOOT_WHEN_LIVE = ['channel_taken', 'not_live'];
+
 // deps: {box (the panel's <section>), send(msg), name(id) -> display name,
-// isSpecialist(), mixLevel() -> dBFS|null, headset: {on, set(on) -> Promise,
-// processing() -> {echoCancellation, ...}|null}}.
+// isSpecialist(), mixAudio (mix-audio.js: its level), localMedia
+// (local-media.js: the headset switch), clearError(codes) (take the error on
+// screen away if it is one of @codes)}.
 export function createInterpretation(deps) {
   let config = null; // {mode, languages, floor_language}
   let you = null; // joined's you
@@ -53,7 +57,16 @@ export function createInterpretation(deps) {
       'How loud listeners of a language hear the original voices beneath their interpreter (0 dB: as loud as the interpreter).'));
 
   const booth = createInterpreterView({
-    send: deps.send, name: deps.name, mixLevel: deps.mixLevel, headset: deps.headset,
+    send: deps.send,
+    name: deps.name,
+    mixLevel: () => deps.mixAudio.level(),
+    headset: {
+      get on() {
+        return deps.localMedia.headset;
+      },
+      set: (on) => deps.localMedia.setHeadset(on),
+      processing: () => deps.localMedia.processing(),
+    },
   });
 
   deps.box.setAttribute('aria-labelledby', 'interp-title');
@@ -196,6 +209,8 @@ export function createInterpretation(deps) {
       if (pending && y.channel === pending.channel && (y.interpreter_only === true) === pending.interpreter_only) {
         pending = null;
       }
+      if (y.live === true) deps.clearError(MOOT_WHEN_LIVE);
+      if (Array.isArray(y.partners) && y.partners.length > 0) deps.clearError(['no_partner']);
       render();
     },
 

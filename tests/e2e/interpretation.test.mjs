@@ -91,15 +91,22 @@ async function levels(page, ms) {
 }
 
 // What a page plays, for a failure message: each element's audio tracks
-// (muted: no packets arrive) and its connections' states.
+// (muted: no packets arrive), its connections' states and the audio packets
+// each received.
 function diagnose(page) {
-  return page.evaluate(() => {
+  return page.evaluate(async () => {
     const els = [...document.querySelectorAll('#mix-audio, figure.tile.remote video')].map((v) => {
       const tracks = v.srcObject ? v.srcObject.getAudioTracks() : [];
       return `${v.id || v.dataset.participant} ${v.paused ? 'paused' : 'playing'} ` +
         `[${tracks.map((t) => `${t.readyState}${t.muted ? ' muted' : ''}`).join(', ')}]`;
     });
-    const pcs = (window.__cgPcs || []).map((pc) => pc.connectionState);
+    const pcs = await Promise.all((window.__cgPcs || []).map(async (pc) => {
+      let packets = 0;
+      (await pc.getStats()).forEach((r) => {
+        if (r.type === 'inbound-rtp' && r.kind === 'audio') packets += r.packetsReceived;
+      });
+      return `${pc.connectionState}/${packets} audio packets in`;
+    }));
     const offers = window.__cgReceived.filter((m) => m.type === 'offer').map((m) => m.pc);
     return `${els.join('; ')}; pcs ${pcs.join(',')}; offers ${offers.join(',')}`;
   });

@@ -156,7 +156,10 @@ export function createInterpretation(deps) {
   function render() {
     const on = simultaneous() || (!!config && isInterpreter());
     deps.box.hidden = !on;
-    if (!on) return;
+    if (!on) {
+      booth.render(null);
+      return;
+    }
     deps.box.dataset.mode = config.mode;
     const listening = simultaneous() && !isInterpreter();
     listener.hidden = !listening;

@@ -7,7 +7,9 @@
 //   socket.js        the one current socket; heartbeat.js notices one that
 //                    went silent without closing;
 //   peers.js         the RTCPeerConnections: "pub" that we offer, one "sub-N"
-//                    per other publisher that the server offers;
+//                    per other publisher that the server offers, and "mix"
+//                    (simultaneous interpretation) played by mix-audio.js;
+//   interpretation.js, interpreter-view.js  language channels and the booth;
 //   reconnect.js     a dropped socket resumes the seat (join + resume id)
 //                    within its grace period, keeping every connection;
 //   ice-restart.js   "pub" that lost its path gets a new offer (iceRestart);
@@ -18,7 +20,8 @@
 //   tiles.js, screen-tiles.js  the others' cameras and screens;
 //   consult-info.js, lobby.js, quality.js, speaker.js, errors.js  the header,
 //                    the specialist's waiting list, the network indicator, the
-//                    active speaker, and what each error says.
+//                    active speaker, and what each error says;
+//   audio-probe.js   what the page hears, measured on request (tests, support).
 // "Reconnecting…" shows while a resume, an ICE restart or a rejoin is under way.
 //
 // The token lives only in memory: it is read from the URL fragment and removed from
@@ -33,12 +36,15 @@ import { ERRORS, errorEntry, errorText } from './errors.js';
 import { createRejoin } from './rejoin.js';
 import { createPeers } from './peers.js';
 import { createTiles } from './tiles.js';
-import { roleLabel, showConsult, showIdentity } from './consult-info.js';
+import { showConsult, showIdentity, whoLabel } from './consult-info.js';
 import { createIceRestart } from './ice-restart.js';
 import { createReconnect } from './reconnect.js';
 import { createSocket } from './socket.js';
 import { createLobby } from './lobby.js';
 import { createLocalMedia } from './local-media.js';
+import { createMixAudio } from './mix-audio.js';
+import { createInterpretation } from './interpretation.js';
+import { audioLevels } from './audio-probe.js';
 
 const $ = (id) => document.getElementById(id);
 const ui = {
@@ -66,6 +72,8 @@ const ui = {
   lobby: $('lobby'),
   lobbyList: $('lobby-list'),
   lobbyEmpty: $('lobby-empty'),
+  interpretation: $('interpretation'),
+  mixAudio: $('mix-audio'),
 };
 
 const state = {
@@ -76,7 +84,7 @@ const state = {
   fatal: false, // an error that ends this connection is on screen
   you: null,
   iceServers: [],
-  participants: new Map(), // id -> {id, role, name}
+  participants: new Map(), // id -> {id, role, name, language}
   opensAt: null, // from consult_not_open_yet
   mutedBySpecialist: false,
   resume: null, // {id, grace_s} of the last joined: takes the seat back after a drop
@@ -95,6 +103,12 @@ const localMedia = createLocalMedia({
   audioOnlyBtn: ui.audioOnlyBtn,
   send: (msg) => send(msg),
   showError: (code) => showError(code),
+  // The headset switch of an interpreter: the new track goes out on pub as it is.
+  replaceAudioTrack: async (old, track) => {
+    const pub = peers.get('pub');
+    const sender = pub && pub.pc.getSenders().find((s) => s.track === old);
+    if (sender) await sender.replaceTrack(track);
+  },
 });
 const quality = createQualityIndicator(ui.quality, (text) => setNotice(text));
 const speaker = createSpeakerHighlight(ui.stage, ui.selfTile);
@@ -125,6 +139,7 @@ const peers = createPeers({
   onSubCreated: (entry) => showSub(entry),
   subOffers: (entry, sdp) => screens.offersToApply(entry, sdp),
   subAnswered: (entry) => screens.applied(entry),
+  onMixCreated: (entry) => mixAudio.attach(entry),
   onPubAnswer: (entry) => {
     screenShare.onAnswer();
     ice.onAnswer(entry);
@@ -141,6 +156,20 @@ const screenShare = createScreenShare({
   notice: (text) => setNotice(text),
   alert: () => showError('screen_refused'),
   afterRollback: () => ice.retryIfNeeded(),
+});
+const mixAudio = createMixAudio({
+  element: ui.mixAudio,
+  onSoundBlocked: () => { ui.soundBtn.hidden = false; },
+});
+const interpretation = createInterpretation({
+  box: ui.interpretation,
+  send: (msg) => send(msg),
+  name: (id) => nameOf(id),
+  isSpecialist: () => isSpecialist(),
+  mixAudio,
+  localMedia,
+  // A refusal the new state made moot (we are live now) leaves the screen.
+  clearError: (codes) => { if (codes.includes(ui.status.dataset.code)) clearError(); },
 });
 const ice = createIceRestart({
   getPub: () => peers.get('pub'),
@@ -184,7 +213,10 @@ function clearError() {
 function showError(code) {
   const e = errorEntry(code);
   if (e === null) return;
-  ui.status.textContent = errorText(code, { opensAt: state.opensAt, token: state.token });
+  const live = code === 'channel_taken' && state.you ? interpretation.liveOn(state.you.language) : null;
+  ui.status.textContent = errorText(code, {
+    opensAt: state.opensAt, token: state.token, liveName: live ? nameOf(live) : null,
+  });
   ui.status.dataset.code = code;
   ui.status.hidden = false;
   if (e.fatal) {
@@ -195,6 +227,13 @@ function showError(code) {
     document.body.dataset.state = 'error';
   }
   ui.rejoinBtn.hidden = !(e.rejoin && state.token);
+}
+
+// A participant's name as the page shows it; ourselves as "you".
+function nameOf(id) {
+  if (state.you && id === state.you.id) return `${state.you.name || 'You'} (you)`;
+  const p = state.participants.get(id);
+  return p && p.name ? p.name : 'An interpreter';
 }
 
 function send(msg) {
@@ -257,11 +296,15 @@ function onPcClosed(entry) {
   if (entry.participant) {
     const tile = tiles.tileFor(entry.participant);
     if (tile && tile.dataset.pc === entry.name) tiles.removeTile(entry.participant);
+  } else if (entry.name !== 'pub') {
+    mixAudio.detach(entry);
   }
 }
 
 function closeAllPcs() {
   peers.closeAll();
+  mixAudio.detach(null);
+  interpretation.reset();
   screens.clear();
   quality.stop();
   speaker.forget();
@@ -271,6 +314,7 @@ function closeAllPcs() {
 async function startPublishing() {
   const stream = await localMedia.acquire(state.you && state.you.role);
   if (!stream || !state.joined) return;
+  interpretation.refresh(); // an interpreter's panel says how its microphone is captured
   await peers.publish(stream, (entry) => {
     entry.pc.onconnectionstatechange = () => {
       if (entry.pc.connectionState !== 'connected') return;
@@ -365,6 +409,7 @@ function onJoined(msg) {
 
   showConsult(ui, msg.consult);
   showIdentity(ui, state.you);
+  interpretation.onJoined(msg);
   ui.leaveBtn.disabled = false;
   ui.endBtn.hidden = !isSpecialist();
   quality.start();
@@ -391,7 +436,8 @@ function onParticipantJoined(msg) {
   const tile = tiles.tileFor(p.id);
   if (tile) tiles.labelTile(tile, p);
   screens.relabel(p.id);
-  setNotice(`${p.name || 'Someone'}${p.role ? ` (${roleLabel(p.role)})` : ''} joined.`);
+  interpretation.refresh();
+  setNotice(`${p.name || 'Someone'}${p.role ? ` (${whoLabel(p)})` : ''} joined.`);
   updateLayout();
 }
 
@@ -406,6 +452,7 @@ function onParticipantLeft(msg) {
   }
   tiles.removeTile(id);
   speaker.forget(id);
+  interpretation.refresh();
   updateLayout();
   const why = msg.reason === 'disconnected' || msg.reason === 'connection_lost' ? ' (connection lost)'
     : msg.reason === 'media_failed' ? ' (their video connection failed)' : '';
@@ -424,6 +471,7 @@ function onMessage(msg) {
     case 'pc_closed': if (typeof msg.pc === 'string') peers.close(msg.pc); break;
     case 'stats': if (state.joined) quality.update(msg); break;
     case 'active_speaker': speaker.set(msg.participant); break;
+    case 'interpretation': if (state.joined) interpretation.onState(msg); break;
     case 'error':
       if (typeof msg.code === 'string') {
         // Leaving, and the seat could not be taken back: nobody is left to tell.
@@ -440,6 +488,7 @@ function onMessage(msg) {
           startAutoRejoin(0);
           break;
         }
+        interpretation.onError(msg.code);
         showError(msg.code);
       }
       break;
@@ -708,6 +757,7 @@ ui.rejoinBtn.addEventListener('click', rejoin);
 ui.soundBtn.addEventListener('click', () => {
   ui.soundBtn.hidden = true;
   for (const tile of tiles.remotes()) tiles.playRemote(tile.querySelector('video'));
+  mixAudio.play();
 });
 window.addEventListener('pagehide', () => {
   if (socket.current) send({ type: 'leave' });
@@ -726,9 +776,11 @@ function readToken() {
 }
 
 // For the browser tests (and support staff): mend the media path by hand, exactly
-// as the page does by itself when "pub" loses it.
+// as the page does by itself when "pub" loses it; measure what the page hears
+// (made on the first call only).
 window.consultgw = Object.freeze({
   restartIce: () => ice.restart(),
+  audioLevels,
   shareScreen: () => screenShare.start(true), // consultd refuses it for roles that may not
   stopScreenShare: () => screenShare.stop(),
 });

@@ -79,6 +79,16 @@ export const ERRORS = {
     fatal: true, rejoin: true,
   },
   not_allowed: { text: 'Only the specialist can do that.' },
+  // Interpretation (docs/protocol.md "Interpretation"): the page offers these
+  // actions only when they fit, so each means the state changed meanwhile.
+  unknown_channel: { text: 'That language channel is not part of this consult. You hear what you heard before.' },
+  channel_taken: {
+    text: 'Another interpreter is live on your channel. Select \u201cTake over\u201d to take the channel from them (they see it happen).',
+  },
+  no_partner: { text: 'No booth partner has joined, so there is nobody to hand over to. You stay live.' },
+  not_live: { text: 'You are not live, so there is nothing to hand over.' },
+  not_simultaneous: { text: 'This consult uses consecutive interpretation: there are no language channels to choose.' },
+  no_interpretation: { text: 'This consult has no interpretation.' },
   not_admitted: null, // a racing message while still in the waiting room: harmless
   unknown_participant: null, // that person already left or was let in: the list updates itself
   not_joined: { text: 'This page is not yet part of the consult. Select Rejoin to try again.', rejoin: true },
@@ -147,10 +157,13 @@ function formatTime(unixSeconds) {
 }
 
 // What the page says for @code (an entry that is not null); a consult not open
-// yet says when it opens, from the server's opens_at or the token's nbf.
-export function errorText(code, { opensAt, token }) {
+// yet says when it opens, from the server's opens_at or the token's nbf;
+// channel_taken names who is live (@liveName) when the page knows.
+export function errorText(code, { opensAt, token, liveName }) {
   let text = errorEntry(code).text;
-  if (code === 'consult_not_open_yet' && opensAt) {
+  if (code === 'channel_taken' && liveName) {
+    text = `${liveName} is live on your channel. Select \u201cTake over\u201d to take the channel from them (they see it happen).`;
+  } else if (code === 'consult_not_open_yet' && opensAt) {
     const t = Date.parse(opensAt);
     if (!Number.isNaN(t)) text = `This consult opens at ${formatTime(t / 1000)} (your time). Please open your link again then.`;
   } else if (code === 'token_not_yet_valid') {

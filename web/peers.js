@@ -2,7 +2,10 @@
 //
 // docs/protocol.md "Media model": one "pub" connection that we offer (camera +
 // microphone, sendonly) and one "sub-N" per other publisher that the server
-// offers and we answer. ICE candidates trickle both ways, each tagged with its
+// offers and we answer. In a consult with simultaneous interpretation the
+// server also offers "mix" (no participant): one audio m-line carrying the
+// language channel we listen to (or, for an interpreter, its floor feed),
+// answered like a sub-N and played without a tile (mix-audio.js). ICE candidates trickle both ways, each tagged with its
 // pc name and sdpMLineIndex. Work on one connection is serialised (queue) so
 // an answer is applied before the candidates that follow it; candidates that
 // arrive before their description wait for it. What the page shows of a
@@ -11,10 +14,12 @@
 
 // deps: {send(msg), iceServers() -> array, onSubCreated(entry) (a new sub-N:
 // show it), subOffers(entry, sdp) -> [sdp, ...] and subAnswered(entry) (the
-// steps of applying a sub offer, screen-tiles.js), onPubAnswer(entry) (an
-// answer on pub was applied), onClosed(entry) (a connection closed)}.
+// steps of applying a sub offer, screen-tiles.js), onMixCreated(entry) (a
+// new server mix: play it), onPubAnswer(entry) (an answer on pub was
+// applied), onClosed(entry) (a connection closed)}.
 export function createPeers(deps) {
   const pcs = new Map(); // pc name -> {pc, name, participant, stream, chain, pending}
+  // participant is null for pub and for a server mix.
 
   // Runs fn after everything already queued on this pc; its error is logged.
   function queue(entry, fn) {
@@ -119,25 +124,28 @@ export function createPeers(deps) {
       });
     },
 
-    // An offer for a new sub-N opens it; one for an existing sub-N renegotiates
-    // that connection (after an ICE restart the server re-offers each with new
-    // ICE credentials): same pc, same tile, a new answer.
+    // An offer for a new sub-N (or mix) opens it; one for an existing one
+    // renegotiates that connection (after an ICE restart the server re-offers
+    // each with new ICE credentials): same pc, same tile, a new answer. An
+    // offer naming no participant is a server mix: it has no tile and no
+    // screen m-lines.
     onOffer(msg) {
       const name = msg.pc;
       if (name === 'pub') return; // we are the offerer on pub
       let entry = pcs.get(name);
       if (!entry) {
-        entry = create(name, typeof msg.participant === 'string' ? msg.participant : name);
-        deps.onSubCreated(entry);
+        entry = create(name, typeof msg.participant === 'string' ? msg.participant : null);
+        if (entry.participant) deps.onSubCreated(entry);
+        else deps.onMixCreated(entry);
       }
       queue(entry, async () => {
-        for (const sdp of deps.subOffers(entry, msg.sdp)) {
+        for (const sdp of entry.participant ? deps.subOffers(entry, msg.sdp) : [msg.sdp]) {
           await entry.pc.setRemoteDescription({ type: 'offer', sdp });
           await flushCandidates(entry);
           await entry.pc.setLocalDescription(await entry.pc.createAnswer());
         }
         deps.send({ type: 'answer', pc: name, sdp: entry.pc.localDescription.sdp });
-        deps.subAnswered(entry);
+        if (entry.participant) deps.subAnswered(entry);
       });
     },
 

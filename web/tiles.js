@@ -1,13 +1,13 @@
 // consultgw web client: the other participants' camera tiles.
 //
 // One <figure class="tile remote"> per participant with a sub-N: their video
-// and voice, their name and role, what they said of their microphone and
+// and voice, their name and role (an interpreter's with its language), what they said of their microphone and
 // camera (participant_media_state), and for a specialist the Mute and Remove
 // buttons. Their screens have tiles of their own (screen-tiles.js).
 
-import { initials, roleLabel } from './consult-info.js';
+import { initials, whoLabel } from './consult-info.js';
 
-// deps: {stage, participant(id) -> {id, role, name, audio, video}|undefined,
+// deps: {stage, participant(id) -> {id, role, name, language, audio, video}|undefined,
 // isHost() (we are a specialist), send(msg), onChange()
 // (tiles came or went), onSoundBlocked() (autoplay with sound was refused)}.
 export function createTiles(deps) {
@@ -19,7 +19,7 @@ export function createTiles(deps) {
 
   function labelTile(tile, p) {
     const name = p && p.name ? p.name : 'Participant';
-    const role = p ? roleLabel(p.role) : '';
+    const role = whoLabel(p);
     tile.querySelector('.name').textContent = name;
     tile.querySelector('.role').textContent = role;
     tile.querySelector('.avatar').textContent = initials(name);

@@ -271,7 +271,9 @@ export const CHROMIUM = process.env.CG_CHROMIUM || '/usr/bin/chromium';
 // beep), self-signed certificates accepted, and host ICE candidates as IP
 // literals (no mDNS names) so consultd, listening on 127.0.0.1 only, can
 // reach them. Playwright gives the browser a fresh temporary --user-data-dir.
-export async function launchBrowser(playwright) {
+// extraArgs: more switches, e.g. --use-file-for-fake-audio-capture=FILE
+// (per process: one browser per microphone sound).
+export async function launchBrowser(playwright, extraArgs = []) {
   if (!existsSync(CHROMIUM)) fail(`${CHROMIUM} is missing: run tools/install-deps.sh`);
   return playwright.chromium.launch({
     executablePath: CHROMIUM,
@@ -293,6 +295,7 @@ export async function launchBrowser(playwright) {
       '--disable-features=WebRtcHideLocalIpsWithMdns',
       // Gather on loopback too, so the pair Chromium picks is 127.0.0.1 <-> 127.0.0.1.
       '--allow-loopback-in-peer-connection',
+      ...extraArgs,
     ],
   });
 }

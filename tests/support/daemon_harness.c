@@ -691,11 +691,23 @@ static char *consult_body(const char *kind, gint64 starts_in_s, guint duration_m
         g_date_time_new_from_unix_utc(g_get_real_time() / G_USEC_PER_SEC + starts_in_s);
     g_autofree char *starts = g_date_time_format(at, "%Y-%m-%dT%H:%M:%SZ");
     json_t *people = json_array();
-    for (guint i = 0; roles[i]; i++)
-        json_array_append_new(people, json_pack("{s:s, s:s}", "name", names[i], "role", roles[i]));
+    gboolean interpreter = FALSE;
+    for (guint i = 0; roles[i]; i++) {
+        json_t *person = json_pack("{s:s, s:s}", "name", names[i], "role", roles[i]);
+        /* an interpreter needs a language of the consult: consecutive
+         * interpretation makes it an ordinary speaker, as these tests expect */
+        if (g_str_equal(roles[i], "interpreter")) {
+            json_object_set_new(person, "language", json_string("es"));
+            interpreter = TRUE;
+        }
+        json_array_append_new(people, person);
+    }
     json_t *req = json_pack("{s:s, s:s, s:s, s:s, s:i, s:o}", "kind", kind, "specialty",
                             "dermatology", "title", "Integration test consult", "starts_at", starts,
                             "duration_min", (int)duration_min, "participants", people);
+    if (interpreter)
+        json_object_set_new(req, "interpretation",
+                            json_pack("{s:s, s:[s]}", "mode", "consecutive", "languages", "es"));
     char *text = json_dumps(req, JSON_COMPACT);
     json_decref(req);
     return text;

@@ -75,7 +75,8 @@ static void analyse_window(PeerAudio *a, gint64 at)
                 t->onset = at;
             t->run_below = 0;
         } else if (t->onset) {
-            t->longest_run = MAX(t->longest_run, ++t->run_below);
+            t->run_below++;
+            t->longest_run = MAX(t->longest_run, t->run_below);
         }
     }
     if (n_above >= 2)

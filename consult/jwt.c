@@ -8,6 +8,8 @@
  */
 #include "jwt.h"
 
+#include "language_tags.h"
+
 #include <jansson.h>
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
@@ -30,6 +32,8 @@ void cg_token_claims_clear(CgTokenClaims *claims)
     g_clear_pointer(&claims->consult, g_free);
     g_clear_pointer(&claims->role, g_free);
     g_clear_pointer(&claims->name, g_free);
+    g_clear_pointer(&claims->language, g_free);
+    g_clear_pointer(&claims->relay_from, g_free);
     claims->nbf = 0;
     claims->exp = 0;
 }
@@ -283,6 +287,27 @@ static gboolean int_claim(json_t *payload, const char *name, gint64 *out, GError
     return TRUE;
 }
 
+/* An optional language claim: absent leaves *out NULL; present, it must be a
+ * string holding a valid tag (language_tags.h), else MALFORMED naming it. The
+ * value itself is never echoed: it came from outside. */
+static gboolean language_claim(json_t *payload, const char *name, char **out, GError **error)
+{
+    json_t *v = json_object_get(payload, name);
+    if (v == NULL)
+        return TRUE;
+    if (!json_is_string(v) || json_string_length(v) > CG_LANGUAGE_TAG_MAX ||
+        strlen(json_string_value(v)) != json_string_length(v) ||
+        !cg_language_tag_valid(json_string_value(v))) {
+        g_set_error(error, CG_JWT_ERROR, CG_JWT_ERROR_MALFORMED,
+                    "token claim '%s' must be a language tag such as \"es\" or \"pt-br\" "
+                    "(a string of at most %d characters)",
+                    name, CG_LANGUAGE_TAG_MAX);
+        return FALSE;
+    }
+    *out = cg_language_tag_normalize(json_string_value(v));
+    return TRUE;
+}
+
 static gboolean read_claims(json_t *payload, CgTokenClaims *c, GError **error)
 {
     if (!(c->iss = string_claim(payload, "iss", error)) ||
@@ -290,7 +315,9 @@ static gboolean read_claims(json_t *payload, CgTokenClaims *c, GError **error)
         !(c->consult = string_claim(payload, "consult", error)) ||
         !(c->role = string_claim(payload, "role", error)) ||
         !(c->name = string_claim(payload, "name", error)) ||
-        !int_claim(payload, "nbf", &c->nbf, error) || !int_claim(payload, "exp", &c->exp, error))
+        !int_claim(payload, "nbf", &c->nbf, error) || !int_claim(payload, "exp", &c->exp, error) ||
+        !language_claim(payload, "language", &c->language, error) ||
+        !language_claim(payload, "relay_from", &c->relay_from, error))
         return FALSE;
     if (c->exp <= c->nbf) {
         g_set_error_literal(error, CG_JWT_ERROR, CG_JWT_ERROR_MALFORMED,
@@ -401,6 +428,12 @@ char *cg_jwt_sign(const CgTokenClaims *claims, const guint8 *secret, gsize secre
         json_decref(header);
         g_return_val_if_reached(NULL);
     }
+    /* Optional claims only when set: a token without them is byte for byte
+     * what consultd signed before interpretation. */
+    if (claims->language)
+        json_object_set_new(payload, "language", json_string(claims->language));
+    if (claims->relay_from)
+        json_object_set_new(payload, "relay_from", json_string(claims->relay_from));
 
     g_autofree char *h = encode_json(header);
     g_autofree char *p = encode_json(payload);

@@ -4,10 +4,15 @@
  * token header: the algorithm is pinned to HS256, any other "alg" (including
  * "none") is refused; the token length is bounded before anything is decoded;
  * the signature is compared in constant time; nbf/exp are checked with a
- * caller-given skew; every claim below is required and must have its type.
+ * caller-given skew; every claim below is required and must have its type,
+ * except the optional ones.
  *
  * Claims: iss (tenant id), sub (participant id), consult, role, name (strings),
- * nbf, exp (integers, seconds since the epoch).
+ * nbf, exp (integers, seconds since the epoch). Optional (issue 11): language,
+ * relay_from — when present, strings holding a language tag (language_tags.h,
+ * at most CG_LANGUAGE_TAG_MAX bytes), else the token is MALFORMED and the
+ * message names the claim; verification returns them lower-cased. Signed only
+ * when set.
  */
 #pragma once
 

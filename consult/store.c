@@ -71,6 +71,14 @@ static const char *const migrations[] = {
      "ALTER TABLE audit ADD COLUMN detail TEXT;"),
     /* 5: a specialist's mute, per participant (the muting specialist's id) */
     "ALTER TABLE participants ADD COLUMN muted_by TEXT;",
+    /* 6: interpretation (issue 11): languages are a comma list of lower-case
+     * BCP 47 tags; NULL mode = no interpretation */
+    ("ALTER TABLE consults ADD COLUMN interpretation_mode TEXT;"
+     "ALTER TABLE consults ADD COLUMN interpretation_languages TEXT;"
+     "ALTER TABLE consults ADD COLUMN floor_language TEXT;"
+     "ALTER TABLE consults ADD COLUMN floor_level_db INTEGER NOT NULL DEFAULT -15;"
+     "ALTER TABLE participants ADD COLUMN language TEXT;"
+     "ALTER TABLE participants ADD COLUMN relay_from TEXT;"),
 };
 
 gboolean cg_store_fail(CgStore *store, const char *job, GError **error)
@@ -208,12 +216,38 @@ static void bind_video_bitrate(sqlite3_stmt *stmt, int index, const CgConsultRec
         sqlite3_bind_null(stmt, index);
 }
 
+/* (transfer full) interpretation languages as stored, "es,ar"; NULL when none. */
+static char *languages_text(const CgConsultRecord *c)
+{
+    if (!c->interpretation_languages || !c->interpretation_languages[0])
+        return NULL;
+    return g_strjoinv(",", c->interpretation_languages);
+}
+
+static char **languages_of(sqlite3_stmt *stmt, int col)
+{
+    const char *text = (const char *)sqlite3_column_text(stmt, col);
+    if (!text || !text[0])
+        return NULL;
+    return g_strsplit(text, ",", CG_CONSULT_LANGUAGES_MAX * 4);
+}
+
+/* The interpretation columns of a consult, bound from @index on (4 columns). */
+static void bind_interpretation(sqlite3_stmt *stmt, int index, const CgConsultRecord *c)
+{
+    g_autofree char *languages = c->interpretation_mode ? languages_text(c) : NULL;
+    bind_text(stmt, index, c->interpretation_mode);
+    sqlite3_bind_text(stmt, index + 1, languages, -1, SQLITE_TRANSIENT);
+    bind_text(stmt, index + 2, c->floor_language);
+    sqlite3_bind_int(stmt, index + 3, c->floor_level_db);
+}
+
 static gboolean insert_participant(CgStore *store, const CgParticipantRecord *p, GError **error)
 {
     sqlite3_stmt *stmt = NULL;
     if (!prepare(store,
-                 "INSERT INTO participants(id, consult_id, tenant, name, role, admitted, removed) "
-                 "VALUES (?, ?, ?, ?, ?, ?, ?)",
+                 "INSERT INTO participants(id, consult_id, tenant, name, role, admitted, removed, "
+                 "language, relay_from) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
                  &stmt, "prepare participant insert", error))
         return FALSE;
     bind_text(stmt, 1, p->id);
@@ -223,6 +257,8 @@ static gboolean insert_participant(CgStore *store, const CgParticipantRecord *p,
     bind_text(stmt, 5, p->role);
     sqlite3_bind_int(stmt, 6, p->admitted ? 1 : 0);
     sqlite3_bind_int(stmt, 7, p->removed ? 1 : 0);
+    bind_text(stmt, 8, p->language);
+    bind_text(stmt, 9, p->relay_from);
     gboolean ok =
         sqlite3_step(stmt) == SQLITE_DONE || cg_store_fail(store, "insert participant", error);
     sqlite3_finalize(stmt);
@@ -235,7 +271,9 @@ static gboolean insert_consult(CgStore *store, const CgConsultRecord *c, GError 
     if (!prepare(store,
                  "INSERT INTO consults(id, tenant, kind, specialty, title, starts_at, "
                  "duration_min, state, ended_at, end_reason, live_since, providers_wait, "
-                 "series_id, video_bitrate_kbps) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                 "series_id, video_bitrate_kbps, interpretation_mode, interpretation_languages, "
+                 "floor_language, floor_level_db) "
+                 "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                  &stmt, "prepare consult insert", error))
         return FALSE;
     bind_text(stmt, 1, c->id);
@@ -252,6 +290,7 @@ static gboolean insert_consult(CgStore *store, const CgConsultRecord *c, GError 
     sqlite3_bind_int(stmt, 12, c->providers_wait ? 1 : 0);
     bind_text(stmt, 13, c->series_id);
     bind_video_bitrate(stmt, 14, c);
+    bind_interpretation(stmt, 15, c);
     gboolean ok =
         sqlite3_step(stmt) == SQLITE_DONE || cg_store_fail(store, "insert consult", error);
     sqlite3_finalize(stmt);
@@ -302,7 +341,8 @@ static gboolean step_one(CgStore *store, sqlite3_stmt *stmt, const char *what, G
 
 #define CONSULT_COLUMNS                                                                            \
     "id, tenant, kind, specialty, title, starts_at, duration_min, state, ended_at, "               \
-    "end_reason, live_since, providers_wait, series_id, video_bitrate_kbps"
+    "end_reason, live_since, providers_wait, series_id, video_bitrate_kbps, "                      \
+    "interpretation_mode, interpretation_languages, floor_language, floor_level_db"
 
 static void read_consult(sqlite3_stmt *stmt, CgConsultRecord *out)
 {
@@ -321,6 +361,10 @@ static void read_consult(sqlite3_stmt *stmt, CgConsultRecord *out)
     out->series_id = column_text(stmt, 12);
     out->video_bitrate_set = sqlite3_column_type(stmt, 13) != SQLITE_NULL;
     out->video_bitrate_kbps = out->video_bitrate_set ? (guint)sqlite3_column_int(stmt, 13) : 0;
+    out->interpretation_mode = column_text(stmt, 14);
+    out->interpretation_languages = out->interpretation_mode ? languages_of(stmt, 15) : NULL;
+    out->floor_language = column_text(stmt, 16);
+    out->floor_level_db = sqlite3_column_int(stmt, 17);
 }
 
 gboolean cg_store_get_consult(CgStore *store, const char *tenant, const char *consult_id,
@@ -339,7 +383,8 @@ gboolean cg_store_get_consult(CgStore *store, const char *tenant, const char *co
     return ok;
 }
 
-#define PARTICIPANT_COLUMNS "id, consult_id, tenant, name, role, admitted, removed, muted_by"
+#define PARTICIPANT_COLUMNS                                                                        \
+    "id, consult_id, tenant, name, role, admitted, removed, muted_by, language, relay_from"
 
 static void read_participant(sqlite3_stmt *stmt, CgParticipantRecord *out)
 {
@@ -351,6 +396,8 @@ static void read_participant(sqlite3_stmt *stmt, CgParticipantRecord *out)
     out->admitted = sqlite3_column_int(stmt, 5) != 0;
     out->removed = sqlite3_column_int(stmt, 6) != 0;
     out->muted_by = column_text(stmt, 7);
+    out->language = column_text(stmt, 8);
+    out->relay_from = column_text(stmt, 9);
 }
 
 gboolean cg_store_get_participant(CgStore *store, const char *tenant, const char *consult_id,
@@ -477,7 +524,8 @@ gboolean cg_store_update_consult(CgStore *store, const CgConsultRecord *consult,
     sqlite3_stmt *stmt = NULL;
     if (!prepare(store,
                  "UPDATE consults SET starts_at = ?, duration_min = ?, title = ?, specialty = ?, "
-                 "video_bitrate_kbps = ? WHERE tenant = ? AND id = ?",
+                 "video_bitrate_kbps = ?, interpretation_mode = ?, interpretation_languages = ?, "
+                 "floor_language = ?, floor_level_db = ? WHERE tenant = ? AND id = ?",
                  &stmt, "update consult", error))
         return FALSE;
     sqlite3_bind_int64(stmt, 1, consult->starts_at);
@@ -485,9 +533,30 @@ gboolean cg_store_update_consult(CgStore *store, const CgConsultRecord *consult,
     bind_text(stmt, 3, consult->title);
     bind_text(stmt, 4, consult->specialty);
     bind_video_bitrate(stmt, 5, consult);
-    bind_text(stmt, 6, consult->tenant);
-    bind_text(stmt, 7, consult->id);
+    bind_interpretation(stmt, 6, consult);
+    bind_text(stmt, 10, consult->tenant);
+    bind_text(stmt, 11, consult->id);
     return update_done(store, stmt, "update consult", error);
+}
+
+gboolean cg_store_set_floor_level(CgStore *store, const char *tenant, const char *consult_id,
+                                  gint floor_level_db, GError **error)
+{
+    if (floor_level_db < CG_CONSULT_FLOOR_LEVEL_DB_MIN ||
+        floor_level_db > CG_CONSULT_FLOOR_LEVEL_DB_MAX) { /* the caller validates; never stored */
+        g_set_error(error, CG_STORE_ERROR, CG_STORE_ERROR_FAILED,
+                    "store: floor level %d dB is outside %d..%d", floor_level_db,
+                    CG_CONSULT_FLOOR_LEVEL_DB_MIN, CG_CONSULT_FLOOR_LEVEL_DB_MAX);
+        return FALSE;
+    }
+    sqlite3_stmt *stmt = NULL;
+    if (!prepare(store, "UPDATE consults SET floor_level_db = ? WHERE tenant = ? AND id = ?", &stmt,
+                 "set floor level", error))
+        return FALSE;
+    sqlite3_bind_int(stmt, 1, floor_level_db);
+    bind_text(stmt, 2, tenant);
+    bind_text(stmt, 3, consult_id);
+    return update_done(store, stmt, "set floor level", error);
 }
 
 gboolean cg_store_add_participant(CgStore *store, const CgParticipantRecord *participant,
@@ -619,6 +688,9 @@ void cg_consult_record_clear(CgConsultRecord *r)
     g_clear_pointer(&r->state, g_free);
     g_clear_pointer(&r->end_reason, g_free);
     g_clear_pointer(&r->series_id, g_free);
+    g_clear_pointer(&r->interpretation_mode, g_free);
+    g_clear_pointer(&r->interpretation_languages, g_strfreev);
+    g_clear_pointer(&r->floor_language, g_free);
 }
 
 void cg_participant_record_clear(CgParticipantRecord *r)
@@ -629,4 +701,6 @@ void cg_participant_record_clear(CgParticipantRecord *r)
     g_clear_pointer(&r->name, g_free);
     g_clear_pointer(&r->role, g_free);
     g_clear_pointer(&r->muted_by, g_free);
+    g_clear_pointer(&r->language, g_free);
+    g_clear_pointer(&r->relay_from, g_free);
 }

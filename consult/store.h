@@ -21,6 +21,12 @@ typedef enum {
 
 typedef struct _CgStore CgStore;
 
+/* Interpretation (issue 11): limits shared by the admin API, signaling and the store. */
+#define CG_CONSULT_LANGUAGES_MAX 8              /* declared languages of one consult */
+#define CG_CONSULT_FLOOR_LEVEL_DB_DEFAULT (-15) /* speech over speech: >= 15 dB apart */
+#define CG_CONSULT_FLOOR_LEVEL_DB_MIN (-40)
+#define CG_CONSULT_FLOOR_LEVEL_DB_MAX 0
+
 typedef struct {
     char *id;
     char *tenant;
@@ -42,11 +48,16 @@ typedef struct {
     gboolean video_bitrate_set;
     guint video_bitrate_kbps;
     /* Interpretation (issue 11): NULL mode = none; otherwise "consecutive" or
-     * "simultaneous" with 1..8 lower-case BCP 47 tags (NULL-terminated). */
+     * "simultaneous" with 1..8 lower-case BCP 47 tags (NULL-terminated; NULL
+     * when mode is NULL). The store keeps what it is given: the admin API
+     * validates (tags hold no ',': they are stored as a comma list). */
     char *interpretation_mode;
     char **interpretation_languages;
     char *floor_language; /* NULL = not said */
-    gint floor_level_db;  /* simultaneous: the floor under an interpreter, -40..0 (default -15) */
+    /* simultaneous: the floor under an interpreter, -40..0. Whoever builds a
+     * record sets it (CG_CONSULT_FLOOR_LEVEL_DB_DEFAULT); rows from before
+     * interpretation read as the default. */
+    gint floor_level_db;
 } CgConsultRecord;
 
 typedef struct {
@@ -59,8 +70,8 @@ typedef struct {
     gboolean removed;  /* removed by a specialist or the admin API: its token no longer joins */
     char *muted_by;    /* the specialist (participant id) whose mute holds; NULL = not muted */
     char *language;    /* interpreter: the channel it speaks into; others: the one it starts on */
-    char *
-        relay_from; /* interpreter (simultaneous): the channel it listens to instead of the floor */
+    /* interpreter (simultaneous): the channel it listens to instead of the floor */
+    char *relay_from;
 } CgParticipantRecord;
 
 void cg_consult_record_clear(CgConsultRecord *record);
@@ -117,14 +128,16 @@ gboolean cg_store_end_consult(CgStore *store, const char *tenant, const char *co
 GPtrArray *cg_store_open_consults(CgStore *store, gint64 now, guint open_before_min,
                                   guint grace_min, GError **error);
 
-/* A specialist changed the floor level of a simultaneous consult live. */
+/* A specialist changed the floor level of a simultaneous consult live
+ * (-40..0; anything else: CG_STORE_ERROR_FAILED, nothing stored). */
 gboolean cg_store_set_floor_level(CgStore *store, const char *tenant, const char *consult_id,
                                   gint floor_level_db, GError **error);
 
 /* Admin API. The UPDATE-style calls fail with CG_STORE_ERROR_NOT_FOUND when no
  * row of @tenant matches. */
-/* Sets starts_at, duration_min, title, specialty and the video bitrate cap
- * of consult->id in consult->tenant. */
+/* Sets starts_at, duration_min, title, specialty, the video bitrate cap and
+ * the interpretation fields (mode, languages, floor language and level) of
+ * consult->id in consult->tenant. */
 gboolean cg_store_update_consult(CgStore *store, const CgConsultRecord *consult, GError **error);
 gboolean cg_store_add_participant(CgStore *store, const CgParticipantRecord *participant,
                                   GError **error);

@@ -14,7 +14,8 @@ static gboolean sub_open(const CgPc *sub, guint kind, gboolean rtx)
     const CgEndpoint *se = sub->ep;
     if (!sub->up || !sub->accepts[kind] || (rtx && !sub->accepts_rtx[kind]))
         return FALSE;
-    if (se->bad || se->stopped || (kind != CG_KIND_AUDIO && se->video_paused))
+    if (se->bad || se->stopped || (kind != CG_KIND_AUDIO && se->video_paused) ||
+        (kind == CG_KIND_AUDIO && se->no_relayed_audio_in))
         return FALSE;
     /* an endpoint whose own publish connection is offered but not verified
      * receives nothing either */
@@ -178,12 +179,20 @@ void cg_forward_pub_rtp(gpointer user, guint8 *packet, gsize len, gsize capacity
     CgStream *s = &ep->streams[kind];
     if (!rtx)
         account(s, &h, cg_relay_now(ep->relay));
-    if (kind != CG_KIND_AUDIO && s->keyframe_wanted)
-        keyframe_watch(ep, s, &h, rtx);
-    else if (kind == CG_KIND_AUDIO)
+    if (kind != CG_KIND_AUDIO) {
+        if (s->keyframe_wanted)
+            keyframe_watch(ep, s, &h, rtx);
+    } else {
         note_voice(ep, &h);
-    if (kind == CG_KIND_AUDIO && ep->audio_muted)
-        return;
+        if (ep->audio_muted)
+            return;
+        /* into the mixes it feeds, before fan_out protects it in place; an
+         * endpoint in no mix pays this one test */
+        if (ep->feeds && !rtx)
+            cg_mix_route_tap(ep, packet, len);
+        if (ep->audio_unrelayed)
+            return;
+    }
     fan_out(ep, packet, len, capacity, FALSE, (gint)kind, rtx);
 }
 

@@ -172,3 +172,50 @@ gboolean cg_offer_check(const CgEndpoint *ep, const CgSdp *offer, gboolean *rest
             return FALSE;
     return TRUE;
 }
+
+/* ---- a mix slot --------------------------------------------------------- */
+
+#define MIX_STREAM "cg-mix"
+
+CgSdp *cg_offer_mix_source(guint32 ssrc)
+{
+    CgSdp *sdp = g_new0(CgSdp, 1);
+    sdp->bundle_mids = g_strsplit("0", " ", -1);
+    sdp->n_media = 1;
+    CgSdpMedia *m = &sdp->media[0];
+    m->kind = CG_SDP_KIND_AUDIO;
+    m->media_type = g_strdup("audio");
+    m->proto = g_strdup("UDP/TLS/RTP/SAVPF");
+    m->mid = g_strdup("0");
+    m->direction = CG_SDP_SENDONLY;
+    m->rtcp_mux = TRUE;
+    m->candidates = g_new0(char *, 1);
+    /* what the mixer's encoder makes: fullband Opus, in-band FEC, no DTX */
+    m->codec = (CgSdpCodec){
+        .present = TRUE,
+        .pt = CG_MIXER_PAYLOAD_TYPE,
+        .clock_rate = CG_MIXER_CLOCK_RATE,
+        .channels = 2,
+        .fmtp = g_strdup("minptime=10;useinbandfec=1"),
+        .rtx_pt = -1,
+    };
+    m->ssrcs[0].ssrc = ssrc;
+    m->ssrcs[0].cname = g_strdup(MIX_STREAM);
+    m->n_ssrcs = 1;
+    return sdp;
+}
+
+void cg_offer_mix_names(CgOfferNames *n)
+{
+    memset(n, 0, sizeof *n);
+    g_strlcpy(n->stream, MIX_STREAM, sizeof n->stream);
+    g_strlcpy(n->audio, MIX_STREAM "-audio", sizeof n->audio);
+    n->mids[0] = "0";
+    n->relay = (CgSdpRelay){
+        .stream_id = n->stream,
+        .audio_track_id = n->audio,
+        .cname = MIX_STREAM,
+        .mids = n->mids,
+        .fmtp_as_is = TRUE,
+    };
+}

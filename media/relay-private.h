@@ -17,6 +17,19 @@
  * repeated until a VP8 key frame arrives; REMB becomes the lowest estimate of
  * the publisher's subscribers.
  *
+ * Mixes (interpretation; mix_route.c): a publisher that is an input of a
+ * mix has its decrypted audio copied into that mix's CgMixer
+ * (media/mixer/) by cg_forward_pub_rtp, before the fan-out protects the
+ * packet in place; a muted publisher feeds nothing, one whose audio is not
+ * relayed (an interpreter) feeds mixes only. An endpoint with no mix pays one
+ * pointer test per audio packet (its feeds list is NULL). The mixer's output
+ * comes back on the main context and goes, copied into the scratch buffer,
+ * to the "mix" slot of every endpoint listening to it, rewritten onto the
+ * slot's own SSRC and continuous sequence/timestamp line (a switch of mix
+ * re-bases it, so the receiver sees one stream). The slot is a subscribe
+ * connection like a "sub-N" (kept in subs under publisher id 0), so
+ * negotiation, ICE restarts, liveness and statistics treat it as one.
+ *
  * Liveness (RFC 7675's purpose): an endpoint with a connection up whose
  * connections have authenticated no SRTP/SRTCP for CG_MEDIA_CONSENT_TIMEOUT_S
  * on the relay's clock is stopped and failed.
@@ -24,8 +37,11 @@
  * Ownership (all on the relay's main context; no thread ever sees them):
  *   CgMedia     owns every CgEndpoint (endpoints table).
  *   CgEndpoint  owns its "pub" CgPc (->publish) and its "sub-N" CgPcs (subs,
- *               by publisher id); lists, not owning, the CgPcs of other
- *               endpoints that carry its media (fanout).
+ *               by publisher id; its "mix" slot under 0); lists, not owning,
+ *               the CgPcs of other endpoints that carry its media (fanout)
+ *               and the mixes it feeds (feeds).
+ *   CgMix       one mix (mixes, by mix id): owns its CgMixer; lists, not
+ *               owning, the endpoints listening to it.
  *   CgPc        one connection as the relay tracks it; owns its CgPeerConn
  *               and, for pub, the parsed offer.
  */
@@ -37,6 +53,7 @@
 #include "media-testing.h"
 #include "media-limits.h"
 #include "rtp_packet.h"
+#include "mixer/mixer.h"
 
 /* What a publisher sends: its microphone, its camera, and (clinicians) a
  * screen share: its second sending VP8 m-line. */
@@ -68,7 +85,28 @@ typedef struct {
     gboolean reoffer_pending;
     gboolean restart_pending; /* ... and it is (also) an ICE restart */
     gboolean answered;        /* sub: an answer of the endpoint was ever taken */
+    gboolean mix_slot;        /* the endpoint's "mix" slot (publisher 0, yet a subscribe) */
 } CgPc;
+
+typedef struct _CgMix CgMix;
+
+/* A mix slot's own RTP line: what the receiver sees is one stream whatever
+ * mix the slot carries (mix_route.c). */
+typedef struct {
+    gboolean started; /* a packet went out */
+    gboolean rebase;  /* the next packet starts a new segment (switch of mix) */
+    guint16 out_seq;  /* the last packet sent */
+    guint32 out_ts;
+    gint64 out_at_us;  /* when (relay clock) */
+    guint16 seq_delta; /* out = in + delta within a segment */
+    guint32 ts_delta;
+    guint32 in_ssrc; /* the last packet of the mix in this segment */
+    guint16 in_seq;
+    guint32 in_ts;
+    guint64 packets, octets; /* sent, for sender reports */
+    guint32 sr_lsr;          /* middle of our last sender report's NTP time */
+    gint64 sr_sent_us;
+} CgMixTimeline;
 
 /* What one publisher sends, per kind (from its offer, SSRCs also learnt from
  * packets). */
@@ -126,6 +164,15 @@ struct _CgEndpoint {
     /* liveness */
     guint64 last_rx;
     gint64 last_alive;
+    /* interpretation mixes (mix_route.c) */
+    gboolean no_relayed_audio_in; /* receives no audio on its sub-N connections */
+    gboolean audio_unrelayed;     /* its audio goes to mixes only */
+    GPtrArray *feeds;             /* CgMix * it is a fed input of; NULL when none */
+    CgPc *mix_pc;                 /* its "mix" slot (owned by subs), or NULL */
+    CgSdp *mix_source;            /* what the slot sends, as a publish offer would say it */
+    CgMixId listening;            /* the mix its slot carries; 0: nothing */
+    CgMix *heard;                 /* that mix while it exists */
+    CgMixTimeline timeline;
 };
 
 struct _CgMedia {
@@ -138,6 +185,7 @@ struct _CgMedia {
     CgDtlsIdentity *identity;
     CgAddressPolicy *address_policy; /* which remote candidates may be probed */
     GHashTable *endpoints;           /* id (guint64 *) -> CgEndpoint *, owned */
+    GHashTable *mixes;               /* id (guint64 *) -> CgMix *, owned (mix_route.c) */
     GQueue pending_failures;         /* CgFailure *, delivered from fail_idle */
     GSource *fail_idle;
     GSource *report_timer; /* speech, receiver reports, REMB, liveness, statistics */
@@ -154,6 +202,13 @@ gint64 cg_relay_now(const CgMedia *relay);
 /* Queues endpoint_failed for @ep (once), delivered from an idle so that the
  * handler may remove it. */
 void cg_relay_fail(CgMedia *relay, CgEndpoint *ep, CgMediaError code, const char *message);
+
+/* A new connection @name of @ep: "pub", a "sub-N" carrying @publisher, or
+ * the "mix" slot (CG_MEDIA_MIX_PC); NULL with @error. */
+CgPc *cg_relay_pc_new(CgEndpoint *ep, const char *name, CgEndpointId publisher, GError **error);
+void cg_relay_pc_free(gpointer pc);
+/* Sends our description of @pc (from an idle), then its held candidates. */
+void cg_relay_pc_announce(CgPc *pc, const char *type, const char *sdp);
 
 /* offer.c: how a subscribe connection names @pub's media */
 typedef struct {
@@ -193,3 +248,30 @@ void cg_forward_speech(CgMedia *relay);
 void cg_forward_stats(CgMedia *relay);
 
 #define CG_RELAY_REPORT_MS 1000u
+
+/* offer.c: what a "mix" slot sends, as the publish offer it is offered from:
+ * one sendonly Opus m-line (CG_MIXER_PAYLOAD_TYPE, mid 0, no header
+ * extensions) from @ssrc, and the names it goes under ("cg-mix"). */
+CgSdp *cg_offer_mix_source(guint32 ssrc);
+void cg_offer_mix_names(CgOfferNames *n);
+
+/* mix_route.c: mixes, their inputs and listeners */
+/* Copies one audio packet of @ep (which feeds a mix, is not muted) into each
+ * mix it feeds. */
+void cg_mix_route_tap(CgEndpoint *ep, const guint8 *packet, gsize len);
+/* @ep's publish offer was taken: feed the mixes that list it. */
+void cg_mix_route_published(CgEndpoint *ep);
+/* @ep is going: out of every mix, as input and as listener. */
+void cg_mix_route_endpoint_gone(CgEndpoint *ep);
+/* RTCP from the endpoint on its "mix" slot (@user: CgPc): its receiver
+ * reports feed the endpoint's statistics; nothing is forwarded. */
+void cg_mix_route_slot_rtcp(gpointer user, guint8 *packet, gsize len, gsize capacity);
+/* Every CG_RELAY_REPORT_MS: a sender report on each slot that sends. */
+void cg_mix_route_reports(CgMedia *relay);
+/* Frees every mix (cg_media_free, before the endpoints). */
+void cg_mix_route_free_all(CgMedia *relay);
+/* The slot's next packet for a packet of its mix (@in_ssrc, @in_seq,
+ * @in_ts) at @now_us: the sequence number and timestamp to send; a jump of
+ * the mix's own line, or tl->rebase, continues the slot's line. Pure. */
+void cg_mix_timeline_next(CgMixTimeline *tl, guint32 in_ssrc, guint16 in_seq, guint32 in_ts,
+                          gint64 now_us, guint16 *out_seq, guint32 *out_ts, gboolean *marker);

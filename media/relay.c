@@ -129,7 +129,7 @@ static gboolean announce(gpointer user)
     return G_SOURCE_REMOVE;
 }
 
-static void pc_announce(CgPc *pc, const char *type, const char *sdp)
+void cg_relay_pc_announce(CgPc *pc, const char *type, const char *sdp)
 {
     if (pc->announce) { /* superseded before it went out */
         g_source_destroy(pc->announce);
@@ -190,11 +190,21 @@ static const CgPeerConnCallbacks sub_callbacks = {
     .rtcp = cg_forward_sub_rtcp,
 };
 
-static void pc_free(gpointer p)
+static const CgPeerConnCallbacks mix_callbacks = {
+    .local_candidate = on_local_candidate,
+    .connected = on_connected,
+    .failed = on_failed,
+    .rtp = ignore_rtp,
+    .rtcp = cg_mix_route_slot_rtcp,
+};
+
+void cg_relay_pc_free(gpointer p)
 {
     CgPc *pc = p;
     if (!pc)
         return;
+    if (pc->mix_slot && pc->ep->mix_pc == pc)
+        pc->ep->mix_pc = NULL;
     if (pc->publisher) {
         CgEndpoint *pub = cg_relay_lookup(pc->relay, pc->publisher);
         if (pub)
@@ -213,7 +223,7 @@ static void pc_free(gpointer p)
     g_free(pc);
 }
 
-static CgPc *pc_new(CgEndpoint *ep, const char *name, CgEndpointId publisher, GError **error)
+CgPc *cg_relay_pc_new(CgEndpoint *ep, const char *name, CgEndpointId publisher, GError **error)
 {
     CgMedia *relay = ep->relay;
     CgPc *pc = g_new0(CgPc, 1);
@@ -230,10 +240,15 @@ static CgPc *pc_new(CgEndpoint *ep, const char *name, CgEndpointId publisher, GE
         .context = relay->ctx,
         .log_tag = tag,
     };
-    pc->conn = cg_peer_conn_new(&config, publisher ? CG_PEER_CONN_SUBSCRIBE : CG_PEER_CONN_PUBLISH,
-                                publisher ? &sub_callbacks : &pub_callbacks, pc, error);
+    pc->mix_slot = g_strcmp0(name, CG_MEDIA_MIX_PC) == 0;
+    gboolean subscribe = publisher || pc->mix_slot;
+    pc->conn = cg_peer_conn_new(&config, subscribe ? CG_PEER_CONN_SUBSCRIBE : CG_PEER_CONN_PUBLISH,
+                                pc->mix_slot ? &mix_callbacks
+                                : publisher  ? &sub_callbacks
+                                             : &pub_callbacks,
+                                pc, error);
     if (!pc->conn) {
-        pc_free(pc);
+        cg_relay_pc_free(pc);
         return NULL;
     }
     return pc;
@@ -245,9 +260,11 @@ static void endpoint_free(gpointer p)
 {
     CgEndpoint *ep = p;
     g_hash_table_unref(ep->subs);
-    pc_free(ep->publish);
+    cg_relay_pc_free(ep->publish);
     g_hash_table_unref(ep->subscribers);
     g_ptr_array_unref(ep->fanout);
+    g_clear_pointer(&ep->feeds, g_ptr_array_unref); /* emptied by cg_mix_route_endpoint_gone */
+    cg_sdp_free(ep->mix_source);
     cg_sdp_free(ep->offer);
     g_free(ep->tag);
     g_free(ep);
@@ -264,10 +281,10 @@ gboolean cg_media_endpoint_add(CgMedia *relay, CgEndpointId id, const char *log_
     ep->relay = relay;
     ep->id = id;
     ep->tag = log_tag ? g_strdup(log_tag) : g_strdup_printf("[ep|%" G_GUINT64_FORMAT "]", id);
-    ep->subs = g_hash_table_new_full(g_int64_hash, g_int64_equal, g_free, pc_free);
+    ep->subs = g_hash_table_new_full(g_int64_hash, g_int64_equal, g_free, cg_relay_pc_free);
     ep->subscribers = g_hash_table_new_full(g_int64_hash, g_int64_equal, g_free, NULL);
     ep->fanout = g_ptr_array_new();
-    ep->publish = pc_new(ep, "pub", 0, error);
+    ep->publish = cg_relay_pc_new(ep, "pub", 0, error);
     if (!ep->publish) {
         endpoint_free(ep);
         return FALSE;
@@ -286,6 +303,7 @@ void cg_media_endpoint_remove(CgMedia *relay, CgEndpointId id)
     CgEndpoint *ep = cg_relay_lookup(relay, id);
     if (!ep)
         return;
+    cg_mix_route_endpoint_gone(ep);
     GArray *closed = g_array_new(FALSE, FALSE, sizeof(CgClosed));
     GHashTableIter it;
     gpointer value;
@@ -393,8 +411,8 @@ static void offer_sub(CgMedia *relay, CgEndpoint *pub, CgEndpoint *sub);
  * be relayed, the subscriber if its own connection refuses. */
 static void reoffer_sub(CgMedia *relay, CgPc *sub, gboolean restart)
 {
-    CgEndpoint *pub = cg_relay_lookup(relay, sub->publisher);
-    if (!pub || !pub->offer)
+    CgEndpoint *pub = sub->mix_slot ? NULL : cg_relay_lookup(relay, sub->publisher);
+    if (!sub->mix_slot && (!pub || !pub->offer))
         return;
     if (!sub->described) {
         /* a connection that was never answered needs no restart: its answer
@@ -408,22 +426,29 @@ static void reoffer_sub(CgMedia *relay, CgPc *sub, gboolean restart)
     }
     sub->reoffer_pending = sub->restart_pending = FALSE;
     g_autoptr(GError) error = NULL;
-    if (!cg_offer_relayable(pub, pub->offer, sub, &error)) {
-        cg_relay_fail(relay, pub, CG_MEDIA_ERROR_FAILED, error->message);
-        return;
-    }
     CgOfferNames names;
-    cg_offer_names(pub, pub->offer, sub, &names);
+    const CgSdp *source;
+    if (sub->mix_slot) { /* what consultd's mixes send: nothing to check */
+        source = sub->ep->mix_source;
+        cg_offer_mix_names(&names);
+    } else {
+        if (!cg_offer_relayable(pub, pub->offer, sub, &error)) {
+            cg_relay_fail(relay, pub, CG_MEDIA_ERROR_FAILED, error->message);
+            return;
+        }
+        source = pub->offer;
+        cg_offer_names(pub, pub->offer, sub, &names);
+    }
     g_autofree char *offer =
-        restart ? cg_peer_conn_restart_offer(sub->conn, pub->offer, &names.relay, &error)
-                : cg_peer_conn_renegotiate_offer(sub->conn, pub->offer, &names.relay, &error);
+        restart ? cg_peer_conn_restart_offer(sub->conn, source, &names.relay, &error)
+                : cg_peer_conn_renegotiate_offer(sub->conn, source, &names.relay, &error);
     if (!offer) {
         cg_relay_fail(relay, sub->ep, CG_MEDIA_ERROR_FAILED, error->message);
         return;
     }
     note_screen_slot(sub);
     sub->described = FALSE; /* its answer is awaited again */
-    pc_announce(sub, "offer", offer);
+    cg_relay_pc_announce(sub, "offer", offer);
 }
 
 /* A new offer on a negotiated "pub" (checked by cg_offer_check()): new
@@ -446,7 +471,8 @@ static gboolean take_publish_reoffer(CgPc *pc, CgSdp *offer, gboolean restart, G
     cg_sdp_free(ep->offer);
     ep->offer = offer;
     take_streams(ep);
-    pc_announce(pc, "answer", answer);
+    cg_mix_route_published(ep);
+    cg_relay_pc_announce(pc, "answer", answer);
     if (restart) {
         GHashTableIter it;
         gpointer value;
@@ -483,9 +509,10 @@ static gboolean take_publish_offer(CgPc *pc, const char *sdp, GError **error)
         return FALSE;
     ep->offer = g_steal_pointer(&offer);
     take_streams(ep);
+    cg_mix_route_published(ep);
     pc->described = TRUE;
     CgMedia *relay = pc->relay;
-    pc_announce(pc, "answer", answer);
+    cg_relay_pc_announce(pc, "answer", answer);
     /* offer its media to everyone it is routed to */
     GArray *ids = g_array_new(FALSE, FALSE, sizeof(CgEndpointId));
     GHashTableIter it;
@@ -537,7 +564,7 @@ gboolean cg_media_remote_description(CgMedia *relay, CgEndpointId id, const char
     CgPc *pc = find_pc(relay, id, name, error);
     if (!pc)
         return FALSE;
-    gboolean is_pub = pc->publisher == 0;
+    gboolean is_pub = pc == pc->ep->publish;
     if (g_strcmp0(type, is_pub ? "offer" : "answer") != 0 || !sdp) {
         g_set_error(error, CG_MEDIA_ERROR, CG_MEDIA_ERROR_BAD_SDP, "%s takes an %s, not \"%s\"",
                     pc->name, is_pub ? "offer" : "answer", type ? type : "(null)");
@@ -575,21 +602,21 @@ static void offer_sub(CgMedia *relay, CgEndpoint *pub, CgEndpoint *sub)
         cg_relay_fail(relay, pub, CG_MEDIA_ERROR_FAILED, error->message);
         return;
     }
-    CgPc *pc = pc_new(sub, name, pub->id, &error);
+    CgPc *pc = cg_relay_pc_new(sub, name, pub->id, &error);
     CgOfferNames names;
     cg_offer_names(pub, pub->offer, NULL, &names);
     g_autofree char *offer =
         pc ? cg_peer_conn_offer(pc->conn, pub->offer, &names.relay, &error) : NULL;
     if (!offer) { /* its own connection: no address, no port */
         g_message("%s cannot subscribe to %s: %s", sub->tag, pub->tag, error->message);
-        pc_free(pc);
+        cg_relay_pc_free(pc);
         cg_relay_fail(relay, sub, CG_MEDIA_ERROR_FAILED, "cannot subscribe");
         return;
     }
     note_screen_slot(pc);
     g_hash_table_insert(sub->subs, id_dup(pub->id), pc);
     g_ptr_array_add(pub->fanout, pc);
-    pc_announce(pc, "offer", offer);
+    cg_relay_pc_announce(pc, "offer", offer);
 }
 
 gboolean cg_media_route(CgMedia *relay, CgEndpointId publisher, CgEndpointId subscriber,
@@ -673,6 +700,7 @@ static gboolean on_tick(gpointer user)
     cg_forward_speech(relay);
     if (tick % (CG_RELAY_REPORT_MS / CG_MEDIA_SPEECH_INTERVAL_MS) == 0) {
         cg_forward_reports(relay);
+        cg_mix_route_reports(relay);
         cg_media_check_liveness(relay);
     }
     if (tick % (CG_MEDIA_STATS_INTERVAL_MS / CG_MEDIA_SPEECH_INTERVAL_MS) == 0)
@@ -748,6 +776,7 @@ CgMedia *cg_media_new(const CgMediaConfig *config, const CgMediaEvents *events, 
     relay->ice.ice_tcp = config->ice_tcp;
     relay->ice.policy = policy;
     relay->endpoints = g_hash_table_new_full(g_int64_hash, g_int64_equal, g_free, endpoint_free);
+    relay->mixes = g_hash_table_new_full(g_int64_hash, g_int64_equal, g_free, NULL);
     g_queue_init(&relay->pending_failures);
     cg_media_set_clock(relay, NULL, NULL);
     relay->report_timer = g_timeout_source_new(CG_MEDIA_SPEECH_INTERVAL_MS);
@@ -772,6 +801,8 @@ void cg_media_free(CgMedia *relay)
     destroy_source(&relay->report_timer);
     destroy_source(&relay->fail_idle);
     g_queue_clear_full(&relay->pending_failures, failure_free);
+    cg_mix_route_free_all(relay); /* before the endpoints its mixers feed */
+    g_hash_table_unref(relay->mixes);
     /* subscribe connections first, while every publisher is still there */
     GHashTableIter it;
     gpointer value;

@@ -200,6 +200,10 @@ typedef struct {
      * (inactive) while the publisher does not share, as an offer may not drop
      * an m-line (RFC 3264 8). */
     gboolean screen_slot;
+    /* The codec's a=fmtp exactly as @publisher has it, without the Opus
+     * resilience parameters added (a mix slot: what consultd's own encoder
+     * does, no DTX). */
+    gboolean fmtp_as_is;
 } CgSdpRelay;
 
 /* consultd's offer for a subscribe connection carrying @publisher (a parsed

@@ -177,9 +177,10 @@ static void add_group(GstSDPMessage *msg, GPtrArray *mids)
     gst_sdp_message_add_attribute(msg, "group", v);
 }
 
-static char *finish(GstSDPMessage *msg)
+static char *finish(GstSDPMessage *msg, gboolean resilience)
 {
-    cg_sdp_enable_opus_resilience(msg);
+    if (resilience)
+        cg_sdp_enable_opus_resilience(msg);
     char *text = gst_sdp_message_as_text(msg);
     gst_sdp_message_free(msg);
     return text;
@@ -272,7 +273,7 @@ char *cg_sdp_build_answer(const CgSdp *offer, const CgSdpLocal *local, GError **
         add_codec(&m, o, audio ? "minptime=10" : NULL);
         gst_sdp_message_add_media(msg, &m);
     }
-    return finish(msg);
+    return finish(msg, TRUE);
 }
 
 const CgSdpMedia *cg_sdp_sending(const CgSdp *sdp, CgSdpKind kind, guint nth)
@@ -383,7 +384,7 @@ char *cg_sdp_build_sub_offer(const CgSdp *publisher, const CgSdpLocal *local,
         gst_sdp_message_add_media(msg, &m);
         i++;
     }
-    return finish(msg);
+    return finish(msg, !relay->fmtp_as_is);
 }
 
 /* ---- checking an answer to our offer ---------------------------------- */

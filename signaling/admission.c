@@ -93,6 +93,7 @@ static void send_joined(CgPeer *peer, const CgConsultRecord *consult, gboolean r
         (const char *const *)c->client_stun_urls, (const char *const *)c->client_turn_urls,
         s->turn_secret, now_s() + c->turn_credential_ttl_s, opaque);
     g_autofree char *starts = NULL, *ends = NULL;
+    const CgInterp *in = cg_signaling_interpretation(s, peer->info.consult_id);
     CgProtocolJoined joined = {
         .you = cg_peer_participant(peer),
         .consult = cg_lifecycle_protocol_consult(s, consult, &starts, &ends),
@@ -104,6 +105,9 @@ static void send_joined(CgPeer *peer, const CgConsultRecord *consult, gboolean r
         .resume_grace_s = c->resume_grace_s,
         .resumed = resumed,
         .muted = muted,
+        .interpretation_mode = in ? cg_interp_mode_name(in) : NULL,
+        .interpretation_languages = in ? cg_interp_languages(in) : NULL,
+        .floor_language = in ? cg_interp_floor_language(in) : NULL,
     };
     cg_peer_send(peer, cg_protocol_joined(&joined));
     json_decref(ice_servers);
@@ -140,7 +144,10 @@ void cg_lifecycle_admit(CgPeer *peer, const CgConsultRecord *consult)
         g_clear_error(&error);
     }
     CgParticipantRecord *muted_by = stored_mute(peer);
+    peer->audio_muted = muted_by != NULL; /* the relay enforces it from the start */
+    cg_interpretation_joined(peer);
     send_joined(peer, consult, FALSE, muted_by != NULL);
+    cg_interpretation_send_state(peer, TRUE);
     CgProtocolParticipant self = cg_peer_participant(peer);
     cg_peer_broadcast(peer, cg_protocol_participant_joined(&self));
     if (cg_role_may_moderate(i->role)) {
@@ -149,9 +156,13 @@ void cg_lifecycle_admit(CgPeer *peer, const CgConsultRecord *consult)
     }
     if (was_waiting)
         cg_lifecycle_send_waiting_list(s, i->consult_id, NULL);
-    if (!s->events.peer_joined(s->user, peer->id, &error))
+    if (!s->events.peer_joined(s->user, peer->id, &error)) {
         cg_signaling_fail_peer(s, peer->id, error);
-    else if (muted_by)
-        apply_stored_mute(peer, muted_by);
+    } else {
+        /* media has the endpoint now: the others' views and the mix plan */
+        cg_interpretation_announce(peer);
+        if (muted_by)
+            apply_stored_mute(peer, muted_by);
+    }
     cg_participant_record_free(muted_by);
 }

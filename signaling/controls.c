@@ -54,6 +54,10 @@ static void control_mute(CgPeer *actor, CgPeer *target, gboolean mute)
     if (enforced && s->events.peer_audio_muted)
         s->events.peer_audio_muted(s->user, target->id, mute);
     cg_lifecycle_tell_muted(target, mute, a->participant_id, a->name, a->role);
+    if (enforced) {
+        target->audio_muted = mute;
+        cg_interpretation_audio_changed(target);
+    }
 }
 
 static void control_remove(CgPeer *actor, CgPeer *target)

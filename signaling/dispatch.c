@@ -10,10 +10,19 @@ static void handle_media_state(CgPeer *peer, const CgClientMessage *msg)
 {
     if (peer->audio_off == !msg->audio && peer->video_off == !msg->video)
         return;
+    gboolean audio_changed = peer->audio_off != !msg->audio;
     peer->audio_off = !msg->audio;
     peer->video_off = !msg->video;
     cg_peer_broadcast(peer, cg_protocol_participant_media_state(peer->info.participant_id,
                                                                 msg->audio, msg->video));
+    if (audio_changed) /* a live interpreter's microphone decides what its channel carries */
+        cg_interpretation_audio_changed(peer);
+}
+
+static gboolean is_interpretation(CgClientMessageType type)
+{
+    return type == CG_CLIENT_CHANNEL || type == CG_CLIENT_GO_LIVE || type == CG_CLIENT_TAKE_OVER ||
+           type == CG_CLIENT_HAND_OVER || type == CG_CLIENT_FLOOR_LEVEL;
 }
 
 static gboolean is_control(CgClientMessageType type)
@@ -43,6 +52,8 @@ void cg_peer_dispatch(CgPeer *peer, const guint8 *data, gsize len)
         cg_peer_error(peer, CG_ERROR_CODE_NOT_ADMITTED, "wait until a specialist admits you");
     else if (msg.type == CG_CLIENT_MEDIA_STATE)
         handle_media_state(peer, &msg);
+    else if (is_interpretation(msg.type))
+        cg_interpretation_handle(peer, &msg);
     else if (msg.type == CG_CLIENT_RECEIVE) {
         if (s->events.peer_receive_video)
             s->events.peer_receive_video(s->user, peer->id, msg.video);

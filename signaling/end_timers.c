@@ -12,6 +12,7 @@ static gint64 now_s(void)
 void cg_lifecycle_free_consult(CgLiveConsult *lc)
 {
     g_clear_handle_id(&lc->end_timer, g_source_remove);
+    cg_interp_free(lc->interp);
     g_free(lc->tenant);
     g_free(lc->id);
     g_free(lc);
@@ -50,6 +51,7 @@ void cg_lifecycle_track(CgSignaling *s, const CgConsultRecord *consult)
         lc->id = g_strdup(consult->id);
         g_hash_table_insert(s->consults, lc->id, lc);
     }
+    cg_interpretation_track(lc, consult);
     gint64 ends_at = cg_consult_ends_at(consult, &s->window);
     if (lc->end_timer && lc->ends_at == ends_at)
         return;

@@ -48,6 +48,8 @@ static void take_identity(CgPeer *peer, CgJoinAttempt *a)
     peer->info.tenant_id = g_steal_pointer(&a->claims.iss);
     peer->info.role = g_steal_pointer(&a->claims.role);
     peer->info.name = g_steal_pointer(&a->claims.name);
+    peer->info.language = g_steal_pointer(&a->claims.language);
+    peer->info.relay_from = g_steal_pointer(&a->claims.relay_from);
     peer->token_exp = a->claims.exp;
     g_free((char *)peer->info.log_tag); /* "[peer|N]" until now */
     peer->info.log_tag = g_strdup_printf("[consult|%s][peer|%" G_GUINT64_FORMAT "]",

@@ -5,6 +5,8 @@
  * join.h. */
 #include "join.h"
 
+#include "interpretation.h"
+
 void cg_join_attempt_clear(CgJoinAttempt *a)
 {
     g_free(a->message);
@@ -109,6 +111,10 @@ gboolean cg_join_authorise(CgSignaling *s, const char *token, CgJoinAttempt *a)
         return cg_join_refuse(
             a, CG_ERROR_CODE_ROLE_NOT_ALLOWED,
             g_strdup_printf("the role '%s' is not yours in this consult", a->claims.role));
+    char *why = NULL;
+    if (!cg_interp_token_ok(&a->consult, a->claims.role, a->claims.language, a->claims.relay_from,
+                            &why))
+        return cg_join_refuse(a, CG_ERROR_CODE_BAD_TOKEN, why);
     CgJoinDecision d = cg_consult_join_decision(&a->consult, &a->participant, &s->window, now);
     if (d.verdict == CG_JOIN_REFUSE && d.code == CG_ERROR_CODE_CONSULT_NOT_OPEN_YET)
         return refuse_not_open(a, d.opens_at);

@@ -6,7 +6,9 @@
  *   end_timers.c    the consults that have peers and their end timers
  *                   (starts_at + duration + grace), ending a consult;
  *   admin_live.c    the admin API's view of who is connected (CgAdminLive);
- *   peer_audit.c    audit records about peers and their actions.
+ *   peer_audit.c    audit records about peers and their actions;
+ *   interpretation.c  channels and live interpreters (issue 11): members,
+ *                   requests, the "interpretation" message, the daemon's event.
  * They share the server's private state (server-private.h). A seat taken
  * back after a dropped socket (seats.c) is told "joined" again from here
  * (cg_lifecycle_resumed), with the same participant and role.
@@ -71,6 +73,24 @@ void cg_lifecycle_control(CgPeer *peer, const CgClientMessage *msg);
 /* Removes @target (joined or waiting) with @code, telling the specialists. */
 void cg_lifecycle_drop_peer(CgPeer *target, const char *left_reason, CgErrorCode code,
                             const char *message);
+
+/* ---- interpretation.c ---- */
+/* @lc is tracked for @consult: its interpretation state is made once. */
+void cg_interpretation_track(CgLiveConsult *lc, const CgConsultRecord *consult);
+/* @peer was admitted: it becomes a member (before "joined" is built). */
+void cg_interpretation_joined(CgPeer *peer);
+/* After its "joined": everyone whose view changed hears it, and the daemon
+ * is told (after media has the endpoint). */
+void cg_interpretation_announce(CgPeer *peer);
+/* @peer left (after media forgot it): no longer a member. */
+void cg_interpretation_left(CgPeer *peer);
+/* @peer's microphone state or enforced mute changed. */
+void cg_interpretation_audio_changed(CgPeer *peer);
+/* A channel/go_live/take_over/hand_over/floor_level message of a joined peer. */
+void cg_interpretation_handle(CgPeer *peer, const CgClientMessage *msg);
+/* Sends @peer its "interpretation" message if it changed since the last one
+ * (or always when @force); nothing outside simultaneous mode. */
+void cg_interpretation_send_state(CgPeer *peer, gboolean force);
 
 /* ---- admin_live.c ---- */
 /* The admin API's view of the live side (admin_api.h). */

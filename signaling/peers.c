@@ -12,7 +12,8 @@ CgProtocolParticipant cg_peer_participant(const CgPeer *peer)
                                    .role = peer->info.role,
                                    .name = peer->info.name,
                                    .audio = !peer->audio_off,
-                                   .video = !peer->video_off};
+                                   .video = !peer->video_off,
+                                   .language = peer->info.language};
 }
 
 gboolean cg_peer_in_consult(const CgPeer *peer, const char *consult_id)
@@ -61,6 +62,7 @@ void cg_peer_depart(CgPeer *peer, const char *reason)
         g_info("%s left (%s)", peer->info.log_tag, reason);
         cg_peer_broadcast(peer, cg_protocol_participant_left(peer->info.participant_id, reason));
         s->events.peer_left(s->user, peer->id);
+        cg_interpretation_left(peer);
     }
     if (was_in)
         cg_lifecycle_peer_gone(s, peer);
@@ -81,6 +83,9 @@ void cg_peer_free(CgPeer *peer)
     g_free((char *)peer->info.role);
     g_free((char *)peer->info.name);
     g_free((char *)peer->info.log_tag);
+    g_free((char *)peer->info.language);
+    g_free((char *)peer->info.relay_from);
+    g_free(peer->interp_sent);
     g_free(peer);
 }
 

@@ -121,5 +121,7 @@ void cg_seat_resume(CgPeer *peer, CgPeer *seat, const CgConsultRecord *consult, 
         seat->queued_bytes += strlen(json);
         g_queue_push_tail(&seat->outbox, json);
     }
+    /* last: the state now, whatever older ones were queued (issue 11) */
+    cg_interpretation_send_state(seat, TRUE);
     lws_callback_on_writable(seat->wsi);
 }

@@ -77,6 +77,9 @@ typedef struct _CgPeer {
     gsize queued_bytes;  /* outbox bytes, open or held (both bounded) */
     guint errors;        /* protocol errors answered in the current window */
     gint64 errors_since; /* that window's start (s) */
+    /* issue 11: interpretation (interpretation.c) */
+    gboolean audio_muted; /* a specialist's mute the relay enforces holds */
+    char *interp_sent;    /* the last "interpretation" message sent to it */
 } CgPeer;
 
 /* A consult with at least one peer joined or waiting. */
@@ -84,8 +87,9 @@ typedef struct {
     struct _CgSignaling *s;
     char *tenant;
     char *id;
-    gint64 ends_at;  /* the end timer fires then */
-    guint end_timer; /* GLib source id */
+    gint64 ends_at;   /* the end timer fires then */
+    guint end_timer;  /* GLib source id */
+    CgInterp *interp; /* its interpretation: channels, live interpreters */
 } CgLiveConsult;
 
 struct _CgSignaling {

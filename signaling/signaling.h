@@ -14,6 +14,7 @@
 #include <glib.h>
 
 #include "config.h"
+#include "interpretation.h"
 
 G_BEGIN_DECLS
 
@@ -30,6 +31,11 @@ typedef struct {
     /* The consult's cap on the video this peer publishes, kbps (0 = none):
      * set when it is admitted, kept current by consult_video_bitrate_changed. */
     guint video_bitrate_kbps;
+    /* From the join token (issue 11), NULL when absent: the interpretation
+     * channel an interpreter speaks into (anyone else: where it starts), and
+     * the channel a relay interpreter listens to instead of the floor. */
+    const char *language;
+    const char *relay_from;
 } CgPeerInfo;
 
 /* Failures of a peer's request, mapped 1:1 onto protocol error codes. */
@@ -64,6 +70,11 @@ typedef struct {
      * are joined: each joined peer's info says @kbps (0 = none) already, and
      * its publishing must be held to it from now on. Optional. */
     void (*consult_video_bitrate_changed)(gpointer user, const char *consult_id, guint kbps);
+    /* Something that shapes @consult_id's interpretation plan changed (a
+     * member came or went, a channel, who is live, a mute, the floor level):
+     * cg_signaling_interpretation() says how it is now (NULL once the consult
+     * has nobody left). Optional. */
+    void (*consult_interpretation_changed)(gpointer user, const char *consult_id);
 } CgSignalingEvents;
 
 /* Starts listening on @loop's context. @config and @events are borrowed and
@@ -79,6 +90,12 @@ guint cg_signaling_port(CgSignaling *signaling);
 const CgPeerInfo *cg_signaling_peer_info(CgSignaling *signaling, CgPeerId peer);
 /* (transfer full) the joined peers of @consult_id. */
 GArray *cg_signaling_consult_peers(CgSignaling *signaling, const char *consult_id);
+
+/* (transfer none) the interpretation state of @consult_id (its members are
+ * the joined peers, CgInterpJoin.peer their CgPeerId), valid until the next
+ * event; NULL when nobody is in the consult. cg_interp_plan() gives what
+ * media must do. */
+const CgInterp *cg_signaling_interpretation(CgSignaling *signaling, const char *consult_id);
 
 /* Queues @json (transfer full) for @peer; dropped if the peer is gone. */
 void cg_signaling_send(CgSignaling *signaling, CgPeerId peer, char *json);

@@ -24,6 +24,8 @@ void cg_client_message_clear(CgClientMessage *msg)
     g_clear_pointer(&msg->candidate, g_free);
     g_clear_pointer(&msg->participant, g_free);
     g_clear_pointer(&msg->resume, g_free);
+    g_clear_pointer(&msg->channel, g_free);
+    g_clear_pointer(&msg->to, g_free);
     memset(msg, 0, sizeof *msg);
 }
 
@@ -169,6 +171,46 @@ static gboolean parse_join(json_t *root, CgClientMessage *out, GError **error)
     return TRUE;
 }
 
+/* "channel": "floor" or a language tag; "interpreter_only" optional. */
+static gboolean parse_channel(json_t *root, CgClientMessage *out, GError **error)
+{
+    if (!get_string(root, "channel", &out->channel, error))
+        return FALSE;
+    gsize n = strlen(out->channel);
+    gboolean ok = n > 0 && n <= CG_PROTOCOL_MAX_CHANNEL_CHARS;
+    for (gsize i = 0; ok && i < n; i++)
+        ok = g_ascii_isalnum(out->channel[i]) || out->channel[i] == '-';
+    if (!ok)
+        return malformed(error, "channel", "\"floor\" or a language tag (letters, digits, '-')");
+    json_t *only = json_object_get(root, "interpreter_only");
+    if (only && !json_is_boolean(only))
+        return malformed(error, "interpreter_only", "a boolean");
+    out->interpreter_only = json_is_true(only);
+    return TRUE;
+}
+
+/* "hand_over": "to" is optional. */
+static gboolean parse_hand_over(json_t *root, CgClientMessage *out, GError **error)
+{
+    json_t *to = json_object_get(root, "to");
+    if (!to)
+        return TRUE;
+    if (!json_is_string(to) || !id_ok(json_string_value(to)))
+        return malformed(error, "to", "1 to 64 printable ASCII characters");
+    out->to = g_strdup(json_string_value(to));
+    return TRUE;
+}
+
+static gboolean parse_floor_level(json_t *root, CgClientMessage *out, GError **error)
+{
+    json_t *db = json_object_get(root, "db");
+    if (!json_is_integer(db) || json_integer_value(db) < CG_PROTOCOL_FLOOR_DB_MIN ||
+        json_integer_value(db) > CG_PROTOCOL_FLOOR_DB_MAX)
+        return malformed(error, "db", "an integer from -40 to 0");
+    out->db = (gint)json_integer_value(db);
+    return TRUE;
+}
+
 /* Client messages that name a participant, and "end". */
 static const struct {
     const char *name;
@@ -208,6 +250,21 @@ static gboolean parse_members(json_t *root, CgClientMessage *out, GError **error
             return malformed(error, "video", "a boolean");
         out->video = json_is_true(video);
         return TRUE;
+    } else if (strcmp(t, "channel") == 0) {
+        out->type = CG_CLIENT_CHANNEL;
+        return parse_channel(root, out, error);
+    } else if (strcmp(t, "go_live") == 0) {
+        out->type = CG_CLIENT_GO_LIVE;
+        return TRUE;
+    } else if (strcmp(t, "take_over") == 0) {
+        out->type = CG_CLIENT_TAKE_OVER;
+        return TRUE;
+    } else if (strcmp(t, "hand_over") == 0) {
+        out->type = CG_CLIENT_HAND_OVER;
+        return parse_hand_over(root, out, error);
+    } else if (strcmp(t, "floor_level") == 0) {
+        out->type = CG_CLIENT_FLOOR_LEVEL;
+        return parse_floor_level(root, out, error);
     } else if (strcmp(t, "media_state") == 0) {
         out->type = CG_CLIENT_MEDIA_STATE;
         json_t *audio = json_object_get(root, "audio"), *video = json_object_get(root, "video");
@@ -414,6 +471,8 @@ json_t *cg_protocol_participant_json(const CgProtocolParticipant *p)
     set_string(obj, "name", p->name);
     json_object_set_new(obj, "audio", json_boolean(p->audio));
     json_object_set_new(obj, "video", json_boolean(p->video));
+    if (p->language)
+        set_string(obj, "language", p->language);
     return obj;
 }
 
@@ -423,6 +482,20 @@ static json_t *participant_array(const CgProtocolParticipant *list, guint n)
     for (guint i = 0; i < n; i++)
         json_array_append_new(array, cg_protocol_participant_json(&list[i]));
     return array;
+}
+
+/* A NULL-terminated list (nullable: empty) as a JSON array of strings. */
+static json_t *string_array(const char *const *list)
+{
+    json_t *array = json_array();
+    for (guint i = 0; list && list[i]; i++)
+        json_array_append_new(array, utf8_string(list[i]));
+    return array;
+}
+
+static json_t *nullable_string(const char *s)
+{
+    return s ? utf8_string(s) : json_null();
 }
 
 static json_t *consult_json(const CgProtocolConsult *c)
@@ -459,6 +532,13 @@ char *cg_protocol_joined(const CgProtocolJoined *j)
         json_object_set_new(obj, "resumed", json_true());
     if (j->muted)
         json_object_set_new(obj, "muted", json_true());
+    if (j->interpretation_mode) {
+        json_t *in = json_object();
+        set_string(in, "mode", j->interpretation_mode);
+        json_object_set_new(in, "languages", string_array(j->interpretation_languages));
+        json_object_set_new(in, "floor_language", nullable_string(j->floor_language));
+        json_object_set_new(obj, "interpretation", in);
+    }
     return cg_json_take_text(obj);
 }
 
@@ -516,5 +596,44 @@ char *cg_protocol_participant_media_state(const char *participant, gboolean audi
     set_string(obj, "participant", participant);
     json_object_set_new(obj, "audio", json_boolean(audio));
     json_object_set_new(obj, "video", json_boolean(video));
+    return cg_json_take_text(obj);
+}
+
+/* ---- interpretation ---- */
+
+static json_t *interpretation_you(const CgProtocolInterpretation *st)
+{
+    json_t *you = json_object();
+    if (!st->interpreter) {
+        set_string(you, "channel", st->channel);
+        json_object_set_new(you, "interpreter_only", json_boolean(st->interpreter_only));
+        return you;
+    }
+    json_object_set_new(you, "interpreter", json_true());
+    set_string(you, "language", st->language);
+    json_object_set_new(you, "live", json_boolean(st->live));
+    json_object_set_new(you, "relay_from", nullable_string(st->relay_from));
+    json_object_set_new(you, "partners", string_array(st->partners));
+    json_object_set_new(you, "offered", json_boolean(st->offered));
+    return you;
+}
+
+char *cg_protocol_interpretation(const CgProtocolInterpretation *st)
+{
+    g_return_val_if_fail(st != NULL, NULL);
+    json_t *obj = message("interpretation");
+    json_object_set_new(obj, "floor_level_db", json_integer(st->floor_level_db));
+    json_t *channels = json_array();
+    for (guint i = 0; i < st->n_channels; i++) {
+        const CgProtocolChannel *c = &st->channels[i];
+        json_t *ch = json_object();
+        set_string(ch, "language", c->language);
+        json_object_set_new(ch, "live", nullable_string(c->live));
+        json_object_set_new(ch, "live_muted", json_boolean(c->live_muted));
+        json_object_set_new(ch, "interpreters", string_array(c->interpreters));
+        json_array_append_new(channels, ch);
+    }
+    json_object_set_new(obj, "channels", channels);
+    json_object_set_new(obj, "you", interpretation_you(st));
     return cg_json_take_text(obj);
 }

@@ -27,6 +27,9 @@ G_BEGIN_DECLS
 #define CG_PROTOCOL_MAX_PC_CHARS 32          /* "pc": 1..32 of [a-z0-9-] */
 #define CG_PROTOCOL_MAX_MLINE_INDEX 63       /* "sdpMLineIndex": 0..63 */
 #define CG_PROTOCOL_MAX_ID_CHARS 64          /* "participant", "resume": 1..64 printable ASCII */
+#define CG_PROTOCOL_MAX_CHANNEL_CHARS 35     /* "channel": a BCP 47 tag or "floor" */
+#define CG_PROTOCOL_FLOOR_DB_MIN (-40)       /* "db" of floor_level: an integer -40..0 */
+#define CG_PROTOCOL_FLOOR_DB_MAX 0
 
 typedef enum {
     CG_CLIENT_JOIN,
@@ -43,20 +46,30 @@ typedef enum {
     CG_CLIENT_END,
     CG_CLIENT_MEDIA_STATE,
     CG_CLIENT_RECEIVE,
+    /* Interpretation (docs/protocol.md "Interpretation"). */
+    CG_CLIENT_CHANNEL,
+    CG_CLIENT_GO_LIVE,
+    CG_CLIENT_TAKE_OVER,
+    CG_CLIENT_HAND_OVER,
+    CG_CLIENT_FLOOR_LEVEL,
 } CgClientMessageType;
 
 /* Members not used by a type are NULL / 0. */
 typedef struct {
     CgClientMessageType type;
-    char *token;       /* join */
-    char *resume;      /* join: the resume id of a held seat, or NULL for a new seat */
-    char *pc;          /* offer, answer, candidate */
-    char *sdp;         /* offer, answer */
-    char *candidate;   /* candidate ("" = end of candidates) */
-    guint mline_index; /* candidate */
-    char *participant; /* admit, decline, remove, mute, unmute */
-    gboolean audio;    /* media_state: the microphone is on */
-    gboolean video;    /* media_state: the camera is on; receive: send me video */
+    char *token;               /* join */
+    char *resume;              /* join: the resume id of a held seat, or NULL for a new seat */
+    char *pc;                  /* offer, answer, candidate */
+    char *sdp;                 /* offer, answer */
+    char *candidate;           /* candidate ("" = end of candidates) */
+    guint mline_index;         /* candidate */
+    char *participant;         /* admit, decline, remove, mute, unmute */
+    gboolean audio;            /* media_state: the microphone is on */
+    gboolean video;            /* media_state: the camera is on; receive: send me video */
+    char *channel;             /* channel: "floor" or a language tag (letters, digits, '-') */
+    gboolean interpreter_only; /* channel (optional, default false) */
+    char *to;                  /* hand_over: the partner's participant id, or NULL */
+    gint db;                   /* floor_level: -40..0 */
 } CgClientMessage;
 
 #define CG_PROTOCOL_ERROR (cg_protocol_error_quark())
@@ -128,10 +141,11 @@ typedef struct {
     const char *id;
     const char *role;
     const char *name;
-    gboolean audio; /* what it last said of its microphone (media_state) */
-    gboolean video; /* ... and of its camera */
+    gboolean audio;       /* what it last said of its microphone (media_state) */
+    gboolean video;       /* ... and of its camera */
+    const char *language; /* (nullable) its interpretation language; no member when NULL */
 } CgProtocolParticipant;
-/* (transfer full) {"id","role","name","audio","video"}: the participant
+/* (transfer full) {"id","role","name","audio","video"[,"language"]}: the participant
  * object of every message, and of the admin API's live view (so the two
  * never differ). */
 json_t *cg_protocol_participant_json(const CgProtocolParticipant *p);
@@ -158,10 +172,15 @@ typedef struct {
     guint resume_grace_s;
     gboolean resumed; /* the answer to a join that took a held seat back */
     gboolean muted;   /* a specialist's stored mute holds */
+    /* the consult's interpretation: no member when @interpretation_mode is NULL */
+    const char *interpretation_mode;             /* "consecutive" | "simultaneous" */
+    const char *const *interpretation_languages; /* NULL-terminated */
+    const char *floor_language;                  /* nullable: null in the message */
 } CgProtocolJoined;
 /* {"type":"joined","you":{..},"consult":{..},"participants":[..],
  *  "ice_servers":[..],"limits":{"max_message_bytes":N}
- *  [,"resume":{"id","grace_s"}][,"resumed":true][,"muted":true]} */
+ *  [,"resume":{"id","grace_s"}][,"resumed":true][,"muted":true]
+ *  [,"interpretation":{"mode","languages":[..],"floor_language"}]} */
 char *cg_protocol_joined(const CgProtocolJoined *joined);
 /* {"type":"waiting","you":{..},"consult":{..},"specialist_present":bool} */
 char *cg_protocol_waiting(const CgProtocolParticipant *you, const CgProtocolConsult *consult,
@@ -178,5 +197,34 @@ char *cg_protocol_participant_left(const char *participant, const char *reason);
 char *cg_protocol_participant_muted(const char *participant, gboolean muted, const char *by);
 /* {"type":"participant_media_state","participant":id,"audio":bool,"video":bool} */
 char *cg_protocol_participant_media_state(const char *participant, gboolean audio, gboolean video);
+
+/* One language channel as the "interpretation" message shows it. */
+typedef struct {
+    const char *language;
+    const char *live; /* nullable: null */
+    gboolean live_muted;
+    const char *const *interpreters; /* NULL-terminated participant ids */
+} CgProtocolChannel;
+
+/* The "interpretation" message to one endpoint (personalised "you"). */
+typedef struct {
+    gint floor_level_db;
+    const CgProtocolChannel *channels;
+    guint n_channels;
+    gboolean interpreter;
+    /* a listener: "you":{"channel","interpreter_only"} */
+    const char *channel;
+    gboolean interpreter_only;
+    /* an interpreter: "you":{"interpreter":true,"language","live","relay_from",
+     * "partners","offered"} */
+    const char *language;
+    gboolean live;
+    const char *relay_from;      /* nullable: null */
+    const char *const *partners; /* NULL-terminated */
+    gboolean offered;
+} CgProtocolInterpretation;
+/* {"type":"interpretation","floor_level_db":N,"channels":[{"language","live",
+ *  "live_muted","interpreters":[..]}, ..],"you":{..}} */
+char *cg_protocol_interpretation(const CgProtocolInterpretation *state);
 
 G_END_DECLS

@@ -247,7 +247,7 @@ static void test_store_reopen_keeps_data(Fixture *f, gconstpointer data)
     f->store = cg_store_open(f->config->store_path, &error);
     g_assert_no_error(error);
     f->api = cg_admin_api_new(f->config, f->store, NULL, NULL);
-    g_assert_cmpint(cg_store_schema_version(f->store), ==, 5);
+    g_assert_cmpint(cg_store_schema_version(f->store), ==, 6);
     CgConsultRecord c = {0};
     g_assert_true(cg_store_get_consult(f->store, "a", id, &c, &error));
     g_assert_cmpstr(c.title, ==, "Second opinion");

@@ -79,6 +79,8 @@ static char *expect_error(const char *token, gint64 now, gint code)
     g_assert_null(c.consult);
     g_assert_null(c.role);
     g_assert_null(c.name);
+    g_assert_null(c.language);
+    g_assert_null(c.relay_from);
     /* Messages never carry the secret or the token text. */
     g_assert_null(strstr(error->message, secret));
     if (strlen(token) >= 8) {
@@ -409,6 +411,103 @@ static void test_claim_types(void)
     }
 }
 
+/* The optional interpretation claims (issue 11). */
+static char *payload_with(const char *extra)
+{
+    return g_strdup_printf(
+        "{\"iss\":\"t\",\"sub\":\"p\",\"consult\":\"c\",\"role\":\"interpreter\","
+        "\"name\":\"n\",\"nbf\":1790000000,\"exp\":1790003600%s}",
+        extra);
+}
+
+static void test_optional_claims_signed(void)
+{
+    CgTokenClaims in = {.iss = "t",
+                        .sub = "p",
+                        .consult = "c",
+                        .role = "interpreter",
+                        .name = "n",
+                        .nbf = NBF,
+                        .exp = EXP,
+                        .language = "es",
+                        .relay_from = "pt-br"};
+    g_autofree char *token = cg_jwt_sign(&in, SECRET, SECRET_LEN);
+    CgTokenClaims out = {0};
+    g_autoptr(GError) error = NULL;
+    g_assert_true(cg_jwt_verify(token, MAX_LEN, SECRET, SECRET_LEN, NOW, SKEW, &out, &error));
+    g_assert_cmpstr(out.language, ==, "es");
+    g_assert_cmpstr(out.relay_from, ==, "pt-br");
+    cg_token_claims_clear(&out);
+    g_assert_null(out.language);
+    g_assert_null(out.relay_from);
+
+    /* Unset claims are not signed: the payload is what it was before them. */
+    in.language = in.relay_from = NULL;
+    g_autofree char *plain = cg_jwt_sign(&in, SECRET, SECRET_LEN);
+    const char *p = strchr(plain, '.') + 1;
+    g_autofree char *p64 = g_strndup(p, (gsize)(strchr(p, '.') - p));
+    g_autofree char *b64 = g_strconcat(p64, "==", NULL);
+    for (char *q = b64; *q; q++)
+        *q = *q == '-' ? '+' : *q == '_' ? '/' : *q;
+    gsize len = 0;
+    g_autofree guchar *json = g_base64_decode(b64, &len);
+    g_autofree char *text = g_strndup((const char *)json, len);
+    g_assert_null(strstr(text, "language"));
+    g_assert_null(strstr(text, "relay_from"));
+    g_assert_true(cg_jwt_verify(plain, MAX_LEN, SECRET, SECRET_LEN, NOW, SKEW, &out, &error));
+    g_assert_null(out.language);
+    g_assert_null(out.relay_from);
+    cg_token_claims_clear(&out);
+}
+
+static void test_optional_claims_parsed(void)
+{
+    /* Present (any case: returned lower-cased), and absent. */
+    g_autofree char *present = payload_with(",\"language\":\"ES\",\"relay_from\":\"zh-Hant-TW\"");
+    g_autofree char *t1 = craft_good(present);
+    CgTokenClaims out = {0};
+    g_autoptr(GError) error = NULL;
+    g_assert_true(cg_jwt_verify(t1, MAX_LEN, SECRET, SECRET_LEN, NOW, SKEW, &out, &error));
+    g_assert_no_error(error);
+    g_assert_cmpstr(out.language, ==, "es");
+    g_assert_cmpstr(out.relay_from, ==, "zh-hant-tw");
+    cg_token_claims_clear(&out);
+    g_autofree char *only = payload_with(",\"language\":\"ar\"");
+    g_autofree char *t2 = craft_good(only);
+    g_assert_true(cg_jwt_verify(t2, MAX_LEN, SECRET, SECRET_LEN, NOW, SKEW, &out, &error));
+    g_assert_cmpstr(out.language, ==, "ar");
+    g_assert_null(out.relay_from);
+    cg_token_claims_clear(&out);
+
+    /* Wrong type, invalid tag, too long, empty: MALFORMED naming the claim. */
+    g_autofree char *long_tag = g_strdup_printf("\"%s\"", "deu-1996-abcdefgh-abcdefgh-abcdefgh");
+    g_autofree char *longer_tag =
+        g_strdup_printf("\"%s\"", "deu-1996-abcdefgh-abcdefgh-abcdefgh-12345");
+    static const char *const bad[] = {"7",         "null",    "[\"es\"]",      "{}",
+                                      "true",      "\"\"",    "\"e\"",         "\"espa\"",
+                                      "\"es_ES\"", "\"es-\"", "\"x-klingon\"", "\"<script>\""};
+    for (int which = 0; which < 2; which++) {
+        const char *claim = which ? "relay_from" : "language";
+        g_autofree char *expected =
+            g_strdup_printf("token claim '%s' must be a language tag such as \"es\" or "
+                            "\"pt-br\" (a string of at most 35 characters)",
+                            claim);
+        for (gsize i = 0; i <= G_N_ELEMENTS(bad); i++) {
+            const char *value = i < G_N_ELEMENTS(bad) ? bad[i] : longer_tag;
+            g_autofree char *extra = g_strdup_printf(",\"%s\":%s", claim, value);
+            g_autofree char *payload = payload_with(extra);
+            g_autofree char *token = craft_good(payload);
+            g_test_message("%s: %s", claim, value);
+            g_autofree char *msg = expect_error(token, NOW, CG_JWT_ERROR_MALFORMED);
+            g_assert_cmpstr(msg, ==, expected);
+        }
+        g_autofree char *extra = g_strdup_printf(",\"%s\":%s", claim, long_tag);
+        g_autofree char *payload = payload_with(extra); /* exactly 35: accepted */
+        g_autofree char *token = craft_good(payload);
+        expect_ok(token, NOW);
+    }
+}
+
 static void test_claim_lengths(void)
 {
     g_autofree char *n256 = g_strnfill(256, 'x');
@@ -575,6 +674,8 @@ int main(int argc, char **argv)
     g_test_add_func("/jwt/missing-claims", test_missing_claims);
     g_test_add_func("/jwt/claim-types", test_claim_types);
     g_test_add_func("/jwt/claim-lengths", test_claim_lengths);
+    g_test_add_func("/jwt/optional-claims/signed", test_optional_claims_signed);
+    g_test_add_func("/jwt/optional-claims/parsed", test_optional_claims_parsed);
     g_test_add_func("/jwt/bad-payloads", test_bad_payloads);
     g_test_add_func("/jwt/extreme-times", test_extreme_times);
     g_test_add_func("/jwt/crit-header", test_crit_header);

@@ -75,7 +75,7 @@ static void test_migrate_from_v1(Fixture *f, gconstpointer data)
     g_assert_cmpint(g_mkdir_with_parents(dir, 0700), ==, 0);
     sql(f->path, v1_schema);
     open_store(f);
-    g_assert_cmpint(cg_store_schema_version(f->store), ==, 5);
+    g_assert_cmpint(cg_store_schema_version(f->store), ==, 6);
 
     CgConsultRecord c = {0};
     g_autoptr(GError) error = NULL;
@@ -87,7 +87,9 @@ static void test_migrate_from_v1(Fixture *f, gconstpointer data)
     g_assert_cmpint(c.live_since, ==, 0);
     g_assert_false(c.providers_wait);
     g_assert_null(c.series_id);
-    g_assert_false(c.video_bitrate_set); /* an old consult takes the config default */
+    g_assert_false(c.video_bitrate_set);  /* an old consult takes the config default */
+    g_assert_null(c.interpretation_mode); /* and has no interpretation */
+    g_assert_cmpint(c.floor_level_db, ==, CG_CONSULT_FLOOR_LEVEL_DB_DEFAULT);
     cg_consult_record_clear(&c);
 
     CgParticipantRecord p = {0};
@@ -96,6 +98,7 @@ static void test_migrate_from_v1(Fixture *f, gconstpointer data)
     g_assert_false(p.admitted);
     g_assert_false(p.removed);
     g_assert_null(p.muted_by);
+    g_assert_null(p.language);
     cg_participant_record_clear(&p);
 
     /* The new columns work on the migrated rows. */
@@ -109,7 +112,7 @@ static void test_migrate_from_v1(Fixture *f, gconstpointer data)
     cg_store_close(f->store);
     f->store = NULL;
     open_store(f); /* reopening an up-to-date database applies nothing */
-    g_assert_cmpint(cg_store_schema_version(f->store), ==, 5);
+    g_assert_cmpint(cg_store_schema_version(f->store), ==, 6);
     g_assert_true(cg_store_get_consult(f->store, "a", "c_old", &c, &error));
     g_assert_cmpstr(c.state, ==, "ended");
     g_assert_cmpstr(c.end_reason, ==, "time_up");

@@ -445,6 +445,12 @@ static void test_close_status_table(void)
         {"not_admitted", 0},
         {"not_allowed", 0},
         {"unknown_participant", 0},
+        {"unknown_channel", 0},
+        {"channel_taken", 0},
+        {"no_partner", 0},
+        {"not_live", 0},
+        {"not_simultaneous", 0},
+        {"no_interpretation", 0},
         {"already_joined", 0},
         {"unknown_pc", 0},
         {"bad_sdp", 0},
@@ -684,8 +690,8 @@ static void test_build_lifecycle(void)
 /* ---- the participant and waiting-room messages: exact bytes, as sent before
  * these builders existed (the wire stays byte-compatible) ---- */
 
-static const CgProtocolParticipant sam = {"p-2f6c1a", "patient", "Sam Doe", TRUE, TRUE};
-static const CgProtocolParticipant lee = {"p-91b0aa", "specialist", "Dr. Lee", FALSE, TRUE};
+static const CgProtocolParticipant sam = {"p-2f6c1a", "patient", "Sam Doe", TRUE, TRUE, NULL};
+static const CgProtocolParticipant lee = {"p-91b0aa", "specialist", "Dr. Lee", FALSE, TRUE, NULL};
 static const CgProtocolConsult derm = {"c-8d1e0b7a",           "Dermatology follow-up",
                                        "virtual_consult",      "dermatology",
                                        "2026-11-22T14:00:00Z", "2026-11-22T14:45:00Z"};
@@ -763,7 +769,7 @@ static void test_build_participants(void)
                     "{\"type\":\"participant_media_state\",\"participant\":\"p-77aa10\","
                     "\"audio\":false,\"video\":true}");
     /* a name that is not UTF-8 still gives valid JSON */
-    CgProtocolParticipant odd = {"p-1", "observer", "Ren\xe9", TRUE, TRUE};
+    CgProtocolParticipant odd = {"p-1", "observer", "Ren\xe9", TRUE, TRUE, NULL};
     g_autofree char *o = cg_protocol_participant_joined(&odd);
     json_t *v = load(o);
     g_assert_cmpstr(str(json_object_get(v, "participant"), "name"), ==, "Ren\xef\xbf\xbd");
@@ -773,6 +779,155 @@ static void test_build_participants(void)
     g_autofree char *text = json_dumps(obj, JSON_COMPACT | JSON_PRESERVE_ORDER);
     g_assert_cmpstr(text, ==, SAM_JSON);
     json_decref(obj);
+}
+
+/* ---- interpretation (docs/protocol.md "Interpretation") ---- */
+
+static void test_interpretation_requests(void)
+{
+    CgClientMessage msg;
+    parse_ok("{\"type\":\"channel\",\"channel\":\"es\",\"interpreter_only\":true}", &msg);
+    g_assert_cmpint(msg.type, ==, CG_CLIENT_CHANNEL);
+    g_assert_cmpstr(msg.channel, ==, "es");
+    g_assert_true(msg.interpreter_only);
+    cg_client_message_clear(&msg);
+    g_assert_null(msg.channel);
+    parse_ok("{\"type\":\"channel\",\"channel\":\"floor\"}", &msg); /* interpreter_only optional */
+    g_assert_cmpstr(msg.channel, ==, "floor");
+    g_assert_false(msg.interpreter_only);
+    cg_client_message_clear(&msg);
+    parse_ok("{\"type\":\"channel\",\"channel\":\"zh-Hant-TW\"}", &msg);
+    cg_client_message_clear(&msg);
+    check_fail("{\"type\":\"channel\"}", CG_PROTOCOL_ERROR_MALFORMED,
+               "member 'channel' must be a string");
+    check_fail("{\"type\":\"channel\",\"channel\":\"\"}", CG_PROTOCOL_ERROR_MALFORMED, NULL);
+    check_fail("{\"type\":\"channel\",\"channel\":\"e s\"}", CG_PROTOCOL_ERROR_MALFORMED, NULL);
+    check_fail("{\"type\":\"channel\",\"channel\":\"aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa\"}",
+               CG_PROTOCOL_ERROR_MALFORMED, NULL); /* 36 characters */
+    check_fail("{\"type\":\"channel\",\"channel\":\"es\",\"interpreter_only\":1}",
+               CG_PROTOCOL_ERROR_MALFORMED, "member 'interpreter_only' must be a boolean");
+
+    parse_ok("{\"type\":\"go_live\"}", &msg);
+    g_assert_cmpint(msg.type, ==, CG_CLIENT_GO_LIVE);
+    cg_client_message_clear(&msg);
+    parse_ok("{\"type\":\"take_over\"}", &msg);
+    g_assert_cmpint(msg.type, ==, CG_CLIENT_TAKE_OVER);
+    cg_client_message_clear(&msg);
+    parse_ok("{\"type\":\"hand_over\"}", &msg);
+    g_assert_cmpint(msg.type, ==, CG_CLIENT_HAND_OVER);
+    g_assert_null(msg.to);
+    cg_client_message_clear(&msg);
+    parse_ok("{\"type\":\"hand_over\",\"to\":\"p-bb\"}", &msg);
+    g_assert_cmpstr(msg.to, ==, "p-bb");
+    cg_client_message_clear(&msg);
+    g_assert_null(msg.to);
+    check_fail("{\"type\":\"hand_over\",\"to\":\"\"}", CG_PROTOCOL_ERROR_MALFORMED,
+               "member 'to' must be 1 to 64 printable ASCII characters");
+    check_fail("{\"type\":\"hand_over\",\"to\":5}", CG_PROTOCOL_ERROR_MALFORMED, NULL);
+
+    parse_ok("{\"type\":\"floor_level\",\"db\":-20}", &msg);
+    g_assert_cmpint(msg.type, ==, CG_CLIENT_FLOOR_LEVEL);
+    g_assert_cmpint(msg.db, ==, -20);
+    cg_client_message_clear(&msg);
+    parse_ok("{\"type\":\"floor_level\",\"db\":0}", &msg);
+    cg_client_message_clear(&msg);
+    parse_ok("{\"type\":\"floor_level\",\"db\":-40}", &msg);
+    g_assert_cmpint(msg.db, ==, -40);
+    cg_client_message_clear(&msg);
+    static const char *const bad_db[] = {
+        "{\"type\":\"floor_level\"}",
+        "{\"type\":\"floor_level\",\"db\":-41}",
+        "{\"type\":\"floor_level\",\"db\":1}",
+        "{\"type\":\"floor_level\",\"db\":-15.5}",
+        "{\"type\":\"floor_level\",\"db\":\"-15\"}",
+        "{\"type\":\"floor_level\",\"db\":-9223372036854775808}",
+    };
+    for (gsize i = 0; i < G_N_ELEMENTS(bad_db); i++)
+        check_fail(bad_db[i], CG_PROTOCOL_ERROR_MALFORMED,
+                   "member 'db' must be an integer from -40 to 0");
+}
+
+static void test_build_interpretation(void)
+{
+    const char *const es_ids[] = {"p-aa", "p-bb", NULL};
+    const char *const none[] = {NULL};
+    const CgProtocolChannel channels[] = {
+        {.language = "es", .live = "p-aa", .live_muted = FALSE, .interpreters = es_ids},
+        {.language = "ar", .live = NULL, .live_muted = FALSE, .interpreters = none},
+    };
+    CgProtocolInterpretation listener = {.floor_level_db = -15,
+                                         .channels = channels,
+                                         .n_channels = 2,
+                                         .channel = "es",
+                                         .interpreter_only = FALSE};
+    g_autofree char *l = cg_protocol_interpretation(&listener);
+    g_assert_cmpstr(l, ==,
+                    "{\"type\":\"interpretation\",\"floor_level_db\":-15,\"channels\":["
+                    "{\"language\":\"es\",\"live\":\"p-aa\",\"live_muted\":false,"
+                    "\"interpreters\":[\"p-aa\",\"p-bb\"]},"
+                    "{\"language\":\"ar\",\"live\":null,\"live_muted\":false,"
+                    "\"interpreters\":[]}],"
+                    "\"you\":{\"channel\":\"es\",\"interpreter_only\":false}}");
+    const char *const partners[] = {"p-aa", NULL};
+    CgProtocolInterpretation interp = {.floor_level_db = -20,
+                                       .channels = channels,
+                                       .n_channels = 1,
+                                       .interpreter = TRUE,
+                                       .language = "es",
+                                       .live = FALSE,
+                                       .relay_from = NULL,
+                                       .partners = partners,
+                                       .offered = TRUE};
+    g_autofree char *i = cg_protocol_interpretation(&interp);
+    g_assert_cmpstr(i, ==,
+                    "{\"type\":\"interpretation\",\"floor_level_db\":-20,\"channels\":["
+                    "{\"language\":\"es\",\"live\":\"p-aa\",\"live_muted\":false,"
+                    "\"interpreters\":[\"p-aa\",\"p-bb\"]}],"
+                    "\"you\":{\"interpreter\":true,\"language\":\"es\",\"live\":false,"
+                    "\"relay_from\":null,\"partners\":[\"p-aa\"],\"offered\":true}}");
+    interp.relay_from = "ar";
+    interp.live = TRUE;
+    interp.offered = FALSE;
+    g_autofree char *r = cg_protocol_interpretation(&interp);
+    json_t *v = load(r);
+    json_t *you = json_object_get(v, "you");
+    g_assert_cmpstr(str(you, "relay_from"), ==, "ar");
+    g_assert_true(json_is_true(json_object_get(you, "live")));
+    json_decref(v);
+}
+
+static void test_build_joined_interpretation(void)
+{
+    CgProtocolParticipant interpreter = {"p-aa", "interpreter", "Ana Ruiz", TRUE, TRUE, "es"};
+    const char *const langs[] = {"es", "ar", NULL};
+    CgProtocolJoined j = {.you = interpreter,
+                          .consult = derm,
+                          .participants = &lee,
+                          .n_participants = 1,
+                          .max_message_bytes = 4096,
+                          .interpretation_mode = "simultaneous",
+                          .interpretation_languages = langs,
+                          .floor_language = "en"};
+    g_autofree char *text = cg_protocol_joined(&j);
+    json_t *v = load(text);
+    g_assert_cmpstr(str(json_object_get(v, "you"), "language"), ==, "es");
+    /* no language: no member */
+    g_assert_null(
+        json_object_get(json_array_get(json_object_get(v, "participants"), 0), "language"));
+    json_t *in = json_object_get(v, "interpretation");
+    g_assert_cmpstr(str(in, "mode"), ==, "simultaneous");
+    g_assert_cmpstr(json_string_value(json_array_get(json_object_get(in, "languages"), 1)), ==,
+                    "ar");
+    g_assert_cmpstr(str(in, "floor_language"), ==, "en");
+    json_decref(v);
+    j.floor_language = NULL;
+    j.interpretation_mode = "consecutive";
+    g_autofree char *cons = cg_protocol_joined(&j);
+    g_assert_nonnull(strstr(cons, ",\"interpretation\":{\"mode\":\"consecutive\",\"languages\":"
+                                  "[\"es\",\"ar\"],\"floor_language\":null}}"));
+    j.interpretation_mode = NULL; /* none: no member */
+    g_autofree char *plain = cg_protocol_joined(&j);
+    g_assert_null(strstr(plain, "interpretation"));
 }
 
 int main(int argc, char **argv)
@@ -807,5 +962,8 @@ int main(int argc, char **argv)
     g_test_add_func("/protocol/build/joined", test_build_joined);
     g_test_add_func("/protocol/build/waiting", test_build_waiting);
     g_test_add_func("/protocol/build/participants", test_build_participants);
+    g_test_add_func("/protocol/parse/interpretation", test_interpretation_requests);
+    g_test_add_func("/protocol/build/interpretation", test_build_interpretation);
+    g_test_add_func("/protocol/build/joined-interpretation", test_build_joined_interpretation);
     return g_test_run();
 }

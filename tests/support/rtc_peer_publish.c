@@ -48,12 +48,15 @@ GstElement *cg_rtc_peer_build_publisher(CgRtcPeer *peer, GstElement **webrtc)
             0xff000000u | (o->color_rgb & 0xffffffu), o->width ? o->width : 320,
             o->height ? o->height : 240, o->fps ? o->fps : 15,
             o->keyframe_max_dist ? o->keyframe_max_dist : 30);
-    /* FEC: libopus adds it only when told to expect loss */
+    /* FEC: libopus adds it only when told to expect loss, and only in its
+     * SILK and hybrid modes: a lossy sender codes speech at 32 kbps, as
+     * browsers do (at the default 64 kbps a sine goes out as CELT, without). */
     guint loss = MIN(o->send_audio_loss_pct, 100u);
-    g_autofree char *fec =
-        loss ? g_strdup_printf("inband-fec=true packet-loss-percentage=%u", MAX(loss, 10u))
-        : o->repair_loss ? g_strdup("inband-fec=true packet-loss-percentage=10")
-                         : g_strdup("");
+    g_autofree char *fec = loss ? g_strdup_printf("audio-type=voice bitrate=32000 inband-fec=true "
+                                                  "packet-loss-percentage=%u",
+                                                  MAX(loss, 10u))
+                           : o->repair_loss ? g_strdup("inband-fec=true packet-loss-percentage=10")
+                                            : g_strdup("");
     g_autofree char *drop =
         loss ? g_strdup_printf("identity drop-probability=%.3f ! ", loss / 100.0) : g_strdup("");
     char volume[G_ASCII_DTOSTR_BUF_SIZE];

@@ -149,6 +149,7 @@ static void test_channels(void)
     expect_absent(ep[ES], CG_FX_MIX, CG_FX_HZ_ES);
     expect_near(ep[ES], CG_FX_MIX, CG_FX_HZ_ES_PARTNER, sent_db() + TALKBACK_DB);
     expect_absent(ep[ES], CG_FX_MIX, CG_FX_HZ_AR);
+    expect_absent(ep[ES], id[SPECIALIST], CG_FX_HZ_SPECIALIST); /* no relayed audio */
 
     /* ar interpreter with relay_from es: the es channel's live interpreter,
      * not the floor */

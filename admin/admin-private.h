@@ -111,6 +111,26 @@ json_t *cg_admin_participant_with_token(const CgAdminApi *api, const CgTenant *t
 gboolean cg_admin_load_consult(Call *call, CgConsultRecord *out);
 gboolean cg_admin_refuse_if_over(Call *call, const CgConsultRecord *c);
 
+/* Interpretation (admin_interpretation.c, issue 11). Each returns FALSE
+ * after replying (400 naming the field, or 500). */
+/* `interpretation`, `floor_language`, `floor_level_db` of @body onto the
+ * interpretation fields of @c (owned strings; absent members leave them). */
+gboolean cg_admin_parse_interpretation(Call *call, json_t *body, CgConsultRecord *c);
+/* `language` and `relay_from` of the participant entry @p (@at: its field
+ * prefix, "participants[1]." or "") checked for @role in consult @c; on
+ * success *language and *relay_from are (transfer full) lower-cased tags or
+ * NULL. */
+gboolean cg_admin_parse_participant_language(Call *call, json_t *p, const char *at,
+                                             const char *role, const CgConsultRecord *c,
+                                             char **language, char **relay_from);
+/* PATCH: every stored interpreter of @c (not removed) still fits @c's
+ * (changed) interpretation. */
+gboolean cg_admin_check_interpreters(Call *call, const CgConsultRecord *c);
+/* Adds "interpretation", "floor_language", "floor_level_db" to @j. */
+void cg_admin_interpretation_json(json_t *j, const CgConsultRecord *c);
+/* Adds "language", "relay_from" (null when unset) to @j. */
+void cg_admin_participant_language_json(json_t *j, const CgParticipantRecord *p);
+
 /* Routes (admin_consults.c, admin_participants.c). */
 void cg_admin_route_create(Call *call);
 void cg_admin_route_list(Call *call);

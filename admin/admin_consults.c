@@ -13,7 +13,21 @@ typedef struct {
     guint video_bitrate_kbps;
     guint every_weeks, count; /* count 0 = not recurring */
     json_t *participants;     /* borrowed */
+    /* owned: the interpretation fields only (the rest stays NULL) */
+    CgConsultRecord interpretation;
+    char **languages, **relays; /* owned, per participant (NULL = none) */
 } CreateRequest;
+
+static void create_request_clear(CreateRequest *req)
+{
+    cg_consult_record_clear(&req->interpretation);
+    for (gsize i = 0; req->languages && i < json_array_size(req->participants); i++) {
+        g_free(req->languages[i]);
+        g_free(req->relays[i]);
+    }
+    g_clear_pointer(&req->languages, g_free);
+    g_clear_pointer(&req->relays, g_free);
+}
 
 /* Role of a participant entry, checked against the consult's kind. */
 static gboolean check_role(Call *call, const char *role, const char *kind, const char *field)
@@ -35,7 +49,7 @@ static gboolean check_role(Call *call, const char *role, const char *kind, const
 gboolean cg_admin_parse_person(Call *call, json_t *p, const char *at, const char *kind,
                                const char **name, const char **role)
 {
-    static const char *const known[] = {"name", "role", NULL};
+    static const char *const known[] = {"name", "role", "language", "relay_from", NULL};
     g_autofree char *name_field = g_strdup_printf("%sname", at);
     g_autofree char *role_field = g_strdup_printf("%srole", at);
     if (!json_is_object(p)) {
@@ -49,7 +63,7 @@ gboolean cg_admin_parse_person(Call *call, json_t *p, const char *at, const char
            cg_admin_only_known_members(call, p, at, known);
 }
 
-static gboolean validate_participants(Call *call, const CreateRequest *req)
+static gboolean validate_participants(Call *call, CreateRequest *req)
 {
     guint max = call->api->config->max_participants;
     gsize n = json_array_size(req->participants);
@@ -59,11 +73,15 @@ static gboolean validate_participants(Call *call, const CreateRequest *req)
         return FALSE;
     }
     gboolean has_specialist = FALSE;
+    req->languages = g_new0(char *, n);
+    req->relays = g_new0(char *, n);
     for (gsize i = 0; i < n; i++) {
         g_autofree char *at = g_strdup_printf("participants[%zu].", i);
         const char *name = NULL, *role = NULL;
-        if (!cg_admin_parse_person(call, json_array_get(req->participants, i), at, req->kind, &name,
-                                   &role))
+        json_t *p = json_array_get(req->participants, i);
+        if (!cg_admin_parse_person(call, p, at, req->kind, &name, &role) ||
+            !cg_admin_parse_participant_language(call, p, at, role, &req->interpretation,
+                                                 &req->languages[i], &req->relays[i]))
             return FALSE;
         has_specialist |= g_str_equal(role, "specialist");
     }
@@ -95,11 +113,19 @@ static gboolean parse_recurrence(Call *call, json_t *body, CreateRequest *req)
 
 static gboolean parse_create(Call *call, CreateRequest *req)
 {
-    static const char *const known[] = {"kind",           "specialty",
-                                        "title",          "starts_at",
-                                        "duration_min",   "participants",
-                                        "providers_wait", "video_bitrate_kbps",
-                                        "recurrence",     NULL};
+    static const char *const known[] = {"kind",
+                                        "specialty",
+                                        "title",
+                                        "starts_at",
+                                        "duration_min",
+                                        "participants",
+                                        "providers_wait",
+                                        "video_bitrate_kbps",
+                                        "recurrence",
+                                        "interpretation",
+                                        "floor_language",
+                                        "floor_level_db",
+                                        NULL};
     json_t *body = call->body;
     if (!cg_admin_get_string(call, body, "kind", "kind", 32, TRUE, &req->kind))
         return FALSE;
@@ -123,6 +149,9 @@ static gboolean parse_create(Call *call, CreateRequest *req)
     }
     req->providers_wait = json_is_true(wait);
     if (!cg_admin_get_video_bitrate(call, body, &req->video_bitrate_set, &req->video_bitrate_kbps))
+        return FALSE;
+    req->interpretation.floor_level_db = CG_CONSULT_FLOOR_LEVEL_DB_DEFAULT;
+    if (!cg_admin_parse_interpretation(call, body, &req->interpretation))
         return FALSE;
     req->participants = json_object_get(body, "participants");
     if (!req->participants) {
@@ -181,15 +210,22 @@ static void build_creation(Call *call, const CreateRequest *req, Creation *cr)
                                  .providers_wait = req->providers_wait,
                                  .series_id = cr->series_id,
                                  .video_bitrate_set = req->video_bitrate_set,
-                                 .video_bitrate_kbps = req->video_bitrate_kbps};
+                                 .video_bitrate_kbps = req->video_bitrate_kbps,
+                                 .interpretation_mode = req->interpretation.interpretation_mode,
+                                 .interpretation_languages =
+                                     req->interpretation.interpretation_languages,
+                                 .floor_language = req->interpretation.floor_language,
+                                 .floor_level_db = req->interpretation.floor_level_db};
         for (guint i = 0; i < cr->n_per; i++) {
             json_t *p = json_array_get(req->participants, i);
-            cr->parts[c * cr->n_per + i] = (CgParticipantRecord){
-                .id = cg_id_new("p"),
-                .consult_id = rec->id,
-                .tenant = rec->tenant,
-                .name = (char *)json_string_value(json_object_get(p, "name")),
-                .role = (char *)json_string_value(json_object_get(p, "role"))};
+            cr->parts[c * cr->n_per + i] =
+                (CgParticipantRecord){.id = cg_id_new("p"),
+                                      .consult_id = rec->id,
+                                      .tenant = rec->tenant,
+                                      .name = (char *)json_string_value(json_object_get(p, "name")),
+                                      .role = (char *)json_string_value(json_object_get(p, "role")),
+                                      .language = req->languages[i],
+                                      .relay_from = req->relays[i]};
         }
     }
 }
@@ -209,8 +245,10 @@ static json_t *created_json(Call *call, const Creation *cr, guint c)
 void cg_admin_route_create(Call *call)
 {
     CreateRequest req = {0};
-    if (!parse_create(call, &req))
+    if (!parse_create(call, &req)) {
+        create_request_clear(&req);
         return;
+    }
     Creation cr = {0};
     build_creation(call, &req, &cr);
     g_autoptr(GError) error = NULL;
@@ -218,6 +256,7 @@ void cg_admin_route_create(Call *call)
                                   cr.n_consults * cr.n_per, &error)) {
         cg_admin_reply_internal(call, "storing the consult", error);
         creation_clear(&cr);
+        create_request_clear(&req);
         return;
     }
     if (cr.series_id) {
@@ -237,6 +276,7 @@ void cg_admin_route_create(Call *call)
     g_info("consult %s created (%u occurrence(s), %u participants each)", cr.consults[0].id,
            cr.n_consults, cr.n_per);
     creation_clear(&cr);
+    create_request_clear(&req);
 }
 
 /* ---- GET /consults?from=&to=&state= ------------------------------------- */
@@ -364,9 +404,11 @@ void cg_admin_route_get(Call *call)
     json_t *list = json_array();
     for (guint i = 0; i < parts->len; i++) {
         const CgParticipantRecord *p = parts->pdata[i];
-        json_array_append_new(list, json_pack("{s:s, s:s, s:s, s:b, s:b}", "id", p->id, "name",
-                                              p->name, "role", p->role, "admitted", p->admitted,
-                                              "removed", p->removed));
+        json_t *pj = json_pack("{s:s, s:s, s:s}", "id", p->id, "name", p->name, "role", p->role);
+        cg_admin_participant_language_json(pj, p);
+        json_object_set_new(pj, "admitted", json_boolean(p->admitted));
+        json_object_set_new(pj, "removed", json_boolean(p->removed));
+        json_array_append_new(list, pj);
     }
     json_t *j = cg_admin_consult_json(call->api, &c, call->now);
     json_object_set_new(j, "participants", list);
@@ -379,15 +421,17 @@ void cg_admin_route_get(Call *call)
 
 static gboolean parse_patch(Call *call, CgConsultRecord *c)
 {
-    static const char *const known[] = {"starts_at", "duration_min",       "title",
-                                        "specialty", "video_bitrate_kbps", NULL};
+    static const char *const known[] = {"starts_at",      "duration_min",       "title",
+                                        "specialty",      "video_bitrate_kbps", "interpretation",
+                                        "floor_language", "floor_level_db",     NULL};
     const char *title = NULL, *specialty = NULL;
     if (!cg_admin_only_known_members(call, call->body, "", known))
         return FALSE;
     if (json_object_size(call->body) == 0) {
         cg_admin_reply_error(call, 400, "missing_field", "starts_at",
                              "send at least one of starts_at, duration_min, title, specialty, "
-                             "video_bitrate_kbps");
+                             "video_bitrate_kbps, interpretation, floor_language, "
+                             "floor_level_db");
         return FALSE;
     }
     if (!cg_admin_get_time(call, call->body, "starts_at", FALSE, &c->starts_at) ||
@@ -397,7 +441,11 @@ static gboolean parse_patch(Call *call, CgConsultRecord *c)
         !cg_admin_get_string(call, call->body, "specialty", "specialty", SPECIALTY_MAX, FALSE,
                              &specialty) ||
         !cg_admin_get_video_bitrate(call, call->body, &c->video_bitrate_set,
-                                    &c->video_bitrate_kbps))
+                                    &c->video_bitrate_kbps) ||
+        !cg_admin_parse_interpretation(call, call->body, c))
+        return FALSE;
+    /* A new interpretation must still fit every interpreter already added. */
+    if (json_object_get(call->body, "interpretation") && !cg_admin_check_interpreters(call, c))
         return FALSE;
     if (title) {
         g_free(c->title);

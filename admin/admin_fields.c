@@ -241,6 +241,7 @@ json_t *cg_admin_consult_json(const CgAdminApi *api, const CgConsultRecord *c, g
     json_object_set_new(j, "end_reason", string_or_null(c->end_reason));
     json_object_set_new(j, "video_bitrate_kbps",
                         c->video_bitrate_set ? json_integer(c->video_bitrate_kbps) : json_null());
+    cg_admin_interpretation_json(j, c);
     return j;
 }
 
@@ -258,13 +259,18 @@ json_t *cg_admin_participant_with_token(const CgAdminApi *api, const CgTenant *t
         .nbf = c->starts_at - (gint64)conf->open_before_min * 60,
         .exp = c->starts_at +
                ((gint64)c->duration_min + conf->grace_min + conf->token_lifetime_min) * 60,
+        .language = p->language,
+        .relay_from = p->relay_from,
     };
     gsize secret_len = 0;
     const guint8 *secret = cg_tenant_secret(tenant, &secret_len);
     g_autofree char *token = cg_jwt_sign(&claims, secret, secret_len);
     g_autofree char *url = g_strdup_printf("%s/c/%s#token=%s", conf->public_url, c->id, token);
-    return json_pack("{s:s, s:s, s:s, s:s, s:s}", "id", p->id, "name", p->name, "role", p->role,
-                     "token", token, "join_url", url);
+    /* language, relay_from after the link: tools/demo.sh reads "role","token","join_url". */
+    json_t *j = json_pack("{s:s, s:s, s:s, s:s, s:s}", "id", p->id, "name", p->name, "role",
+                          p->role, "token", token, "join_url", url);
+    cg_admin_participant_language_json(j, p);
+    return j;
 }
 
 /* Loads the path's consult of the caller's tenant; FALSE after replying 404. */

@@ -28,15 +28,21 @@ void cg_admin_route_add_participant(Call *call)
     if (!cg_admin_load_consult(call, &c))
         return;
     const char *name = NULL, *role = NULL;
+    g_autofree char *language = NULL, *relay_from = NULL;
     if (!cg_admin_refuse_if_over(call, &c) &&
-        cg_admin_parse_person(call, call->body, "", c.kind, &name, &role) && check_room(call)) {
+        cg_admin_parse_person(call, call->body, "", c.kind, &name, &role) &&
+        cg_admin_parse_participant_language(call, call->body, "", role, &c, &language,
+                                            &relay_from) &&
+        check_room(call)) {
         call->owned_participant_id = cg_id_new("p");
         call->participant_id = call->owned_participant_id;
         CgParticipantRecord p = {.id = call->owned_participant_id,
                                  .consult_id = c.id,
                                  .tenant = c.tenant,
                                  .name = (char *)name,
-                                 .role = (char *)role};
+                                 .role = (char *)role,
+                                 .language = language,
+                                 .relay_from = relay_from};
         g_autoptr(GError) error = NULL;
         if (cg_store_add_participant(call->api->store, &p, &error))
             cg_admin_reply_json(call, 201,

@@ -1,6 +1,7 @@
 #include "session.h"
 
 #include "active_speaker.h"
+#include "interpretation_wiring.h"
 #include "link_quality.h"
 #include "media.h"
 #include "protocol.h"
@@ -10,7 +11,8 @@
 struct _CgSession {
     CgSignaling *signaling;
     CgMedia *media;
-    GHashTable *speakers; /* consult id -> CgActiveSpeaker *, while someone spoke there */
+    GHashTable *speakers;   /* consult id -> CgActiveSpeaker *, while someone spoke there */
+    CgInterpWiring *interp; /* interpretation plans applied to media (issue 11) */
 };
 
 /* media -> signaling */
@@ -140,6 +142,12 @@ static gboolean on_peer_joined(gpointer user, CgPeerId peer, GError **error)
     if (!cg_media_endpoint_set_screen_share_allowed(session->media, peer,
                                                     cg_role_may_share_screen(info->role), error))
         return to_peer_error(error);
+    /* simultaneous interpretation: every endpoint gets its mix slot at once;
+     * what it carries follows the plan (consult_interpretation_changed) */
+    const CgInterp *interp = cg_signaling_interpretation(session->signaling, info->consult_id);
+    if (interp && cg_interp_mode(interp) == CG_INTERP_MODE_SIMULTANEOUS &&
+        !cg_media_endpoint_set_mix_slot(session->media, peer, TRUE, error))
+        return to_peer_error(error);
     g_autoptr(GArray) others = cg_signaling_consult_peers(session->signaling, info->consult_id);
     for (guint i = 0; i < others->len; i++) {
         CgPeerId other = g_array_index(others, CgPeerId, i);
@@ -218,8 +226,50 @@ static void on_consult_video_bitrate_changed(gpointer user, const char *consult_
     }
 }
 
+/* issue 11: a consult's interpretation changed: media follows its plan. */
+static void on_consult_interpretation_changed(gpointer user, const char *consult_id)
+{
+    CgSession *session = user;
+    const CgInterp *interp = cg_signaling_interpretation(session->signaling, consult_id);
+    g_autoptr(CgInterpPlan) plan = interp ? cg_interp_plan(interp) : NULL;
+    cg_interp_wiring_apply(session->interp, consult_id, plan);
+}
+
+static gboolean media_mix_set(gpointer media, CgMixId mix, const CgMediaMixInput *inputs, guint n,
+                              GError **error)
+{
+    return cg_media_mix_set(media, mix, inputs, n, error);
+}
+
+static void media_mix_remove(gpointer media, CgMixId mix)
+{
+    cg_media_mix_remove(media, mix);
+}
+
+static gboolean media_listen(gpointer media, CgEndpointId ep, CgMixId mix, GError **error)
+{
+    return cg_media_endpoint_listen(media, ep, mix, error);
+}
+
+static gboolean media_receive_relayed(gpointer media, CgEndpointId ep, gboolean on, GError **error)
+{
+    return cg_media_endpoint_set_receive_relayed_audio(media, ep, on, error);
+}
+
+static gboolean media_audio_relayed(gpointer media, CgEndpointId ep, gboolean on, GError **error)
+{
+    return cg_media_endpoint_set_audio_relayed(media, ep, on, error);
+}
+
 CgSession *cg_session_new(const CgConfig *config, GMainLoop *loop, GError **error)
 {
+    static const CgInterpMediaOps interp_ops = {
+        .mix_set = media_mix_set,
+        .mix_remove = media_mix_remove,
+        .listen = media_listen,
+        .receive_relayed_audio = media_receive_relayed,
+        .audio_relayed = media_audio_relayed,
+    };
     static const CgMediaEvents media_events = {
         .description = on_media_description,
         .candidate = on_media_candidate,
@@ -236,6 +286,7 @@ CgSession *cg_session_new(const CgConfig *config, GMainLoop *loop, GError **erro
         .peer_audio_muted = on_peer_audio_muted,
         .peer_receive_video = on_peer_receive_video,
         .consult_video_bitrate_changed = on_consult_video_bitrate_changed,
+        .consult_interpretation_changed = on_consult_interpretation_changed,
     };
     CgSession *session = g_new0(CgSession, 1);
     session->speakers = g_hash_table_new_full(g_str_hash, g_str_equal, g_free,
@@ -249,6 +300,8 @@ CgSession *cg_session_new(const CgConfig *config, GMainLoop *loop, GError **erro
         .ice_tcp = config->ice_tcp,
     };
     session->media = cg_media_new(&media_config, &media_events, session, error);
+    if (session->media)
+        session->interp = cg_interp_wiring_new(&interp_ops, session->media);
     if (session->media)
         session->signaling = cg_signaling_new(config, loop, &signaling_events, session, error);
     if (!session->signaling) {
@@ -264,6 +317,7 @@ void cg_session_free(CgSession *session)
         return;
     /* Signaling first: closing sockets removes their endpoints from media. */
     g_clear_pointer(&session->signaling, cg_signaling_free);
+    g_clear_pointer(&session->interp, cg_interp_wiring_free);
     g_clear_pointer(&session->media, cg_media_free);
     g_hash_table_unref(session->speakers);
     g_free(session);

@@ -190,13 +190,16 @@ gboolean cg_media_endpoint_set_mix_slot(CgMedia *media, CgEndpointId ep, gboolea
 /* Creates mix @mix, or changes its inputs to exactly @inputs (those not
  * listed are removed; gains change as one step, see mixer.h). An endpoint
  * that does not exist (yet) or publishes no audio is kept as an input and
- * fed once it publishes. */
+ * fed once it publishes. FALSE with @error (FAILED) for mix id 0, endpoint
+ * id 0, a gain outside 0..1, an endpoint listed twice, or a mixer that
+ * cannot be made; nothing changes then. */
 gboolean cg_media_mix_set(CgMedia *media, CgMixId mix, const CgMediaMixInput *inputs,
                           guint n_inputs, GError **error);
 /* Stops and frees mix @mix; its listeners' slots carry nothing. No-op if unknown. */
 void cg_media_mix_remove(CgMedia *media, CgMixId mix);
 /* What @ep's mix slot carries: mix @mix, or nothing (0). The change is heard
- * at the next packet of the new mix. */
+ * at the next packet of the new mix. @mix need not exist (yet): the slot
+ * carries nothing while no mix has that id (created later, or removed). */
 gboolean cg_media_endpoint_listen(CgMedia *media, CgEndpointId ep, CgMixId mix, GError **error);
 /* Does @ep receive the audio of other endpoints on the relay path (its
  * "sub-N" connections)? TRUE by default; a listener on a language channel

@@ -1,5 +1,6 @@
 /* relay-private.h — the relay behind media.h: its objects, shared by the
- * files of media/ (relay.c, offer.c, forward.c, liveness.c) only.
+ * files of media/ (relay.c, offer.c, forward.c, liveness.c, mix_slot.c,
+ * mix_route.c) only.
  *
  * Every connection is a CgPeerConn (transport/: libnice, DTLS and SRTP on
  * OpenSSL; peer_conn.h), all on the relay's main context, and these files
@@ -9,7 +10,9 @@
  * Routing: a publisher's RTP is forwarded unchanged (payload types, SSRCs,
  * sequence numbers: the subscribe offer declares the publisher's own) to each
  * of its subscribe connections that is up, except audio while the publisher
- * is muted and video to an endpoint in audio-only mode. RTX is forwarded to
+ * is muted or its audio is not relayed (a simultaneous interpreter), audio to
+ * an endpoint that receives no relayed audio (it hears a mix), and video to
+ * an endpoint in audio-only mode. RTX is forwarded to
  * subscribers that accepted it. The publisher's sender reports are forwarded
  * (lip sync); consultd sends the publisher receiver reports of its own.
  * Feedback from subscribers: NACKs go to the publisher as they are; PLI and
@@ -28,7 +31,9 @@
  * slot's own SSRC and continuous sequence/timestamp line (a switch of mix
  * re-bases it, so the receiver sees one stream). The slot is a subscribe
  * connection like a "sub-N" (kept in subs under publisher id 0), so
- * negotiation, ICE restarts, liveness and statistics treat it as one.
+ * negotiation, ICE restarts, liveness and statistics treat it as one; it
+ * sends a sender report every CG_RELAY_REPORT_MS, and the endpoint's
+ * receiver reports on it count in its statistics (loss, jitter, RTT).
  *
  * Liveness (RFC 7675's purpose): an endpoint with a connection up whose
  * connections have authenticated no SRTP/SRTCP for CG_MEDIA_CONSENT_TIMEOUT_S

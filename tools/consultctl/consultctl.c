@@ -12,6 +12,7 @@
 
 #include "audit.h"
 #include "ctl_audit.h"
+#include "ctl_interpretation.h"
 #include "http_client.h"
 #include "store.h"
 
@@ -28,12 +29,18 @@ static const char usage_text[] =
     "\n"
     "Commands:\n"
     "  consult create --kind KIND --specialty S --title T --starts-at RFC3339\n"
-    "                 --duration MIN --participant \"Name:role\" [--participant ...]\n"
+    "                 --duration MIN --participant PERSON [--participant ...]\n"
     "                 [--providers-wait] [--every-weeks N --count M] [--video-bitrate KBPS]\n"
+    "                 [--interpretation MODE --languages TAG,TAG] [--floor-language TAG]\n"
+    "                 [--floor-level DB]\n"
+    "  consult update CONSULT_ID [--title T] [--specialty S] [--starts-at RFC3339]\n"
+    "                 [--duration MIN] [--interpretation MODE|none] [--languages TAG,TAG]\n"
+    "                 [--floor-language TAG|none] [--floor-level DB|default]\n"
     "  consult list [--from RFC3339] [--to RFC3339] [--state STATE]\n"
     "  consult show CONSULT_ID\n"
     "  consult video-bitrate CONSULT_ID KBPS|default   (at once for everyone connected)\n"
     "  consult cancel CONSULT_ID\n"
+    "  participant add CONSULT_ID PERSON\n"
     "  token mint CONSULT_ID PARTICIPANT_ID\n"
     "  audit verify --db PATH [--key-file FILE] [--anchor ID:HASH]\n"
     "                                (reads the SQLite file; no server needed)\n"
@@ -48,6 +55,13 @@ static const char usage_text[] =
     "\n"
     "KIND is virtual_consult or case_conference; role is specialist, provider, patient,\n"
     "interpreter or observer; STATE is scheduled, open, live, ended or cancelled.\n"
+    "PERSON is \"Name:role\", or \"Name:role:language\" or "
+    "\"Name:interpreter:language:relay_from\"\n"
+    "with BCP 47 tags, e.g. \"Ana Ruiz:interpreter:es\" (docs/api.md \"Interpretation\").\n"
+    "MODE is consecutive or simultaneous; TAG,TAG the consult's 1..8 interpretation\n"
+    "languages; --floor-language the language spoken in the consult; DB the floor's level\n"
+    "under an interpreter in simultaneous mode, -40..0 (default -15). In update, MODE\n"
+    "replaces the interpretation whole (give --languages again); none removes it.\n"
     "KBPS caps the video each participant publishes: 0 (no cap) or 64..10000; default\n"
     "(or no --video-bitrate) takes the server's consults.video_bitrate_kbps.\n"
     "\n"
@@ -134,12 +148,10 @@ static int request(Cli *cli, const char *method, const char *path, json_t *body,
     }
     json_t *err = json_object_get(json, "error");
     const char *field = json_string_value(json_object_get(err, "field"));
-    fprintf(stderr, "consultctl: %s %s: %u %s: %s%s%s\n", method, path, status,
+    g_autofree char *named = field ? g_strdup_printf(" (field %s)", field) : g_strdup("");
+    fprintf(stderr, "consultctl: %s %s: %u %s: %s%s\n", method, path, status,
             json_string_value(json_object_get(err, "code")) ?: "error",
-            json_string_value(json_object_get(err, "message")) ?: response, field ? " (field " : "",
-            field ? field : "");
-    if (field)
-        fputs(")\n", stderr);
+            json_string_value(json_object_get(err, "message")) ?: response, named);
     json_decref(json);
     return EXIT_REFUSED;
 }
@@ -188,13 +200,21 @@ static int parse_options(GPtrArray *args, guint from, const char *const *names,
 static int add_participants(json_t *list, GPtrArray *specs)
 {
     for (guint i = 0; i < specs->len; i++) {
-        const char *spec = specs->pdata[i];
-        const char *colon = strrchr(spec, ':');
-        if (!colon || colon == spec || !colon[1])
-            return usage_error("--participant wants \"Name:role\", got '%s'", spec);
-        g_autofree char *name = g_strndup(spec, (gsize)(colon - spec));
-        json_array_append_new(list, json_pack("{s:s, s:s}", "name", name, "role", colon + 1));
+        g_autofree char *why = NULL;
+        json_t *p = ctl_participant_json(specs->pdata[i], &why);
+        if (!p)
+            return usage_error("%s", why);
+        json_array_append_new(list, p);
     }
+    return EXIT_OK;
+}
+
+/* The interpretation options of create/update into @body. */
+static int add_interpretation(GHashTable *v, gboolean update, json_t *body)
+{
+    g_autofree char *why = NULL;
+    if (!ctl_interpretation_members(v, update, body, &why))
+        return usage_error("%s", why);
     return EXIT_OK;
 }
 
@@ -240,6 +260,9 @@ static int build_create(GHashTable *v, GPtrArray *specs, json_t *body)
             return usage_error("--video-bitrate wants a number of kbps");
         json_object_set_new(body, "video_bitrate_kbps", json_integer(kbps));
     }
+    int rc = add_interpretation(v, FALSE, body);
+    if (rc != EXIT_OK)
+        return rc;
     json_t *list = json_array();
     json_object_set_new(body, "participants", list);
     if (specs->len == 0)
@@ -249,9 +272,11 @@ static int build_create(GHashTable *v, GPtrArray *specs, json_t *body)
 
 static int cmd_consult_create(Cli *cli)
 {
-    static const char *const names[] = {"kind",          "specialty",   "title",       "starts-at",
-                                        "duration",      "participant", "every-weeks", "count",
-                                        "video-bitrate", NULL};
+    static const char *const names[] = {"kind",           "specialty", "title",
+                                        "starts-at",      "duration",  "participant",
+                                        "every-weeks",    "count",     "video-bitrate",
+                                        "interpretation", "languages", "floor-language",
+                                        "floor-level",    NULL};
     static const char *const flags[] = {"providers-wait", NULL};
     g_autoptr(GHashTable) v = g_hash_table_new(g_str_hash, g_str_equal);
     g_autoptr(GPtrArray) pos = g_ptr_array_new();
@@ -314,6 +339,14 @@ static int cmd_consult_list(Cli *cli)
     return rc;
 }
 
+/* An id as consultd makes them (it goes into a path). */
+static gboolean is_id(const char *id)
+{
+    return id[0] && strlen(id) <= 64 &&
+           strspn(id, "abcdefghijklmnopqrstuvwxyz"
+                      "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_") == strlen(id);
+}
+
 /* Commands of the shape "GROUP VERB ID [ID2]". */
 static int positional_ids(Cli *cli, guint want, const char **ids)
 {
@@ -327,9 +360,7 @@ static int positional_ids(Cli *cli, guint want, const char **ids)
                            (const char *)cli->args->pdata[1], want);
     for (guint i = 0; i < want; i++) {
         const char *id = pos->pdata[i];
-        if (!id[0] || strlen(id) > 64 ||
-            strspn(id, "abcdefghijklmnopqrstuvwxyz"
-                       "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_") != strlen(id))
+        if (!is_id(id))
             return usage_error("'%s' is not an id", id);
         ids[i] = id;
     }
@@ -363,6 +394,70 @@ static int cmd_consult_video_bitrate(Cli *cli)
     json_t *body =
         json_pack("{s:o}", "video_bitrate_kbps", is_default ? json_null() : json_integer(kbps));
     rc = request_and_print(cli, "PATCH", path, body);
+    json_decref(body);
+    return rc;
+}
+
+/* PATCH: the options given, nothing else (the server needs at least one). */
+static int cmd_consult_update(Cli *cli)
+{
+    static const char *const names[] = {"title",          "specialty",      "starts-at",
+                                        "duration",       "interpretation", "languages",
+                                        "floor-language", "floor-level",    NULL};
+    g_autoptr(GHashTable) v = g_hash_table_new(g_str_hash, g_str_equal);
+    g_autoptr(GPtrArray) pos = g_ptr_array_new();
+    int rc = parse_options(cli->args, 2, names, NULL, v, pos, NULL);
+    if (rc != EXIT_OK)
+        return rc;
+    if (pos->len != 1)
+        return usage_error("consult update wants one CONSULT_ID and options");
+    if (!is_id(pos->pdata[0]))
+        return usage_error("'%s' is not an id", (const char *)pos->pdata[0]);
+    json_t *body = json_object();
+    static const char *const strings[][2] = {
+        {"title", "title"}, {"specialty", "specialty"}, {"starts-at", "starts_at"}};
+    for (gsize i = 0; i < G_N_ELEMENTS(strings); i++)
+        if (g_hash_table_contains(v, strings[i][0]))
+            json_object_set_new(body, strings[i][1],
+                                json_string(g_hash_table_lookup(v, strings[i][0])));
+    guint duration = 0;
+    if (g_hash_table_contains(v, "duration") &&
+        !parse_uint(g_hash_table_lookup(v, "duration"), &duration))
+        rc = usage_error("--duration wants a number of minutes");
+    else if (g_hash_table_contains(v, "duration"))
+        json_object_set_new(body, "duration_min", json_integer(duration));
+    if (rc == EXIT_OK)
+        rc = add_interpretation(v, TRUE, body);
+    if (rc == EXIT_OK && json_object_size(body) == 0)
+        rc = usage_error("consult update needs at least one option to change");
+    if (rc == EXIT_OK) {
+        g_autofree char *path = g_strdup_printf("/api/v1/consults/%s", (const char *)pos->pdata[0]);
+        rc = request_and_print(cli, "PATCH", path, body);
+    }
+    json_decref(body);
+    return rc;
+}
+
+static int cmd_participant_add(Cli *cli)
+{
+    const char *args[2] = {NULL, NULL};
+    g_autoptr(GHashTable) v = g_hash_table_new(g_str_hash, g_str_equal);
+    g_autoptr(GPtrArray) pos = g_ptr_array_new();
+    int rc = parse_options(cli->args, 2, NULL, NULL, v, pos, NULL);
+    if (rc != EXIT_OK)
+        return rc;
+    if (pos->len != 2)
+        return usage_error("participant add wants CONSULT_ID and \"Name:role[:language]\"");
+    args[0] = pos->pdata[0];
+    args[1] = pos->pdata[1];
+    if (!is_id(args[0]))
+        return usage_error("'%s' is not an id", args[0]);
+    g_autofree char *why = NULL;
+    json_t *body = ctl_participant_json(args[1], &why);
+    if (!body)
+        return usage_error("%s", why);
+    g_autofree char *path = g_strdup_printf("/api/v1/consults/%s/participants", args[0]);
+    rc = request_and_print(cli, "POST", path, body);
     json_decref(body);
     return rc;
 }
@@ -422,10 +517,12 @@ static const struct {
     int (*run)(Cli *cli);
 } commands[] = {
     {"consult", "create", cmd_consult_create},
+    {"consult", "update", cmd_consult_update},
     {"consult", "list", cmd_consult_list},
     {"consult", "show", cmd_consult_show},
     {"consult", "cancel", cmd_consult_cancel},
     {"consult", "video-bitrate", cmd_consult_video_bitrate},
+    {"participant", "add", cmd_participant_add},
     {"token", "mint", cmd_token_mint},
     {"audit", "verify", cmd_audit_verify},
     {"audit", "prune", cmd_audit_prune},

@@ -6,6 +6,7 @@
 #include <sqlite3.h>
 #include <string.h>
 
+#include "consult_fixture.h"
 #include "daemon_harness.h"
 
 typedef struct {
@@ -160,14 +161,14 @@ static void test_crud_flow(Fixture *f, gconstpointer data)
     g_assert_cmpstr(sget(r, "title"), ==, "Moved");
     json_decref(r);
     g_autofree char *parts = g_strdup_printf("%s/participants", one);
-    r = req(f, 0, "POST", parts, "{\"name\":\"Interp\",\"role\":\"interpreter\"}", 201);
+    r = req(f, 0, "POST", parts, "{\"name\":\"Obs\",\"role\":\"observer\"}", 201);
     g_autofree char *added = g_strdup(sget(r, "id"));
     g_assert_nonnull(sget(r, "token"));
     g_assert_true(g_str_has_prefix(sget(r, "join_url"), "https://"));
     json_decref(r);
     g_autofree char *mint = g_strdup_printf("%s/participants/%s/token", one, added);
     r = req(f, 0, "POST", mint, NULL, 200);
-    g_assert_cmpstr(sget(r, "role"), ==, "interpreter");
+    g_assert_cmpstr(sget(r, "role"), ==, "observer");
     json_decref(r);
     g_autofree char *kick = g_strdup_printf("%s/participants/%s", one, pid_of(c, 1));
     json_decref(req(f, 0, "DELETE", kick, NULL, 200));
@@ -279,6 +280,83 @@ static void test_video_bitrate(Fixture *f, gconstpointer data)
     }
     g_assert_true(seen);
     json_decref(r);
+}
+
+/* Interpretation over HTTPS (issue 11): create with interpreters, GET, the
+ * tokens' language claims, refusals naming the field, PATCH. */
+static void req_field(Fixture *f, const char *method, const char *path, const char *body,
+                      const char *field)
+{
+    json_t *r = req(f, 0, method, path, body, 400);
+    json_t *e = json_object_get(r, "error");
+    g_assert_cmpstr(sget(e, "code"), ==, "invalid_field");
+    g_assert_cmpstr(sget(e, "field"), ==, field);
+    json_decref(r);
+}
+
+static void test_interpretation(Fixture *f, gconstpointer data)
+{
+    (void)data;
+    g_autofree char *at = iso_in(3600);
+    g_autofree char *body = g_strdup_printf(
+        "{\"kind\":\"case_conference\",\"specialty\":\"oncology\",\"title\":\"Board\","
+        "\"starts_at\":\"%s\",\"duration_min\":60,"
+        "\"interpretation\":{\"mode\":\"simultaneous\",\"languages\":[\"es\",\"AR\"]},"
+        "\"floor_language\":\"en\",\"floor_level_db\":-18,\"participants\":["
+        "{\"name\":\"Dr Spec\",\"role\":\"specialist\"},"
+        "{\"name\":\"Ana\",\"role\":\"interpreter\",\"language\":\"es\"},"
+        "{\"name\":\"Omar\",\"role\":\"interpreter\",\"language\":\"ar\",\"relay_from\":\"es\"},"
+        "{\"name\":\"Obs\",\"role\":\"observer\",\"language\":\"ar\"}]}",
+        at);
+    json_t *c = req(f, 0, "POST", "/api/v1/consults", body, 201);
+    g_autofree char *one = g_strdup_printf("/api/v1/consults/%s", sget(c, "id"));
+    json_t *people = json_object_get(c, "participants");
+    static const char *const want[][2] = {{NULL, NULL}, {"es", NULL}, {"ar", "es"}, {"ar", NULL}};
+    for (gsize i = 0; i < G_N_ELEMENTS(want); i++) {
+        json_t *p = json_array_get(people, i);
+        g_assert_cmpstr(sget(p, "language"), ==, want[i][0]);
+        g_assert_cmpstr(sget(p, "relay_from"), ==, want[i][1]);
+        json_t *claims = cg_fx_token_claims(sget(p, "token"));
+        g_assert_cmpstr(sget(claims, "language"), ==, want[i][0]);
+        g_assert_cmpstr(sget(claims, "relay_from"), ==, want[i][1]);
+        g_assert_true(want[i][0] || !json_object_get(claims, "language"));
+        json_decref(claims);
+    }
+    json_t *got = req(f, 0, "GET", one, NULL, 200);
+    json_t *interp = json_object_get(got, "interpretation");
+    g_assert_cmpstr(sget(interp, "mode"), ==, "simultaneous");
+    g_assert_cmpstr(json_string_value(json_array_get(json_object_get(interp, "languages"), 1)), ==,
+                    "ar");
+    g_assert_cmpstr(sget(got, "floor_language"), ==, "en");
+    g_assert_cmpint(json_integer_value(json_object_get(got, "floor_level_db")), ==, -18);
+    g_assert_cmpstr(sget(json_array_get(json_object_get(got, "participants"), 2), "relay_from"), ==,
+                    "es");
+    json_decref(got);
+
+    g_autofree char *parts = g_strdup_printf("%s/participants", one);
+    req_field(f, "POST", parts, "{\"name\":\"X\",\"role\":\"interpreter\",\"language\":\"fr\"}",
+              "language");
+    req_field(f, "POST", parts, "{\"name\":\"X\",\"role\":\"provider\",\"relay_from\":\"es\"}",
+              "relay_from");
+    req_field(f, "PATCH", one,
+              "{\"interpretation\":{\"mode\":\"simultaneous\",\"languages\":[\"ar\"]}}",
+              "interpretation.languages");
+    req_field(f, "PATCH", one, "{\"interpretation\":null}", "interpretation");
+    req_field(f, "PATCH", one, "{\"floor_level_db\":-60}", "floor_level_db");
+    json_t *r = req(f, 0, "PATCH", one, "{\"floor_level_db\":-24}", 200);
+    g_assert_cmpint(json_integer_value(json_object_get(r, "floor_level_db")), ==, -24);
+    json_decref(r);
+
+    /* A minted token still carries the claims. */
+    g_autofree char *mint =
+        g_strdup_printf("%s/participants/%s/token", one, sget(json_array_get(people, 2), "id"));
+    r = req(f, 0, "POST", mint, NULL, 200);
+    json_t *claims = cg_fx_token_claims(sget(r, "token"));
+    g_assert_cmpstr(sget(claims, "language"), ==, "ar");
+    g_assert_cmpstr(sget(claims, "relay_from"), ==, "es");
+    json_decref(claims);
+    json_decref(r);
+    json_decref(c);
 }
 
 static void test_auth_failures_limited(Fixture *f, gconstpointer data)
@@ -428,6 +506,90 @@ static void test_consultctl(Fixture *f, gconstpointer data)
     g_assert_cmpint(r.exit_code, ==, 2);
     run_clear(&r);
 
+    /* Interpretation: create, add a relay interpreter, update, refusals. */
+    const char *interp_args[] = {"consult",
+                                 "create",
+                                 "--kind",
+                                 "virtual_consult",
+                                 "--specialty",
+                                 "cardiology",
+                                 "--title",
+                                 "With interpreters",
+                                 "--starts-at",
+                                 at,
+                                 "--duration",
+                                 "30",
+                                 "--interpretation",
+                                 "simultaneous",
+                                 "--languages",
+                                 "es,ar",
+                                 "--floor-language",
+                                 "en",
+                                 "--floor-level",
+                                 "-20",
+                                 "--participant",
+                                 "Dr: A:specialist",
+                                 "--participant",
+                                 "Ana Ruiz:interpreter:es",
+                                 NULL};
+    r = ctl(f, interp_args);
+    g_assert_cmpint(r.exit_code, ==, 0);
+    json_t *interp = json_loads(r.out, 0, NULL);
+    g_autofree char *interp_id = g_strdup(sget(interp, "id"));
+    g_assert_cmpstr(sget(json_object_get(interp, "interpretation"), "mode"), ==, "simultaneous");
+    g_assert_cmpstr(sget(interp, "floor_language"), ==, "en");
+    g_assert_cmpint(json_integer_value(json_object_get(interp, "floor_level_db")), ==, -20);
+    json_t *interp_people = json_object_get(interp, "participants");
+    g_assert_cmpstr(sget(json_array_get(interp_people, 0), "name"), ==, "Dr: A");
+    g_assert_cmpstr(sget(json_array_get(interp_people, 1), "name"), ==, "Ana Ruiz");
+    g_assert_cmpstr(sget(json_array_get(interp_people, 1), "language"), ==, "es");
+    json_decref(interp);
+    run_clear(&r);
+    const char *relay_args[] = {"participant", "add", interp_id, "Omar:interpreter:ar:es", NULL};
+    r = ctl(f, relay_args);
+    g_assert_cmpint(r.exit_code, ==, 0);
+    json_t *omar = json_loads(r.out, 0, NULL);
+    g_assert_cmpstr(sget(omar, "relay_from"), ==, "es");
+    json_t *omar_claims = cg_fx_token_claims(sget(omar, "token"));
+    g_assert_cmpstr(sget(omar_claims, "language"), ==, "ar");
+    g_assert_cmpstr(sget(omar_claims, "relay_from"), ==, "es");
+    json_decref(omar_claims);
+    json_decref(omar);
+    run_clear(&r);
+    const char *bad_add_args[] = {"participant", "add", interp_id, "Zed:interpreter:fr", NULL};
+    r = ctl(f, bad_add_args); /* the server refuses, naming the field */
+    g_assert_cmpint(r.exit_code, ==, 1);
+    g_assert_nonnull(strstr(r.err, "(field language)"));
+    run_clear(&r);
+    const char *level_args[] = {"consult", "update", interp_id, "--floor-level", "-30", NULL};
+    r = ctl(f, level_args);
+    g_assert_cmpint(r.exit_code, ==, 0);
+    interp = json_loads(r.out, 0, NULL);
+    g_assert_cmpint(json_integer_value(json_object_get(interp, "floor_level_db")), ==, -30);
+    json_decref(interp);
+    run_clear(&r);
+    const char *none_args[] = {"consult", "update", interp_id, "--interpretation", "none", NULL};
+    r = ctl(f, none_args); /* interpreters are there: refused, naming the field */
+    g_assert_cmpint(r.exit_code, ==, 1);
+    g_assert_nonnull(strstr(r.err, "(field interpretation)"));
+    run_clear(&r);
+    const char *more_args[] = {"consult",      "update",      interp_id,  "--interpretation",
+                               "simultaneous", "--languages", "es,ar,fr", "--floor-language",
+                               "none",         NULL};
+    r = ctl(f, more_args);
+    g_assert_cmpint(r.exit_code, ==, 0);
+    interp = json_loads(r.out, 0, NULL);
+    g_assert_cmpuint(
+        json_array_size(json_object_get(json_object_get(interp, "interpretation"), "languages")),
+        ==, 3);
+    g_assert_true(json_is_null(json_object_get(interp, "floor_language")));
+    json_decref(interp);
+    run_clear(&r);
+    const char *lonely_args[] = {"consult", "update", interp_id, "--languages", "es", NULL};
+    r = ctl(f, lonely_args); /* a usage error: never sent */
+    g_assert_cmpint(r.exit_code, ==, 2);
+    run_clear(&r);
+
     const char *mint_args[] = {"token", "mint", id, pid, NULL};
     r = ctl(f, mint_args);
     g_assert_cmpint(r.exit_code, ==, 0);
@@ -480,6 +642,7 @@ int main(int argc, char **argv)
     g_test_add("/admin/tenant-isolation", Fixture, NULL, setup, test_tenant_isolation, teardown);
     g_test_add("/admin/crud-flow", Fixture, NULL, setup, test_crud_flow, teardown);
     g_test_add("/admin/video-bitrate", Fixture, NULL, setup, test_video_bitrate, teardown);
+    g_test_add("/admin/interpretation", Fixture, NULL, setup, test_interpretation, teardown);
     g_test_add("/admin/auth-failures-limited", Fixture,
                "max_auth_failures = 2; auth_failure_window_s = 600;", setup,
                test_auth_failures_limited, teardown);

@@ -164,15 +164,41 @@ static int cmp_double(const void *a, const void *b)
     return x < y ? -1 : x > y;
 }
 
+/* Audio of @label decoded in the last 60 ms (buffers come every 20 ms):
+ * a level read now is of what the server sends now, not of a stalled
+ * stream's last 100 ms. */
+static gboolean fresh(CgRtcPeer *peer, const char *label)
+{
+    gint64 t = cg_rtc_peer_audio_time(peer, label);
+    return t && g_get_monotonic_time() - t <= 60 * G_TIME_SPAN_MILLISECOND;
+}
+
+typedef struct {
+    CgRtcPeer *peer;
+    const char *label;
+} FreshWait;
+
+static gboolean is_fresh(gpointer data)
+{
+    FreshWait *w = data;
+    return fresh(w->peer, w->label);
+}
+
 double cg_fx_level_db(CgTestEndpoint *ep, const char *label, double hz, guint n)
 {
     CgRtcPeer *peer = cg_test_endpoint_peer(ep);
     g_assert_nonnull(peer);
     g_assert_cmpuint(n, >, 0);
     g_autofree double *v = g_new(double, n);
+    FreshWait w = {peer, label};
     for (guint i = 0; i < n; i++) {
         if (i)
             cg_test_run_for(110); /* a measurement window: the next 100 ms of audio */
+        if (!cg_test_wait_until(is_fresh, &w, CG_FX_MEDIA_TIMEOUT_MS)) {
+            g_autofree char *all = cg_fx_describe_levels(ep, label);
+            g_error("%s: no audio on %s for %d ms (%s)", cg_test_endpoint_id(ep), label,
+                    CG_FX_MEDIA_TIMEOUT_MS, all);
+        }
         v[i] = cg_rtc_peer_tone_level_db(peer, label, hz);
     }
     qsort(v, n, sizeof *v, cmp_double);
@@ -187,12 +213,14 @@ typedef struct {
     gint64 last;
 } LevelWait;
 
+/* Three readings in a row within the bounds, each of fresh audio ~30 ms
+ * after the last (a stalled stream's readings do not count either way). */
 static gboolean level_within(gpointer data)
 {
     LevelWait *w = data;
     CgRtcPeer *peer = cg_test_endpoint_peer(w->ep);
     gint64 now = g_get_monotonic_time();
-    if (!peer || now - w->last < 30 * G_TIME_SPAN_MILLISECOND)
+    if (!peer || now - w->last < 30 * G_TIME_SPAN_MILLISECOND || !fresh(peer, w->label))
         return FALSE;
     w->last = now;
     double db = cg_rtc_peer_tone_level_db(peer, w->label, w->hz);
@@ -217,9 +245,12 @@ char *cg_fx_describe_levels(CgTestEndpoint *ep, const char *label)
         g_string_append_printf(s, "%s%.0f Hz %.1f dB", i ? ", " : "", tones[i],
                                cg_rtc_peer_tone_level_db(peer, label, tones[i]));
     if (peer)
-        g_string_append_printf(
-            s, "; %" G_GUINT64_FORMAT " audio packets, %" G_GUINT64_FORMAT " samples decoded",
-            cg_rtc_peer_audio_packets(peer, label), cg_rtc_peer_audio_samples(peer, label));
+        g_string_append_printf(s,
+                               "; %" G_GUINT64_FORMAT " audio packets, %" G_GUINT64_FORMAT
+                               " samples decoded, peak sample %.3f since the last reset",
+                               cg_rtc_peer_audio_packets(peer, label),
+                               cg_rtc_peer_audio_samples(peer, label),
+                               cg_rtc_peer_audio_peak(peer, label, NULL));
     return g_string_free(s, FALSE);
 }
 

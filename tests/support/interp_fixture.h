@@ -60,10 +60,12 @@ void cg_fx_expect_channel(CgTestEndpoint *ep, const char *channel);
 void cg_fx_expect_mix_audio(CgTestEndpoint *ep);
 
 /* The median of @n readings of the level of @hz on @label (dBFS,
- * rtc_peer.h), ~110 ms apart (distinct 100 ms windows). */
+ * rtc_peer.h), ~110 ms apart (distinct 100 ms windows), each of audio
+ * decoded in the last 60 ms (fails if none comes for
+ * CG_FX_MEDIA_TIMEOUT_MS): a stalled stream reads as nothing, not silence. */
 double cg_fx_level_db(CgTestEndpoint *ep, const char *label, double hz, guint n);
 /* Waits until the level of @hz on @label is within [@min_db, @max_db] in
- * three readings in a row; FALSE on timeout. */
+ * three readings of fresh audio in a row; FALSE on timeout. */
 gboolean cg_fx_wait_level(CgTestEndpoint *ep, const char *label, double hz, double min_db,
                           double max_db, guint timeout_ms);
 /* Asserts as cg_fx_wait_level, failing with the levels of every test tone on

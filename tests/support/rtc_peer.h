@@ -133,6 +133,8 @@ double cg_rtc_peer_tone_hz(CgRtcPeer *peer, const char *label);
 /* Level of @hz over the last ~100 ms of @label's decoded audio (Goertzel,
  * Hann-windowed). */
 double cg_rtc_peer_tone_level_db(CgRtcPeer *peer, const char *label, double hz);
+/* Monotonic time the last decoded audio of @label arrived; 0 if none. */
+gint64 cg_rtc_peer_audio_time(CgRtcPeer *peer, const char *label);
 /* Highest absolute decoded sample of @label since the last reset (0..1, or
  * above when the decoder overshoots), and in @n_over (nullable) how many
  * samples were above the reset's @ceiling (linear; 0: none counted). */

@@ -136,6 +136,15 @@ void cg_rtc_peer_reset_audio_peak(CgRtcPeer *peer, const char *label, double cei
     g_mutex_unlock(&peer->ps->lock);
 }
 
+gint64 cg_rtc_peer_audio_time(CgRtcPeer *peer, const char *label)
+{
+    g_mutex_lock(&peer->ps->lock);
+    const PeerStats *s = g_hash_table_lookup(peer->ps->by_label, label);
+    gint64 t = s ? s->audio.last_audio : 0;
+    g_mutex_unlock(&peer->ps->lock);
+    return t;
+}
+
 double cg_rtc_peer_audio_peak(CgRtcPeer *peer, const char *label, guint64 *n_over)
 {
     g_mutex_lock(&peer->ps->lock);

@@ -4,7 +4,7 @@
  *
  * The floor speakers (specialist 440 Hz, provider 660 Hz), the es
  * interpreter (1000 Hz), its booth partner (1200 Hz) and the ar interpreter
- * (1500 Hz, relay_from es) publish sines of the same amplitude; the patient
+ * (1500 Hz, relay_from es) publish sines (amplitudes below); the patient
  * listens on es, the observer on the floor. Levels of the floor tones are
  * compared with how the same tones reach the floor listener (absolute levels
  * depend on what was sent); the interpreters' with what they sent.
@@ -22,7 +22,11 @@
 
 #include "interp_fixture.h"
 
-#define VOLUME 0.3 /* every tone: the loudest mix (floor + partner) stays under the limiter */
+/* Amplitudes: the loudest mix, an interpreter's (floor 2 x 0.2 + partner
+ * 0.3 at -12 dB = 0.475), stays 3.5 dB under the limiter's ceiling (0.708),
+ * so that no level read here is the limiter's doing. */
+#define FLOOR_VOLUME 0.2
+#define INTERP_VOLUME 0.3
 #define TOL_DB 2.0
 #define ABSENT_BELOW_DB 40.0 /* under the tone's full level */
 #define FLOOR_DB (-15.0)
@@ -39,10 +43,10 @@ static const CgFxParty parties[] = {{"specialist", NULL, NULL},  {"provider", NU
 static const double tones[N] = {
     CG_FX_HZ_SPECIALIST, CG_FX_HZ_PROVIDER, CG_FX_HZ_ES, CG_FX_HZ_ES_PARTNER, CG_FX_HZ_AR, 0, 0};
 
-/* The level every tone was sent at (dBFS). */
+/* The level the interpreters' tones were sent at (dBFS). */
 static double sent_db(void)
 {
-    return 20.0 * log10(VOLUME);
+    return 20.0 * log10(INTERP_VOLUME);
 }
 
 static void expect_near(CgTestEndpoint *ep, const char *label, double hz, double want)
@@ -58,9 +62,11 @@ static void expect_near(CgTestEndpoint *ep, const char *label, double hz, double
     }
 }
 
+/* @hz is absent: 40 dB or more under the level its speaker sent it at. */
 static void expect_absent(CgTestEndpoint *ep, const char *label, double hz)
 {
-    double limit = sent_db() - ABSENT_BELOW_DB;
+    gboolean floor = hz == CG_FX_HZ_SPECIALIST || hz == CG_FX_HZ_PROVIDER;
+    double limit = 20.0 * log10(floor ? FLOOR_VOLUME : INTERP_VOLUME) - ABSENT_BELOW_DB;
     cg_fx_expect_level(ep, label, hz, -1000, limit, SETTLE_MS);
     double got = cg_fx_level_db(ep, label, hz, 5);
     if (got >= limit) {
@@ -69,6 +75,22 @@ static void expect_absent(CgTestEndpoint *ep, const char *label, double hz)
                 label, hz, got, limit, all);
     }
 }
+
+/* @ep hears none of the @n tones @hz on @label: nothing arrives there (no
+ * audio decoded in a 300 ms window: the mix slot of a floor listener, the
+ * relayed audio of a channel listener) or, if audio does, without them. */
+static void expect_none_of(CgTestEndpoint *ep, const char *label, const double *hz, guint n)
+{
+    CgRtcPeer *peer = cg_test_endpoint_peer(ep);
+    cg_test_run_for(300); /* asserting that nothing arrives */
+    gint64 last = cg_rtc_peer_audio_time(peer, label);
+    if (!last || g_get_monotonic_time() - last > 250 * G_TIME_SPAN_MILLISECOND)
+        return;
+    for (guint i = 0; i < n; i++)
+        expect_absent(ep, label, hz[i]);
+}
+
+static const double interpreter_tones[] = {CG_FX_HZ_ES, CG_FX_HZ_ES_PARTNER, CG_FX_HZ_AR};
 
 /* Sends channel @to and returns how long until @hz rose to within 6 dB of
  * @full_db on @label (ms); fails after 5 s. */
@@ -102,7 +124,8 @@ static void test_channels(void)
         cg_fx_interp_consult_new(daemon, "simultaneous", languages, "en", parties);
     CgTestEndpoint *ep[N];
     for (guint i = 0; i < N; i++)
-        ep[i] = cg_fx_join_tone(daemon, c->tokens[i], tones[i], VOLUME, 0);
+        ep[i] = cg_fx_join_tone(daemon, c->tokens[i], tones[i],
+                                i <= PROVIDER ? FLOOR_VOLUME : INTERP_VOLUME, 0);
     const char *const *id = (const char *const *)c->ids;
 
     /* the protocol's view first: who is live, who listens where */
@@ -115,21 +138,20 @@ static void test_channels(void)
      * interpretation; the reference levels of 440 and 660 */
     double floor_ref[2];
     for (guint s = SPECIALIST; s <= PROVIDER; s++) {
-        expect_near(ep[OBSERVER], id[s], tones[s], sent_db());
+        expect_near(ep[OBSERVER], id[s], tones[s], 20.0 * log10(FLOOR_VOLUME));
         floor_ref[s] = cg_fx_level_db(ep[OBSERVER], id[s], tones[s], 5);
     }
-    for (guint i = ES; i <= AR; i++) {
+    for (guint i = ES; i <= AR; i++)
         g_assert_cmpuint(cg_rtc_peer_audio_packets(cg_test_endpoint_peer(ep[OBSERVER]), id[i]), ==,
                          0);
-        expect_absent(ep[OBSERVER], CG_FX_MIX, tones[i]);
-    }
+    expect_none_of(ep[OBSERVER], CG_FX_MIX, interpreter_tones, 3);
 
     /* es listener: the interpreter at full, the floor ducked, nothing else */
     cg_fx_expect_mix_audio(ep[PATIENT]);
     expect_near(ep[PATIENT], CG_FX_MIX, CG_FX_HZ_ES, sent_db());
     for (guint s = SPECIALIST; s <= PROVIDER; s++) {
         expect_near(ep[PATIENT], CG_FX_MIX, tones[s], floor_ref[s] + FLOOR_DB);
-        expect_absent(ep[PATIENT], id[s], tones[s]); /* no relayed floor audio */
+        expect_none_of(ep[PATIENT], id[s], &tones[s], 1); /* no relayed floor audio */
     }
     expect_absent(ep[PATIENT], CG_FX_MIX, CG_FX_HZ_ES_PARTNER);
     expect_absent(ep[PATIENT], CG_FX_MIX, CG_FX_HZ_AR);
@@ -149,7 +171,7 @@ static void test_channels(void)
     expect_absent(ep[ES], CG_FX_MIX, CG_FX_HZ_ES);
     expect_near(ep[ES], CG_FX_MIX, CG_FX_HZ_ES_PARTNER, sent_db() + TALKBACK_DB);
     expect_absent(ep[ES], CG_FX_MIX, CG_FX_HZ_AR);
-    expect_absent(ep[ES], id[SPECIALIST], CG_FX_HZ_SPECIALIST); /* no relayed audio */
+    expect_none_of(ep[ES], id[SPECIALIST], &tones[SPECIALIST], 1); /* no relayed audio */
 
     /* ar interpreter with relay_from es: the es channel's live interpreter,
      * not the floor */
@@ -171,7 +193,7 @@ static void test_channels(void)
      * on the relay path), then to es again (1000 Hz on the mix slot) */
     double to_floor =
         switch_ms(ep[PATIENT], "floor", id[SPECIALIST], CG_FX_HZ_SPECIALIST, floor_ref[0]);
-    expect_absent(ep[PATIENT], CG_FX_MIX, CG_FX_HZ_ES);
+    expect_none_of(ep[PATIENT], CG_FX_MIX, interpreter_tones, 3);
     double to_es = switch_ms(ep[PATIENT], "es", CG_FX_MIX, CG_FX_HZ_ES, sent_db());
     g_test_message("channel switch heard after: to floor %.0f ms, to es %.0f ms", to_floor, to_es);
     g_assert_cmpfloat(to_floor, <=, SWITCH_MS);

@@ -54,7 +54,8 @@ CgTestEndpoint *cg_fx_join_tone(CgTestDaemon *daemon, const char *token, double 
                                          .tone_volume = volume,
                                          .tone_off = hz <= 0,
                                          .no_video = TRUE,
-                                         .no_jitter_delay = TRUE,
+                                         .repair_loss = TRUE,
+                                         .jitter_latency_ms = CG_FX_JITTER_MS,
                                          .send_audio_loss_pct = loss_pct},
                                .admit_waiting = TRUE};
     return cg_fx_join(daemon, token, &o, CG_FX_JOIN_TIMEOUT_MS);

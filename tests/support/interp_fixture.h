@@ -36,11 +36,17 @@ CgTestConsult *cg_fx_interp_consult_new(CgTestDaemon *daemon, const char *mode,
                                         const char *const *languages, const char *floor_language,
                                         const CgFxParty *parties);
 
+/* The listeners' jitter buffer: short, as a browser's on a quiet network, so
+ * that timings are mostly the server's, yet not zero, so that a test client
+ * starved of CPU does not drop what it reads late. */
+#define CG_FX_JITTER_MS 40
+
 /* (transfer full) an endpoint joined with @token (admitting whoever waits)
  * that publishes audio only: a @hz sine of amplitude @volume (1.0 = full
  * scale), or silence when @hz is 0 (a listener: every non-interpreter is a
- * floor speaker, so listeners stay silent). Its receivers use no jitter
- * delay, so that timings are the server's. @loss_pct: uplink audio loss. */
+ * floor speaker, so listeners stay silent). It receives as a browser does:
+ * a CG_FX_JITTER_MS jitter buffer, Opus PLC and FEC for what is lost
+ * anyway (rtc_peer.h repair_loss). @loss_pct: uplink audio loss. */
 CgTestEndpoint *cg_fx_join_tone(CgTestDaemon *daemon, const char *token, double hz, double volume,
                                 guint loss_pct);
 

@@ -268,6 +268,42 @@ void cg_interp_set_audio(CgInterp *in, const char *id, gboolean on)
         m->audio = on;
 }
 
+static gboolean same_strv(char **a, char **b)
+{
+    guint n = a ? g_strv_length(a) : 0;
+    if (n != (b ? g_strv_length(b) : 0))
+        return FALSE;
+    for (guint i = 0; i < n; i++)
+        if (g_ascii_strcasecmp(a[i], b[i]) != 0)
+            return FALSE;
+    return TRUE;
+}
+
+gboolean cg_interp_reconfigure(CgInterp *in, const CgConsultRecord *c)
+{
+    g_autoptr(CgInterp) next = cg_interp_new_for(c);
+    gboolean floor_changed = next->floor_db != in->floor_db;
+    in->floor_db = next->floor_db;
+    if (next->mode == in->mode && same_strv(next->languages, in->languages) &&
+        g_strcmp0(next->floor_language, in->floor_language) == 0)
+        return floor_changed;
+    /* channels changed: everyone joins the new ones again, from the defaults */
+    for (guint i = 0; i < in->members->len; i++) {
+        const Member *m = g_ptr_array_index(in->members, i);
+        CgInterpJoin j = {.participant_id = m->id,
+                          .peer = m->peer,
+                          .role = m->role,
+                          .language = m->language,
+                          .relay_from = m->relay_from,
+                          .audio = m->audio};
+        cg_interp_join(next, &j);
+    }
+    CgInterp swap = *in;
+    *in = *next;
+    *next = swap;
+    return TRUE;
+}
+
 /* ---- requests ---- */
 
 static gboolean refuse(GError **error, CgInterpError code, const char *format, ...)
@@ -471,11 +507,12 @@ static void add_input(CgInterpMix *mix, guint64 peer, double gain)
     g_array_append_val(mix->inputs, input);
 }
 
-static void add_floor(const CgInterp *in, CgInterpMix *mix, double gain)
+/* The floor speakers but @except (nullable) at @gain. */
+static void add_floor(const CgInterp *in, CgInterpMix *mix, double gain, const Member *except)
 {
     for (guint i = 0; i < in->members->len; i++) {
         const Member *o = g_ptr_array_index(in->members, i);
-        if (!o->interpreter)
+        if (!o->interpreter && o != except)
             add_input(mix, o->peer, gain);
     }
 }
@@ -495,13 +532,32 @@ static void mix_free(CgInterpMix *mix)
     g_free(mix);
 }
 
-/* "ch:L" or "ch:L:only": the floor under the live interpreter; its partners at 0. */
-static CgInterpMix *channel_mix(const CgInterp *in, const char *language, gboolean only)
+/* (transfer full) the key of the mix @m listens to, or NULL (floor, or no
+ * channels at all). A listener whose microphone is on gets its channel
+ * without its own voice ("~<id>"), or it would hear itself, late; the
+ * others on a channel share one mix. */
+static char *listen_key(const CgInterp *in, const Member *m)
 {
-    CgInterpMix *mix = mix_new(g_strdup_printf("ch:%s%s", language, only ? ":only" : ""));
+    if (in->mode != CG_INTERP_MODE_SIMULTANEOUS)
+        return NULL;
+    if (m->interpreter)
+        return g_strdup_printf("interp:%s", m->id);
+    if (g_str_equal(m->channel, CG_INTERP_FLOOR))
+        return NULL;
+    return g_strdup_printf("ch:%s%s%s%s", m->channel, m->interpreter_only ? ":only" : "",
+                           m->audio ? "~" : "", m->audio ? m->id : "");
+}
+
+/* The mix of listener @m's channel: the floor under the live interpreter
+ * (never @m itself when its microphone is on); the channel's other
+ * interpreters at 0. */
+static CgInterpMix *channel_mix(const CgInterp *in, const Member *m)
+{
+    const char *language = m->channel;
+    CgInterpMix *mix = mix_new(listen_key(in, m));
     const Member *live = effective_live(in, language);
-    double floor = !live ? 1.0 : only ? 0.0 : cg_interp_db_to_gain(in->floor_db);
-    add_floor(in, mix, floor);
+    double floor = !live ? 1.0 : m->interpreter_only ? 0.0 : cg_interp_db_to_gain(in->floor_db);
+    add_floor(in, mix, floor, m->audio ? m : NULL);
     for (guint i = 0; i < in->members->len; i++) {
         const Member *o = g_ptr_array_index(in->members, i);
         if (o->interpreter && g_str_equal(o->language, language))
@@ -518,7 +574,7 @@ static CgInterpMix *interpreter_mix(const CgInterp *in, const Member *m)
     if (relay)
         add_input(mix, relay->peer, 1.0);
     else
-        add_floor(in, mix, 1.0);
+        add_floor(in, mix, 1.0, NULL);
     for (guint i = 0; i < in->members->len; i++) {
         const Member *o = g_ptr_array_index(in->members, i);
         if (is_partner(m, o))
@@ -533,44 +589,31 @@ static gint mix_cmp(gconstpointer a, gconstpointer b)
     return strcmp(x->key, y->key);
 }
 
-/* (transfer full) the key of the mix @m listens to, or NULL (floor). */
-static char *listen_key(const Member *m)
-{
-    if (m->interpreter)
-        return g_strdup_printf("interp:%s", m->id);
-    if (g_str_equal(m->channel, CG_INTERP_FLOOR))
-        return NULL;
-    return g_strdup_printf("ch:%s%s", m->channel, m->interpreter_only ? ":only" : "");
-}
-
 CgInterpPlan *cg_interp_plan(const CgInterp *in)
 {
-    if (in->mode != CG_INTERP_MODE_SIMULTANEOUS)
-        return NULL;
+    gboolean simultaneous = in->mode == CG_INTERP_MODE_SIMULTANEOUS;
     CgInterpPlan *plan = g_new0(CgInterpPlan, 1);
     plan->mixes = g_ptr_array_new_with_free_func((GDestroyNotify)mix_free);
     plan->endpoints = g_array_new(FALSE, FALSE, sizeof(CgInterpEndpoint));
     /* mixes only while listened to: one per distinct key of a member */
     for (guint i = 0; i < in->members->len; i++) {
         const Member *m = g_ptr_array_index(in->members, i);
-        g_autofree char *key = listen_key(m);
+        g_autofree char *key = listen_key(in, m);
         if (!key || cg_interp_plan_mix(plan, key))
             continue;
-        g_ptr_array_add(plan->mixes, m->interpreter
-                                         ? interpreter_mix(in, m)
-                                         : channel_mix(in, m->channel, m->interpreter_only));
+        g_ptr_array_add(plan->mixes, m->interpreter ? interpreter_mix(in, m) : channel_mix(in, m));
     }
     g_ptr_array_sort(plan->mixes, mix_cmp);
     for (guint i = 0; i < in->members->len; i++) {
         const Member *m = g_ptr_array_index(in->members, i);
-        g_autofree char *key = listen_key(m);
+        g_autofree char *key = listen_key(in, m);
         const CgInterpMix *mix = cg_interp_plan_mix(plan, key);
         CgInterpEndpoint ep = {
             .peer = m->peer,
             .participant_id = m->id,
             .listen = mix ? mix->key : NULL, /* the plan's own copy */
             .receive_relayed_audio = key == NULL,
-            .audio_relayed = !m->interpreter,
+            .audio_relayed = !(simultaneous && m->interpreter),
         };
         g_array_append_val(plan->endpoints, ep);
     }

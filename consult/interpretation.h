@@ -33,6 +33,10 @@
  *   prime, never both at once).
  * - "ch:L:only" (interpreter only): L's live interpreter at 1.0 and the
  *   floor at 0; the floor at 1.0 while nobody is effectively live.
+ * - "ch:L~<id>", "ch:L:only~<id>": the same without listener <id>'s own
+ *   voice, for a listener whose audio is on (a floor speaker too: in the
+ *   shared mix it would hear itself, late, and at full level while nobody
+ *   is live). Listeners with their audio off share "ch:L".
  * - "interp:<participant id>": the interpreter's source (the effectively-live
  *   interpreter of its relay_from at 1.0 when there is one, else the floor at
  *   1.0) and its booth partners at CG_INTERP_TALKBACK_DB; never itself.
@@ -126,6 +130,10 @@ typedef struct {
 /* @join joins (a member of the same participant id is replaced). An
  * interpreter becomes live on a channel where nobody is. */
 void cg_interp_join(CgInterp *interp, const CgInterpJoin *join);
+/* The consult's record changed (admin API PATCH). A new floor level applies
+ * at once; new channels (mode, languages, floor language) start every member
+ * again from the defaults. TRUE if anything changed. */
+gboolean cg_interp_reconfigure(CgInterp *interp, const CgConsultRecord *consult);
 /* The member leaves; if it was live, nobody is and its partners are offered
  * the channel. No-op for an unknown id. */
 void cg_interp_leave(CgInterp *interp, const char *participant_id);
@@ -192,7 +200,7 @@ typedef struct {
 } CgInterpInput;
 
 typedef struct {
-    char *key;      /* "ch:es", "ch:es:only", "interp:p-aa" */
+    char *key;      /* "ch:es", "ch:es:only", "ch:es~p-bb", "interp:p-aa" */
     GArray *inputs; /* CgInterpInput, in member join order */
 } CgInterpMix;
 
@@ -209,9 +217,10 @@ typedef struct {
     GArray *endpoints; /* CgInterpEndpoint, one per member in join order */
 } CgInterpPlan;
 
-/* (transfer full) the plan of a simultaneous consult now; NULL in the other
- * modes (nothing to do: the relay path as for any consult). Valid while
- * @interp is unchanged (it borrows ids). */
+/* (transfer full) the plan now. Outside simultaneous mode it has no mixes
+ * and every endpoint on the relay path as in any consult (so a consult whose
+ * interpretation an admin cleared goes back to it). Valid while @interp is
+ * unchanged (it borrows ids). */
 CgInterpPlan *cg_interp_plan(const CgInterp *interp);
 void cg_interp_plan_free(CgInterpPlan *plan);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(CgInterpPlan, cg_interp_plan_free)

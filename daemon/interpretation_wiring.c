@@ -3,7 +3,8 @@
 
 typedef struct {
     CgMixId id;
-    GArray *inputs; /* CgMediaMixInput as last set; NULL until set successfully */
+    GArray *inputs;    /* CgMediaMixInput as last set; NULL until set successfully */
+    gint64 idle_since; /* out of the plan since (us); 0 while in it */
 } MixState;
 
 typedef struct {
@@ -53,6 +54,15 @@ void cg_interp_wiring_free(CgInterpWiring *w)
 {
     if (!w)
         return;
+    /* every mix it made, lingering ones too, before media goes */
+    GHashTableIter it, mit;
+    gpointer value, mv;
+    g_hash_table_iter_init(&it, w->consults);
+    while (g_hash_table_iter_next(&it, NULL, &value)) {
+        g_hash_table_iter_init(&mit, ((ConsultState *)value)->mixes);
+        while (g_hash_table_iter_next(&mit, NULL, &mv))
+            w->ops.mix_remove(w->media, ((MixState *)mv)->id);
+    }
     g_hash_table_unref(w->consults);
     g_free(w);
 }
@@ -106,6 +116,7 @@ static void set_mix(CgInterpWiring *w, const char *consult_id, ConsultState *c,
         CgMediaMixInput one = {.ep = in->peer, .gain = in->gain};
         g_array_append_val(inputs, one);
     }
+    m->idle_since = 0;
     if (same_inputs(m->inputs, inputs))
         return;
     GError *error = NULL;
@@ -123,7 +134,9 @@ static void set_endpoint(CgInterpWiring *w, const char *consult_id, ConsultState
                          const CgInterpEndpoint *ep)
 {
     EndpointState *st = g_hash_table_lookup(c->endpoints, &ep->peer);
-    if (!st) { /* what media does for an endpoint nobody told otherwise */
+    if (!st && !ep->listen && ep->receive_relayed_audio && ep->audio_relayed)
+        return; /* as media has it for an endpoint nobody told otherwise */
+    if (!st) {
         st = g_new0(EndpointState, 1);
         st->receive_relayed_audio = TRUE;
         st->audio_relayed = TRUE;
@@ -152,7 +165,26 @@ static void set_endpoint(CgInterpWiring *w, const char *consult_id, ConsultState
     }
 }
 
-void cg_interp_wiring_apply(CgInterpWiring *w, const char *consult_id, const CgInterpPlan *plan)
+/* Removes the mixes of @c that nobody heard since @before (all when
+ * @before is G_MAXINT64); drops @c when nothing is left of it. */
+static void remove_idle(CgInterpWiring *w, const char *consult_id, ConsultState *c, gint64 before)
+{
+    GHashTableIter it;
+    gpointer value;
+    g_hash_table_iter_init(&it, c->mixes);
+    while (g_hash_table_iter_next(&it, NULL, &value)) {
+        MixState *m = value;
+        if (!m->idle_since || m->idle_since > before)
+            continue;
+        w->ops.mix_remove(w->media, m->id);
+        g_hash_table_iter_remove(&it);
+    }
+    if (g_hash_table_size(c->mixes) == 0 && g_hash_table_size(c->endpoints) == 0)
+        g_hash_table_remove(w->consults, consult_id);
+}
+
+void cg_interp_wiring_apply(CgInterpWiring *w, const char *consult_id, const CgInterpPlan *plan,
+                            gint64 now_us)
 {
     ConsultState *c = consult_state(w, consult_id, plan != NULL);
     if (!c)
@@ -168,16 +200,44 @@ void cg_interp_wiring_apply(CgInterpWiring *w, const char *consult_id, const CgI
     while (g_hash_table_iter_next(&it, &key, NULL))
         if (!plan || !cg_interp_plan_endpoint(plan, *(guint64 *)key))
             g_hash_table_iter_remove(&it);
-    /* last: mixes nobody hears any more */
+    /* last: mixes nobody hears any more start to linger (all go with the consult) */
     g_hash_table_iter_init(&it, c->mixes);
     while (g_hash_table_iter_next(&it, &key, &value)) {
-        if (plan && cg_interp_plan_mix(plan, key))
-            continue;
-        w->ops.mix_remove(w->media, ((MixState *)value)->id);
-        g_hash_table_iter_remove(&it);
+        MixState *m = value;
+        if (plan && !cg_interp_plan_mix(plan, key) && !m->idle_since)
+            m->idle_since = MAX(now_us, 1);
+        if (!plan)
+            m->idle_since = 1;
     }
-    if (g_hash_table_size(c->mixes) == 0 && g_hash_table_size(c->endpoints) == 0)
-        g_hash_table_remove(w->consults, consult_id);
+    remove_idle(w, consult_id, c, plan ? now_us - CG_INTERP_MIX_LINGER_MS * 1000 : G_MAXINT64);
+}
+
+void cg_interp_wiring_sweep(CgInterpWiring *w, gint64 now_us)
+{
+    /* a copy of the keys: a consult left with nothing is dropped on the way */
+    g_autoptr(GList) ids = g_hash_table_get_keys(w->consults);
+    for (GList *l = ids; l; l = l->next)
+        remove_idle(w, l->data, g_hash_table_lookup(w->consults, l->data),
+                    now_us - CG_INTERP_MIX_LINGER_MS * 1000);
+}
+
+gint64 cg_interp_wiring_next_sweep(CgInterpWiring *w)
+{
+    gint64 next = 0;
+    GHashTableIter it, mit;
+    gpointer value;
+    g_hash_table_iter_init(&it, w->consults);
+    while (g_hash_table_iter_next(&it, NULL, &value)) {
+        ConsultState *c = value;
+        gpointer mv;
+        g_hash_table_iter_init(&mit, c->mixes);
+        while (g_hash_table_iter_next(&mit, NULL, &mv)) {
+            gint64 at = ((MixState *)mv)->idle_since;
+            if (at && (!next || at + CG_INTERP_MIX_LINGER_MS * 1000 < next))
+                next = at + CG_INTERP_MIX_LINGER_MS * 1000;
+        }
+    }
+    return next;
 }
 
 CgMixId cg_interp_wiring_mix_id(CgInterpWiring *w, const char *consult_id, const char *key)

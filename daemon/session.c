@@ -13,6 +13,7 @@ struct _CgSession {
     CgMedia *media;
     GHashTable *speakers;   /* consult id -> CgActiveSpeaker *, while someone spoke there */
     CgInterpWiring *interp; /* interpretation plans applied to media (issue 11) */
+    guint interp_sweep;     /* removes the mixes nobody heard for a while */
 };
 
 /* media -> signaling */
@@ -226,13 +227,46 @@ static void on_consult_video_bitrate_changed(gpointer user, const char *consult_
     }
 }
 
+static void arm_interp_sweep(CgSession *session);
+
+static gboolean on_interp_sweep(gpointer user)
+{
+    CgSession *session = user;
+    session->interp_sweep = 0;
+    cg_interp_wiring_sweep(session->interp, g_get_monotonic_time());
+    arm_interp_sweep(session);
+    return G_SOURCE_REMOVE;
+}
+
+/* A one-shot timer for the next mix to let go, while there is one. */
+static void arm_interp_sweep(CgSession *session)
+{
+    gint64 next = cg_interp_wiring_next_sweep(session->interp);
+    if (!next || session->interp_sweep)
+        return;
+    gint64 ms = (next - g_get_monotonic_time()) / 1000 + 1;
+    session->interp_sweep =
+        g_timeout_add((guint)CLAMP(ms, 1, CG_INTERP_MIX_LINGER_MS), on_interp_sweep, session);
+}
+
 /* issue 11: a consult's interpretation changed: media follows its plan. */
 static void on_consult_interpretation_changed(gpointer user, const char *consult_id)
 {
     CgSession *session = user;
     const CgInterp *interp = cg_signaling_interpretation(session->signaling, consult_id);
+    if (interp && cg_interp_mode(interp) == CG_INTERP_MODE_SIMULTANEOUS) {
+        /* idempotent; new for everyone when an admin made the consult simultaneous */
+        g_autoptr(GArray) peers = cg_signaling_consult_peers(session->signaling, consult_id);
+        for (guint i = 0; i < peers->len; i++) {
+            g_autoptr(GError) error = NULL;
+            CgPeerId peer = g_array_index(peers, CgPeerId, i);
+            if (!cg_media_endpoint_set_mix_slot(session->media, peer, TRUE, &error))
+                g_warning("mix slot for peer %" G_GUINT64_FORMAT ": %s", peer, error->message);
+        }
+    }
     g_autoptr(CgInterpPlan) plan = interp ? cg_interp_plan(interp) : NULL;
-    cg_interp_wiring_apply(session->interp, consult_id, plan);
+    cg_interp_wiring_apply(session->interp, consult_id, plan, g_get_monotonic_time());
+    arm_interp_sweep(session);
 }
 
 static gboolean media_mix_set(gpointer media, CgMixId mix, const CgMediaMixInput *inputs, guint n,
@@ -317,6 +351,7 @@ void cg_session_free(CgSession *session)
         return;
     /* Signaling first: closing sockets removes their endpoints from media. */
     g_clear_pointer(&session->signaling, cg_signaling_free);
+    g_clear_handle_id(&session->interp_sweep, g_source_remove);
     g_clear_pointer(&session->interp, cg_interp_wiring_free);
     g_clear_pointer(&session->media, cg_media_free);
     g_hash_table_unref(session->speakers);

@@ -188,10 +188,12 @@ void cg_forward_pub_rtp(gpointer user, guint8 *packet, gsize len, gsize capacity
             return;
         /* into the mixes it feeds, before fan_out protects it in place; an
          * endpoint in no mix pays this one test */
-        if (ep->feeds && !rtx)
-            cg_mix_route_tap(ep, packet, len);
-        if (ep->audio_unrelayed)
-            return;
+        if (ep->mix_path) {
+            if (ep->feeds && !rtx)
+                cg_mix_route_tap(ep, packet, len);
+            if (ep->audio_unrelayed)
+                return;
+        }
     }
     fan_out(ep, packet, len, capacity, FALSE, (gint)kind, rtx);
 }

@@ -27,6 +27,7 @@ struct _CgMix {
     CgMixer *mixer;
     GArray *inputs;       /* CgMixInput, as the caller last set them */
     GPtrArray *listeners; /* CgEndpoint * whose slot carries this mix */
+    gboolean output_seen;
 };
 
 static guint64 *id_dup(guint64 id)
@@ -94,6 +95,8 @@ static void on_output(gpointer user, const guint8 *rtp, gsize len)
     CgRtpHeader h;
     if (!cg_rtp_parse(rtp, len, &h) || len + CG_PEER_CONN_SEND_OVERHEAD > sizeof relay->scratch)
         return;
+    if (!mix->output_seen++)
+        g_debug("media: mix %" G_GUINT64_FORMAT " sends", mix->id);
     gint64 now = 0;
     for (guint i = 0; i < mix->listeners->len; i++) {
         CgEndpoint *ep = g_ptr_array_index(mix->listeners, i);
@@ -106,6 +109,9 @@ static void on_output(gpointer user, const guint8 *rtp, gsize len)
         gboolean marker;
         cg_mix_timeline_next(&ep->timeline, h.ssrc, h.sequence, h.timestamp, now, &seq, &ts,
                              &marker);
+        if (marker)
+            g_debug("%s mix slot: mix %" G_GUINT64_FORMAT " from sequence %u", ep->tag, mix->id,
+                    seq);
         guint8 *out = relay->scratch;
         memcpy(out, rtp, len);
         cg_rtp_set_ssrc(out, len, ep->mix_source->media[0].ssrcs[0].ssrc);
@@ -123,11 +129,17 @@ static void on_output(gpointer user, const guint8 *rtp, gsize len)
 
 /* ---- inputs ------------------------------------------------------------- */
 
+static void update_mix_path(CgEndpoint *ep)
+{
+    ep->mix_path = ep->feeds != NULL || ep->audio_unrelayed;
+}
+
 static void feeds_add(CgEndpoint *ep, CgMix *mix)
 {
     if (!ep->feeds)
         ep->feeds = g_ptr_array_new();
     g_ptr_array_add(ep->feeds, mix);
+    update_mix_path(ep);
 }
 
 static void feeds_remove(CgEndpoint *ep, CgMix *mix)
@@ -135,8 +147,9 @@ static void feeds_remove(CgEndpoint *ep, CgMix *mix)
     if (!ep->feeds)
         return;
     g_ptr_array_remove_fast(ep->feeds, mix);
-    if (ep->feeds->len == 0) /* NULL again: the hot path's one test */
+    if (ep->feeds->len == 0)
         g_clear_pointer(&ep->feeds, g_ptr_array_unref);
+    update_mix_path(ep);
 }
 
 /* Makes @in an input of the mixer if its endpoint publishes audio now. */
@@ -341,25 +354,16 @@ void cg_mix_route_free_all(CgMedia *relay)
     gpointer value;
     g_hash_table_iter_init(&it, relay->mixes);
     while (g_hash_table_iter_next(&it, NULL, &value)) {
-        g_hash_table_iter_steal(&it);
         mix_free(value);
+        g_hash_table_iter_remove(&it); /* its key; the table owns no value */
     }
 }
 
 /* ---- what endpoints hear ------------------------------------------------ */
 
-static CgEndpoint *endpoint_or_error(CgMedia *relay, CgEndpointId id, GError **error)
-{
-    CgEndpoint *ep = cg_relay_lookup(relay, id);
-    if (!ep)
-        g_set_error(error, CG_MEDIA_ERROR, CG_MEDIA_ERROR_UNKNOWN_ENDPOINT,
-                    "no endpoint %" G_GUINT64_FORMAT, id);
-    return ep;
-}
-
 gboolean cg_media_endpoint_listen(CgMedia *relay, CgEndpointId id, CgMixId mix_id, GError **error)
 {
-    CgEndpoint *ep = endpoint_or_error(relay, id, error);
+    CgEndpoint *ep = cg_relay_endpoint_or_error(relay, id, error);
     if (!ep)
         return FALSE;
     if (ep->listening == mix_id)
@@ -379,7 +383,7 @@ gboolean cg_media_endpoint_listen(CgMedia *relay, CgEndpointId id, CgMixId mix_i
 gboolean cg_media_endpoint_set_receive_relayed_audio(CgMedia *relay, CgEndpointId id,
                                                      gboolean receive, GError **error)
 {
-    CgEndpoint *ep = endpoint_or_error(relay, id, error);
+    CgEndpoint *ep = cg_relay_endpoint_or_error(relay, id, error);
     if (ep && ep->no_relayed_audio_in == receive) {
         ep->no_relayed_audio_in = !receive;
         g_info("%s %s", ep->tag,
@@ -391,9 +395,10 @@ gboolean cg_media_endpoint_set_receive_relayed_audio(CgMedia *relay, CgEndpointI
 gboolean cg_media_endpoint_set_audio_relayed(CgMedia *relay, CgEndpointId id, gboolean relayed,
                                              GError **error)
 {
-    CgEndpoint *ep = endpoint_or_error(relay, id, error);
+    CgEndpoint *ep = cg_relay_endpoint_or_error(relay, id, error);
     if (ep && ep->audio_unrelayed == relayed) {
         ep->audio_unrelayed = !relayed;
+        update_mix_path(ep);
         g_info("%s audio %s", ep->tag, relayed ? "relayed again" : "goes to mixes only");
     }
     return ep != NULL;

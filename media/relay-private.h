@@ -1,6 +1,6 @@
 /* relay-private.h — the relay behind media.h: its objects, shared by the
- * files of media/ (relay.c, offer.c, forward.c, liveness.c, mix_slot.c,
- * mix_route.c) only.
+ * files of media/ (relay.c, offer.c, forward.c, endpoint_controls.c,
+ * liveness.c, mix_slot.c, mix_route.c) only.
  *
  * Every connection is a CgPeerConn (transport/: libnice, DTLS and SRTP on
  * OpenSSL; peer_conn.h), all on the relay's main context, and these files
@@ -25,7 +25,7 @@
  * (media/mixer/) by cg_forward_pub_rtp, before the fan-out protects the
  * packet in place; a muted publisher feeds nothing, one whose audio is not
  * relayed (an interpreter) feeds mixes only. An endpoint with no mix pays one
- * pointer test per audio packet (its feeds list is NULL). The mixer's output
+ * flag test per audio packet (mix_path). The mixer's output
  * comes back on the main context and goes, copied into the scratch buffer,
  * to the "mix" slot of every endpoint listening to it, rewritten onto the
  * slot's own SSRC and continuous sequence/timestamp line (a switch of mix
@@ -173,10 +173,11 @@ struct _CgEndpoint {
     gboolean no_relayed_audio_in; /* receives no audio on its sub-N connections */
     gboolean audio_unrelayed;     /* its audio goes to mixes only */
     GPtrArray *feeds;             /* CgMix * it is a fed input of; NULL when none */
-    CgPc *mix_pc;                 /* its "mix" slot (owned by subs), or NULL */
-    CgSdp *mix_source;            /* what the slot sends, as a publish offer would say it */
-    CgMixId listening;            /* the mix its slot carries; 0: nothing */
-    CgMix *heard;                 /* that mix while it exists */
+    gboolean mix_path; /* feeds or audio_unrelayed: its audio's one test on the hot path */
+    CgPc *mix_pc;      /* its "mix" slot (owned by subs), or NULL */
+    CgSdp *mix_source; /* what the slot sends, as a publish offer would say it */
+    CgMixId listening; /* the mix its slot carries; 0: nothing */
+    CgMix *heard;      /* that mix while it exists */
     CgMixTimeline timeline;
 };
 
@@ -202,6 +203,8 @@ struct _CgMedia {
 
 /* relay.c */
 CgEndpoint *cg_relay_lookup(CgMedia *relay, CgEndpointId id);
+/* The endpoint, or NULL with @error (UNKNOWN_ENDPOINT). */
+CgEndpoint *cg_relay_endpoint_or_error(CgMedia *relay, CgEndpointId id, GError **error);
 /* Monotonic µs on the relay's clock (a test may inject it: media-testing.h). */
 gint64 cg_relay_now(const CgMedia *relay);
 /* Queues endpoint_failed for @ep (once), delivered from an idle so that the

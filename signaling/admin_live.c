@@ -85,6 +85,7 @@ static void consult_changed(gpointer user, const CgConsultRecord *consult)
     if (g_hash_table_contains(s->consults, consult->id))
         cg_lifecycle_track(s, consult);
     apply_video_bitrate(s, consult);
+    cg_interpretation_reconfigure(s, consult);
 }
 
 const CgAdminLive cg_lifecycle_admin_live = {live_participants, kick, consult_ended,

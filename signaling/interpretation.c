@@ -92,6 +92,15 @@ void cg_interpretation_track(CgLiveConsult *lc, const CgConsultRecord *consult)
         lc->interp = cg_interp_new_for(consult);
 }
 
+void cg_interpretation_reconfigure(CgSignaling *s, const CgConsultRecord *consult)
+{
+    CgLiveConsult *lc = g_hash_table_lookup(s->consults, consult->id);
+    if (!lc || !lc->interp || !g_str_equal(lc->tenant, consult->tenant))
+        return;
+    if (cg_interp_reconfigure(lc->interp, consult))
+        changed(s, consult->id);
+}
+
 void cg_interpretation_joined(CgPeer *peer)
 {
     CgInterp *in = interp_of(peer->s, peer->info.consult_id);

@@ -86,6 +86,8 @@ void cg_interpretation_announce(CgPeer *peer);
 void cg_interpretation_left(CgPeer *peer);
 /* @peer's microphone state or enforced mute changed. */
 void cg_interpretation_audio_changed(CgPeer *peer);
+/* The admin API changed @consult: a new floor level, or new channels. */
+void cg_interpretation_reconfigure(CgSignaling *s, const CgConsultRecord *consult);
 /* A channel/go_live/take_over/hand_over/floor_level message of a joined peer. */
 void cg_interpretation_handle(CgPeer *peer, const CgClientMessage *msg);
 /* Sends @peer its "interpretation" message if it changed since the last one

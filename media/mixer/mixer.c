@@ -14,6 +14,7 @@
 #include "mixer.h"
 
 #include "limiter.h"
+#include "opus_packet.h"
 
 #include <gio/gio.h>
 #include <gst/app/gstappsink.h>
@@ -26,10 +27,16 @@
 #define CG_MIXER_IN_QUEUE_PACKETS 25  /* 500 ms of 20 ms packets */
 #define CG_MIXER_OUT_QUEUE_PACKETS 25 /* idem, toward the main loop */
 #define CG_MIXER_JITTER_MS 20u
+/* How long audiomixer waits for an input's audio past the jitter buffer
+ * before mixing without it (scheduling slack). */
+#define CG_MIXER_INPUT_SLACK_MS 10u
+#define CG_MIXER_INPUT_LATENCY_MS (CG_MIXER_JITTER_MS + CG_MIXER_INPUT_SLACK_MS)
 #define CG_MIXER_BUFFER_MS 10u
-/* The limiter's ceiling before the encoder: Opus overshoots a little on
- * loud transients, so the DECODED mix must still stay at CG_MIXER_CEILING. */
-#define CG_MIXER_INNER_CEILING (CG_MIXER_CEILING * 0.8414) /* -1.5 dB of margin */
+/* The limiter's ceiling before the encoder: Opus overshoots on loud
+ * transients (measured: +0.9 dB on two full-scale tones, up to +3 dB where
+ * a starved mix had holes), and it is the DECODED mix that must stay under
+ * CG_MIXER_CEILING. */
+#define CG_MIXER_INNER_CEILING (CG_MIXER_CEILING * 0.7071) /* -3 dB of margin: -6 dBFS */
 
 typedef struct {
     GstPad *pad; /* audiomixer sink pad (ref) */
@@ -210,6 +217,45 @@ static GstPadProbeReturn on_input_data(GstPad *pad, GstPadProbeInfo *info, gpoin
     return g_atomic_int_get(&in->removing) ? GST_PAD_PROBE_DROP : GST_PAD_PROBE_OK;
 }
 
+/* An input's latency, as audiomixer sees it: the jitter buffer's and some
+ * slack. opusdec with in-band FEC says 120 ms (the longest Opus packet),
+ * and audiomixer would then stall the whole mix for that long whenever an
+ * input pauses (a muted speaker). Its one-packet FEC delay is already in
+ * the timestamps. */
+static GstPadProbeReturn on_input_query(GstPad *pad, GstPadProbeInfo *info, gpointer user)
+{
+    (void)pad;
+    (void)user;
+    GstQuery *query = GST_PAD_PROBE_INFO_QUERY(info);
+    if (GST_QUERY_TYPE(query) != GST_QUERY_LATENCY)
+        return GST_PAD_PROBE_OK;
+    gboolean live;
+    GstClockTime min, max;
+    gst_query_parse_latency(query, &live, &min, &max);
+    min = (GstClockTime)CG_MIXER_INPUT_LATENCY_MS * GST_MSECOND;
+    if (GST_CLOCK_TIME_IS_VALID(max) && max < min)
+        max = min;
+    gst_query_set_latency(query, live, min, max);
+    return GST_PAD_PROBE_OK;
+}
+
+/* The silent source answers the latency query only once it has caps; the
+ * query the pipeline made when it started may have failed, and audiomixer
+ * would then wait for every input instead of timing out like a live mixer
+ * (the mix would stall whenever an input pauses). Ask again. */
+static GstPadProbeReturn on_silence_caps(GstPad *pad, GstPadProbeInfo *info, gpointer user)
+{
+    (void)user;
+    if (GST_EVENT_TYPE(GST_PAD_PROBE_INFO_EVENT(info)) != GST_EVENT_CAPS)
+        return GST_PAD_PROBE_OK;
+    GstElement *src = gst_pad_get_parent_element(pad);
+    if (src) {
+        gst_element_post_message(src, gst_message_new_latency(GST_OBJECT(src)));
+        gst_object_unref(src);
+    }
+    return GST_PAD_PROBE_REMOVE;
+}
+
 /* ---- main context ------------------------------------------------------ */
 
 static gboolean on_bus(GstBus *bus, GstMessage *msg, gpointer user)
@@ -262,7 +308,14 @@ static GstElement *make_caps_filter(const char *caps)
 static gboolean build_pipeline(CgMixer *mixer, GError **error)
 {
     GstElement *silence = make("audiotestsrc", "silence", error);
-    GstElement *amix = silence ? make("audiomixer", "mix", error) : NULL;
+    /* force-live: mix on time even if a latency query failed (the silent
+     * source answers it only once it has caps) */
+    GstElement *amix = silence ? gst_element_factory_make_full("audiomixer", "name", "mix",
+                                                               "force-live", TRUE, NULL)
+                               : NULL;
+    if (silence && !amix)
+        g_set_error(error, G_IO_ERROR, G_IO_ERROR_NOT_FOUND,
+                    "GStreamer element audiomixer is missing (install its plugin)");
     GstElement *convert = amix ? make("audioconvert", NULL, error) : NULL;
     GstElement *enc = convert ? make("opusenc", "enc", error) : NULL;
     GstElement *pay = enc ? make("rtpopuspay", NULL, error) : NULL;
@@ -282,8 +335,12 @@ static gboolean build_pipeline(CgMixer *mixer, GError **error)
                  CG_MIXER_CLOCK_RATE * CG_MIXER_BUFFER_MS / 1000, NULL);
     /* Inputs come and go while playing: reserve their latency up front. */
     g_object_set(amix, "latency", (guint64)CG_MIXER_BUFFER_MS * GST_MSECOND, "min-upstream-latency",
-                 (guint64)(CG_MIXER_JITTER_MS + 20) * GST_MSECOND, "output-buffer-duration",
-                 (guint64)CG_MIXER_BUFFER_MS * GST_MSECOND, "ignore-inactive-pads", TRUE, NULL);
+                 (guint64)CG_MIXER_INPUT_LATENCY_MS * GST_MSECOND, "output-buffer-duration",
+                 (guint64)CG_MIXER_BUFFER_MS * GST_MSECOND, "ignore-inactive-pads", TRUE,
+                 /* an input whose audio does not follow its timestamps
+                  * (garbage, a decoder out of step) is put back in place at
+                  * once, not after 1 s */
+                 "discont-wait", (guint64)0, NULL);
     g_object_set(enc, "bitrate", (gint)CG_MIXER_BITRATE_BPS, "inband-fec", TRUE,
                  "packet-loss-percentage", 10, NULL);
     gst_util_set_object_arg(G_OBJECT(enc), "bandwidth", "fullband");
@@ -303,6 +360,8 @@ static gboolean build_pipeline(CgMixer *mixer, GError **error)
     GstAppSinkCallbacks callbacks = {.new_sample = on_new_sample};
     gst_app_sink_set_callbacks(GST_APP_SINK(sink), &callbacks, g_source_ref(&mixer->shared->source),
                                (GDestroyNotify)g_source_unref);
+    g_autoptr(GstPad) silent = gst_element_get_static_pad(silence, "src");
+    gst_pad_add_probe(silent, GST_PAD_PROBE_TYPE_EVENT_DOWNSTREAM, on_silence_caps, NULL, NULL);
     g_autoptr(GstPad) src = gst_element_get_static_pad(amix, "src");
     gst_pad_add_probe(src, GST_PAD_PROBE_TYPE_BUFFER, on_mixed,
                       g_source_ref(&mixer->shared->source), (GDestroyNotify)g_source_unref);
@@ -357,8 +416,15 @@ static void input_stop(CgMixer *mixer, CgMixerInput *in)
     g_mutex_unlock(&mixer->shared->lock);
     if (in->mixer_pad)
         gst_element_release_request_pad(mixer->audiomixer, in->mixer_pad);
+    /* Locked, then out of the pipeline, then NULL again: the pipeline
+     * finishing its own change to PLAYING (on a thread of its own, just
+     * after cg_mixer_new) could otherwise start the chain again. */
+    gst_element_set_locked_state(in->bin, TRUE);
     gst_element_set_state(in->bin, GST_STATE_NULL);
+    gst_object_ref(in->bin);
     gst_bin_remove(GST_BIN(mixer->pipeline), in->bin);
+    gst_element_set_state(in->bin, GST_STATE_NULL);
+    gst_object_unref(in->bin);
 }
 
 void cg_mixer_free(CgMixer *mixer)
@@ -425,6 +491,8 @@ static GstElement *input_bin(CgMixerInput *in, GError **error)
         }
     g_autoptr(GstPad) out = gst_element_get_static_pad(e[4], "src");
     gst_pad_add_probe(out, GST_PAD_PROBE_TYPE_DATA_DOWNSTREAM, on_input_data, in, NULL);
+    gst_pad_add_probe(out, GST_PAD_PROBE_TYPE_QUERY_UPSTREAM | GST_PAD_PROBE_TYPE_PULL,
+                      on_input_query, NULL, NULL);
     gst_element_add_pad(bin, gst_ghost_pad_new("src", out));
     return bin;
 }
@@ -518,10 +586,17 @@ void cg_mixer_push(CgMixer *mixer, guint64 id, const guint8 *rtp, gsize len)
     CgMixerInput *in = g_hash_table_lookup(mixer->inputs, &id);
     if (!in)
         return;
-    /* RTP version 2 and the input's payload type, else it is not ours. */
-    if (!rtp || len < 12 || len > CG_MIXER_MAX_PACKET || (rtp[0] >> 6) != 2 ||
-        (rtp[1] & 0x7f) != in->payload_type)
+    /* RTP of the input's payload type carrying a well-formed Opus packet,
+     * else it goes nowhere (see opus_packet.h). */
+    const guint8 *payload;
+    gsize payload_len;
+    if (!rtp || len > CG_MIXER_MAX_PACKET || !cg_rtp_payload(rtp, len, &payload, &payload_len) ||
+        (rtp[1] & 0x7f) != in->payload_type || !cg_opus_packet_valid(payload, payload_len, NULL)) {
+        g_mutex_lock(&mixer->shared->lock);
+        mixer->shared->counters.invalid++;
+        g_mutex_unlock(&mixer->shared->lock);
         return;
+    }
     guint64 queued = gst_app_src_get_current_level_buffers(GST_APP_SRC(in->appsrc));
     g_mutex_lock(&mixer->shared->lock);
     mixer->shared->counters.packets_in++;

@@ -60,7 +60,9 @@ typedef struct {
 void cg_mixer_set_gains(CgMixer *mixer, const CgMixerGain *gains, guint n);
 
 /* One decrypted RTP packet of input @id (copied; never blocks: a full input
- * queue drops the oldest). Unknown ids are ignored. */
+ * queue drops the oldest). Unknown ids are ignored; a packet that is not
+ * RTP of the input's payload type carrying a well-formed Opus packet is
+ * counted (invalid) and dropped. */
 void cg_mixer_push(CgMixer *mixer, guint64 id, const guint8 *rtp, gsize len);
 
 /* What the mix did so far (tests, metrics). */
@@ -69,6 +71,8 @@ typedef struct {
     guint64 packets_out;
     guint64 dropped; /* input or output packets dropped because a queue was full */
     double peak;     /* highest absolute sample after the limiter, 0..1 */
+    guint64 invalid; /* input packets refused: not RTP of the input's payload
+                      * type, or not a well-formed Opus packet */
 } CgMixerCounters;
 void cg_mixer_counters(CgMixer *mixer, CgMixerCounters *out);
 

@@ -213,6 +213,16 @@ static gboolean floor_is(json_t *state, gconstpointer data)
     return json_integer_value(json_object_get(state, "floor_level_db")) == GPOINTER_TO_INT(data);
 }
 
+static gboolean live_muted(json_t *state, gconstpointer data)
+{
+    return json_is_true(json_object_get(channel(state, data), "live_muted"));
+}
+
+static gboolean live_unmuted(json_t *state, gconstpointer data)
+{
+    return json_is_false(json_object_get(channel(state, data), "live_muted"));
+}
+
 static gboolean offered(json_t *state, gconstpointer data)
 {
     (void)data;
@@ -268,6 +278,16 @@ static void test_joined_and_state(void)
     g_assert_true(json_is_false(json_object_get(you(st), "interpreter_only")));
     g_assert_true(json_is_null(json_object_get(channel(st, "es"), "live")));
 
+    /* its mix connection is offered: consultd is the source, no participant */
+    json_t *offer = cg_wss_client_wait_type(spec->wss, "offer", CG_FX_REPLY_TIMEOUT_MS);
+    g_assert_nonnull(offer);
+    g_assert_cmpstr(str(offer, "pc"), ==, "mix");
+    g_assert_null(json_object_get(offer, "participant"));
+    g_assert_nonnull(g_strstr_len(str(offer, "sdp"), -1, "opus/48000"));
+    g_assert_nonnull(g_strstr_len(str(offer, "sdp"), -1, "m=audio"));
+    g_assert_null(g_strstr_len(str(offer, "sdp"), -1, "m=video"));
+    json_decref(offer);
+
     g_autoptr(Party) patient = party_join_via(d, c->tokens[PATIENT], NULL, spec);
     g_assert_cmpstr(str(json_object_get(patient->joined, "you"), "language"), ==, "es");
     wait_state(patient, on_channel, "es"); /* starts on its language */
@@ -315,6 +335,8 @@ static void test_joined_and_state(void)
     g_assert_true(json_is_false(json_object_get(you(st), "interpreter_only")));
     send_json(provider, "{\"type\":\"channel\",\"channel\":\"es\"}");
     wait_state(provider, on_channel, "es");
+    /* a clean exit: under ASan also no leak */
+    cg_fx_daemon_stop_clean(d, 10000);
 }
 
 /* Every refusal, each answered with its code on an open socket, and the
@@ -387,6 +409,20 @@ static void test_refusals_and_hand_over(void)
     send_json(es1, "{\"type\":\"go_live\"}"); /* it takes the free channel */
     st = wait_state(es1, live_is, es1_live);
     g_assert_true(json_is_false(json_object_get(you(st), "offered")));
+    /* once more: nothing changes, but the sender hears the state again */
+    for (json_t *m; (m = cg_wss_client_wait_type(es1->wss, "interpretation", 200));)
+        json_decref(m);
+    send_json(es1, "{\"type\":\"go_live\"}");
+    json_t *again = cg_wss_client_wait_type(es1->wss, "interpretation", CG_FX_REPLY_TIMEOUT_MS);
+    g_assert_nonnull(again);
+    g_assert_true(json_is_true(json_object_get(you(again), "live")));
+    json_decref(again);
+    /* the live interpreter's microphone off: live_muted for everyone */
+    send_json(es1, "{\"type\":\"media_state\",\"audio\":false,\"video\":true}");
+    wait_state(patient, live_muted, "es");
+    wait_state(spec, live_muted, "es");
+    send_json(es1, "{\"type\":\"media_state\",\"audio\":true,\"video\":true}");
+    wait_state(spec, live_unmuted, "es");
 
     /* audited with their outcome */
     CgTestConsult as_fixture = {.id = c->id};
@@ -406,6 +442,8 @@ static void test_refusals_and_hand_over(void)
     }
     g_assert_cmpuint(refused, ==, 1);
     json_decref(audit);
+    /* a clean exit: under ASan also no leak */
+    cg_fx_daemon_stop_clean(d, 10000);
 }
 
 /* A resumed seat keeps its channel; a new join starts from the default. The
@@ -435,6 +473,57 @@ static void test_resume_and_restart(void)
     cg_fx_daemon_restart(d);
     g_autoptr(Party) spec2 = party_join(d, c->tokens[SPEC], NULL);
     wait_state(spec2, floor_is, GINT_TO_POINTER(-27));
+    /* a clean exit: under ASan also no leak */
+    cg_fx_daemon_stop_clean(d, 10000);
+}
+
+static void patch(CgTestDaemon *d, const char *consult_id, const char *body)
+{
+    g_autofree char *path = g_strdup_printf("/api/v1/consults/%s", consult_id);
+    guint status = 0;
+    json_t *resp = NULL;
+    g_autoptr(GError) error = NULL;
+    cg_test_admin_request(d, "PATCH", path, cg_test_daemon_api_key(d, 0), body, &status, &resp,
+                          &error);
+    g_assert_no_error(error);
+    if (status != 200) {
+        g_autofree char *text = resp ? json_dumps(resp, JSON_COMPACT) : g_strdup("");
+        g_error("PATCH %s: %u %s", path, status, text);
+    }
+    json_decref(resp);
+}
+
+static gboolean n_channels_is(json_t *state, gconstpointer data)
+{
+    return json_array_size(json_object_get(state, "channels")) == GPOINTER_TO_UINT(data);
+}
+
+/* The admin API changes the interpretation of a running consult: a new floor
+ * level reaches everyone and keeps the rest; new channels start everyone
+ * again from the defaults. */
+static void test_admin_patch(void)
+{
+    g_autoptr(CgTestDaemon) d = cg_fx_daemon_start(&(CgTestDaemonOptions){.n_tenants = 1});
+    g_autoptr(Consult) c = consult_new(d, SIMULTANEOUS, cast, G_N_ELEMENTS(cast));
+    g_autoptr(Party) spec = party_join(d, c->tokens[SPEC], NULL);
+    g_autoptr(Party) es1 = party_join(d, c->tokens[ES1], NULL);
+    send_json(spec, "{\"type\":\"channel\",\"channel\":\"ar\"}");
+    wait_state(spec, on_channel, "ar");
+    patch(d, c->id, "{\"floor_level_db\":-30}");
+    json_t *st = wait_state(spec, floor_is, GINT_TO_POINTER(-30));
+    g_assert_cmpstr(str(you(st), "channel"), ==, "ar");
+    wait_state(es1, floor_is, GINT_TO_POINTER(-30));
+    patch(d, c->id,
+          "{\"interpretation\":{\"mode\":\"simultaneous\",\"languages\":[\"es\",\"ar\","
+          "\"fr\"]}}");
+    st = wait_state(spec, n_channels_is, GUINT_TO_POINTER(3));
+    g_assert_cmpstr(str(you(st), "channel"), ==, "floor");
+    g_autofree char *es_live = g_strdup_printf("es=%s", c->ids[ES1]);
+    st = wait_state(es1, n_channels_is, GUINT_TO_POINTER(3));
+    g_assert_true(live_is(st, es_live));
+    g_assert_true(json_is_true(json_object_get(you(st), "live")));
+    /* a clean exit: under ASan also no leak */
+    cg_fx_daemon_stop_clean(d, 10000);
 }
 
 /* (transfer full) @token's claims with "language" set to @language, signed again. */
@@ -472,6 +561,7 @@ static void test_other_modes_and_tokens(void)
     }
     /* no interpretation state in consecutive mode */
     g_assert_null(cg_wss_client_wait_type(spec->wss, "interpretation", 300));
+    g_assert_null(cg_wss_client_wait_type(spec->wss, "offer", 0)); /* nor a mix connection */
 
     const Person plain_cast[] = {{"specialist", NULL, NULL}, {"provider", NULL, NULL}};
     g_autoptr(Consult) plain = consult_new(d, NULL, plain_cast, 2);
@@ -501,6 +591,8 @@ static void test_other_modes_and_tokens(void)
     /* the daemon serves on: the real token joins */
     g_autoptr(Party) ok = party_join(d, sim->tokens[ES1], NULL);
     g_assert_cmpstr(str(json_object_get(ok->joined, "you"), "language"), ==, "es");
+    /* a clean exit: under ASan also no leak */
+    cg_fx_daemon_stop_clean(d, 10000);
 }
 
 int main(int argc, char **argv)
@@ -512,5 +604,6 @@ int main(int argc, char **argv)
     g_test_add_func("/consult-flow/interpretation/resume-and-restart", test_resume_and_restart);
     g_test_add_func("/consult-flow/interpretation/other-modes-and-tokens",
                     test_other_modes_and_tokens);
+    g_test_add_func("/consult-flow/interpretation/admin-patch", test_admin_patch);
     return g_test_run();
 }

@@ -18,16 +18,22 @@ static CgInterp *simultaneous(void)
     return cg_interp_new("simultaneous", langs, "en", -15);
 }
 
-static void join(CgInterp *in, const char *id, guint64 peer, const char *role, const char *lang,
-                 const char *relay)
+static void join_audio(CgInterp *in, const char *id, guint64 peer, const char *role,
+                       const char *lang, const char *relay, gboolean audio)
 {
     CgInterpJoin j = {.participant_id = id,
                       .peer = peer,
                       .role = role,
                       .language = lang,
                       .relay_from = relay,
-                      .audio = TRUE};
+                      .audio = audio};
     cg_interp_join(in, &j);
+}
+
+static void join(CgInterp *in, const char *id, guint64 peer, const char *role, const char *lang,
+                 const char *relay)
+{
+    join_audio(in, id, peer, role, lang, relay, TRUE);
 }
 
 /* The usual cast: floor speakers 1-3, es interpreters 10 (live) and 11. */
@@ -66,6 +72,14 @@ static const char *listens(const CgInterpPlan *plan, guint64 peer)
     const CgInterpEndpoint *ep = cg_interp_plan_endpoint(plan, peer);
     g_assert_nonnull(ep);
     return ep->listen;
+}
+
+/* The mix @peer listens to. */
+static const CgInterpMix *mix_of(const CgInterpPlan *plan, guint64 peer)
+{
+    const CgInterpMix *mix = cg_interp_plan_mix(plan, listens(plan, peer));
+    g_assert_nonnull(mix);
+    return mix;
 }
 
 static void assert_error(GError *error, CgInterpError code, CgErrorCode wire)
@@ -217,7 +231,7 @@ static void test_drop_offers_partners(void)
     cg_interp_view_clear(&v);
     /* nobody live: the es channel carries the floor at full level */
     g_autoptr(CgInterpPlan) plan = cg_interp_plan(in);
-    const CgInterpMix *es = cg_interp_plan_mix(plan, "ch:es");
+    const CgInterpMix *es = mix_of(plan, 2);
     assert_gain(es, 1, 1.0);
     assert_gain(es, 11, 0.0);
     /* the old one comes back: nobody was live, so it is again; no more offer */
@@ -246,7 +260,7 @@ static void test_rejoin_resets_listener(void)
     cg_interp_view_clear(&v);
     g_autoptr(CgInterpPlan) plan = cg_interp_plan(in);
     g_assert_null(cg_interp_plan_endpoint(plan, 2));
-    g_assert_cmpstr(listens(plan, 5), ==, "ch:es");
+    g_assert_cmpstr(listens(plan, 5), ==, "ch:es~p-pat");
 }
 
 static void test_modes(void)
@@ -277,9 +291,19 @@ static void test_modes(void)
     g_assert_false(cg_interp_check_floor_level(cons, "p-a", -20, &error));
     assert_error(error, CG_INTERP_ERROR_NOT_SIMULTANEOUS, CG_ERROR_CODE_NOT_SIMULTANEOUS);
     g_clear_error(&error);
-    /* consecutive: no plan, no channel view */
-    g_assert_null(cg_interp_plan(cons));
-    g_assert_null(cg_interp_plan(none));
+    /* consecutive: no mixes, everyone on the relay path (the interpreter
+     * too, heard by all); no channel view */
+    g_autoptr(CgInterpPlan) plan = cg_interp_plan(cons);
+    g_assert_cmpuint(plan->mixes->len, ==, 0);
+    g_assert_cmpuint(plan->endpoints->len, ==, 2);
+    for (guint i = 0; i < plan->endpoints->len; i++) {
+        const CgInterpEndpoint *ep = &g_array_index(plan->endpoints, CgInterpEndpoint, i);
+        g_assert_null(ep->listen);
+        g_assert_true(ep->receive_relayed_audio);
+        g_assert_true(ep->audio_relayed);
+    }
+    g_autoptr(CgInterpPlan) plain = cg_interp_plan(none);
+    g_assert_cmpuint(plain->mixes->len, ==, 0);
     CgInterpView v;
     g_assert_false(cg_interp_view(cons, "p-i", &v));
 }
@@ -306,7 +330,7 @@ static void test_floor_level(void)
     cg_interp_set_floor_level(in, -20);
     g_assert_cmpint(cg_interp_floor_level_db(in), ==, -20);
     g_autoptr(CgInterpPlan) plan = cg_interp_plan(in);
-    assert_gain(cg_interp_plan_mix(plan, "ch:es"), 1, pow(10, -20 / 20.0));
+    assert_gain(mix_of(plan, 2), 1, pow(10, -20 / 20.0));
 }
 
 static void test_token(void)
@@ -341,15 +365,15 @@ static void test_plan_listener_on_es(void)
 {
     g_autoptr(CgInterp) in = cast();
     g_autoptr(CgInterpPlan) plan = cg_interp_plan(in);
-    const CgInterpMix *es = cg_interp_plan_mix(plan, "ch:es");
+    const CgInterpMix *es = mix_of(plan, 2);
     assert_gain(es, 1, FLOOR_GAIN_15);
-    assert_gain(es, 2, FLOOR_GAIN_15);
     assert_gain(es, 3, FLOOR_GAIN_15);
+    g_assert_cmpfloat(gain(es, 2), <, 0); /* never itself */
     assert_gain(es, 10, 1.0);
     assert_gain(es, 11, 0.0); /* primed for a hand-over, silent */
-    g_assert_cmpuint(es->inputs->len, ==, 5);
+    g_assert_cmpuint(es->inputs->len, ==, 4);
     const CgInterpEndpoint *pat = cg_interp_plan_endpoint(plan, 2);
-    g_assert_cmpstr(pat->listen, ==, "ch:es");
+    g_assert_cmpstr(pat->listen, ==, "ch:es~p-pat");
     g_assert_false(pat->receive_relayed_audio);
     g_assert_true(pat->audio_relayed);
     /* nobody listens to ar: no mix for it */
@@ -367,7 +391,7 @@ static void test_plan_floor_listener(void)
     g_assert_true(spec->audio_relayed);
     /* only the channels listened to and the interpreters' own mixes exist */
     g_assert_cmpuint(plan->mixes->len, ==, 3);
-    g_assert_cmpstr(((CgInterpMix *)g_ptr_array_index(plan->mixes, 0))->key, ==, "ch:es");
+    g_assert_cmpstr(((CgInterpMix *)g_ptr_array_index(plan->mixes, 0))->key, ==, "ch:es~p-pat");
     g_assert_cmpstr(((CgInterpMix *)g_ptr_array_index(plan->mixes, 1))->key, ==, "interp:p-es1");
     g_assert_cmpstr(((CgInterpMix *)g_ptr_array_index(plan->mixes, 2))->key, ==, "interp:p-es2");
 }
@@ -377,17 +401,17 @@ static void test_plan_interpreter_only(void)
     g_autoptr(CgInterp) in = cast();
     g_assert_true(cg_interp_set_channel(in, "p-pat", "es", TRUE, NULL));
     g_autoptr(CgInterpPlan) plan = cg_interp_plan(in);
-    g_assert_null(cg_interp_plan_mix(plan, "ch:es")); /* nobody on plain es now */
-    const CgInterpMix *only = cg_interp_plan_mix(plan, "ch:es:only");
+    g_assert_null(cg_interp_plan_mix(plan, "ch:es~p-pat")); /* nobody on plain es now */
+    const CgInterpMix *only = mix_of(plan, 2);
     assert_gain(only, 1, 0.0);
-    assert_gain(only, 2, 0.0);
+    g_assert_cmpfloat(gain(only, 2), <, 0);
     assert_gain(only, 10, 1.0);
     assert_gain(only, 11, 0.0);
-    g_assert_cmpstr(listens(plan, 2), ==, "ch:es:only");
+    g_assert_cmpstr(listens(plan, 2), ==, "ch:es:only~p-pat");
     /* with nobody effectively live: the floor at full level, never silence */
     cg_interp_set_audio(in, "p-es1", FALSE);
     g_autoptr(CgInterpPlan) muted = cg_interp_plan(in);
-    only = cg_interp_plan_mix(muted, "ch:es:only");
+    only = mix_of(muted, 2);
     assert_gain(only, 1, 1.0);
     assert_gain(only, 10, 0.0);
 }
@@ -398,10 +422,9 @@ static void test_plan_no_live(void)
     join(in, "p-spec", 1, "specialist", NULL, NULL);
     join(in, "p-pat", 2, "patient", "ar", NULL); /* no ar interpreter at all */
     g_autoptr(CgInterpPlan) plan = cg_interp_plan(in);
-    const CgInterpMix *ar = cg_interp_plan_mix(plan, "ch:ar");
+    const CgInterpMix *ar = mix_of(plan, 2);
     assert_gain(ar, 1, 1.0);
-    assert_gain(ar, 2, 1.0);
-    g_assert_cmpuint(ar->inputs->len, ==, 2);
+    g_assert_cmpuint(ar->inputs->len, ==, 1); /* not itself */
     g_assert_cmpuint(plan->mixes->len, ==, 1);
 }
 
@@ -415,12 +438,12 @@ static void test_plan_muted_live_is_not_effective(void)
     g_assert_true(v.channels[0].live_muted);          /* ...but muted */
     cg_interp_view_clear(&v);
     g_autoptr(CgInterpPlan) plan = cg_interp_plan(in);
-    const CgInterpMix *es = cg_interp_plan_mix(plan, "ch:es");
+    const CgInterpMix *es = mix_of(plan, 2);
     assert_gain(es, 1, 1.0); /* the floor comes back up */
     assert_gain(es, 10, 0.0);
     cg_interp_set_audio(in, "p-es1", TRUE);
     g_autoptr(CgInterpPlan) back = cg_interp_plan(in);
-    assert_gain(cg_interp_plan_mix(back, "ch:es"), 1, FLOOR_GAIN_15);
+    assert_gain(mix_of(back, 2), 1, FLOOR_GAIN_15);
 }
 
 static void test_plan_interpreter(void)
@@ -465,7 +488,7 @@ static void test_plan_relay(void)
     assert_gain(mix, 3, 1.0);
     g_assert_cmpfloat(gain(mix, 10), <, 0);
     /* an es listener's channel never carries the ar interpreter */
-    g_assert_cmpfloat(gain(cg_interp_plan_mix(fallback, "ch:es"), 20), <, 0);
+    g_assert_cmpfloat(gain(mix_of(fallback, 2), 20), <, 0);
 }
 
 static void test_plan_hand_over_changes_gains(void)
@@ -474,8 +497,8 @@ static void test_plan_hand_over_changes_gains(void)
     g_autoptr(CgInterpPlan) before = cg_interp_plan(in);
     g_assert_true(cg_interp_hand_over(in, "p-es1", NULL, NULL, NULL));
     g_autoptr(CgInterpPlan) after = cg_interp_plan(in);
-    const CgInterpMix *a = cg_interp_plan_mix(before, "ch:es");
-    const CgInterpMix *b = cg_interp_plan_mix(after, "ch:es");
+    const CgInterpMix *a = mix_of(before, 2);
+    const CgInterpMix *b = mix_of(after, 2);
     /* the same inputs in the same order: only gains change (one mixer step) */
     g_assert_cmpuint(a->inputs->len, ==, b->inputs->len);
     for (guint i = 0; i < a->inputs->len; i++)
@@ -495,7 +518,8 @@ static void test_plan_mix_lifetime(void)
     cg_interp_leave(in, "p-pat");
     g_autoptr(CgInterpPlan) plan = cg_interp_plan(in);
     g_assert_null(cg_interp_plan_mix(plan, "interp:p-es2")); /* gone with it */
-    g_assert_null(cg_interp_plan_mix(plan, "ch:es"));        /* nobody listens */
+    g_assert_null(cg_interp_plan_mix(plan, "ch:es~p-pat"));  /* nobody listens */
+    g_assert_cmpuint(plan->mixes->len, ==, 1);
     g_assert_nonnull(cg_interp_plan_mix(plan, "interp:p-es1"));
     g_assert_cmpuint(plan->endpoints->len, ==, 3);
     cg_interp_leave(in, "p-es1");
@@ -506,17 +530,71 @@ static void test_plan_mix_lifetime(void)
     g_assert_cmpuint(empty->endpoints->len, ==, 0);
 }
 
-static void test_plan_shared_mix(void)
+/* Listeners whose microphone is off share one mix of the channel; one whose
+ * microphone is on hears it without itself. */
+static void test_plan_minus_self(void)
 {
     g_autoptr(CgInterp) in = cast();
-    join(in, "p-pat2", 4, "patient", "es", NULL);
+    join_audio(in, "p-obs1", 4, "observer", "es", NULL, FALSE);
+    join_audio(in, "p-obs2", 5, "observer", "es", NULL, FALSE);
     g_autoptr(CgInterpPlan) plan = cg_interp_plan(in);
-    /* two listeners on es share one mix */
-    g_assert_true(listens(plan, 2) == listens(plan, 4));
+    g_assert_cmpstr(listens(plan, 4), ==, "ch:es");
+    g_assert_true(listens(plan, 4) == listens(plan, 5)); /* one mix for both */
+    const CgInterpMix *shared = mix_of(plan, 4);
+    assert_gain(shared, 2, FLOOR_GAIN_15); /* the speaking patient is heard */
+    assert_gain(shared, 4, FLOOR_GAIN_15); /* silent inputs, harmless */
+    const CgInterpMix *own = mix_of(plan, 2);
+    g_assert_cmpfloat(gain(own, 2), <, 0);
+    assert_gain(own, 4, FLOOR_GAIN_15);
     guint n = 0;
     for (guint i = 0; i < plan->mixes->len; i++)
-        n += g_str_equal(((CgInterpMix *)g_ptr_array_index(plan->mixes, i))->key, "ch:es");
-    g_assert_cmpuint(n, ==, 1);
+        n += g_str_has_prefix(((CgInterpMix *)g_ptr_array_index(plan->mixes, i))->key, "ch:es");
+    g_assert_cmpuint(n, ==, 2);
+    /* its microphone on: an observer gets its own too */
+    cg_interp_set_audio(in, "p-obs1", TRUE);
+    g_autoptr(CgInterpPlan) after = cg_interp_plan(in);
+    g_assert_cmpstr(listens(after, 4), ==, "ch:es~p-obs1");
+    g_assert_cmpfloat(gain(mix_of(after, 4), 4), <, 0);
+    g_assert_cmpstr(listens(after, 5), ==, "ch:es");
+}
+
+/* An admin PATCH while the consult runs. */
+static void test_reconfigure(void)
+{
+    g_autoptr(CgInterp) in = cast();
+    g_assert_true(cg_interp_set_channel(in, "p-spec", "ar", FALSE, NULL));
+    g_assert_true(cg_interp_hand_over(in, "p-es1", NULL, NULL, NULL));
+    char *es_ar[] = {"es", "ar", NULL};
+    CgConsultRecord c = {.interpretation_mode = "simultaneous",
+                         .interpretation_languages = es_ar,
+                         .floor_language = "en",
+                         .floor_level_db = -15};
+    g_assert_false(cg_interp_reconfigure(in, &c)); /* nothing new */
+    c.floor_level_db = -25;
+    g_assert_true(cg_interp_reconfigure(in, &c));
+    CgInterpView v;
+    cg_interp_view(in, "p-spec", &v); /* a new floor level keeps the rest */
+    g_assert_cmpint(v.floor_level_db, ==, -25);
+    g_assert_cmpstr(v.channel, ==, "ar");
+    g_assert_cmpstr(v.channels[0].live, ==, "p-es2");
+    cg_interp_view_clear(&v);
+    /* new channels: everyone from the defaults */
+    char *es_ar_fr[] = {"es", "ar", "fr", NULL};
+    c.interpretation_languages = es_ar_fr;
+    g_assert_true(cg_interp_reconfigure(in, &c));
+    cg_interp_view(in, "p-spec", &v);
+    g_assert_cmpuint(v.n_channels, ==, 3);
+    g_assert_cmpstr(v.channel, ==, "floor");
+    g_assert_cmpstr(v.channels[0].live, ==, "p-es1"); /* first to join again */
+    cg_interp_view_clear(&v);
+    /* cleared: no channels, the interpreter relayed like anyone */
+    CgConsultRecord none = {.floor_level_db = -15};
+    g_assert_true(cg_interp_reconfigure(in, &none));
+    g_assert_cmpint(cg_interp_mode(in), ==, CG_INTERP_MODE_NONE);
+    g_autoptr(CgInterpPlan) plan = cg_interp_plan(in);
+    g_assert_cmpuint(plan->mixes->len, ==, 0);
+    g_assert_true(cg_interp_plan_endpoint(plan, 10)->audio_relayed);
+    g_assert_true(cg_interp_plan_endpoint(plan, 10)->receive_relayed_audio);
 }
 
 int main(int argc, char **argv)
@@ -532,6 +610,7 @@ int main(int argc, char **argv)
     g_test_add_func("/interpretation/modes", test_modes);
     g_test_add_func("/interpretation/floor-level", test_floor_level);
     g_test_add_func("/interpretation/token", test_token);
+    g_test_add_func("/interpretation/reconfigure", test_reconfigure);
     g_test_add_func("/interpretation/plan/listener-on-es", test_plan_listener_on_es);
     g_test_add_func("/interpretation/plan/floor-listener", test_plan_floor_listener);
     g_test_add_func("/interpretation/plan/interpreter-only", test_plan_interpreter_only);
@@ -541,6 +620,6 @@ int main(int argc, char **argv)
     g_test_add_func("/interpretation/plan/relay", test_plan_relay);
     g_test_add_func("/interpretation/plan/hand-over", test_plan_hand_over_changes_gains);
     g_test_add_func("/interpretation/plan/mix-lifetime", test_plan_mix_lifetime);
-    g_test_add_func("/interpretation/plan/shared-mix", test_plan_shared_mix);
+    g_test_add_func("/interpretation/plan/minus-self", test_plan_minus_self);
     return g_test_run();
 }

@@ -74,18 +74,25 @@ static char *take(Recorder *r)
     return s;
 }
 
+/* A member with its microphone off (a listener so shares its channel's mix). */
 static void join(CgInterp *in, const char *id, guint64 peer, const char *role, const char *lang)
 {
     CgInterpJoin j = {
-        .participant_id = id, .peer = peer, .role = role, .language = lang, .audio = TRUE};
+        .participant_id = id, .peer = peer, .role = role, .language = lang, .audio = FALSE};
     cg_interp_join(in, &j);
+    if (g_strcmp0(role, "interpreter") == 0)
+        cg_interp_set_audio(in, id, TRUE); /* interpreters speak: they are effectively live */
 }
+
+static gint64 now_us = 1000000; /* the test's clock */
 
 static void apply(CgInterpWiring *w, CgInterp *in)
 {
     g_autoptr(CgInterpPlan) plan = cg_interp_plan(in);
-    cg_interp_wiring_apply(w, "c-1", plan);
+    cg_interp_wiring_apply(w, "c-1", plan, now_us);
 }
+
+#define LINGER_US (CG_INTERP_MIX_LINGER_MS * (gint64)1000)
 
 static void test_wiring(void)
 {
@@ -129,12 +136,31 @@ static void test_wiring(void)
     g_autofree char *hand = take(&r);
     g_assert_cmpstr(hand, ==, "set 2 [1:0.100 2:0.100 10:0.000 11:1.000]");
 
-    /* the patient back to floor: its mix goes, after it left it */
+    /* the patient back to floor: its mix lingers, then goes */
+    g_assert_cmpint(cg_interp_wiring_next_sweep(w), ==, 0);
     g_assert_true(cg_interp_set_channel(in, "p-pat", "floor", FALSE, NULL));
     apply(w, in);
     g_autofree char *floor = take(&r);
-    g_assert_cmpstr(floor, ==, "listen 2 0; recv 2 1; remove 2");
+    g_assert_cmpstr(floor, ==, "listen 2 0; recv 2 1");
+    g_assert_cmpint(cg_interp_wiring_next_sweep(w), ==, now_us + LINGER_US);
+    /* flipping back and forth, however fast, reuses it: no pipeline built */
+    for (int i = 0; i < 50; i++) {
+        now_us += 1000;
+        g_assert_true(cg_interp_set_channel(in, "p-pat", i % 2 ? "floor" : "es", FALSE, NULL));
+        apply(w, in);
+    }
+    g_autofree char *flips = take(&r);
+    g_assert_null(strstr(flips, "set"));
+    g_assert_null(strstr(flips, "remove"));
+    cg_interp_wiring_sweep(w, now_us + LINGER_US - 1);
+    g_autofree char *early = take(&r);
+    g_assert_cmpstr(early, ==, "");
+    now_us += LINGER_US;
+    cg_interp_wiring_sweep(w, now_us);
+    g_autofree char *swept = take(&r);
+    g_assert_cmpstr(swept, ==, "remove 2");
     g_assert_cmpuint(cg_interp_wiring_mix_id(w, "c-1", "ch:es"), ==, 0);
+    g_assert_cmpint(cg_interp_wiring_next_sweep(w), ==, 0);
 
     /* back on es: a new mix id (the old one is gone) */
     g_assert_true(cg_interp_set_channel(in, "p-pat", "es", FALSE, NULL));
@@ -146,15 +172,18 @@ static void test_wiring(void)
     cg_interp_leave(in, "p-i1");
     apply(w, in);
     g_autofree char *left = take(&r);
-    g_assert_cmpstr(left, ==,
-                    "set 4 [1:0.100 2:0.100 11:1.000]; set 3 [1:1.000 2:1.000]; remove 1");
+    g_assert_cmpstr(left, ==, "set 4 [1:0.100 2:0.100 11:1.000]; set 3 [1:1.000 2:1.000]");
+    now_us += LINGER_US;
+    cg_interp_wiring_sweep(w, now_us);
+    g_autofree char *left_swept = take(&r);
+    g_assert_cmpstr(left_swept, ==, "remove 1");
 
     /* the consult is gone: every mix removed */
-    cg_interp_wiring_apply(w, "c-1", NULL);
+    cg_interp_wiring_apply(w, "c-1", NULL, now_us);
     g_autofree char *gone = take(&r);
     g_assert_true(g_str_equal(gone, "remove 3; remove 4") ||
                   g_str_equal(gone, "remove 4; remove 3"));
-    cg_interp_wiring_apply(w, "c-1", NULL);
+    cg_interp_wiring_apply(w, "c-1", NULL, now_us);
     g_autofree char *nothing = take(&r);
     g_assert_cmpstr(nothing, ==, "");
 
@@ -179,7 +208,10 @@ static void test_retry(void)
     apply(w, in);
     g_autofree char *second = take(&r);
     g_assert_cmpstr(second, ==, "listen 2 1");
+    /* freed while a mix exists: it is removed from media first */
     cg_interp_wiring_free(w);
+    g_autofree char *freed = take(&r);
+    g_assert_cmpstr(freed, ==, "remove 1");
     g_ptr_array_unref(r.calls);
 }
 

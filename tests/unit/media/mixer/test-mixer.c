@@ -7,14 +7,16 @@
 #include <gio/gio.h>
 #include <gst/gst.h>
 #include <math.h>
+#include <string.h>
 
 typedef struct {
     double freq, amp, gain;
 } Tone;
 
-/* Runs a mix of @n tone inputs for @seconds; returns the decoded mix. */
-static float *run_mix(const Tone *tones, guint n, double seconds, gsize *len,
-                      CgMixerCounters *counters)
+/* Runs a mix of @n tone inputs for @seconds; returns the decoded mix, or
+ * NULL if the run was starved of CPU (it proves nothing). */
+static float *run_mix_once(const Tone *tones, guint n, double seconds, gsize *len,
+                           CgMixerCounters *counters)
 {
     TonesSink *out = tones_sink_new();
     g_autoptr(GError) error = NULL;
@@ -28,18 +30,37 @@ static float *run_mix(const Tone *tones, guint n, double seconds, gsize *len,
         g_autofree float *pcm = tones_sine(tones[i].freq, tones[i].amp, 0, seconds, &samples);
         GPtrArray *packets = tones_encode(pcm, samples, 96 + i, 1000 + i);
         g_ptr_array_add(all, packets);
-        tones_feeder_add(feeder, i + 1, packets, 0);
+        g_array_unref(tones_feeder_add(feeder, i + 1, packets, 0));
     }
     g_assert_true(
         tones_run_until((gboolean(*)(gpointer))tones_feeder_done, feeder, (guint)(seconds * 4000)));
+    gboolean starved = tones_starved(feeder, out);
     tones_feeder_free(feeder);
     if (counters)
         cg_mixer_counters(mixer, counters);
     cg_mixer_free(mixer);
+    if (starved) {
+        tones_sink_free(out);
+        return NULL;
+    }
     float *mix = tones_decode(out->packets, len);
     g_assert_cmpuint(*len, ==, out->packets->len * TONES_FRAME);
     tones_sink_free(out);
     return mix;
+}
+
+/* run_mix_once() until a run is not starved (4 tries); NULL, the test
+ * marked incomplete, if none was. */
+static float *run_mix(const Tone *tones, guint n, double seconds, gsize *len,
+                      CgMixerCounters *counters)
+{
+    for (guint i = 0; i < 4; i++) {
+        float *mix = run_mix_once(tones, n, seconds, len, counters);
+        if (mix)
+            return mix;
+    }
+    g_test_incomplete("starved of CPU in 4 runs: not measured");
+    return NULL;
 }
 
 /* Level of @freq in the middle half second of the mix, dBFS. */
@@ -82,6 +103,8 @@ static void test_gains(void)
     gsize n;
     CgMixerCounters c;
     g_autofree float *mix = run_mix(tones, 3, 2.0, &n, &c);
+    if (!mix)
+        return;
     double a = level_mid(mix, n, 440), b = level_mid(mix, n, 1000), z = level_mid(mix, n, 1500);
     g_test_message("440 Hz %.1f dB (sent at %.1f), 1000 Hz %.1f dB (gain -15 dB), "
                    "1500 Hz %.1f dB (gain 0); in %" G_GUINT64_FORMAT " out %" G_GUINT64_FORMAT,
@@ -100,6 +123,8 @@ static void test_full_scale(void)
     gsize n;
     CgMixerCounters c;
     g_autofree float *mix = run_mix(tones, 2, 2.0, &n, &c);
+    if (!mix)
+        return;
     float peak = tones_peak(mix, n);
     g_test_message("two 0 dBFS inputs: decoded peak %.4f (%.2f dBFS), limiter peak %.4f", peak,
                    tones_db(peak), c.peak);
@@ -114,6 +139,8 @@ static void test_bandwidth(void)
     const Tone tones[] = {{125, 0.25, 1.0}, {12000, 0.25, 1.0}};
     gsize n;
     g_autofree float *mix = run_mix(tones, 2, 2.0, &n, NULL);
+    if (!mix)
+        return;
     double lo = level_mid(mix, n, 125), hi = level_mid(mix, n, 12000);
     g_test_message("125 Hz %.1f dB, 12 kHz %.1f dB (sent at %.1f)", lo, hi, tones_db(0.25));
     g_assert_cmpfloat(lo, >, tones_db(0.25) - 3);
@@ -144,9 +171,14 @@ static void test_bad_input(void)
     cg_mixer_remove_input(mixer, 8);   /* unknown: no-op */
     CgMixerGain g = {8, 1.0};
     cg_mixer_set_gains(mixer, &g, 1);
+    pkt[0] = 0x80;
+    pkt[12] = 0x03; /* Opus code 3 ... */
+    pkt[13] = 0;    /* ... with no frames */
+    cg_mixer_push(mixer, 7, pkt, 100);
     CgMixerCounters c;
     cg_mixer_counters(mixer, &c);
     g_assert_cmpuint(c.packets_in, ==, 0);
+    g_assert_cmpuint(c.invalid, ==, 5); /* all but the unknown input's */
     /* a bounded number of inputs */
     guint added = 1;
     while (cg_mixer_add_input(mixer, 100 + added, 96, 0.5, &error))
@@ -158,12 +190,6 @@ static void test_bad_input(void)
     tones_sink_free(out);
 }
 
-static gboolean has_packets(gpointer data)
-{
-    TonesSink *sink = data;
-    return sink->packets->len >= 25;
-}
-
 /* Heard near its level (-10.5 dB sent), or not at all. */
 static void assert_heard(double db, gboolean heard)
 {
@@ -173,9 +199,79 @@ static void assert_heard(double db, gboolean heard)
         g_assert_cmpfloat(db, <, -40.0);
 }
 
+/* One input sends garbage for a second (its RTP headers fine, its Opus
+ * payloads random), then sound: the other input is heard all along, and
+ * the garbled one as soon as it sends sound (opusdec alone would have
+ * stamped its sound with the garbage's old timestamps: never heard). */
+static gboolean try_garbage_input(void)
+{
+    gsize n;
+    g_autofree float *a = tones_sine(440, 0.3, 0, 2.5, &n);
+    g_autofree float *b = tones_sine(1000, 0.3, 0, 2.5, &n);
+    g_autoptr(GPtrArray) pa = tones_encode(a, n, 96, 1);
+    g_autoptr(GPtrArray) pb = tones_encode(b, n, 97, 2);
+    g_autoptr(GRand) rand = g_rand_new_with_seed(11);
+    for (guint i = 0; i < 50; i++) {
+        gsize len;
+        const guint8 *rtp = g_bytes_get_data(pb->pdata[i], &len);
+        guint8 bad[400];
+        memcpy(bad, rtp, 12);
+        len = 12 + g_rand_int_range(rand, 0, 388);
+        for (gsize j = 12; j < len; j++)
+            bad[j] = (guint8)g_rand_int(rand);
+        g_bytes_unref(pb->pdata[i]);
+        pb->pdata[i] = g_bytes_new(bad, len);
+    }
+    TonesSink *out = tones_sink_new();
+    CgMixer *mixer = cg_mixer_new("garbage", tones_sink_output, out, NULL);
+    g_assert_true(cg_mixer_add_input(mixer, 1, 96, 1.0, NULL));
+    g_assert_true(cg_mixer_add_input(mixer, 2, 97, 1.0, NULL));
+    TonesFeeder *feeder = tones_feeder_new(mixer);
+    g_array_unref(tones_feeder_add(feeder, 1, pa, 0));
+    g_array_unref(tones_feeder_add(feeder, 2, pb, 0));
+    g_assert_true(tones_run_until((gboolean(*)(gpointer))tones_feeder_done, feeder, 10000));
+    gboolean starved = tones_starved(feeder, out);
+    tones_feeder_free(feeder);
+    cg_mixer_free(mixer);
+    if (starved) {
+        tones_sink_free(out);
+        return FALSE;
+    }
+    gsize m;
+    g_autofree float *mix = tones_decode(out->packets, &m);
+    const float *garbled = mix + TONES_RATE / 2, *clean = mix + m - TONES_RATE * 3 / 4;
+    double a1 = tones_db(tones_goertzel(garbled, TONES_RATE / 4, 440));
+    double a2 = tones_db(tones_goertzel(clean, TONES_RATE / 4, 440));
+    double b2 = tones_db(tones_goertzel(clean, TONES_RATE / 4, 1000));
+    g_test_message("while the other input sends garbage: 440 Hz %.1f dB; after: 440 Hz %.1f dB, "
+                   "1000 Hz %.1f dB",
+                   a1, a2, b2);
+    /* the garbage that is well-formed Opus decodes to loud noise, which the
+     * limiter makes room for: the other input is heard, a little lower */
+    g_assert_cmpfloat(a1, >, -20.0);
+    assert_heard(a2, TRUE);
+    assert_heard(b2, TRUE);
+    tones_sink_free(out);
+    return TRUE;
+}
+
+static void test_garbage_input(void)
+{
+    for (guint i = 0; i < 4; i++)
+        if (try_garbage_input())
+            return;
+    g_test_incomplete("starved of CPU in 4 runs: not measured");
+}
+
+static gboolean has_packets(gpointer data)
+{
+    TonesSink *sink = data;
+    return sink->packets->len >= 25;
+}
+
 /* Inputs come and go while the mix plays: each is heard exactly while it
  * is in. */
-static void test_add_remove_playing(void)
+static gboolean try_add_remove_playing(void)
 {
     TonesSink *out = tones_sink_new();
     g_autoptr(GError) error = NULL;
@@ -190,19 +286,24 @@ static void test_add_remove_playing(void)
     g_assert_true(tones_run_until(has_packets, out, 3000));
     guint mark0 = out->packets->len;
     g_assert_true(cg_mixer_add_input(mixer, 1, 96, 1.0, &error));
-    tones_feeder_add(feeder, 1, pa, 0);
+    g_array_unref(tones_feeder_add(feeder, 1, pa, 0));
     tones_run_for(1000);
     guint mark1 = out->packets->len;
     g_assert_true(cg_mixer_add_input(mixer, 2, 97, 1.0, &error));
-    tones_feeder_add(feeder, 2, pb, 0);
+    g_array_unref(tones_feeder_add(feeder, 2, pb, 0));
     tones_run_for(1000);
     guint mark2 = out->packets->len;
     cg_mixer_remove_input(mixer, 1);
     g_assert_false(cg_mixer_has_input(mixer, 1));
     tones_run_for(800);
     guint mark3 = out->packets->len;
+    gboolean starved = tones_starved(feeder, out);
     tones_feeder_free(feeder);
     cg_mixer_free(mixer);
+    if (starved) {
+        tones_sink_free(out);
+        return FALSE;
+    }
     gsize m;
     g_autofree float *mix = tones_decode(out->packets, &m);
     /* a quarter second inside each stretch, clear of the transitions */
@@ -224,6 +325,15 @@ static void test_add_remove_playing(void)
         assert_heard(lb, parts[i].b);
     }
     tones_sink_free(out);
+    return TRUE;
+}
+
+static void test_add_remove_playing(void)
+{
+    for (guint i = 0; i < 4; i++)
+        if (try_add_remove_playing())
+            return;
+    g_test_incomplete("starved of CPU in 4 runs: not measured");
 }
 
 /* Freed with packets in every queue: no output call after free returns. */
@@ -238,7 +348,8 @@ static void test_free_in_flight(void)
         g_assert_true(cg_mixer_add_input(mixer, 1, 96, 1.0, NULL));
         g_assert_true(cg_mixer_add_input(mixer, 2, 96, 1.0, NULL));
         g_assert_true(tones_run_until(has_packets, out, 3000));
-        /* a burst far beyond the input queue (it drops the oldest) */
+        /* a burst beyond the input queue (it drops the oldest, or the
+         * jitter buffer takes them first) */
         for (guint i = 0; i < pa->len; i++) {
             gsize len;
             const guint8 *rtp = g_bytes_get_data(pa->pdata[i], &len);
@@ -248,7 +359,6 @@ static void test_free_in_flight(void)
         CgMixerCounters c;
         cg_mixer_counters(mixer, &c);
         g_assert_cmpuint(c.packets_in, ==, 2 * pa->len);
-        g_assert_cmpuint(c.dropped, >, 0);
         /* the output may be queued toward the main loop right now */
         if (round == 1)
             tones_run_for(30);
@@ -322,6 +432,7 @@ int main(int argc, char **argv)
     g_test_add_func("/mixer/full-scale", test_full_scale);
     g_test_add_func("/mixer/bandwidth", test_bandwidth);
     g_test_add_func("/mixer/bad-input", test_bad_input);
+    g_test_add_func("/mixer/garbage-input", test_garbage_input);
     g_test_add_func("/mixer/add-remove-playing", test_add_remove_playing);
     g_test_add_func("/mixer/free-in-flight", test_free_in_flight);
     g_test_add_func("/mixer/free-from-output", test_free_from_output);

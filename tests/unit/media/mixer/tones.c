@@ -145,6 +145,7 @@ struct _TonesFeeder {
     CgMixer *mixer;
     GPtrArray *feeds;
     GSource *timer;
+    gint64 max_slip;
 };
 
 static void feed_free(gpointer p)
@@ -167,7 +168,9 @@ static gboolean feeder_tick(gpointer data)
                 gsize len;
                 const guint8 *rtp = g_bytes_get_data(f->packets->pdata[f->next], &len);
                 cg_mixer_push(feeder->mixer, f->id, rtp, len);
-                g_array_index(f->times, gint64, f->next) = g_get_monotonic_time();
+                gint64 t = g_get_monotonic_time();
+                g_array_index(f->times, gint64, f->next) = t;
+                feeder->max_slip = MAX(feeder->max_slip, t - (f->start + (gint64)f->next * 20000));
             }
             f->next++;
         }
@@ -180,7 +183,7 @@ TonesFeeder *tones_feeder_new(CgMixer *mixer)
     TonesFeeder *feeder = g_new0(TonesFeeder, 1);
     feeder->mixer = mixer;
     feeder->feeds = g_ptr_array_new_with_free_func(feed_free);
-    feeder->timer = g_timeout_source_new(5);
+    feeder->timer = g_timeout_source_new(2);
     g_source_set_callback(feeder->timer, feeder_tick, feeder, NULL);
     g_source_attach(feeder->timer, g_main_context_get_thread_default());
     return feeder;
@@ -197,7 +200,7 @@ GArray *tones_feeder_add(TonesFeeder *feeder, guint64 id, GPtrArray *packets, do
     f->loss = loss_percent;
     f->start = g_get_monotonic_time(); /* packet 0 is due now */
     g_ptr_array_add(feeder->feeds, f);
-    return f->times;
+    return g_array_ref(f->times);
 }
 
 gboolean tones_feeder_done(TonesFeeder *feeder)
@@ -207,6 +210,31 @@ gboolean tones_feeder_done(TonesFeeder *feeder)
         if (f->next < f->packets->len)
             return FALSE;
     }
+    return TRUE;
+}
+
+gint64 tones_feeder_max_slip(TonesFeeder *feeder)
+{
+    return feeder->max_slip;
+}
+
+gboolean tones_starved(TonesFeeder *feeder, TonesSink *sink)
+{
+    gint64 gap = 0;
+    guint at = 0;
+    for (guint i = 1; i < sink->times->len; i++) {
+        gint64 d =
+            g_array_index(sink->times, gint64, i) - g_array_index(sink->times, gint64, i - 1);
+        if (d > gap) {
+            gap = d;
+            at = i;
+        }
+    }
+    if (feeder->max_slip <= 15000 && gap <= 60000)
+        return FALSE;
+    g_test_message("this run was starved of CPU: a packet pushed %.1f ms late, %.1f ms between "
+                   "two packets out (before packet %u of %u)",
+                   feeder->max_slip / 1000.0, gap / 1000.0, at, sink->times->len);
     return TRUE;
 }
 
@@ -257,10 +285,20 @@ static gboolean wake(gpointer data)
     return G_SOURCE_REMOVE;
 }
 
-gboolean tones_run_until(gboolean (*done)(gpointer), gpointer data, guint timeout_ms)
+/* Deadlines are written for a normal build; under the sanitizers (make
+ * check-asan sets CG_TEST_TIMEOUT_SCALE) everything runs several times
+ * slower. */
+static guint timeout_scale(void)
+{
+    const char *v = g_getenv("CG_TEST_TIMEOUT_SCALE");
+    guint64 n = v ? g_ascii_strtoull(v, NULL, 10) : 1;
+    return (guint)CLAMP(n, 1, 20);
+}
+
+static gboolean run_until(gboolean (*done)(gpointer), gpointer data, gint64 timeout_ms)
 {
     GMainContext *ctx = g_main_context_get_thread_default();
-    gint64 deadline = g_get_monotonic_time() + (gint64)timeout_ms * 1000;
+    gint64 deadline = g_get_monotonic_time() + timeout_ms * 1000;
     while (!done(data) && g_get_monotonic_time() < deadline) {
         /* a wake-up at the deadline, so the poll cannot outlive it */
         GSource *t = g_timeout_source_new(MAX((deadline - g_get_monotonic_time()) / 1000, 1));
@@ -273,6 +311,11 @@ gboolean tones_run_until(gboolean (*done)(gpointer), gpointer data, guint timeou
     return done(data);
 }
 
+gboolean tones_run_until(gboolean (*done)(gpointer), gpointer data, guint timeout_ms)
+{
+    return run_until(done, data, (gint64)timeout_ms * timeout_scale());
+}
+
 static gboolean never(gpointer data)
 {
     (void)data;
@@ -281,5 +324,5 @@ static gboolean never(gpointer data)
 
 void tones_run_for(guint ms)
 {
-    tones_run_until(never, NULL, ms);
+    run_until(never, NULL, ms);
 }

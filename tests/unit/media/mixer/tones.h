@@ -32,10 +32,12 @@ float tones_peak(const float *x, gsize n);
 typedef struct _TonesFeeder TonesFeeder;
 TonesFeeder *tones_feeder_new(CgMixer *mixer);
 /* @packets (borrowed, must outlive the feeder) into input @id; @loss_percent
- * of them (seeded) are dropped; their push times go into the returned
- * array (gint64 µs, 0 if dropped). */
+ * of them (seeded) are dropped. (transfer full) the push times, filled in
+ * as they go (gint64 µs, 0 if dropped). */
 GArray *tones_feeder_add(TonesFeeder *feeder, guint64 id, GPtrArray *packets, double loss_percent);
 gboolean tones_feeder_done(TonesFeeder *feeder);
+/* The latest a packet was pushed after it was due, µs. */
+gint64 tones_feeder_max_slip(TonesFeeder *feeder);
 void tones_feeder_free(TonesFeeder *feeder);
 
 /* The mix's output, with each packet's arrival time (µs). */
@@ -50,8 +52,14 @@ void tones_sink_output(gpointer user, const guint8 *rtp, gsize len);
 gboolean tones_sink_has_1(TonesSink *sink);
 gboolean tones_sink_has_10(TonesSink *sink);
 
-/* Iterates the thread-default context until @done(@data) or @timeout_ms;
- * returns @done's last answer. */
+/* Whether the process did not get the CPU it needs to run in real time
+ * (this box is shared): a push more than 15 ms late, or 60 ms without a
+ * packet out. Says so in a test message. */
+gboolean tones_starved(TonesFeeder *feeder, TonesSink *sink);
+
+/* Iterates the thread-default context until @done(@data) or @timeout_ms
+ * (times $CG_TEST_TIMEOUT_SCALE, which make check-asan sets); returns
+ * @done's last answer. */
 gboolean tones_run_until(gboolean (*done)(gpointer), gpointer data, guint timeout_ms);
 /* Iterates it for @ms (the mix runs in real time: waiting is the test). */
 void tones_run_for(guint ms);

@@ -11,7 +11,9 @@
  * /interpretation/loss: the es interpreter's uplink loses 5 % of its audio
  * packets (at random, its encoder adding in-band FEC as browsers do): the es
  * channel carries 1000 Hz with no gap longer than one 20 ms frame over 10 s,
- * thanks to the mixer's jitter buffer, FEC and PLC. */
+ * thanks to the mixer's jitter buffer, FEC and PLC. For comparison (printed,
+ * not asserted), the same lossy uplink heard in the same window on the relay
+ * path of a consecutive consult by a receiver that conceals loss itself. */
 #include <gst/gst.h>
 #include <math.h>
 
@@ -98,6 +100,20 @@ static void test_limiter(void)
     cg_fx_daemon_stop_clean(daemon, 6000);
 }
 
+/* Joins @c's specialist (silent), es interpreter (1000 Hz, 5 % uplink loss)
+ * and patient (silent) into @ep; waits until the patient hears 1000 Hz on
+ * @label (the interpreter's id: the relay path; or the mix). */
+static void join_lossy(CgTestDaemon *daemon, CgTestConsult *c, CgTestEndpoint **ep,
+                       const char *label)
+{
+    ep[0] = cg_fx_join_tone(daemon, c->tokens[0], 0, 0.3, 0);
+    ep[1] = cg_fx_join_tone(daemon, c->tokens[1], CG_FX_HZ_ES, 0.3, 5);
+    ep[2] = cg_fx_join_tone(daemon, c->tokens[2], 0, 0.3, 0);
+    double full = 20.0 * log10(0.3);
+    cg_fx_expect_level(ep[2], label ? label : c->ids[1], CG_FX_HZ_ES, full - 3.0, full + 2.0,
+                       SETTLE_MS);
+}
+
 static void test_loss(void)
 {
     g_autoptr(CgTestDaemon) daemon = cg_fx_daemon_start(NULL);
@@ -109,36 +125,47 @@ static void test_loss(void)
     static const char *const languages[] = {"es", NULL};
     g_autoptr(CgTestConsult) c =
         cg_fx_interp_consult_new(daemon, "simultaneous", languages, NULL, parties);
-    CgTestEndpoint *ep[N];
-    ep[SPECIALIST] = cg_fx_join_tone(daemon, c->tokens[SPECIALIST], 0, 0.3, 0);
-    ep[ES] = cg_fx_join_tone(daemon, c->tokens[ES], CG_FX_HZ_ES, 0.3, 5);
-    ep[PATIENT] = cg_fx_join_tone(daemon, c->tokens[PATIENT], 0, 0.3, 0);
+    /* the baseline, measured in the same window: the same lossy uplink in a
+     * consecutive consult, heard on the relay path by a receiver that
+     * conceals loss itself (Opus PLC/FEC, as a browser) */
+    g_autoptr(CgTestConsult) base =
+        cg_fx_interp_consult_new(daemon, "consecutive", languages, NULL, parties);
+    CgTestEndpoint *ep[N], *bep[N];
+    join_lossy(daemon, c, ep, CG_FX_MIX);
     cg_fx_expect_live(ep[PATIENT], "es", c->ids[ES]);
-    cg_fx_expect_mix_audio(ep[PATIENT]);
-    double full = 20.0 * log10(0.3);
-    cg_fx_expect_level(ep[PATIENT], CG_FX_MIX, CG_FX_HZ_ES, full - 3.0, full + 2.0, SETTLE_MS);
+    join_lossy(daemon, base, bep, NULL);
 
+    double full = 20.0 * log10(0.3);
     CgRtcPeer *peer = cg_test_endpoint_peer(ep[PATIENT]);
+    CgRtcPeer *bpeer = cg_test_endpoint_peer(bep[PATIENT]);
     /* a gap: 20 ms windows where the tone is 10 dB or more under its level */
     cg_rtc_peer_track_tone(peer, CG_FX_MIX, CG_FX_HZ_ES, full - 10.0);
+    cg_rtc_peer_track_tone(bpeer, base->ids[ES], CG_FX_HZ_ES, full - 10.0);
     guint64 samples0 = cg_rtc_peer_audio_samples(peer, CG_FX_MIX);
     cg_test_run_for(10000); /* the measurement window */
-    CgRtcPeerToneTrack t = {0};
+    CgRtcPeerToneTrack t = {0}, b = {0};
     g_assert_true(cg_rtc_peer_tone_track(peer, CG_FX_MIX, CG_FX_HZ_ES, &t));
+    g_assert_true(cg_rtc_peer_tone_track(bpeer, base->ids[ES], CG_FX_HZ_ES, &b));
     guint64 samples = cg_rtc_peer_audio_samples(peer, CG_FX_MIX) - samples0;
-    g_test_message("5 %% uplink loss: %u windows, %u with the tone, longest gap %u ms, loudest "
-                   "%.1f dBFS; %.1f s of audio decoded in 10 s",
-                   t.windows, t.windows_above, t.longest_gap_ms, t.max_dbfs, samples / 48000.0);
+    g_test_message("5 %% uplink loss, es channel (mix): %u windows, %u with the tone, longest "
+                   "gap %u ms, loudest %.1f dBFS (sent %.1f); %.1f s of audio decoded in 10 s",
+                   t.windows, t.windows_above, t.longest_gap_ms, t.max_dbfs, full,
+                   samples / 48000.0);
+    g_test_message("baseline, relay path with the receiver's own PLC/FEC: %u windows, %u with the "
+                   "tone, longest gap %u ms, loudest %.1f dBFS",
+                   b.windows, b.windows_above, b.longest_gap_ms, b.max_dbfs);
     /* the channel kept flowing: at least 9 of the 10 s arrived */
     g_assert_cmpuint(samples, >=, 9 * 48000);
     g_assert_cmpint(t.onset, >, 0);
     if (t.longest_gap_ms > 20)
         g_error("the channel lost 1000 Hz for %u ms (more than one 20 ms frame) with 5 %% loss "
-                "on the interpreter's uplink",
-                t.longest_gap_ms);
+                "on the interpreter's uplink (relay path with the receiver's PLC: %u ms)",
+                t.longest_gap_ms, b.longest_gap_ms);
 
-    for (guint i = 0; i < N; i++)
+    for (guint i = 0; i < N; i++) {
         cg_test_endpoint_free(ep[i]);
+        cg_test_endpoint_free(bep[i]);
+    }
     cg_fx_daemon_stop_clean(daemon, 6000);
 }
 

@@ -69,6 +69,8 @@ static void expect_absent(CgTestEndpoint *ep, const char *label, double hz)
     double limit = 20.0 * log10(floor ? FLOOR_VOLUME : INTERP_VOLUME) - ABSENT_BELOW_DB;
     cg_fx_expect_level(ep, label, hz, -1000, limit, SETTLE_MS);
     double got = cg_fx_level_db(ep, label, hz, 5);
+    g_test_message("%s on %s: %.0f Hz at %.1f dBFS (want below %.1f)", cg_test_endpoint_id(ep),
+                   label, hz, got, limit);
     if (got >= limit) {
         g_autofree char *all = cg_fx_describe_levels(ep, label);
         g_error("%s on %s: %.0f Hz at %.1f dBFS, want below %.1f (%s)", cg_test_endpoint_id(ep),

@@ -95,8 +95,10 @@ static void on_output(gpointer user, const guint8 *rtp, gsize len)
     CgRtpHeader h;
     if (!cg_rtp_parse(rtp, len, &h) || len + CG_PEER_CONN_SEND_OVERHEAD > sizeof relay->scratch)
         return;
-    if (!mix->output_seen++)
+    if (!mix->output_seen) {
+        mix->output_seen = TRUE;
         g_debug("media: mix %" G_GUINT64_FORMAT " sends", mix->id);
+    }
     gint64 now = 0;
     for (guint i = 0; i < mix->listeners->len; i++) {
         CgEndpoint *ep = g_ptr_array_index(mix->listeners, i);
@@ -490,6 +492,16 @@ void cg_mix_route_reports(CgMedia *relay)
     gint64 wall = g_get_real_time();
     GHashTableIter it;
     gpointer value;
+    g_hash_table_iter_init(&it, relay->mixes);
+    while (g_hash_table_iter_next(&it, NULL, &value)) {
+        CgMix *mix = value;
+        CgMixerCounters c;
+        cg_mixer_counters(mix->mixer, &c);
+        g_debug("media: mix %" G_GUINT64_FORMAT ": %" G_GUINT64_FORMAT
+                " packets in, %" G_GUINT64_FORMAT " out, %" G_GUINT64_FORMAT
+                " dropped, %u listening",
+                mix->id, c.packets_in, c.packets_out, c.dropped, mix->listeners->len);
+    }
     g_hash_table_iter_init(&it, relay->endpoints);
     while (g_hash_table_iter_next(&it, NULL, &value)) {
         CgEndpoint *ep = value;

@@ -93,8 +93,8 @@ GArray *cg_signaling_consult_peers(CgSignaling *signaling, const char *consult_i
 
 /* (transfer none) the interpretation state of @consult_id (its members are
  * the joined peers, CgInterpJoin.peer their CgPeerId), valid until the next
- * event; NULL when nobody is in the consult. cg_interp_plan() gives what
- * media must do. */
+ * event; NULL when the consult is not live here (nobody in it). cg_interp_plan()
+ * gives what media must do. */
 const CgInterp *cg_signaling_interpretation(CgSignaling *signaling, const char *consult_id);
 
 /* Queues @json (transfer full) for @peer; dropped if the peer is gone. */

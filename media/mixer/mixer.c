@@ -58,6 +58,8 @@ typedef struct {
 typedef struct {
     guint64 id;
     guint8 payload_type;
+    /* the volume last set on the pad from this thread: the pad has it, or a
+     * raise still pending (or applied since) above it */
     double gain;
     GstElement *bin;
     GstElement *appsrc;
@@ -567,16 +569,19 @@ void cg_mixer_set_gains(CgMixer *mixer, const CgMixerGain *gains, guint n)
         if (!in)
             continue;
         double gain = CLAMP(gains[i].gain, 0.0, 1.0);
+        /* Under in->gain it is lower than whatever the pad has now. */
+        gboolean lower = gain <= in->gain;
         g_mutex_lock(&s->lock);
         shared_forget_pending(s, in->id);
-        if (gain > in->gain) {
+        if (!lower) {
             CgMixerPendingGain p = {g_object_ref(in->mixer_pad), in->id, gain};
             g_array_append_val(s->pending, p);
         }
         g_mutex_unlock(&s->lock);
-        if (gain <= in->gain)
+        if (lower) {
             g_object_set(in->mixer_pad, "volume", gain, NULL);
-        in->gain = gain;
+            in->gain = gain;
+        }
     }
 }
 

@@ -116,6 +116,17 @@ double tones_goertzel(const float *x, gsize n, double freq)
     return n ? 2 * sqrt(MAX(power, 0)) / (double)n : 0;
 }
 
+double tones_band(const float *x, gsize n, double lo, double hi)
+{
+    /* one-sided Parseval over the bins of an n-point window */
+    double step = (double)TONES_RATE / (double)n, power = 0;
+    for (double f = ceil(lo / step) * step; f <= hi; f += step) {
+        double a = tones_goertzel(x, n, f);
+        power += a * a;
+    }
+    return sqrt(power);
+}
+
 double tones_db(double amplitude)
 {
     return 20 * log10(MAX(amplitude, 1e-9));
@@ -146,6 +157,7 @@ struct _TonesFeeder {
     GPtrArray *feeds;
     GSource *timer;
     gint64 max_slip;
+    gint64 last_push;
 };
 
 static void feed_free(gpointer p)
@@ -170,6 +182,7 @@ static gboolean feeder_tick(gpointer data)
                 cg_mixer_push(feeder->mixer, f->id, rtp, len);
                 gint64 t = g_get_monotonic_time();
                 g_array_index(f->times, gint64, f->next) = t;
+                feeder->last_push = t;
                 feeder->max_slip = MAX(feeder->max_slip, t - (f->start + (gint64)f->next * 20000));
             }
             f->next++;
@@ -222,7 +235,11 @@ gboolean tones_starved(TonesFeeder *feeder, TonesSink *sink)
 {
     gint64 gap = 0;
     guint at = 0;
-    for (guint i = 1; i < sink->times->len; i++) {
+    /* from the 10th packet out: the mix starting, or taking its first
+     * input, may take a few tens of milliseconds once */
+    for (guint i = 10; i < sink->times->len; i++) {
+        if (g_array_index(sink->times, gint64, i - 1) > feeder->last_push)
+            break; /* an input that stops makes the mix wait for it once */
         gint64 d =
             g_array_index(sink->times, gint64, i) - g_array_index(sink->times, gint64, i - 1);
         if (d > gap) {

@@ -24,6 +24,9 @@ float *tones_decode(GPtrArray *packets, gsize *n);
 
 /* Amplitude of @freq in @x (a sine of amplitude a gives ~a). */
 double tones_goertzel(const float *x, gsize n, double freq);
+/* Amplitude of everything between @lo and @hi Hz in @x, as that of one
+ * sine carrying the same power. */
+double tones_band(const float *x, gsize n, double lo, double hi);
 double tones_db(double amplitude);
 float tones_peak(const float *x, gsize n);
 
@@ -54,7 +57,8 @@ gboolean tones_sink_has_10(TonesSink *sink);
 
 /* Whether the process did not get the CPU it needs to run in real time
  * (this box is shared): a push more than 15 ms late, or 60 ms without a
- * packet out. Says so in a test message. */
+ * packet out while feeding (after the first 10). Says so in a test
+ * message. */
 gboolean tones_starved(TonesFeeder *feeder, TonesSink *sink);
 
 /* Iterates the thread-default context until @done(@data) or @timeout_ms

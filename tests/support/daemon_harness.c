@@ -746,6 +746,29 @@ static gboolean fill_consult(CgTestConsult *c, guint n, GError **error)
     return TRUE;
 }
 
+CgTestConsult *cg_test_create_consult_json(CgTestDaemon *d, guint tenant, json_t *request,
+                                           GError **error)
+{
+    g_autofree char *body = json_dumps(request, JSON_COMPACT);
+    guint n = (guint)json_array_size(json_object_get(request, "participants"));
+    guint status = 0;
+    json_t *resp = NULL;
+    if (!cg_test_admin_request(d, "POST", "/api/v1/consults", cg_test_daemon_api_key(d, tenant),
+                               body, &status, &resp, error))
+        return NULL;
+    g_autoptr(CgTestConsult) c = g_new0(CgTestConsult, 1);
+    c->response = resp;
+    if (status != 201 || !json_is_object(resp)) {
+        g_autofree char *text = resp ? json_dumps(resp, JSON_COMPACT) : g_strdup("(no JSON)");
+        g_set_error(error, G_IO_ERROR, G_IO_ERROR_FAILED, "POST /api/v1/consults: %u %s", status,
+                    text);
+        return NULL;
+    }
+    if (!fill_consult(c, n, error))
+        return NULL;
+    return g_steal_pointer(&c);
+}
+
 CgTestConsult *cg_test_create_consult(CgTestDaemon *d, guint tenant, const char *kind,
                                       const char *const *roles, const char *const *names,
                                       GError **error)

@@ -127,6 +127,11 @@ CgTestConsult *cg_test_create_consult_at(CgTestDaemon *daemon, guint tenant, con
                                          const char *const *roles, const char *const *names,
                                          GError **error);
 
+/* The same with the whole request body given (a JSON object with at least
+ * "participants"), for fields the helpers above do not set. */
+CgTestConsult *cg_test_create_consult_json(CgTestDaemon *daemon, guint tenant, json_t *request,
+                                           GError **error);
+
 /* (transfer full) unpadded base64url of @data. */
 char *cg_test_base64url(const void *data, gsize len);
 /* (transfer full) "b64(header).b64(payload).b64(HMAC-SHA256(secret))"; with

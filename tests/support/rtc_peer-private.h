@@ -6,6 +6,7 @@
  *   rtc_peer_receive.c      what sub connections receive: decoding and counting
  *                           (streaming threads)
  *   rtc_peer_stats.c        the getters over what was received and repaired
+ *   rtc_peer_audio.c        decoded audio measured: tone levels, peaks, onsets, gaps
  *   rtc_peer_faults.c       misbehaviours (slow answers, lying REMB)
  *
  * One bin per peer (peer->bin): its own pipeline, or a bin inside a
@@ -30,6 +31,34 @@ G_BEGIN_DECLS
 
 #define PEER_AUDIO_RATE 48000
 #define PEER_TONE_WINDOW (PEER_AUDIO_RATE / 10) /* 100 ms */
+#define PEER_HOP (PEER_AUDIO_RATE / 100)        /* tone tracking: 10 ms hops */
+#define PEER_TRACK_WINDOW (2 * PEER_HOP)        /* of 20 ms windows */
+#define PEER_MAX_TRACKS 6
+
+/* One tracked frequency of a label (rtc_peer_audio.c). */
+typedef struct {
+    double hz;
+    double threshold;  /* linear amplitude */
+    gint64 onset;      /* first window at or above, since (re)start */
+    guint run_below;   /* windows below in a row, after the onset */
+    guint longest_run; /* the longest such run */
+    guint windows, windows_above;
+    double max_amp;
+    gboolean above; /* in the last window */
+} PeerTrack;
+
+/* What rtc_peer_audio.c keeps per label, under ps->lock. */
+typedef struct {
+    gint64 last_audio; /* monotonic time of the last decoded buffer */
+    double peak;       /* highest absolute sample since the reset */
+    double ceiling;    /* samples above it are counted in n_over */
+    guint64 n_over;
+    float win[PEER_TRACK_WINDOW]; /* the tracking window being filled */
+    guint win_fill;
+    PeerTrack tracks[PEER_MAX_TRACKS];
+    guint n_tracks;
+    guint together; /* windows with two tracked tones at or above at once */
+} PeerAudio;
 
 typedef struct {
     guint frames;
@@ -45,6 +74,7 @@ typedef struct {
     gint64 connected;           /* sub connection carrying this label */
     float ring[PEER_TONE_WINDOW];
     guint ring_pos, ring_fill;
+    PeerAudio audio;
 } PeerStats;
 
 /* One received RTP stream (a src pad of a sub connection): loss from its
@@ -160,6 +190,10 @@ void cg_rtc_peer_detach_source(CgRtcPeer *peer);
 /* (transfer none) the source's pipeline; its video or audio tee. */
 GstElement *cg_rtc_source_pipeline(CgRtcSource *src);
 GstElement *cg_rtc_source_tee(CgRtcSource *src, gboolean video);
+
+/* ---- rtc_peer_audio.c ---- */
+/* Under ps->lock: @count decoded samples of @s that arrived at @now. */
+void cg_rtc_peer_audio_feed(PeerStats *s, const float *samples, gsize count, gint64 now);
 
 /* ---- rtc_peer_receive.c ---- */
 /* webrtcbin "pad-added" of a sub connection (a streaming thread). */

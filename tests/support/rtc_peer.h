@@ -24,7 +24,15 @@ G_BEGIN_DECLS
 typedef struct _CgRtcPeer CgRtcPeer;
 
 typedef struct {
-    guint tone_hz;                /* frequency of the published sine, e.g. 440 */
+    guint tone_hz; /* frequency of the published sine, e.g. 440 */
+    /* Its amplitude, linear: 1.0 is full scale (0 dBFS); 0 = 0.8 (audiotestsrc's
+     * default). With tone_off it starts silent (cg_rtc_peer_set_tone). */
+    double tone_volume;
+    gboolean tone_off;
+    /* Drops this share (0..100) of the published audio RTP packets at random,
+     * as a lossy uplink would (video untouched); the Opus encoder then adds
+     * in-band FEC, as browsers do. */
+    guint send_audio_loss_pct;
     guint32 color_rgb;            /* 0xRRGGBB of the published video */
     gboolean no_video;            /* publish audio only */
     gboolean corrupt_fingerprint; /* publish an SDP whose a=fingerprint does not match */
@@ -117,6 +125,47 @@ char *cg_rtc_peer_describe_label(CgRtcPeer *peer, const char *label);
 gboolean cg_rtc_peer_video_color(CgRtcPeer *peer, const char *label, guint32 *rgb);
 /* Dominant frequency of the last ~100 ms of decoded audio; 0 if none yet. */
 double cg_rtc_peer_tone_hz(CgRtcPeer *peer, const char *label);
+/* Decoded audio measured (rtc_peer_audio.c), for tone tests. Levels are in
+ * dBFS of a sine's amplitude (a full-scale sine reads 0); -200 means silence
+ * or no audio from @label in the last 200 ms. The labels are the
+ * publishers' ids, and "mix" for the interpretation mix slot (the server's
+ * offer on pc "mix"). */
+/* Level of @hz over the last ~100 ms of @label's decoded audio (Goertzel,
+ * Hann-windowed). */
+double cg_rtc_peer_tone_level_db(CgRtcPeer *peer, const char *label, double hz);
+/* Monotonic time the last decoded audio of @label arrived; 0 if none. */
+gint64 cg_rtc_peer_audio_time(CgRtcPeer *peer, const char *label);
+/* Highest absolute decoded sample of @label since the last reset (0..1, or
+ * above when the decoder overshoots), and in @n_over (nullable) how many
+ * samples were above the reset's @ceiling (linear; 0: none counted). */
+double cg_rtc_peer_audio_peak(CgRtcPeer *peer, const char *label, guint64 *n_over);
+void cg_rtc_peer_reset_audio_peak(CgRtcPeer *peer, const char *label, double ceiling);
+/* Tracks @hz in @label's decoded audio from now on (again: its counters
+ * start from zero), in 20 ms windows hopped by 10 ms, each compared with
+ * @threshold_dbfs. At most 6 per label. */
+void cg_rtc_peer_track_tone(CgRtcPeer *peer, const char *label, double hz, double threshold_dbfs);
+typedef struct {
+    /* Monotonic time of the first window at or above the threshold (the time
+     * its last sample was decoded, less what of its buffer came after it);
+     * 0: none yet. */
+    gint64 onset;
+    guint windows, windows_above; /* analysed since the (re)start */
+    /* After the onset: the longest run of windows below, as the silence it
+     * means (n windows below in a row: (n + 1) x 10 ms); 0: none. */
+    guint longest_gap_ms;
+    double max_dbfs;    /* loudest window */
+    gboolean above_now; /* the last window was at or above */
+} CgRtcPeerToneTrack;
+/* FALSE (and zeros) if @hz is not tracked on @label. */
+gboolean cg_rtc_peer_tone_track(CgRtcPeer *peer, const char *label, double hz,
+                                CgRtcPeerToneTrack *out);
+/* Windows of @label in which two or more tracked tones were at or above
+ * their thresholds at once, since any of its tracks last (re)started. */
+guint cg_rtc_peer_tones_together(CgRtcPeer *peer, const char *label);
+/* Turns the published tone on or off (tone_off); heard from the next 10 ms
+ * buffer of the source on. */
+void cg_rtc_peer_set_tone(CgRtcPeer *peer, gboolean on);
+
 /* Monotonic time (g_get_monotonic_time) of the first decoded frame; 0 if none. */
 gint64 cg_rtc_peer_first_frame_time(CgRtcPeer *peer, const char *label);
 /* Number of media packets (RTP, audio+video) that reached any sub connection. */

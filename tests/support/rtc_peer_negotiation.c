@@ -326,7 +326,8 @@ static void on_remote_set(GstPromise *promise, gpointer data)
 {
     (void)promise;
     PcShared *sh = data;
-    if (g_str_has_prefix(sh->pc, "sub"))
+    /* "sub-N" and the interpretation mix slot "mix" are the server's offers */
+    if (g_str_has_prefix(sh->pc, "sub") || g_strcmp0(sh->pc, "mix") == 0)
         cg_rtc_peer_hop(sh, main_answer, NULL, NULL);
 }
 

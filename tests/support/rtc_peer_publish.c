@@ -48,13 +48,27 @@ GstElement *cg_rtc_peer_build_publisher(CgRtcPeer *peer, GstElement **webrtc)
             0xff000000u | (o->color_rgb & 0xffffffu), o->width ? o->width : 320,
             o->height ? o->height : 240, o->fps ? o->fps : 15,
             o->keyframe_max_dist ? o->keyframe_max_dist : 30);
-    /* FEC: libopus adds it only when told to expect loss */
+    /* FEC: libopus adds it only when told to expect loss, and only in its
+     * SILK and hybrid modes: a lossy sender codes speech at 32 kbps, as
+     * browsers do (at the default 64 kbps a sine goes out as CELT, without). */
+    guint loss = MIN(o->send_audio_loss_pct, 100u);
+    g_autofree char *fec = loss ? g_strdup_printf("audio-type=voice bitrate=32000 inband-fec=true "
+                                                  "packet-loss-percentage=%u",
+                                                  MAX(loss, 10u))
+                           : o->repair_loss ? g_strdup("inband-fec=true packet-loss-percentage=10")
+                                            : g_strdup("");
+    g_autofree char *drop =
+        loss ? g_strdup_printf("identity drop-probability=%.3f ! ", loss / 100.0) : g_strdup("");
+    char volume[G_ASCII_DTOSTR_BUF_SIZE];
+    g_ascii_dtostr(volume, sizeof volume, o->tone_volume > 0 ? o->tone_volume : 0.8);
+    /* 10 ms source buffers: a tone switched on (cg_rtc_peer_set_tone) starts
+     * within 10 ms */
     g_autofree char *desc = g_strdup_printf(
-        "webrtcbin name=w %s audiotestsrc is-live=true wave=sine freq=%u ! audioconvert ! "
+        "webrtcbin name=w %s audiotestsrc is-live=true wave=sine freq=%u volume=%s "
+        "samplesperbuffer=480 ! audio/x-raw,rate=48000 ! volume name=tone mute=%d ! audioconvert ! "
         "audioresample ! level audio-level-meta=true ! queue ! opusenc %s ! rtpopuspay name=apay ! "
-        "application/x-rtp,media=audio,encoding-name=OPUS,payload=111 ! w.",
-        video ? video : "", o->tone_hz,
-        o->repair_loss ? "inband-fec=true packet-loss-percentage=10" : "");
+        "application/x-rtp,media=audio,encoding-name=OPUS,payload=111 ! %s w.",
+        video ? video : "", o->tone_hz, volume, o->tone_off, fec, drop);
     g_autoptr(GError) err = NULL;
     GstElement *bin = gst_parse_bin_from_description(desc, FALSE, &err);
     if (!bin) {
@@ -172,6 +186,13 @@ void cg_rtc_peer_publish(CgRtcPeer *peer)
         gst_bin_add(GST_BIN(peer->bin), bin);
         gst_element_sync_state_with_parent(bin);
     }
+}
+
+void cg_rtc_peer_set_tone(CgRtcPeer *peer, gboolean on)
+{
+    g_autoptr(GstElement) tone = gst_bin_get_by_name(GST_BIN(peer->bin), "tone");
+    if (tone)
+        g_object_set(tone, "mute", !on, NULL);
 }
 
 /* ---- screen share --------------------------------------------------------- */

@@ -64,6 +64,7 @@ static GstFlowReturn on_audio_sample(GstAppSink *sink, gpointer data)
     g_mutex_lock(&sh->ps->lock);
     PeerStats *s = cg_rtc_peer_stats_for(sh->ps, sh->label);
     s->audio_samples += count;
+    cg_rtc_peer_audio_feed(s, f, count, g_get_monotonic_time());
     for (gsize i = 0; i < count; i++) {
         s->ring[s->ring_pos] = f[i];
         s->ring_pos = (s->ring_pos + 1) % PEER_TONE_WINDOW;

@@ -362,6 +362,13 @@ const char *cg_test_endpoint_bye_reason(const CgTestEndpoint *ep)
     return ep->bye_reason;
 }
 
+void cg_test_endpoint_send(CgTestEndpoint *ep, json_t *msg)
+{
+    if (ep->wss)
+        cg_wss_client_send_json(ep->wss, msg);
+    json_decref(msg);
+}
+
 void cg_test_endpoint_leave(CgTestEndpoint *ep)
 {
     cg_wss_client_send_text(ep->wss, "{\"type\":\"leave\"}", -1);

@@ -71,6 +71,9 @@ guint cg_test_endpoint_n_pc_closed(const CgTestEndpoint *ep);
 /* (transfer none) the reason of "bye", or NULL. */
 const char *cg_test_endpoint_bye_reason(const CgTestEndpoint *ep);
 
+/* Sends @msg (transfer full) on the current socket. */
+void cg_test_endpoint_send(CgTestEndpoint *ep, json_t *msg);
+
 /* Sends "leave". */
 void cg_test_endpoint_leave(CgTestEndpoint *ep);
 

@@ -684,8 +684,8 @@ void cg_test_consult_free(CgTestConsult *c)
     g_free(c);
 }
 
-static char *consult_body(const char *kind, gint64 starts_in_s, guint duration_min,
-                          const char *const *roles, const char *const *names)
+static json_t *consult_body(const char *kind, gint64 starts_in_s, guint duration_min,
+                            const char *const *roles, const char *const *names)
 {
     g_autoptr(GDateTime) at =
         g_date_time_new_from_unix_utc(g_get_real_time() / G_USEC_PER_SEC + starts_in_s);
@@ -708,9 +708,7 @@ static char *consult_body(const char *kind, gint64 starts_in_s, guint duration_m
     if (interpreter)
         json_object_set_new(req, "interpretation",
                             json_pack("{s:s, s:[s]}", "mode", "consecutive", "languages", "es"));
-    char *text = json_dumps(req, JSON_COMPACT);
-    json_decref(req);
-    return text;
+    return req;
 }
 
 static gboolean fill_consult(CgTestConsult *c, guint n, GError **error)
@@ -781,21 +779,8 @@ CgTestConsult *cg_test_create_consult_at(CgTestDaemon *d, guint tenant, const ch
                                          const char *const *roles, const char *const *names,
                                          GError **error)
 {
-    g_autofree char *body = consult_body(kind, starts_in_s, duration_min, roles, names);
-    guint status = 0;
-    json_t *resp = NULL;
-    if (!cg_test_admin_request(d, "POST", "/api/v1/consults", cg_test_daemon_api_key(d, tenant),
-                               body, &status, &resp, error))
-        return NULL;
-    g_autoptr(CgTestConsult) c = g_new0(CgTestConsult, 1);
-    c->response = resp;
-    if (status != 201 || !json_is_object(resp)) {
-        g_autofree char *text = resp ? json_dumps(resp, JSON_COMPACT) : g_strdup("(no JSON)");
-        g_set_error(error, G_IO_ERROR, G_IO_ERROR_FAILED, "POST /api/v1/consults: %u %s", status,
-                    text);
-        return NULL;
-    }
-    if (!fill_consult(c, g_strv_length((char **)roles), error))
-        return NULL;
-    return g_steal_pointer(&c);
+    json_t *request = consult_body(kind, starts_in_s, duration_min, roles, names);
+    CgTestConsult *c = cg_test_create_consult_json(d, tenant, request, error);
+    json_decref(request);
+    return c;
 }

@@ -5,7 +5,7 @@
  * parsed offer/answer/candidate survives the server-side builder and a
  * second parse unchanged (builders and parser agree on the shape). The
  * strings a client controls (ids, names, tokens) also go through every
- * builder of the participant and waiting-room messages, whose output must
+ * builder of the participant, waiting-room and interpretation messages, whose output must
  * stay one valid JSON object of the right type with the string intact. */
 #include "fuzz.h"
 #include "protocol.h"
@@ -69,6 +69,19 @@ static void check_builders(const char *s)
                           .resume_grace_s = 20};
     check_built(cg_protocol_joined(&j), "joined", "you", s);
     check_built(cg_protocol_waiting_list(&p, 1), "waiting_list", "type", "waiting_list");
+    const char *const ids[] = {s, NULL};
+    CgProtocolChannel channel = {.language = s, .live = s, .interpreters = ids};
+    CgProtocolInterpretation listener = {
+        .floor_level_db = -15, .channels = &channel, .n_channels = 1, .channel = s};
+    check_built(cg_protocol_interpretation(&listener), "interpretation", "type", "interpretation");
+    CgProtocolInterpretation interpreter = {.channels = &channel,
+                                            .n_channels = 1,
+                                            .interpreter = TRUE,
+                                            .language = s,
+                                            .relay_from = s,
+                                            .partners = ids};
+    check_built(cg_protocol_interpretation(&interpreter), "interpretation", "type",
+                "interpretation");
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
@@ -78,7 +91,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     GError *error = NULL;
     if (cg_protocol_parse((const char *)data, size, &msg, &error)) {
         check_round_trip(&msg);
-        const char *s = msg.participant ? msg.participant : msg.token ? msg.token : msg.resume;
+        const char *s = msg.participant ? msg.participant
+                        : msg.token     ? msg.token
+                        : msg.resume    ? msg.resume
+                        : msg.channel   ? msg.channel
+                                        : msg.to;
         if (s)
             check_builders(s);
         cg_client_message_clear(&msg);

@@ -30,19 +30,20 @@
 G_BEGIN_DECLS
 
 #define PEER_AUDIO_RATE 48000
-#define PEER_TONE_WINDOW (PEER_AUDIO_RATE / 10) /* 100 ms */
-#define PEER_HOP (PEER_AUDIO_RATE / 100)        /* tone tracking: 10 ms hops */
-#define PEER_TRACK_WINDOW (2 * PEER_HOP)        /* of 20 ms windows */
+#define PEER_TONE_WINDOW (PEER_AUDIO_RATE / 10)  /* 100 ms */
+#define PEER_TRACK_WINDOW (PEER_AUDIO_RATE / 50) /* tone tracking: 20 ms windows */
+#define PEER_HOP (PEER_AUDIO_RATE / 400)         /* hopped by 2.5 ms (gaps, onsets) */
+#define PEER_COARSE_HOPS 4 /* every 10 ms: the windows counted, two tones at once */
 #define PEER_MAX_TRACKS 6
 
 /* One tracked frequency of a label (rtc_peer_audio.c). */
 typedef struct {
     double hz;
-    double threshold;  /* linear amplitude */
-    gint64 onset;      /* first window at or above, since (re)start */
-    guint run_below;   /* windows below in a row, after the onset */
-    guint longest_run; /* the longest such run */
-    guint windows, windows_above;
+    double threshold;             /* linear amplitude */
+    gint64 onset;                 /* first window at or above, since (re)start */
+    guint run_below;              /* windows below in a row (every hop), after the onset */
+    guint longest_run;            /* the longest such run */
+    guint windows, windows_above; /* every PEER_COARSE_HOPS hops */
     double max_amp;
     gboolean above; /* in the last window */
 } PeerTrack;
@@ -55,6 +56,7 @@ typedef struct {
     guint64 n_over;
     float win[PEER_TRACK_WINDOW]; /* the tracking window being filled */
     guint win_fill;
+    guint hops; /* windows analysed, for PEER_COARSE_HOPS */
     PeerTrack tracks[PEER_MAX_TRACKS];
     guint n_tracks;
     guint together; /* windows with two tracked tones at or above at once */

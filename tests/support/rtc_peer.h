@@ -141,7 +141,7 @@ gint64 cg_rtc_peer_audio_time(CgRtcPeer *peer, const char *label);
 double cg_rtc_peer_audio_peak(CgRtcPeer *peer, const char *label, guint64 *n_over);
 void cg_rtc_peer_reset_audio_peak(CgRtcPeer *peer, const char *label, double ceiling);
 /* Tracks @hz in @label's decoded audio from now on (again: its counters
- * start from zero), in 20 ms windows hopped by 10 ms, each compared with
+ * start from zero), in 20 ms windows hopped by 2.5 ms, each compared with
  * @threshold_dbfs. At most 6 per label. */
 void cg_rtc_peer_track_tone(CgRtcPeer *peer, const char *label, double hz, double threshold_dbfs);
 typedef struct {
@@ -149,9 +149,10 @@ typedef struct {
      * its last sample was decoded, less what of its buffer came after it);
      * 0: none yet. */
     gint64 onset;
-    guint windows, windows_above; /* analysed since the (re)start */
+    guint windows, windows_above; /* analysed since the (re)start, every 10 ms */
     /* After the onset: the longest run of windows below, as the silence it
-     * means (n windows below in a row: (n + 1) x 10 ms); 0: none. */
+     * means (n windows below in a row: n x 2.5 + 5 ms, see rtc_peer_audio.c;
+     * calibrated for a threshold 10 dB under the tone); 0: none. */
     guint longest_gap_ms;
     double max_dbfs;    /* loudest window */
     gboolean above_now; /* the last window was at or above */
@@ -159,7 +160,7 @@ typedef struct {
 /* FALSE (and zeros) if @hz is not tracked on @label. */
 gboolean cg_rtc_peer_tone_track(CgRtcPeer *peer, const char *label, double hz,
                                 CgRtcPeerToneTrack *out);
-/* Windows of @label in which two or more tracked tones were at or above
+/* Windows of @label (every 10 ms) in which two or more tracked tones were at or above
  * their thresholds at once, since any of its tracks last (re)started. */
 guint cg_rtc_peer_tones_together(CgRtcPeer *peer, const char *label);
 /* Turns the published tone on or off (tone_off); heard from the next 10 ms

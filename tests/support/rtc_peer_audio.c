@@ -1,6 +1,7 @@
 /* rtc_peer_audio.c — decoded audio measured per label: the level of a
  * frequency (Goertzel, Hann-windowed), the peak sample, and tracked tones
- * (onset, gaps, two tones at once) over 20 ms windows hopped by 10 ms.
+ * (onset, gaps, two tones at once) over 20 ms windows hopped by 2.5 ms (the
+ * windows counted and two tones at once: every 10 ms).
  *
  * Levels are amplitudes in dBFS: a sine of amplitude 1.0 (full scale) reads
  * 0 dB. The tone frequencies the tests use are multiples of 10 Hz, so over
@@ -61,16 +62,19 @@ static double tone_amplitude(const float *x, guint n, double hz)
 /* One full tracking window of @a, whose last sample arrived at @at. */
 static void analyse_window(PeerAudio *a, gint64 at)
 {
+    gboolean coarse = a->hops++ % PEER_COARSE_HOPS == 0;
     guint n_above = 0;
     for (guint i = 0; i < a->n_tracks; i++) {
         PeerTrack *t = &a->tracks[i];
         double amp = tone_amplitude(a->win, PEER_TRACK_WINDOW, t->hz);
-        t->windows++;
         t->max_amp = MAX(t->max_amp, amp);
         t->above = amp >= t->threshold;
+        if (coarse) {
+            t->windows++;
+            t->windows_above += t->above;
+        }
         if (t->above) {
             n_above++;
-            t->windows_above++;
             if (!t->onset)
                 t->onset = at;
             t->run_below = 0;
@@ -79,7 +83,7 @@ static void analyse_window(PeerAudio *a, gint64 at)
             t->longest_run = MAX(t->longest_run, t->run_below);
         }
     }
-    if (n_above >= 2)
+    if (coarse && n_above >= 2)
         a->together++;
 }
 
@@ -104,6 +108,18 @@ void cg_rtc_peer_audio_feed(PeerStats *s, const float *f, gsize count, gint64 no
         memmove(a->win, a->win + PEER_HOP, (PEER_TRACK_WINDOW - PEER_HOP) * sizeof(float));
         a->win_fill = PEER_TRACK_WINDOW - PEER_HOP;
     }
+}
+
+/* The silence that @n windows below in a row stand for, rounded up. A window
+ * reads below (-10 dB, the threshold the gap tests use) once ~8 ms of its
+ * middle are silent, so a silence of S ms makes (S - 5) / 2.5 or one more
+ * windows below (simulated for silences of 10 to 45 ms at every offset): n
+ * x 2.5 + 5 is S or up to 2.5 ms more, never less. A shallower dip (the
+ * tone 14 or 20 dB down) reads 2.5 to 5 ms shorter. Hops of 10 ms could only
+ * tell a 20 ms silence from a 30 ms one by where it fell. */
+static guint gap_ms(guint n)
+{
+    return n ? (n * PEER_HOP * 1000 + PEER_AUDIO_RATE - 1) / PEER_AUDIO_RATE + 5 : 0;
 }
 
 /* ---- getters (main context) ------------------------------------------------ */
@@ -171,6 +187,7 @@ void cg_rtc_peer_track_tone(CgRtcPeer *peer, const char *label, double hz, doubl
         a->n_tracks++;
     a->tracks[i] = (PeerTrack){.hz = hz, .threshold = pow(10.0, threshold_dbfs / 20.0)};
     a->together = 0;
+    a->hops = 0;
     g_mutex_unlock(&peer->ps->lock);
 }
 
@@ -190,9 +207,7 @@ gboolean cg_rtc_peer_tone_track(CgRtcPeer *peer, const char *label, double hz,
         out->onset = t->onset;
         out->windows = t->windows;
         out->windows_above = t->windows_above;
-        /* n windows of 20 ms, each 10 ms after the last, below: at least
-         * (n + 1) x 10 ms carried too little of the tone */
-        out->longest_gap_ms = t->longest_run ? (t->longest_run + 1) * 10 : 0;
+        out->longest_gap_ms = gap_ms(t->longest_run);
         out->max_dbfs = amp_db(t->max_amp);
         out->above_now = t->above;
     }

@@ -101,8 +101,11 @@ typedef struct {
     gint remb_max_bps;    /* atomic: the highest bitrate one of them asked for */
     gint remb_min_bps;    /* atomic: the lowest (0: none yet) */
     gint remb_watching;   /* atomic: the pub RTP session's feedback is watched */
-    gboolean alive;       /* under lock: FALSE once the peer is freed */
-    CgRtcPeer *peer;      /* under lock, main context use only via hops */
+    double audio_drop_p;  /* options.send_audio_loss_pct / 100; set before any thread starts */
+    guint audio_drop_run, audio_drop_run_max; /* under lock: consecutive audio packets dropped */
+    guint64 audio_dropped;                    /* under lock: since the last reset */
+    gboolean alive;                           /* under lock: FALSE once the peer is freed */
+    CgRtcPeer *peer;                          /* under lock, main context use only via hops */
     GMainContext *ctx;
     gint hop_priority;
     void (*trace)(gpointer user, const char *pc, const char *what); /* options.trace */

@@ -31,7 +31,8 @@ typedef struct {
     gboolean tone_off;
     /* Drops this share (0..100) of the published audio RTP packets at random,
      * as a lossy uplink would (video untouched); the Opus encoder then adds
-     * in-band FEC, as browsers do. */
+     * in-band FEC, as browsers do. Which packets went is counted:
+     * cg_rtc_peer_audio_drops(). */
     guint send_audio_loss_pct;
     guint32 color_rgb;            /* 0xRRGGBB of the published video */
     gboolean no_video;            /* publish audio only */
@@ -240,5 +241,11 @@ void cg_rtc_peer_reset_frame_gaps(CgRtcPeer *peer);
  * pipeline goes to NULL (sockets closed, nothing sent, no ICE, no RTCP). The
  * object stays usable for the getters; signaling is untouched. */
 void cg_rtc_peer_freeze(CgRtcPeer *peer);
+
+/* With send_audio_loss_pct: the audio packets dropped since the last reset
+ * (@reset TRUE starts a new count) and, in @longest_run, the most dropped
+ * back to back (Opus in-band FEC rebuilds one lost packet from the next; a
+ * run of k leaves k - 1 frames to concealment). */
+guint64 cg_rtc_peer_audio_drops(CgRtcPeer *peer, guint *longest_run, gboolean reset);
 
 G_END_DECLS

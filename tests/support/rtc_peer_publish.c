@@ -14,6 +14,35 @@ static gboolean pad_is_video(GstPad *pad)
     return s && g_strcmp0(gst_structure_get_string(s, "media"), "video") == 0;
 }
 
+/* The lossy uplink: each audio packet goes with probability audio_drop_p,
+ * and the runs of packets that went back to back are counted. */
+static GstPadProbeReturn drop_audio(GstPad *pad, GstPadProbeInfo *info, gpointer data)
+{
+    (void)pad;
+    (void)info;
+    PeerShared *ps = data;
+    gboolean drop = g_random_double() < ps->audio_drop_p;
+    g_mutex_lock(&ps->lock);
+    ps->audio_drop_run = drop ? ps->audio_drop_run + 1 : 0;
+    ps->audio_drop_run_max = MAX(ps->audio_drop_run_max, ps->audio_drop_run);
+    ps->audio_dropped += drop;
+    g_mutex_unlock(&ps->lock);
+    return drop ? GST_PAD_PROBE_DROP : GST_PAD_PROBE_OK;
+}
+
+guint64 cg_rtc_peer_audio_drops(CgRtcPeer *peer, guint *longest_run, gboolean reset)
+{
+    PeerShared *ps = peer->ps;
+    g_mutex_lock(&ps->lock);
+    guint64 dropped = ps->audio_dropped;
+    if (longest_run)
+        *longest_run = ps->audio_drop_run_max;
+    if (reset)
+        ps->audio_dropped = 0, ps->audio_drop_run_max = ps->audio_drop_run;
+    g_mutex_unlock(&ps->lock);
+    return dropped;
+}
+
 /* Every transceiver of @webrtc sendonly; with repair_loss, video offers RTX
  * and answers NACKs. */
 static void sendonly_transceivers(GstElement *webrtc, gboolean repair_loss)
@@ -57,8 +86,7 @@ GstElement *cg_rtc_peer_build_publisher(CgRtcPeer *peer, GstElement **webrtc)
                                                   MAX(loss, 10u))
                            : o->repair_loss ? g_strdup("inband-fec=true packet-loss-percentage=10")
                                             : g_strdup("");
-    g_autofree char *drop =
-        loss ? g_strdup_printf("identity drop-probability=%.3f ! ", loss / 100.0) : g_strdup("");
+    const char *drop = loss ? "identity name=adrop ! " : "";
     char volume[G_ASCII_DTOSTR_BUF_SIZE];
     g_ascii_dtostr(volume, sizeof volume, o->tone_volume > 0 ? o->tone_volume : 0.8);
     /* 10 ms source buffers: a tone switched on (cg_rtc_peer_set_tone) starts
@@ -85,6 +113,13 @@ GstElement *cg_rtc_peer_build_publisher(CgRtcPeer *peer, GstElement **webrtc)
         g_signal_emit_by_name(apay, "add-extension", level);
     }
     g_clear_object(&level);
+    g_autoptr(GstElement) adrop = gst_bin_get_by_name(GST_BIN(bin), "adrop");
+    if (adrop) {
+        peer->ps->audio_drop_p = loss / 100.0;
+        g_autoptr(GstPad) dsrc = gst_element_get_static_pad(adrop, "src");
+        gst_pad_add_probe(dsrc, GST_PAD_PROBE_TYPE_BUFFER, drop_audio, cg_rtc_peer_ps_ref(peer->ps),
+                          (GDestroyNotify)cg_rtc_peer_ps_unref);
+    }
     g_autoptr(GstElement) venc = gst_bin_get_by_name(GST_BIN(bin), "venc");
     if (venc) {
         g_autoptr(GstPad) vsrc = gst_element_get_static_pad(venc, "src");

@@ -11,7 +11,10 @@
  * /interpretation/loss: the es interpreter's uplink loses 5 % of its audio
  * packets (at random, its encoder adding in-band FEC as browsers do): the es
  * channel carries 1000 Hz with no gap longer than one 20 ms frame over 10 s,
- * thanks to the mixer's jitter buffer, FEC and PLC. For comparison (printed,
+ * thanks to the mixer's jitter buffer, FEC and PLC; except where packets were
+ * lost back to back (about once per 10 s at 5 %): FEC rebuilds only one of
+ * them, and each other lost frame of the run is concealed by Opus PLC, so a
+ * run of k may leave k - 1 frames + one frame of gap. For comparison (printed,
  * not asserted), the same lossy uplink heard in the same window on the relay
  * path of a consecutive consult by a receiver that conceals loss itself.
  *
@@ -159,25 +162,38 @@ static void test_loss(void)
     cg_rtc_peer_track_tone(peer, CG_FX_MIX, CG_FX_HZ_ES, full - 10.0);
     cg_rtc_peer_track_tone(bpeer, base->ids[ES], CG_FX_HZ_ES, full - 10.0);
     guint64 samples0 = cg_rtc_peer_audio_samples(peer, CG_FX_MIX);
+    cg_rtc_peer_audio_drops(cg_test_endpoint_peer(ep[ES]), NULL, TRUE);
     cg_test_run_for(10000); /* the measurement window */
     CgRtcPeerToneTrack t = {0}, b = {0};
     g_assert_true(cg_rtc_peer_tone_track(peer, CG_FX_MIX, CG_FX_HZ_ES, &t));
     g_assert_true(cg_rtc_peer_tone_track(bpeer, base->ids[ES], CG_FX_HZ_ES, &b));
     guint64 samples = cg_rtc_peer_audio_samples(peer, CG_FX_MIX) - samples0;
+    guint run = 0;
+    guint64 dropped = cg_rtc_peer_audio_drops(cg_test_endpoint_peer(ep[ES]), &run, FALSE);
     g_test_message("5 %% uplink loss, es channel (mix): %u windows, %u with the tone, longest "
                    "gap %u ms, loudest %.1f dBFS (sent %.1f); %.1f s of audio decoded in 10 s",
                    t.windows, t.windows_above, t.longest_gap_ms, t.max_dbfs, full,
                    samples / 48000.0);
+    g_test_message("the interpreter's uplink dropped %" G_GUINT64_FORMAT " packets meanwhile, at "
+                   "most %u back to back",
+                   dropped, run);
     g_test_message("baseline, relay path with the receiver's own PLC/FEC: %u windows, %u with the "
                    "tone, longest gap %u ms, loudest %.1f dBFS",
                    b.windows, b.windows_above, b.longest_gap_ms, b.max_dbfs);
     /* the channel kept flowing: at least 9 of the 10 s arrived */
     g_assert_cmpuint(samples, >=, 9 * 48000);
     g_assert_cmpint(t.onset, >, 0);
-    if (t.longest_gap_ms > 20)
-        g_error("the channel lost 1000 Hz for %u ms (more than one 20 ms frame) with 5 %% loss "
-                "on the interpreter's uplink (relay path with the receiver's PLC: %u ms)",
-                t.longest_gap_ms, b.longest_gap_ms);
+    /* A lost packet is rebuilt from the next one's in-band FEC: isolated
+     * losses leave no gap longer than one frame. FEC carries one packet only:
+     * of k lost back to back, k - 1 are concealed (Opus PLC, which fades a
+     * steady tone), so each such frame may read as a gap of its own. */
+    g_assert_cmpuint(dropped, >, 0);
+    guint allowed = 20 * MAX(1u, run);
+    if (t.longest_gap_ms > allowed)
+        g_error("the channel lost 1000 Hz for %u ms (allowed %u ms: at most %u packets were lost "
+                "back to back) with 5 %% loss on the interpreter's uplink (relay path with the "
+                "receiver's PLC: %u ms)",
+                t.longest_gap_ms, allowed, run, b.longest_gap_ms);
 
     for (guint i = 0; i < N; i++) {
         cg_test_endpoint_free(ep[i]);
